@@ -1,0 +1,156 @@
+/**
+ * Normalised project configuration: what `dbt_project.yml`, `profiles.yml`
+ * and the properties (.yml) files say, after defaults are applied.
+ * Plain, readonly, JSON-serialisable data.
+ */
+
+/** Node config keys as dbt spells them (after `+` prefixes are stripped). Unknown keys are kept. */
+export interface NodeConfig {
+  enabled?: boolean;
+  materialized?: string;
+  schema?: string | null;
+  alias?: string | null;
+  database?: string | null;
+  tags?: string[];
+  meta?: Record<string, unknown>;
+  unique_key?: string | string[] | null;
+  incremental_strategy?: 'append' | 'delete+insert' | 'merge' | string | null;
+  on_schema_change?: 'ignore' | 'append_new_columns' | 'sync_all_columns' | 'fail' | string;
+  full_refresh?: boolean | null;
+  column_types?: Record<string, string>;
+  quote_columns?: boolean | null;
+  delimiter?: string;
+  pre_hook?: string[];
+  post_hook?: string[];
+  grants?: Record<string, string[]>;
+  // data tests
+  severity?: 'error' | 'warn' | string;
+  error_if?: string;
+  warn_if?: string;
+  where?: string | null;
+  limit?: number | null;
+  fail_calc?: string;
+  store_failures?: boolean | null;
+  [key: string]: unknown;
+}
+
+/** The `models:`/`seeds:`/`tests:`/`snapshots:`/`sources:` config tree, as written (nested by project then folder). */
+export type ConfigTree = Record<string, unknown>;
+
+/** `dbt_project.yml`, normalised. Paths are relative to `root`. */
+export interface ProjectConfig {
+  /** Absolute path of the project directory. */
+  readonly root: string;
+  readonly name: string;
+  readonly version?: string;
+  readonly configVersion?: number;
+  /** Profile name to look up in profiles.yml. */
+  readonly profile?: string;
+  readonly modelPaths: readonly string[];
+  readonly seedPaths: readonly string[];
+  readonly testPaths: readonly string[];
+  readonly macroPaths: readonly string[];
+  readonly snapshotPaths: readonly string[];
+  readonly analysisPaths: readonly string[];
+  readonly docsPaths: readonly string[];
+  readonly targetPath: string;
+  readonly cleanTargets: readonly string[];
+  /** `vars:` as written (global keys and per-project nested keys). */
+  readonly vars: Record<string, unknown>;
+  readonly models: ConfigTree;
+  readonly seeds: ConfigTree;
+  readonly tests: ConfigTree;
+  readonly snapshots: ConfigTree;
+  readonly sources: ConfigTree;
+  /** Project-relative path of the project file (`dbt_project.yml`). */
+  readonly file: string;
+}
+
+/** One output of a profile (a `target`). Secrets stay in memory only; never serialise this whole. */
+export interface TargetConfig {
+  readonly name: string;
+  readonly profileName: string;
+  readonly type: 'postgres' | 'pglite';
+  readonly schema: string;
+  readonly threads: number;
+  // postgres
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: string;
+  readonly dbname?: string;
+  readonly sslmode?: string;
+  readonly connect_timeout?: number;
+  readonly search_path?: string;
+  readonly retries?: number;
+  // pglite
+  /** Absolute path of the PGlite data directory (default `<project>/.tsdbt/pglite/<target>`). */
+  readonly dataDir?: string;
+  /** Every other key, as written. */
+  readonly extra: Record<string, unknown>;
+  /** Where this target came from: the profiles.yml path, or 'embedded default'. */
+  readonly source: string;
+}
+
+/** A column in a properties file. */
+export interface ColumnProperties {
+  readonly name: string;
+  readonly description?: string;
+  readonly data_type?: string;
+  readonly quote?: boolean;
+  readonly meta?: Record<string, unknown>;
+  readonly tags?: string[];
+  /** `tests:` / `data_tests:` entries exactly as written (string or one-key object). */
+  readonly tests: readonly unknown[];
+}
+
+/** A `models:`/`seeds:`/`snapshots:` entry in a properties file. */
+export interface NodeProperties {
+  readonly name: string;
+  readonly description?: string;
+  readonly config?: NodeConfig;
+  readonly columns: readonly ColumnProperties[];
+  readonly tests: readonly unknown[];
+  readonly docs?: { show?: boolean };
+  readonly meta?: Record<string, unknown>;
+  /** Project-relative path of the .yml file and the 1-based line of the entry. */
+  readonly file: string;
+  readonly line: number;
+}
+
+export interface SourceTableProperties {
+  readonly name: string;
+  readonly identifier?: string;
+  readonly description?: string;
+  readonly config?: NodeConfig;
+  readonly columns: readonly ColumnProperties[];
+  readonly tests: readonly unknown[];
+  readonly loaded_at_field?: string;
+  readonly meta?: Record<string, unknown>;
+  readonly tags?: string[];
+  readonly line: number;
+}
+
+export interface SourceProperties {
+  readonly name: string;
+  readonly database?: string;
+  readonly schema?: string;
+  readonly description?: string;
+  readonly config?: NodeConfig;
+  readonly loader?: string;
+  readonly meta?: Record<string, unknown>;
+  readonly tags?: string[];
+  readonly tables: readonly SourceTableProperties[];
+  readonly file: string;
+  readonly line: number;
+}
+
+/** Everything the properties (.yml) files under model/seed/snapshot/analysis paths declare. */
+export interface Properties {
+  readonly models: readonly NodeProperties[];
+  readonly seeds: readonly NodeProperties[];
+  readonly snapshots: readonly NodeProperties[];
+  readonly sources: readonly SourceProperties[];
+  /** Project-relative paths of every properties file read. */
+  readonly files: readonly string[];
+}

@@ -1,0 +1,172 @@
+/**
+ * The Manifest: every node of a project after parsing, as plain data.
+ *
+ * Field names follow dbt's manifest v12 (`unique_id`, `resource_type`,
+ * `depends_on`, `original_file_path`, …) so `target/manifest.json` is a
+ * near-direct dump of this value.
+ */
+import type { NodeConfig } from '../config/types.ts';
+
+export type ResourceType = 'model' | 'seed' | 'test' | 'snapshot' | 'analysis' | 'source' | 'operation';
+
+export interface ColumnInfo {
+  name: string;
+  description: string;
+  data_type?: string | null;
+  meta: Record<string, unknown>;
+  tags: string[];
+  quote?: boolean | null;
+}
+
+/** A ref as written: `ref('m')` → `{ name: 'm' }`; `ref('pkg', 'm')` → `{ package: 'pkg', name: 'm' }`. */
+export interface RefCall {
+  name: string;
+  package?: string | null;
+  version?: string | number | null;
+  /** 1-based line in the node's file where the call was made, when known. */
+  line?: number;
+}
+
+/** For generic data tests: which test and with what arguments (dbt's `test_metadata`). */
+export interface TestMetadata {
+  name: string;
+  kwargs: Record<string, unknown>;
+  namespace: string | null;
+}
+
+/** A model, seed, test, snapshot or analysis. */
+export interface ManifestNode {
+  unique_id: string;
+  resource_type: Exclude<ResourceType, 'source'>;
+  package_name: string;
+  name: string;
+  /** Path relative to its resource path (e.g. `staging/stg_sessions.sql` under `models/`). */
+  path: string;
+  /** Path relative to the project root (e.g. `models/staging/stg_sessions.sql`). */
+  original_file_path: string;
+  /** Absolute path on disk, not serialised into manifest.json. */
+  abs_path?: string;
+  fqn: string[];
+  raw_code: string;
+  language: 'sql';
+  checksum: { name: 'sha256'; checksum: string };
+  /** Fully resolved config: project file < properties < `config()` in the file. */
+  config: NodeConfig;
+  tags: string[];
+  description: string;
+  columns: Record<string, ColumnInfo>;
+  meta: Record<string, unknown>;
+  docs: { show: boolean; node_color?: string | null };
+  /** Properties file that described this node, if any: `project_name://models/schema.yml`. */
+  patch_path: string | null;
+  database: string;
+  schema: string;
+  alias: string;
+  /** `"schema"."alias"` (quoted, as dbt writes it); null for ephemeral models and tests. */
+  relation_name: string | null;
+  depends_on: { nodes: string[]; macros: string[] };
+  refs: RefCall[];
+  /** `[source_name, table_name]` pairs. */
+  sources: [string, string][];
+  /** Generic tests only. */
+  test_metadata?: TestMetadata;
+  column_name?: string | null;
+  /** The node a generic test is attached to (dbt's `attached_node`). */
+  attached_node?: string | null;
+  /** For seeds: absolute path of the CSV (dbt: `root_path` + path). */
+  seed_file?: string;
+  /** Filled by compile. */
+  compiled_code?: string;
+  compiled_path?: string;
+  /** Doc blocks / unrendered config etc. may be added; keep additions JSON-serialisable. */
+  unrendered_config?: Record<string, unknown>;
+  created_at: number;
+}
+
+export interface SourceDefinition {
+  unique_id: string; // source.<project>.<source_name>.<table_name>
+  resource_type: 'source';
+  package_name: string;
+  name: string;
+  source_name: string;
+  source_description: string;
+  identifier: string;
+  database: string;
+  schema: string;
+  relation_name: string;
+  description: string;
+  loader: string;
+  loaded_at_field: string | null;
+  columns: Record<string, ColumnInfo>;
+  meta: Record<string, unknown>;
+  source_meta: Record<string, unknown>;
+  tags: string[];
+  config: NodeConfig;
+  path: string;
+  original_file_path: string;
+  fqn: string[];
+  patch_path: string | null;
+  created_at: number;
+}
+
+export interface MacroArgument {
+  name: string;
+  type?: string | null;
+  description?: string;
+}
+
+export interface Macro {
+  unique_id: string; // macro.<package>.<name>
+  name: string;
+  package_name: string;
+  path: string;
+  original_file_path: string;
+  macro_sql: string;
+  depends_on: { macros: string[] };
+  description: string;
+  meta: Record<string, unknown>;
+  arguments: MacroArgument[];
+  created_at: number;
+}
+
+export interface Documentation {
+  unique_id: string; // doc.<package>.<name>
+  name: string;
+  package_name: string;
+  path: string;
+  original_file_path: string;
+  block_contents: string;
+}
+
+export interface ManifestMetadata {
+  dbt_schema_version: string;
+  dbt_version: string;
+  generated_at: string;
+  invocation_id: string;
+  env: Record<string, string>;
+  project_name: string;
+  project_id?: string;
+  adapter_type: string;
+}
+
+/** Everything a project defines, keyed by unique_id. */
+export interface Manifest {
+  metadata: ManifestMetadata;
+  nodes: Record<string, ManifestNode>;
+  sources: Record<string, SourceDefinition>;
+  macros: Record<string, Macro>;
+  docs: Record<string, Documentation>;
+  exposures: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  groups: Record<string, unknown>;
+  selectors: Record<string, unknown>;
+  disabled: Record<string, unknown[]>;
+  /** unique_id → the unique_ids it depends on (nodes and sources). */
+  parent_map: Record<string, string[]>;
+  /** unique_id → the unique_ids that depend on it. */
+  child_map: Record<string, string[]>;
+  group_map: Record<string, string[]>;
+  saved_queries: Record<string, unknown>;
+  semantic_models: Record<string, unknown>;
+  unit_tests: Record<string, unknown>;
+}
