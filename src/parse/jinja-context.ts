@@ -1,0 +1,170 @@
+/**
+ * The Jinja context dbt gives a model, test or macro: `ref`, `source`,
+ * `config`, `var`, `env_var`, `this`, `target`, `is_incremental`, `adapter`,
+ * `execute`, `model`, `invocation_id`, `run_started_at`, `flags`, `builtins`,
+ * `return` and `doc` are provided by the Jinja layer / here.
+ *
+ * The same builder serves both dbt phases:
+ *   - parse (`execute` false): `ref`/`source`/`config` calls are recorded and
+ *     return placeholder relations;
+ *   - compile (`execute` true): they resolve to real relations.
+ */
+import { splitArgs } from '../jinja/index.ts';
+import { TsdbtError } from '../errors.ts';
+import { JinjaRelation } from './relation.ts';
+import type { RefCall } from './manifest.ts';
+import type { NodeConfig, TargetConfig } from '../config/types.ts';
+
+/** What a render recorded (parse phase). */
+export interface Captured {
+  refs: RefCall[];
+  sources: [string, string][];
+  config: NodeConfig;
+}
+
+export interface ContextHooks {
+  /** Resolve `ref(name)` / `ref(pkg, name)` to a relation. Throw TsdbtError for a missing node. */
+  ref(call: RefCall): JinjaRelation;
+  source(sourceName: string, tableName: string): JinjaRelation;
+  /** `var('x', default)` as dbt's precedence. */
+  variable(name: string, fallback: unknown, hasDefault: boolean): unknown;
+  envVar(name: string, fallback: unknown, hasDefault: boolean): unknown;
+  isIncremental(): boolean;
+}
+
+export interface ContextInput {
+  readonly execute: boolean;
+  readonly target: TargetConfig;
+  readonly targetDatabase: string;
+  readonly projectName: string;
+  readonly invocationId: string;
+  readonly runStartedAt: Date;
+  readonly fullRefresh: boolean;
+  /** The node's own relation (`this`), when it has one. */
+  readonly self: JinjaRelation | null;
+  /** The node as a dict (`model` in dbt's context). */
+  readonly model: Record<string, unknown>;
+  /** Config resolved so far: `config.get()` reads it. */
+  readonly config: NodeConfig;
+  readonly file: string;
+  readonly hooks: ContextHooks;
+  /** Receives `config()`/`ref()`/`source()` calls (parse phase). */
+  readonly captured?: Captured;
+}
+
+/** The public view of the target, without secrets (dbt's `target`). */
+export function targetForTemplates(target: TargetConfig, database: string): Record<string, unknown> {
+  return {
+    name: target.name,
+    profile_name: target.profileName,
+    type: target.type === 'pglite' ? 'postgres' : target.type,
+    adapter_type: target.type,
+    schema: target.schema,
+    database,
+    dbname: database,
+    threads: target.threads,
+    host: target.host ?? null,
+    port: target.port ?? null,
+    user: target.user ?? null,
+  };
+}
+
+/** Builds the dbt context object for one render. */
+export function buildContext(input: ContextInput): Record<string, unknown> {
+  const { hooks, captured } = input;
+  const ref = (...raw: unknown[]): JinjaRelation => {
+    const { positional, kwargs } = splitArgs(raw);
+    const version = (kwargs.version ?? kwargs.v ?? null) as string | number | null;
+    if (positional.length < 1 || positional.length > 2 || !positional.every((p) => typeof p === 'string')) {
+      throw new TsdbtError('bad-ref', `ref() takes a model name, or a package name and a model name; got ${JSON.stringify(positional)}`, {
+        file: input.file,
+        hint: "write {{ ref('model_name') }}",
+      });
+    }
+    const call: RefCall =
+      positional.length === 1
+        ? { name: positional[0] as string, package: null, version }
+        : { name: positional[1] as string, package: positional[0] as string, version };
+    captured?.refs.push(call);
+    return hooks.ref(call);
+  };
+  const source = (...raw: unknown[]): JinjaRelation => {
+    const { positional } = splitArgs(raw);
+    if (positional.length !== 2 || !positional.every((p) => typeof p === 'string')) {
+      throw new TsdbtError('bad-source', `source() takes a source name and a table name; got ${JSON.stringify(positional)}`, {
+        file: input.file,
+        hint: "write {{ source('source_name', 'table_name') }}",
+      });
+    }
+    captured?.sources.push([positional[0] as string, positional[1] as string]);
+    return hooks.source(positional[0] as string, positional[1] as string);
+  };
+  const config = (...raw: unknown[]): string => {
+    const { positional, kwargs } = splitArgs(raw);
+    const values = (positional.length === 1 && positional[0] && typeof positional[0] === 'object' ? positional[0] : kwargs) as NodeConfig;
+    if (captured) Object.assign(captured.config, normaliseConfigKeys(values));
+    return '';
+  };
+  const configGet = (key: string, fallback: unknown = null): unknown => {
+    const k = key.replace(/-/g, '_');
+    const fromCapture = captured ? (captured.config as Record<string, unknown>)[k] : undefined;
+    if (fromCapture !== undefined) return fromCapture;
+    const v = (input.config as Record<string, unknown>)[k];
+    return v === undefined ? fallback : v;
+  };
+  Object.assign(config, {
+    get: configGet,
+    require: (key: string) => {
+      const v = configGet(key, undefined);
+      if (v === undefined || v === null) {
+        throw new TsdbtError('config-missing', `config '${key}' is required here but not set`, { file: input.file });
+      }
+      return v;
+    },
+  });
+  const variable = (...raw: unknown[]): unknown => {
+    const { positional } = splitArgs(raw);
+    return hooks.variable(String(positional[0]), positional[1] ?? null, positional.length > 1);
+  };
+  const envVar = (...raw: unknown[]): unknown => {
+    const { positional } = splitArgs(raw);
+    return hooks.envVar(String(positional[0]), positional[1] ?? null, positional.length > 1);
+  };
+  const adapter = {
+    quote: (s: string) => '"' + String(s).replace(/"/g, '""') + '"',
+    quote_as_configured: (s: string) => '"' + String(s).replace(/"/g, '""') + '"',
+    type: () => 'postgres',
+    get_relation: () => null,
+    get_columns_in_relation: () => [],
+  };
+  return {
+    ref,
+    source,
+    config,
+    var: variable,
+    env_var: envVar,
+    this: input.self,
+    target: targetForTemplates(input.target, input.targetDatabase),
+    is_incremental: () => hooks.isIncremental(),
+    execute: input.execute,
+    model: input.model,
+    adapter,
+    invocation_id: input.invocationId,
+    run_started_at: input.runStartedAt,
+    project_name: input.projectName,
+    schema: input.target.schema,
+    database: input.targetDatabase,
+    flags: { FULL_REFRESH: input.fullRefresh, WHICH: 'run' },
+    dbt_version: '1.8.0',
+  };
+}
+
+/** `pre-hook` → `pre_hook`; config keys as written in `config()` calls. */
+export function normaliseConfigKeys(values: Record<string, unknown>): NodeConfig {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values ?? {})) {
+    if (k === '__keywords') continue;
+    out[k.replace(/-/g, '_')] = v;
+  }
+  return out as NodeConfig;
+}

@@ -1,0 +1,755 @@
+/**
+ * Project → Manifest: reads every file of a dbt project, captures each
+ * node's refs, sources and config by rendering it in dbt's parse phase (or
+ * through the static fast path), applies config precedence (project file <
+ * properties < `config()` in the file, as dbt) and schema/alias naming
+ * (`generate_schema_name` / `generate_alias_name`, overridable by the
+ * project's own macros, as dbt), and links refs to unique_ids.
+ *
+ * Every compile error in the project is collected before anything is thrown
+ * (as Dataform's compile session); the thrown error lists them all.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
+import { Diagnostics, TsdbtError } from '../errors.ts';
+import type { NodeConfig, ProjectConfig, Properties, NodeProperties, TargetConfig, ColumnProperties } from '../config/types.ts';
+import { resolveNodeConfig, mergeConfig, loadProperties, resolveVar } from '../config/index.ts';
+import { isSecretName, registerSecret } from '../secrets.ts';
+import { JinjaEnv, extractDocBlocks } from '../jinja/index.ts';
+import { closestNames } from '../graph/index.ts';
+import { parseTestEntry, genericTestNodeName, genericTestUniqueId, BUILTIN_TEST_MACROS } from '../datatests/index.ts';
+import { discoverFiles, type ProjectFile } from './discover.ts';
+import { staticExtract, type StaticCall } from './static-extract.ts';
+import { buildContext, normaliseConfigKeys, type Captured, type ContextHooks } from './jinja-context.ts';
+import { JinjaRelation, quoteIdent } from './relation.ts';
+import { BUILTIN_MACROS } from './builtin-macros.ts';
+import type { ColumnInfo, Documentation, Macro, Manifest, ManifestNode, RefCall, SourceDefinition } from './manifest.ts';
+
+export interface ParseOptions {
+  readonly project: ProjectConfig;
+  readonly target: TargetConfig;
+  /** `--vars`, already parsed. */
+  readonly cliVars: Record<string, unknown>;
+  readonly invocationId: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** What parsing produced, for the compile stage. */
+export interface ParseResult {
+  readonly manifest: Manifest;
+  readonly jinja: JinjaEnv;
+  /** unique_id → the static fast-path calls, for nodes that need no full render. */
+  readonly staticCalls: ReadonlyMap<string, readonly StaticCall[]>;
+  readonly warnings: readonly TsdbtError[];
+  /** The database name relations are qualified with (the target's dbname; `postgres` on PGlite). */
+  readonly database: string;
+}
+
+const REFABLE = new Set(['model', 'seed', 'snapshot']);
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function stripExt(p: string): string {
+  return p.replace(/\.[^./]+$/, '');
+}
+
+function folderParts(path: string): string[] {
+  const parts = path.split('/');
+  parts.pop();
+  return parts;
+}
+
+function lineOf(text: string, needle: RegExp): number | undefined {
+  const m = needle.exec(text);
+  if (!m) return undefined;
+  let line = 1;
+  for (let i = 0; i < m.index; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function columnsFrom(cols: readonly ColumnProperties[] | undefined, docs: (t: string) => string): Record<string, ColumnInfo> {
+  const out: Record<string, ColumnInfo> = {};
+  for (const c of cols ?? []) {
+    out[c.name] = {
+      name: c.name,
+      description: docs(c.description ?? ''),
+      data_type: c.data_type ?? null,
+      meta: c.meta ?? {},
+      tags: c.tags ?? [],
+      quote: c.quote ?? null,
+    };
+  }
+  return out;
+}
+
+function uniq<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+/**
+ * Parses the project into a Manifest.
+ * @throws TsdbtError (or CompileErrors listing several) for any project error.
+ */
+export function parseProject(opts: ParseOptions): ParseResult {
+  const { project, target } = opts;
+  const env = opts.env ?? process.env;
+  const diags = new Diagnostics();
+  const now = Date.now() / 1000;
+  const database = target.type === 'pglite' ? 'postgres' : (target.dbname ?? 'postgres');
+  const files = discoverFiles(project);
+  const properties: Properties = loadProperties(project);
+  const pkg = project.name;
+
+  // ---- docs ----
+  const docs: Record<string, Documentation> = {};
+  for (const f of files.docs) {
+    const text = readFileSync(f.absPath, 'utf8');
+    for (const block of extractDocBlocks(text, f.originalFilePath)) {
+      docs[`doc.${pkg}.${block.name}`] = {
+        unique_id: `doc.${pkg}.${block.name}`,
+        name: block.name,
+        package_name: pkg,
+        path: f.path,
+        original_file_path: f.originalFilePath,
+        block_contents: block.contents.trim(),
+      };
+    }
+  }
+  const renderDocs = (text: string, file?: string): string => {
+    if (!text || !text.includes('{{')) return text;
+    return text.replace(/\{\{\s*doc\(\s*(?:['"]([^'"]+)['"]\s*,\s*)?['"]([^'"]+)['"]\s*\)\s*\}\}/g, (_m, _p, name: string) => {
+      const d = docs[`doc.${pkg}.${name}`];
+      if (!d) {
+        diags.error(
+          new TsdbtError('doc-not-found', `doc('${name}') refers to a docs block that does not exist`, {
+            file,
+            hint: `define {% docs ${name} %}…{% enddocs %} in a .md file under a docs path${suggest(name, Object.values(docs).map((x) => x.name))}`,
+          }),
+        );
+        return '';
+      }
+      return d.block_contents;
+    });
+  };
+
+  // ---- macros ----
+  const jinja = new JinjaEnv({});
+  const macros: Record<string, Macro> = {};
+  const addMacros = (source: string, file: string, relPath: string, packageName: string) => {
+    const defs = diags.capture(() => jinja.addMacroFile(source, file, packageName)) ?? [];
+    for (const d of defs) {
+      const uid = `macro.${packageName}.${d.name}`;
+      macros[uid] = {
+        unique_id: uid,
+        name: d.name,
+        package_name: packageName,
+        path: relPath,
+        original_file_path: file,
+        macro_sql: d.sql ?? '',
+        depends_on: { macros: [] },
+        description: '',
+        meta: {},
+        arguments: (d.arguments ?? []).map((a: string | { name: string }) => ({ name: typeof a === 'string' ? a : a.name })),
+        created_at: now,
+      };
+    }
+  };
+  addMacros(BUILTIN_MACROS, 'tsdbt/builtin_macros.sql', 'builtin_macros.sql', 'dbt');
+  addMacros(BUILTIN_TEST_MACROS, 'tsdbt/builtin_tests.sql', 'builtin_tests.sql', 'dbt');
+  for (const f of files.macros) {
+    addMacros(readFileSync(f.absPath, 'utf8'), f.originalFilePath, f.path, pkg);
+  }
+  const customSchemaMacro = jinja.hasMacro('generate_schema_name') && Object.values(macros).some((m) => m.package_name === pkg && m.name === 'generate_schema_name');
+  const customAliasMacro = Object.values(macros).some((m) => m.package_name === pkg && m.name === 'generate_alias_name');
+  const customDatabaseMacro = Object.values(macros).some((m) => m.package_name === pkg && m.name === 'generate_database_name');
+
+  // ---- variables and hooks shared by every parse-phase render ----
+  const variable = (name: string, fallback: unknown, hasDefault: boolean, file?: string): unknown => {
+    try {
+      return resolveVar(name, project, opts.cliVars, pkg, hasDefault ? { default: fallback } : undefined);
+    } catch (e) {
+      if (e instanceof TsdbtError && file && !e.file) {
+        throw new TsdbtError(e.code, e.message, { file, hint: e.hint });
+      }
+      throw e;
+    }
+  };
+  const envVar = (name: string, fallback: unknown, hasDefault: boolean, file?: string): unknown => {
+    const v = env[name];
+    if (v !== undefined) {
+      if (isSecretName(name)) registerSecret(v);
+      return v;
+    }
+    if (hasDefault) return fallback;
+    throw new TsdbtError('env-var-missing', `env_var('${name}') is not set and has no default`, {
+      file,
+      hint: `export ${name}=… before running, or give a default: env_var('${name}', 'value')`,
+    });
+  };
+
+  const baseContextInput = {
+    execute: false,
+    target,
+    targetDatabase: database,
+    projectName: pkg,
+    invocationId: opts.invocationId,
+    runStartedAt: new Date(),
+    fullRefresh: false,
+  };
+
+  /** Renders a file in the parse phase, capturing its calls. */
+  const capture = (raw: string, file: string, config: NodeConfig, self: JinjaRelation | null): Captured | undefined => {
+    const captured: Captured = { refs: [], sources: [], config: {} };
+    const hooks: ContextHooks = {
+      ref: (call) => new JinjaRelation({ database, schema: target.schema, identifier: call.name }),
+      source: (s, t) => new JinjaRelation({ database, schema: s, identifier: t }),
+      variable: (n, f, h) => variable(n, f, h, file),
+      envVar: (n, f, h) => envVar(n, f, h, file),
+      isIncremental: () => false,
+    };
+    const ctx = buildContext({ ...baseContextInput, self, model: { name: self?.identifier }, config, file, hooks, captured });
+    const ok = diags.capture(() => jinja.render(raw, ctx, { file }));
+    if (ok === undefined) return undefined;
+    for (const r of captured.refs) {
+      r.line = lineOf(raw, new RegExp(`ref\\s*\\((?:\\s*['"][^'"]*['"]\\s*,)?\\s*['"]${escapeRe(r.name)}['"]`));
+    }
+    return captured;
+  };
+
+  const nodes: Record<string, ManifestNode> = {};
+  const disabled: Record<string, ManifestNode[]> = {};
+  const staticCalls = new Map<string, readonly StaticCall[]>();
+  const byName = new Map<string, string[]>(); // refable name → unique_ids
+  const propsByName = (list: readonly NodeProperties[]) => {
+    const m = new Map<string, NodeProperties>();
+    for (const p of list) m.set(p.name, p);
+    return m;
+  };
+  const modelProps = propsByName(properties.models);
+  const seedProps = propsByName(properties.seeds);
+  const snapshotProps = propsByName(properties.snapshots);
+
+  const naming = (
+    node: Pick<ManifestNode, 'name' | 'resource_type' | 'fqn' | 'original_file_path'>,
+    config: NodeConfig,
+  ): { schema: string; alias: string; database: string } => {
+    const custom = (config.schema ?? null) as string | null;
+    let schema: string;
+    const nodeDict = { name: node.name, resource_type: node.resource_type, fqn: node.fqn, original_file_path: node.original_file_path, config };
+    if (customSchemaMacro) {
+      const hooks: ContextHooks = {
+        ref: (call) => new JinjaRelation({ database, schema: target.schema, identifier: call.name }),
+        source: (s, t) => new JinjaRelation({ database, schema: s, identifier: t }),
+        variable: (n, f, h) => variable(n, f, h, node.original_file_path),
+        envVar: (n, f, h) => envVar(n, f, h, node.original_file_path),
+        isIncremental: () => false,
+      };
+      const ctx = buildContext({ ...baseContextInput, self: null, model: nodeDict, config, file: node.original_file_path, hooks });
+      schema = String(jinja.callMacro('generate_schema_name', [custom, nodeDict], {}, ctx) ?? '').trim();
+    } else {
+      schema = custom == null ? target.schema : `${target.schema}_${String(custom).trim()}`;
+    }
+    let alias = (config.alias ?? null) as string | null;
+    if (customAliasMacro) {
+      const ctx = buildContext({
+        ...baseContextInput,
+        self: null,
+        model: nodeDict,
+        config,
+        file: node.original_file_path,
+        hooks: {
+          ref: (call) => new JinjaRelation({ database, schema: target.schema, identifier: call.name }),
+          source: (s, t) => new JinjaRelation({ database, schema: s, identifier: t }),
+          variable: (n, f, h) => variable(n, f, h, node.original_file_path),
+          envVar: (n, f, h) => envVar(n, f, h, node.original_file_path),
+          isIncremental: () => false,
+        },
+      });
+      alias = String(jinja.callMacro('generate_alias_name', [alias, nodeDict], {}, ctx) ?? '').trim();
+    }
+    let db = (config.database ?? null) as string | null;
+    if (customDatabaseMacro) {
+      // Postgres cannot cross databases; the macro's answer is recorded but relations stay in the target database.
+      db = String(jinja.callMacro('generate_database_name', [db, nodeDict], {}, {}) ?? database).trim();
+    }
+    return { schema, alias: alias || node.name, database: db || database };
+  };
+
+  const register = (node: ManifestNode) => {
+    if (node.config.enabled === false) {
+      (disabled[node.unique_id] ??= []).push(node);
+      return;
+    }
+    const existing = nodes[node.unique_id];
+    if (existing) {
+      diags.error(
+        new TsdbtError('duplicate-node', `two ${node.resource_type}s are named '${node.name}': ${existing.original_file_path} and ${node.original_file_path}`, {
+          file: node.original_file_path,
+          hint: 'dbt requires unique names for models, seeds and snapshots in a project: rename one of the files',
+        }),
+      );
+      return;
+    }
+    if (REFABLE.has(node.resource_type)) {
+      const other = byName.get(node.name);
+      if (other?.length) {
+        const o = nodes[other[0]];
+        diags.error(
+          new TsdbtError('duplicate-node', `'${node.name}' is defined twice: ${o.original_file_path} (${o.resource_type}) and ${node.original_file_path} (${node.resource_type})`, {
+            file: node.original_file_path,
+            hint: 'names of models, seeds and snapshots must be unique in a project: rename one of them',
+          }),
+        );
+        return;
+      }
+      byName.set(node.name, [node.unique_id]);
+    }
+    nodes[node.unique_id] = node;
+  };
+
+  const relationName = (n: { database: string; schema: string; alias: string }) =>
+    `${quoteIdent(n.database)}.${quoteIdent(n.schema)}.${quoteIdent(n.alias)}`;
+
+  const warnings: TsdbtError[] = [];
+  const projectConfig = (tree: Record<string, unknown>, fqn: string[], file: string): NodeConfig => {
+    const r = resolveNodeConfig(tree, pkg, fqn);
+    for (const w of (r as { warnings?: TsdbtError[] }).warnings ?? []) warnings.push(w);
+    return r.config;
+  };
+
+  // ---- models ----
+  const modelLike = (f: ProjectFile, resourceType: 'model' | 'analysis' | 'snapshot', tree: Record<string, unknown>, props?: NodeProperties) => {
+    const raw = readFileSync(f.absPath, 'utf8');
+    const name = posix.basename(stripExt(f.path));
+    const fqn = [pkg, ...folderParts(f.path), name];
+    let config = projectConfig(tree, fqn, f.originalFilePath);
+    if (props?.config) config = mergeConfig(config, normaliseConfigKeys(props.config as Record<string, unknown>));
+    if (props?.meta) config = mergeConfig(config, { meta: props.meta });
+    if (resourceType === 'model' && raw.trim() === '') {
+      diags.error(
+        new TsdbtError('empty-model', `model '${name}' is empty`, {
+          file: f.originalFilePath,
+          line: 1,
+          hint: 'write a SELECT statement in the file, or delete it',
+        }),
+      );
+      return;
+    }
+    let refs: RefCall[];
+    let sources: [string, string][];
+    let fileConfig: NodeConfig;
+    const fast = staticExtract(raw);
+    if (fast) {
+      refs = [...fast.refs];
+      sources = [...fast.sources];
+      fileConfig = normaliseConfigKeys(fast.config as Record<string, unknown>);
+    } else {
+      const self = new JinjaRelation({ database, schema: target.schema, identifier: name });
+      const c = capture(raw, f.originalFilePath, config, self);
+      if (!c) return;
+      refs = c.refs;
+      sources = c.sources;
+      fileConfig = c.config;
+    }
+    config = mergeConfig(config, fileConfig);
+    const defaults: NodeConfig = {
+      enabled: true,
+      materialized: resourceType === 'model' ? 'view' : resourceType === 'snapshot' ? 'snapshot' : 'view',
+      tags: [],
+      meta: {},
+      persist_docs: {},
+      quoting: {},
+      column_types: {},
+      on_schema_change: 'ignore',
+      grants: {},
+      packages: [],
+      docs: { show: true, node_color: null },
+      contract: { enforced: false, alias_types: true },
+      access: 'protected',
+    };
+    config = { ...defaults, ...config };
+    if (typeof config.tags === 'string') config.tags = [config.tags];
+    const uid = `${resourceType}.${pkg}.${name}`;
+    const base = { name, resource_type: resourceType, fqn, original_file_path: f.originalFilePath } as const;
+    const names = diags.capture(() => naming(base, config));
+    if (!names) return;
+    const tags = uniq([...(config.tags ?? [])]);
+    const node: ManifestNode = {
+      unique_id: uid,
+      resource_type: resourceType,
+      package_name: pkg,
+      name,
+      path: f.path,
+      original_file_path: f.originalFilePath,
+      abs_path: f.absPath,
+      fqn,
+      raw_code: raw,
+      language: 'sql',
+      checksum: { name: 'sha256', checksum: sha256(raw) },
+      config: { ...config, tags },
+      tags,
+      description: renderDocs(props?.description ?? '', props?.file),
+      columns: columnsFrom(props?.columns, (t) => renderDocs(t, props?.file)),
+      meta: (config.meta as Record<string, unknown>) ?? {},
+      docs: { show: props?.docs?.show ?? true, node_color: null },
+      patch_path: props ? `${pkg}://${props.file}` : null,
+      database: names.database,
+      schema: names.schema,
+      alias: names.alias,
+      relation_name: resourceType === 'analysis' || config.materialized === 'ephemeral' ? null : relationName(names),
+      depends_on: { nodes: [], macros: [] },
+      refs,
+      sources,
+      created_at: now,
+      unrendered_config: fileConfig as Record<string, unknown>,
+    };
+    if (fast) staticCalls.set(uid, fast.calls);
+    register(node);
+  };
+  for (const f of files.models) {
+    const name = posix.basename(stripExt(f.path));
+    modelLike(f, 'model', project.models, modelProps.get(name));
+  }
+  for (const f of files.analyses) modelLike(f, 'analysis', project.models);
+
+  // ---- seeds ----
+  for (const f of files.seeds) {
+    const name = posix.basename(stripExt(f.path));
+    const fqn = [pkg, ...folderParts(f.path), name];
+    const props = seedProps.get(name);
+    let config = projectConfig(project.seeds, fqn, f.originalFilePath);
+    if (props?.config) config = mergeConfig(config, normaliseConfigKeys(props.config as Record<string, unknown>));
+    config = { enabled: true, materialized: 'seed', tags: [], meta: {}, column_types: {}, quote_columns: null, delimiter: ',', grants: {}, docs: { show: true, node_color: null }, ...config };
+    const st = statSync(f.absPath);
+    const checksum = st.size < 1_000_000 ? sha256(readFileSync(f.absPath, 'utf8')) : `${st.size}:${st.mtimeMs}`;
+    const names = diags.capture(() => naming({ name, resource_type: 'seed', fqn, original_file_path: f.originalFilePath }, config));
+    if (!names) continue;
+    const tags = uniq([...(config.tags ?? [])]);
+    register({
+      unique_id: `seed.${pkg}.${name}`,
+      resource_type: 'seed',
+      package_name: pkg,
+      name,
+      path: f.path,
+      original_file_path: f.originalFilePath,
+      abs_path: f.absPath,
+      fqn,
+      raw_code: '',
+      language: 'sql',
+      checksum: { name: 'sha256', checksum },
+      config: { ...config, tags },
+      tags,
+      description: renderDocs(props?.description ?? '', props?.file),
+      columns: columnsFrom(props?.columns, (t) => renderDocs(t, props?.file)),
+      meta: (config.meta as Record<string, unknown>) ?? {},
+      docs: { show: true, node_color: null },
+      patch_path: props ? `${pkg}://${props.file}` : null,
+      database: names.database,
+      schema: names.schema,
+      alias: names.alias,
+      relation_name: relationName(names),
+      depends_on: { nodes: [], macros: [] },
+      refs: [],
+      sources: [],
+      seed_file: f.absPath,
+      created_at: now,
+    });
+  }
+
+  // ---- sources ----
+  const sources: Record<string, SourceDefinition> = {};
+  for (const s of properties.sources) {
+    for (const t of s.tables) {
+      const uid = `source.${pkg}.${s.name}.${t.name}`;
+      const fqn = [pkg, ...folderParts(s.file.split('/').slice(1).join('/')), s.name, t.name];
+      const config = mergeConfig(mergeConfig(projectConfig(project.sources, [pkg, s.name, t.name], s.file), (s.config ?? {}) as NodeConfig), (t.config ?? {}) as NodeConfig);
+      const schema = s.schema ?? s.name;
+      const identifier = t.identifier ?? t.name;
+      const db = s.database ?? database;
+      if (config.enabled === false) continue;
+      sources[uid] = {
+        unique_id: uid,
+        resource_type: 'source',
+        package_name: pkg,
+        name: t.name,
+        source_name: s.name,
+        source_description: renderDocs(s.description ?? '', s.file),
+        identifier,
+        database: db,
+        schema,
+        relation_name: `${quoteIdent(db)}.${quoteIdent(schema)}.${quoteIdent(identifier)}`,
+        description: renderDocs(t.description ?? '', s.file),
+        loader: s.loader ?? '',
+        loaded_at_field: t.loaded_at_field ?? null,
+        columns: columnsFrom(t.columns, (x) => renderDocs(x, s.file)),
+        meta: t.meta ?? {},
+        source_meta: s.meta ?? {},
+        tags: uniq([...(s.tags ?? []), ...(t.tags ?? [])]),
+        config: { enabled: true, ...config },
+        path: s.file,
+        original_file_path: s.file,
+        fqn,
+        patch_path: null,
+        created_at: now,
+      };
+    }
+  }
+
+  // ---- singular tests ----
+  for (const f of files.singularTests) {
+    const raw = readFileSync(f.absPath, 'utf8');
+    const name = posix.basename(stripExt(f.path));
+    const fqn = [pkg, ...folderParts(f.path), name];
+    let config = projectConfig(project.tests, fqn, f.originalFilePath);
+    const c = capture(raw, f.originalFilePath, config, null);
+    if (!c) continue;
+    config = mergeConfig(config, c.config);
+    config = testDefaults(config);
+    const tags = uniq([...(config.tags ?? [])]);
+    register({
+      unique_id: `test.${pkg}.${name}`,
+      resource_type: 'test',
+      package_name: pkg,
+      name,
+      path: f.path,
+      original_file_path: f.originalFilePath,
+      abs_path: f.absPath,
+      fqn,
+      raw_code: raw,
+      language: 'sql',
+      checksum: { name: 'sha256', checksum: sha256(raw) },
+      config: { ...config, tags },
+      tags,
+      description: '',
+      columns: {},
+      meta: {},
+      docs: { show: true, node_color: null },
+      patch_path: null,
+      database,
+      schema: `${target.schema}_dbt_test__audit`,
+      alias: name,
+      relation_name: null,
+      depends_on: { nodes: [], macros: [] },
+      refs: c.refs,
+      sources: c.sources,
+      created_at: now,
+    });
+  }
+
+  // ---- generic tests from properties ----
+  const addGenericTests = (
+    entries: readonly unknown[],
+    at: { file: string; line: number },
+    attached: { resourceType: string; name: string; sourceName?: string; uid: string; folder: string[] },
+    columnName: string | null,
+  ) => {
+    for (const entry of entries) {
+      const spec = diags.capture(() => parseTestEntry(entry, at));
+      if (!spec) continue;
+      const name = genericTestNodeName(spec, attached, columnName ?? undefined);
+      const kwargs: Record<string, unknown> = { ...spec.kwargs };
+      if (columnName !== null) kwargs.column_name = columnName;
+      const modelArg =
+        attached.resourceType === 'source'
+          ? `{{ get_where_subquery(source('${attached.sourceName}', '${attached.name}')) }}`
+          : `{{ get_where_subquery(ref('${attached.name}')) }}`;
+      kwargs.model = modelArg;
+      const uid = genericTestUniqueId(pkg, name, spec, attached, columnName);
+      const fqn = [pkg, ...attached.folder, name];
+      let config = projectConfig(project.tests, fqn, at.file);
+      config = mergeConfig(config, normaliseConfigKeys((spec.config ?? {}) as Record<string, unknown>));
+      config = testDefaults(config);
+      const refs: RefCall[] = [];
+      const srcs: [string, string][] = [];
+      if (attached.resourceType === 'source') srcs.push([attached.sourceName!, attached.name]);
+      else refs.push({ name: attached.name, package: null, version: null, line: at.line });
+      for (const v of Object.values(spec.kwargs)) {
+        if (typeof v !== 'string') continue;
+        for (const m of v.matchAll(/\bref\(\s*['"]([^'"]+)['"]\s*\)/g)) refs.push({ name: m[1], package: null, version: null, line: at.line });
+        for (const m of v.matchAll(/\bsource\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)/g)) srcs.push([m[1], m[2]]);
+      }
+      const tags = uniq([...(config.tags ?? [])]);
+      const node: ManifestNode = {
+        unique_id: uid,
+        resource_type: 'test',
+        package_name: pkg,
+        name,
+        path: `${name}.sql`,
+        original_file_path: at.file,
+        fqn,
+        raw_code: `{{ test_${spec.testName}(**_dbt_generic_test_kwargs) }}`,
+        language: 'sql',
+        checksum: { name: 'sha256', checksum: sha256(JSON.stringify([spec, columnName, attached.uid])) },
+        config: { ...config, tags },
+        tags,
+        description: '',
+        columns: {},
+        meta: {},
+        docs: { show: true, node_color: null },
+        patch_path: null,
+        database,
+        schema: `${target.schema}_dbt_test__audit`,
+        alias: name,
+        relation_name: null,
+        depends_on: { nodes: [], macros: [`macro.${spec.namespace ?? 'dbt'}.test_${spec.testName}`] },
+        refs,
+        sources: srcs,
+        test_metadata: { name: spec.testName, kwargs, namespace: spec.namespace ?? null },
+        column_name: columnName,
+        attached_node: attached.uid,
+        created_at: now,
+      };
+      (node as ManifestNode & { line?: number }).line = at.line;
+      if (!jinja.hasMacro(spec.namespace ? `${spec.namespace}.test_${spec.testName}` : `test_${spec.testName}`)) {
+        diags.error(
+          new TsdbtError('test-not-found', `unknown generic test '${spec.testName}'`, {
+            file: at.file,
+            line: at.line,
+            hint: `built-in tests are unique, not_null, accepted_values and relationships; define custom ones with {% test ${spec.testName}(model, column_name) %} in macros/ or tests/generic/${suggest(spec.testName, ['unique', 'not_null', 'accepted_values', 'relationships'])}`,
+          }),
+        );
+        continue;
+      }
+      register(node);
+    }
+  };
+  const testsFor = (props: NodeProperties, resourceType: 'model' | 'seed' | 'snapshot') => {
+    const uid = `${resourceType}.${pkg}.${props.name}`;
+    const target = nodes[uid];
+    if (!target) {
+      if (!disabled[uid]) {
+        warnings.push(
+          new TsdbtError('patch-unknown-node', `${props.file} describes ${resourceType} '${props.name}', which does not exist`, {
+            file: props.file,
+            line: props.line,
+            hint: `check the spelling${suggest(props.name, [...byName.keys()])}`,
+          }),
+        );
+      }
+      return;
+    }
+    const folder = folderParts(target.path);
+    const attached = { resourceType, name: props.name, uid, folder };
+    addGenericTests(props.tests, { file: props.file, line: props.line }, attached, null);
+    for (const col of props.columns) {
+      addGenericTests(col.tests, { file: props.file, line: (col as ColumnProperties & { line?: number }).line ?? props.line }, attached, col.name);
+    }
+  };
+  for (const p of properties.models) testsFor(p, 'model');
+  for (const p of properties.seeds) testsFor(p, 'seed');
+  for (const p of properties.snapshots) testsFor(p, 'snapshot');
+  for (const s of properties.sources) {
+    for (const t of s.tables) {
+      const uid = `source.${pkg}.${s.name}.${t.name}`;
+      if (!sources[uid]) continue;
+      const attached = { resourceType: 'source', name: t.name, sourceName: s.name, uid, folder: [] as string[] };
+      addGenericTests(t.tests, { file: s.file, line: t.line }, attached, null);
+      for (const col of t.columns) addGenericTests(col.tests, { file: s.file, line: (col as ColumnProperties & { line?: number }).line ?? t.line }, attached, col.name);
+    }
+  }
+
+  // ---- link refs and sources ----
+  const refNames = [...byName.keys()];
+  const sourceNames = Object.values(sources).map((s) => `${s.source_name}.${s.name}`);
+  const disabledNames = new Set(Object.values(disabled).flat().map((n) => n.name));
+  for (const node of Object.values(nodes)) {
+    const deps: string[] = [];
+    for (const r of node.refs) {
+      const uid = byName.get(r.name)?.[0];
+      if (uid && (!r.package || r.package === pkg || r.package === nodes[uid].package_name)) {
+        deps.push(uid);
+        continue;
+      }
+      const isDisabled = disabledNames.has(r.name);
+      diags.error(
+        new TsdbtError(
+          isDisabled ? 'ref-disabled' : 'ref-not-found',
+          isDisabled
+            ? `${node.resource_type} '${node.name}' refers to '${r.name}', which is disabled`
+            : `${node.resource_type} '${node.name}' refers to '${r.package ? r.package + '.' : ''}${r.name}', which does not exist`,
+          {
+            file: node.original_file_path,
+            line: r.line,
+            hint: isDisabled
+              ? `enable '${r.name}' (config enabled: true) or remove the ref`
+              : `check the name${suggest(r.name, refNames)}; models, seeds and snapshots are referred to by file name without extension`,
+          },
+        ),
+      );
+    }
+    for (const [s, t] of node.sources) {
+      const uid = `source.${pkg}.${s}.${t}`;
+      if (sources[uid]) {
+        deps.push(uid);
+        continue;
+      }
+      diags.error(
+        new TsdbtError('source-not-found', `${node.resource_type} '${node.name}' uses source('${s}', '${t}'), which is not declared`, {
+          file: node.original_file_path,
+          line: lineOf(node.raw_code, new RegExp(`source\\s*\\(\\s*['"]${escapeRe(s)}['"]`)) ?? (node as ManifestNode & { line?: number }).line,
+          hint: `declare it under sources: in a .yml file in a model path${suggest(`${s}.${t}`, sourceNames)}`,
+        }),
+      );
+    }
+    node.depends_on.nodes = uniq(deps);
+  }
+
+  diags.throwIfErrors();
+  const manifest: Manifest = {
+    metadata: {
+      dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json',
+      dbt_version: '1.8.0',
+      generated_at: new Date().toISOString(),
+      invocation_id: opts.invocationId,
+      env: {},
+      project_name: pkg,
+      project_id: createHash('md5').update(pkg).digest('hex'),
+      adapter_type: 'postgres',
+    },
+    nodes,
+    sources,
+    macros,
+    docs,
+    exposures: {},
+    metrics: {},
+    groups: {},
+    selectors: {},
+    disabled: disabled as Record<string, unknown[]>,
+    parent_map: {},
+    child_map: {},
+    group_map: {},
+    saved_queries: {},
+    semantic_models: {},
+    unit_tests: {},
+  };
+  return { manifest, jinja, staticCalls, warnings: [...warnings, ...diags.warnings], database };
+}
+
+function testDefaults(config: NodeConfig): NodeConfig {
+  return {
+    enabled: true,
+    materialized: 'test',
+    severity: 'ERROR',
+    store_failures: null,
+    where: null,
+    limit: null,
+    fail_calc: 'count(*)',
+    warn_if: '!= 0',
+    error_if: '!= 0',
+    tags: [],
+    meta: {},
+    ...config,
+  };
+}
+
+function suggest(name: string, candidates: string[]): string {
+  const close = closestNames(name, candidates, 3);
+  return close.length ? `; did you mean ${close.map((c) => `'${c}'`).join(' or ')}?` : '';
+}

@@ -1,0 +1,95 @@
+/**
+ * dbt's Relation as seen from Jinja: `{{ this }}`, `{{ ref('x') }}` and
+ * `{{ source('a', 'b') }}` evaluate to one. It renders as
+ * `"database"."schema"."identifier"` (dbt-postgres's default include and
+ * quote policy) and exposes `.database`, `.schema`, `.identifier`, `.name`,
+ * `.table`, `.render()`, `.include()`, `.quote()` and `.incorporate()`.
+ */
+
+/** Quotes an identifier as Postgres (and pg's escapeIdentifier) does. */
+export function quoteIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+export interface RelationParts {
+  readonly database?: string | null;
+  readonly schema?: string | null;
+  readonly identifier: string;
+  /** 'table' | 'view' | 'cte' | … when known. */
+  readonly type?: string | null;
+}
+
+/** A dbt Relation object for templates. Immutable; `include`/`incorporate` return copies. */
+export class JinjaRelation {
+  readonly database: string | null;
+  readonly schema: string | null;
+  readonly identifier: string;
+  readonly type: string | null;
+  readonly includePolicy: { database: boolean; schema: boolean; identifier: boolean };
+  /** For ephemeral models: the CTE name renders unquoted and unqualified. */
+  readonly isCte: boolean;
+
+  constructor(parts: RelationParts, include = { database: true, schema: true, identifier: true }, isCte = false) {
+    this.database = parts.database ?? null;
+    this.schema = parts.schema ?? null;
+    this.identifier = parts.identifier;
+    this.type = parts.type ?? null;
+    this.includePolicy = include;
+    this.isCte = isCte;
+  }
+
+  get name(): string {
+    return this.identifier;
+  }
+  get table(): string {
+    return this.identifier;
+  }
+  get is_table(): boolean {
+    return this.type === 'table';
+  }
+  get is_view(): boolean {
+    return this.type === 'view';
+  }
+  get is_cte(): boolean {
+    return this.isCte;
+  }
+
+  render(): string {
+    if (this.isCte) return this.identifier;
+    const parts: string[] = [];
+    if (this.includePolicy.database && this.database) parts.push(quoteIdent(this.database));
+    if (this.includePolicy.schema && this.schema) parts.push(quoteIdent(this.schema));
+    if (this.includePolicy.identifier) parts.push(quoteIdent(this.identifier));
+    return parts.join('.');
+  }
+
+  toString(): string {
+    return this.render();
+  }
+
+  /** `include(database=False)` etc. Accepts nunjucks keyword objects. */
+  include(opts: Record<string, unknown> = {}): JinjaRelation {
+    const p = { ...this.includePolicy };
+    for (const k of ['database', 'schema', 'identifier'] as const) if (typeof opts[k] === 'boolean') p[k] = opts[k] as boolean;
+    return new JinjaRelation(this, p, this.isCte);
+  }
+
+  /** Quoting is always on for Postgres in tsdbt; kept for template compatibility. */
+  quote(): JinjaRelation {
+    return this;
+  }
+
+  incorporate(opts: Record<string, unknown> = {}): JinjaRelation {
+    const path = (opts.path ?? {}) as Record<string, string>;
+    return new JinjaRelation(
+      {
+        database: path.database ?? this.database,
+        schema: path.schema ?? this.schema,
+        identifier: path.identifier ?? this.identifier,
+        type: (opts.type as string) ?? this.type,
+      },
+      this.includePolicy,
+      this.isCte,
+    );
+  }
+}
