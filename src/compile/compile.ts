@@ -1,0 +1,279 @@
+/**
+ * Manifest → CompiledGraph: renders each selected node's SQL with refs and
+ * sources resolved to real relations (dbt's compile phase: `execute` is
+ * true), inlines ephemeral models as CTEs (`__dbt__cte__<name>`, as dbt),
+ * and builds generic tests' SQL from their test macros.
+ *
+ * Pure: the database state it needs (which relations exist, for
+ * `is_incremental()`) is passed in.
+ */
+import { Diagnostics, TsdbtError } from '../errors.ts';
+import type { TargetConfig } from '../config/types.ts';
+import { resolveVar } from '../config/index.ts';
+import { isSecretName, registerSecret } from '../secrets.ts';
+import type { ParseResult } from '../parse/parse-project.ts';
+import type { Manifest, ManifestNode, RefCall } from '../parse/manifest.ts';
+import { JinjaRelation } from '../parse/relation.ts';
+import { buildContext, type ContextHooks } from '../parse/jinja-context.ts';
+import { substituteCalls, type StaticCall } from '../parse/static-extract.ts';
+import type { ProjectConfig } from '../config/types.ts';
+
+/** One compiled node: its SQL with every ref resolved and ephemeral CTEs inlined. */
+export interface CompiledNode {
+  readonly uniqueId: string;
+  readonly compiledCode: string;
+  /** Project-relative path under target/, e.g. `target/compiled/proj/models/a.sql`. */
+  readonly compiledPath: string;
+  /** Whether `is_incremental()` was true when this node was compiled. */
+  readonly incremental: boolean;
+}
+
+/** unique_id → compiled node, for the nodes that were asked for. */
+export type CompiledGraph = ReadonlyMap<string, CompiledNode>;
+
+/** Kinds of relations that exist now, keyed by `schema.identifier` (as the database spells them). */
+export type RelationState = ReadonlyMap<string, 'table' | 'view' | string>;
+
+export interface CompileOptions {
+  readonly project: ProjectConfig;
+  readonly parsed: ParseResult;
+  readonly target: TargetConfig;
+  readonly cliVars: Record<string, unknown>;
+  readonly invocationId: string;
+  readonly fullRefresh: boolean;
+  readonly relations: RelationState;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Resolve refs to a node not built in this run against another manifest's relation (`--defer`). */
+  readonly deferTo?: Manifest | null;
+}
+
+const COMPILABLE = new Set(['model', 'test', 'analysis', 'snapshot']);
+
+/** The CTE name dbt gives an ephemeral model. */
+export function cteName(node: Pick<ManifestNode, 'name'>): string {
+  return `__dbt__cte__${node.name}`;
+}
+
+/**
+ * Compiles `ids` (and, transitively, the ephemeral models they use).
+ * @throws TsdbtError / CompileErrors listing every node that failed to compile.
+ */
+export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<string, CompiledNode> {
+  const { parsed, target } = opts;
+  const manifest = parsed.manifest;
+  const env = opts.env ?? process.env;
+  const diags = new Diagnostics();
+  const out = new Map<string, CompiledNode>();
+  const bodies = new Map<string, string>(); // uid → rendered SQL before CTE injection
+  const runStartedAt = new Date();
+  const byName = new Map<string, ManifestNode>();
+  for (const n of Object.values(manifest.nodes)) {
+    if (n.resource_type === 'model' || n.resource_type === 'seed' || n.resource_type === 'snapshot') byName.set(n.name, n);
+  }
+
+  const relationOf = (n: ManifestNode): JinjaRelation =>
+    n.config.materialized === 'ephemeral'
+      ? new JinjaRelation({ identifier: cteName(n) }, undefined, true)
+      : new JinjaRelation({ database: n.database, schema: n.schema, identifier: n.alias, type: kindOf(n) });
+  const kindOf = (n: ManifestNode): string | null => opts.relations.get(`${n.schema}.${n.alias}`) ?? null;
+  const isIncremental = (n: ManifestNode): boolean => {
+    if (n.config.materialized !== 'incremental') return false;
+    const fullRefresh = n.config.full_refresh ?? opts.fullRefresh;
+    return kindOf(n) === 'table' && !fullRefresh;
+  };
+
+  const hooksFor = (node: ManifestNode): ContextHooks => ({
+    ref: (call: RefCall) => {
+      const target = byName.get(call.name);
+      if (!target) {
+        throw new TsdbtError('ref-not-found', `'${node.name}' refers to '${call.name}', which does not exist`, {
+          file: node.original_file_path,
+          hint: 'add `-- depends_on: {{ ref(...) }}` only for nodes that exist; check the name',
+        });
+      }
+      if (!node.depends_on.nodes.includes(target.unique_id)) {
+        throw new TsdbtError('ref-bad-context', `'${node.name}' calls ref('${call.name}') only at compile time, so the dependency was not recorded when parsing`, {
+          file: node.original_file_path,
+          hint: `add \`-- depends_on: {{ ref('${call.name}') }}\` to the top of ${node.original_file_path}`,
+        });
+      }
+      return relationOf(target);
+    },
+    source: (s, t) => {
+      const src = manifest.sources[`source.${node.package_name}.${s}.${t}`];
+      if (!src) throw new TsdbtError('source-not-found', `source('${s}', '${t}') is not declared`, { file: node.original_file_path });
+      return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier });
+    },
+    variable: (name, fallback, hasDefault) =>
+      resolveVar(name, opts.project, opts.cliVars, node.package_name, hasDefault ? { default: fallback } : undefined),
+    envVar: (name, fallback, hasDefault) => {
+      const v = env[name];
+      if (v !== undefined) {
+        if (isSecretName(name)) registerSecret(v);
+        return v;
+      }
+      if (hasDefault) return fallback;
+      throw new TsdbtError('env-var-missing', `env_var('${name}') is not set and has no default`, { file: node.original_file_path });
+    },
+    isIncremental: () => isIncremental(node),
+  });
+
+  const contextFor = (node: ManifestNode) =>
+    buildContext({
+      execute: true,
+      target,
+      targetDatabase: parsed.database,
+      projectName: node.package_name,
+      invocationId: opts.invocationId,
+      runStartedAt,
+      fullRefresh: opts.fullRefresh,
+      self: node.resource_type === 'test' ? null : relationOf(node),
+      model: nodeDict(node),
+      config: node.config,
+      file: node.original_file_path,
+      hooks: hooksFor(node),
+    });
+
+  const render = (node: ManifestNode): string | undefined => {
+    if (bodies.has(node.unique_id)) return bodies.get(node.unique_id);
+    let sql: string | undefined;
+    const calls = parsed.staticCalls.get(node.unique_id);
+    if (calls) {
+      sql = diags.capture(() => substituteCalls(node.raw_code, calls, (c: StaticCall) => staticRender(c, node)));
+    } else if (node.test_metadata) {
+      sql = diags.capture(() => renderGenericTest(node));
+    } else {
+      sql = diags.capture(() => parsed.jinja.render(node.raw_code, contextFor(node), { file: node.original_file_path }));
+    }
+    if (sql !== undefined) bodies.set(node.unique_id, sql);
+    return sql;
+  };
+
+  const staticRender = (c: StaticCall, node: ManifestNode): string => {
+    switch (c.kind) {
+      case 'config':
+        return '';
+      case 'this':
+        return relationOf(node).render();
+      case 'ref': {
+        const t = byName.get(c.ref.name)!;
+        return relationOf(t).render();
+      }
+      case 'source': {
+        const src = manifest.sources[`source.${node.package_name}.${c.source[0]}.${c.source[1]}`];
+        return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier }).render();
+      }
+    }
+  };
+
+  const renderGenericTest = (node: ManifestNode): string => {
+    const meta = node.test_metadata!;
+    const ctx = contextFor(node);
+    const kwargs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(meta.kwargs)) {
+      if (typeof v === 'string' && (k === 'model' || /^\s*(ref|source)\s*\(.*\)\s*$/s.test(v))) {
+        const text = k === 'model' ? v : `{{ ${v} }}`;
+        kwargs[k] = parsed.jinja.render(text, ctx, { file: node.original_file_path }).trim();
+      } else {
+        kwargs[k] = v;
+      }
+    }
+    const macro = meta.namespace ? `${meta.namespace}.test_${meta.name}` : `test_${meta.name}`;
+    const result = parsed.jinja.callMacro(macro, [], kwargs, ctx);
+    return String(result ?? '');
+  };
+
+  /** Ephemeral models `node` uses, transitively, in dependency order. */
+  const ephemeralDeps = (node: ManifestNode, seen = new Set<string>(), order: ManifestNode[] = []): ManifestNode[] => {
+    for (const dep of node.depends_on.nodes) {
+      const d = manifest.nodes[dep];
+      if (!d || d.config.materialized !== 'ephemeral' || seen.has(dep)) continue;
+      seen.add(dep);
+      ephemeralDeps(d, seen, order);
+      order.push(d);
+    }
+    return order;
+  };
+
+  for (const id of ids) {
+    const node = manifest.nodes[id];
+    if (!node || !COMPILABLE.has(node.resource_type)) continue;
+    const body = render(node);
+    if (body === undefined) continue;
+    const ctes: { name: string; sql: string }[] = [];
+    let ok = true;
+    for (const e of ephemeralDeps(node)) {
+      const s = render(e);
+      if (s === undefined) {
+        ok = false;
+        continue;
+      }
+      ctes.push({ name: cteName(e), sql: s });
+    }
+    if (!ok) continue;
+    const compiled = ctes.length ? injectCtes(body, ctes) : body;
+    out.set(id, {
+      uniqueId: id,
+      compiledCode: compiled,
+      compiledPath: compiledPathOf(opts.project, node),
+      incremental: isIncremental(node),
+    });
+  }
+  diags.throwIfErrors();
+  return out;
+}
+
+/** Where dbt writes a node's compiled SQL: `<target>/compiled/<package>/<file>` (generic tests: `<yml path>/<test name>.sql`). */
+export function compiledPathOf(project: ProjectConfig, node: ManifestNode, kind: 'compiled' | 'run' = 'compiled'): string {
+  const file = node.test_metadata ? `${node.original_file_path}/${node.name}.sql` : node.original_file_path;
+  return `${project.targetPath}/${kind}/${node.package_name}/${file}`;
+}
+
+/** The node as a dict for templates (`model` in dbt's context). */
+function nodeDict(node: ManifestNode): Record<string, unknown> {
+  return {
+    unique_id: node.unique_id,
+    name: node.name,
+    resource_type: node.resource_type,
+    package_name: node.package_name,
+    path: node.path,
+    original_file_path: node.original_file_path,
+    fqn: node.fqn,
+    config: node.config,
+    tags: node.tags,
+    schema: node.schema,
+    database: node.database,
+    alias: node.alias,
+    description: node.description,
+    columns: node.columns,
+    meta: node.meta,
+    raw_code: node.raw_code,
+  };
+}
+
+/**
+ * Puts ephemeral CTEs in front of `sql`, as dbt does: merged into the
+ * statement's own leading `with` (after `recursive` if present), or as a new
+ * `with` clause. Leading comments stay in place.
+ */
+export function injectCtes(sql: string, ctes: readonly { name: string; sql: string }[]): string {
+  const defs = ctes.map((c) => `${c.name} as (\n${c.sql.trim()}\n)`).join(',\n');
+  // skip whitespace and comments to find the first token
+  let i = 0;
+  for (;;) {
+    while (i < sql.length && /\s/.test(sql[i])) i++;
+    if (sql.startsWith('--', i)) {
+      const nl = sql.indexOf('\n', i);
+      i = nl < 0 ? sql.length : nl + 1;
+    } else if (sql.startsWith('/*', i)) {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 2;
+    } else break;
+  }
+  const m = /^with(\s+recursive)?\s/i.exec(sql.slice(i));
+  if (m) {
+    const at = i + m[0].length;
+    return `${sql.slice(0, at)}${defs},\n${sql.slice(at)}`;
+  }
+  return `${sql.slice(0, i)}with ${defs}\n${sql.slice(i)}`;
+}

@@ -1,0 +1,314 @@
+/**
+ * ExecutionPlan → RunResults: executes the selected nodes in DAG order on the
+ * adapter — seeds are loaded, models materialized, data tests queried — and
+ * records one result per node, as dbt's run/seed/test/build tasks.
+ *
+ * Semantics as dbt's:
+ *  - a failed node's descendants are SKIPPED; independent branches go on;
+ *  - in `build`, a node's tests run right after it, and an error-severity test
+ *    failure skips everything downstream of the tested node (warnings do not);
+ *  - ephemeral models are never executed (they are inlined where used).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { TsdbtError } from '../errors.ts';
+import type { Adapter, Connection } from '../adapters/adapter.ts';
+import { DatabaseError } from '../adapters/adapter.ts';
+import type { Manifest, ManifestNode } from '../parse/manifest.ts';
+import type { CompiledNode } from '../compile/compile.ts';
+import { compiledPathOf } from '../compile/compile.ts';
+import type { ProjectConfig } from '../config/types.ts';
+import { materialize } from '../materializations/index.ts';
+import { wrapTestSql, testStatus, storeFailuresSql, auditSchemaName } from '../datatests/index.ts';
+import type { NodeResult } from '../artifacts/index.ts';
+import { runTasks, type Task, type TaskOutcome } from './scheduler.ts';
+import { redact } from '../secrets.ts';
+
+export type RunCommand = 'run' | 'seed' | 'test' | 'build';
+
+/** What the runner tells the console as it goes. */
+export interface RunReporter {
+  nodeStarted?(node: ManifestNode, index: number, total: number): void;
+  nodeFinished(node: ManifestNode, result: NodeResult, index: number, total: number, detail?: NodeDetail): void;
+}
+
+/** Extra facts about a finished node for the console (not in run_results.json). */
+export interface NodeDetail {
+  /** First failing rows of a failed/warned test. */
+  readonly failingRows?: Record<string, unknown>[];
+  /** The upstream node whose failure caused a skip. */
+  readonly skippedBecause?: string | null;
+  /** Message of a TsdbtError with its location, formatted for the console. */
+  readonly error?: string;
+}
+
+export interface RunPlanOptions {
+  readonly command: RunCommand;
+  readonly project: ProjectConfig;
+  readonly manifest: Manifest;
+  readonly compiled: ReadonlyMap<string, CompiledNode>;
+  readonly adapter: Adapter;
+  /** Selected unique_ids (already filtered to what `command` executes). */
+  readonly selected: readonly string[];
+  readonly threads: number;
+  readonly fullRefresh: boolean;
+  readonly failFast: boolean;
+  readonly warnError: boolean;
+  readonly targetSchema: string;
+  readonly reporter: RunReporter;
+  readonly signal?: AbortSignal;
+}
+
+/** Node types each command executes. */
+export const COMMAND_RESOURCE_TYPES: Record<RunCommand, readonly string[]> = {
+  run: ['model'],
+  seed: ['seed'],
+  test: ['test'],
+  build: ['model', 'seed', 'test', 'snapshot'],
+};
+
+/** Builds the task list: deps are the nearest selected ancestors; in build, tests gate the tested node's children. */
+export function planTasks(manifest: Manifest, selected: readonly string[], command: RunCommand): Task[] {
+  const sel = new Set(selected);
+  const nearest = new Map<string, string[]>();
+  const nearestSelected = (id: string): string[] => {
+    const cached = nearest.get(id);
+    if (cached) return cached;
+    const out = new Set<string>();
+    const stack = [...(manifest.nodes[id]?.depends_on.nodes ?? [])];
+    const seen = new Set<string>();
+    while (stack.length) {
+      const p = stack.pop()!;
+      if (seen.has(p)) continue;
+      seen.add(p);
+      if (sel.has(p)) out.add(p);
+      else stack.push(...(manifest.nodes[p]?.depends_on.nodes ?? []));
+    }
+    const list = [...out];
+    nearest.set(id, list);
+    return list;
+  };
+  const deps = new Map<string, Set<string>>();
+  for (const id of selected) deps.set(id, new Set(nearestSelected(id)));
+  if (command === 'build') {
+    // A test blocks the children of the nodes it tests (dbt build), unless that would make a cycle.
+    const childrenOf = new Map<string, string[]>();
+    for (const id of selected) for (const p of deps.get(id)!) (childrenOf.get(p) ?? childrenOf.set(p, []).get(p)!).push(id);
+    for (const id of selected) {
+      const t = manifest.nodes[id];
+      if (t?.resource_type !== 'test') continue;
+      const parents = deps.get(id)!;
+      for (const p of parents) {
+        for (const c of childrenOf.get(p) ?? []) {
+          if (c === id || manifest.nodes[c]?.resource_type === 'test' || parents.has(c)) continue;
+          if (isAncestor(c, parents, deps)) continue;
+          deps.get(c)!.add(id);
+        }
+      }
+    }
+  }
+  let i = 0;
+  return selected.map((id) => ({ id, deps: [...deps.get(id)!], priority: i++ }));
+}
+
+function isAncestor(candidate: string, of: Set<string>, deps: Map<string, Set<string>>): boolean {
+  const stack = [...of];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x === candidate) return true;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    for (const d of deps.get(x) ?? []) stack.push(d);
+  }
+  return false;
+}
+
+function nowIso(): string {
+  return new Date().toISOString();
+}
+
+/** Turns any error from a node into the message dbt would show (database message + file). */
+export function describeNodeError(e: unknown, node: ManifestNode): string {
+  if (e instanceof TsdbtError) return redact(e.format());
+  if (e instanceof DatabaseError) {
+    const parts = [`Database Error in ${node.resource_type} ${node.name} (${node.original_file_path})`, `  ${e.message}`];
+    if (e.detail) parts.push(`  DETAIL: ${e.detail}`);
+    if (e.hint) parts.push(`  HINT: ${e.hint}`);
+    return redact(parts.join('\n'));
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return redact(`Error in ${node.resource_type} ${node.name} (${node.original_file_path}): ${msg}`);
+}
+
+/** Executes the plan; never throws for a node failure (it becomes that node's result). */
+export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
+  const { manifest, adapter, compiled } = opts;
+  const tasks = planTasks(manifest, opts.selected, opts.command);
+  const total = tasks.length;
+  const results = new Map<string, NodeResult>();
+  let counter = 0;
+  let threadSeq = 0;
+  const concurrency = Math.max(1, Math.min(opts.threads, adapter.capabilities.maxConcurrency));
+
+  const record = (node: ManifestNode, r: NodeResult, detail?: NodeDetail) => {
+    results.set(node.unique_id, r);
+    opts.reporter.nodeFinished(node, r, ++counter, total, detail);
+  };
+
+  const writeRunFile = (node: ManifestNode, statements: readonly string[]) => {
+    if (!statements.length) return;
+    const path = join(opts.project.root, compiledPathOf(opts.project, node, 'run'));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, statements.map((s) => s.trim() + ';').join('\n\n') + '\n');
+  };
+
+  const execute = async (id: string): Promise<TaskOutcome> => {
+    const node = manifest.nodes[id];
+    const threadId = `Thread-${(threadSeq++ % concurrency) + 1}`;
+    const startedAt = nowIso();
+    const t0 = performance.now();
+    const c = compiled.get(id);
+    const base = {
+      unique_id: id,
+      thread_id: threadId,
+      compiled_code: c?.compiledCode ?? null,
+      relation_name: node.relation_name,
+      batch_results: null,
+    };
+    opts.reporter.nodeStarted?.(node, counter + 1, total);
+    try {
+      if (node.resource_type === 'test') {
+        return await runTest(node, c!, base, startedAt, t0);
+      }
+      if (node.resource_type === 'snapshot') {
+        throw new TsdbtError('unsupported-snapshot', `snapshots are not supported yet (${node.name})`, {
+          file: node.original_file_path,
+          hint: 'exclude it with --exclude resource_type:snapshot',
+          kind: 'runtime',
+        });
+      }
+      const res = await adapter.withConnection(async (conn: Connection) => {
+        return materialize({
+          conn,
+          adapter,
+          relation: { database: node.database, schema: node.schema, identifier: node.alias },
+          sql: c?.compiledCode ?? '',
+          config: node.config,
+          fullRefresh: opts.fullRefresh,
+          seed: node.resource_type === 'seed' ? { file: node.seed_file!, displayPath: node.original_file_path } : undefined,
+        });
+      });
+      writeRunFile(node, res.statements);
+      record(node, {
+        ...base,
+        status: 'success',
+        timing: [{ name: 'execute', started_at: startedAt, completed_at: nowIso() }],
+        execution_time: (performance.now() - t0) / 1000,
+        adapter_response: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
+        message: res.message,
+        failures: null,
+      } as NodeResult);
+      return 'ok';
+    } catch (e) {
+      const message = describeNodeError(e, node);
+      record(
+        node,
+        {
+          ...base,
+          status: 'error',
+          timing: [{ name: 'execute', started_at: startedAt, completed_at: nowIso() }],
+          execution_time: (performance.now() - t0) / 1000,
+          adapter_response: {},
+          message,
+          failures: null,
+        } as NodeResult,
+        { error: message },
+      );
+      return 'fail';
+    }
+  };
+
+  const runTest = async (node: ManifestNode, c: CompiledNode, base: Record<string, unknown>, startedAt: string, t0: number): Promise<TaskOutcome> => {
+    const config = node.config;
+    const wrapped = wrapTestSql(c.compiledCode, {
+      fail_calc: config.fail_calc as string | undefined,
+      warn_if: config.warn_if as string | undefined,
+      error_if: config.error_if as string | undefined,
+      limit: (config.limit as number | null | undefined) ?? null,
+    });
+    const statements: string[] = [];
+    const { row, failingRows } = await adapter.withConnection(async (conn) => {
+      if (config.store_failures) {
+        const audit = auditSchemaName(opts.targetSchema);
+        const stmts = storeFailuresSql(adapter, { schema: audit, identifier: node.alias }, c.compiledCode);
+        await conn.transaction(async (tx) => {
+          for (const s of stmts) {
+            statements.push(s);
+            await tx.query(s);
+          }
+        });
+      }
+      statements.push(wrapped);
+      const r = await conn.query(wrapped);
+      const row = r.rows[0] as { failures: unknown; should_warn: unknown; should_error: unknown };
+      let failingRows: Record<string, unknown>[] | undefined;
+      if (Number(row.failures) > 0) {
+        const sample = await conn.query(`select * from (\n${c.compiledCode}\n) dbt_internal_test limit 5`).catch(() => null);
+        failingRows = sample?.rows as Record<string, unknown>[] | undefined;
+      }
+      return { row, failingRows };
+    });
+    writeRunFile(node, statements);
+    const severity = String(config.severity ?? 'error').toLowerCase() as 'error' | 'warn';
+    let status = testStatus(row, severity) as 'pass' | 'warn' | 'fail';
+    if (status === 'warn' && opts.warnError) status = 'fail';
+    const failures = Number(row.failures);
+    const message =
+      status === 'pass' ? null : `Got ${failures} result${failures === 1 ? '' : 's'}, configured to ${status === 'fail' ? 'fail' : 'warn'} if ${status === 'fail' ? config.error_if : config.warn_if}`;
+    record(
+      node,
+      {
+        ...base,
+        status,
+        timing: [{ name: 'execute', started_at: startedAt, completed_at: nowIso() }],
+        execution_time: (performance.now() - t0) / 1000,
+        adapter_response: { _message: 'SELECT 1', code: 'SELECT', rows_affected: 1 },
+        message,
+        failures,
+      } as NodeResult,
+      { failingRows },
+    );
+    return status === 'fail' ? 'fail' : status === 'warn' ? 'warn' : 'ok';
+  };
+
+  await runTasks(
+    tasks,
+    { concurrency, failFast: opts.failFast, signal: opts.signal },
+    {
+      execute,
+      skip: (id, cause) => {
+        const node = manifest.nodes[id];
+        const causeNode = cause ? manifest.nodes[cause] : null;
+        record(
+          node,
+          {
+            unique_id: id,
+            status: 'skipped',
+            thread_id: 'main',
+            timing: [],
+            execution_time: 0,
+            adapter_response: {},
+            message: causeNode ? `SKIP because ${causeNode.name} failed` : opts.signal?.aborted ? 'SKIP (cancelled)' : 'SKIP (fail fast)',
+            failures: null,
+            compiled_code: compiled.get(id)?.compiledCode ?? null,
+            relation_name: node.relation_name,
+            batch_results: null,
+          } as NodeResult,
+          { skippedBecause: cause },
+        );
+      },
+    },
+  );
+  return opts.selected.map((id) => results.get(id)!).filter(Boolean);
+}
