@@ -65,11 +65,11 @@ function conversionProbability(medium: string, isPaid: boolean): number {
     case 'display':
       return 0.12;
     case 'social':
-      return isPaid ? 0.14 : 0.06;
+      return isPaid ? 0.14 : 0.03;
     case 'email':
-      return 0.18;
+      return 0.08;
     case 'referral':
-      return 0.15;
+      return 0.06;
     default:
       return 0.24; // direct: people who type the URL already want to sign up
   }
@@ -135,10 +135,10 @@ function selector(k: number, n: number, rand: () => number): { take(): boolean }
 function registrationDelay(rand: () => number): number {
   const u = rand();
   const r = rand();
-  if (u < 0.55) return Math.floor(60 + r * 59 * 60); // 1-60 min
-  if (u < 0.8) return Math.floor(3600 + r * 5 * 3600); // 1-6 h
-  if (u < 0.92) return Math.floor(6 * 3600 + r * 18 * 3600); // 6-24 h
-  return Math.floor(24 * 3600 + r * 48 * 3600); // 1-3 days
+  if (u < 0.65) return Math.floor(60 + r * 59 * 60); // 1-60 min
+  if (u < 0.85) return Math.floor(3600 + r * 2 * 3600); // 1-3 h
+  if (u < 0.95) return Math.floor(3 * 3600 + r * 9 * 3600); // 3-12 h
+  return Math.floor(12 * 3600 + r * 60 * 3600); // 12 h - 3 days
 }
 
 export interface GenerateOptions {
