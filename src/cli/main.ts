@@ -1,0 +1,262 @@
+/**
+ * The `tsdbt` command line (commander). Thin: each command calls the
+ * pipeline; output goes through the Console.
+ *
+ * Exit codes: 0 success; 1 a node or test failed (or a run-time error);
+ * 2 a project, config or usage error.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { rmSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TsdbtError } from '../errors.ts';
+import { createConsole, type Console } from './console.ts';
+import { openSession, parseSession, select, compileSession, relationState, runCommand, type CommonFlags } from './pipeline.ts';
+import { createAdapter } from '../adapters/index.ts';
+import { maskTarget, redact } from '../secrets.ts';
+import { formatFailingRows } from '../datatests/index.ts';
+import { loadProjectConfig } from '../config/index.ts';
+
+const VERSION = '0.1.0';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(/\s+/).filter(Boolean)];
+}
+
+/** Adds the flags every project command takes. */
+function common(cmd: Command, opts: { selection?: boolean; run?: boolean } = {}): Command {
+  cmd
+    .option('--project-dir <dir>', 'directory holding dbt_project.yml (default: current directory)')
+    .option('--profiles-dir <dir>', 'directory holding profiles.yml (default: $DBT_PROFILES_DIR, the project dir, then ~/.dbt)')
+    .option('-t, --target <name>', 'target (profile output) to use')
+    .option('--vars <yaml>', "variables for var(), as YAML or JSON, e.g. '{start_date: 2025-01-01}'")
+    .option('--debug', 'show stack traces and debug output');
+  if (opts.selection) {
+    cmd
+      .option('-s, --select <selector...>', 'nodes to include (dbt selection syntax: name, +name, name+, tag:x, path:x, …)', collect)
+      .option('--exclude <selector...>', 'nodes to exclude', collect);
+  }
+  if (opts.run) {
+    cmd
+      .option('--threads <n>', 'run up to n independent nodes at once (PGlite always runs one at a time)')
+      .option('--full-refresh', 'rebuild incremental models and seeds from scratch')
+      .option('-x, --fail-fast', 'stop at the first failure')
+      .option('--warn-error', 'treat warnings (e.g. tests with severity warn) as errors');
+  }
+  return cmd;
+}
+
+/** Runs the CLI with `argv` (process.argv shape). Resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const out = createConsole();
+  let code = 0;
+  let debug = argv.includes('--debug');
+  const program = new Command('tsdbt')
+    .description('A dbt-compatible SQL transformation compiler and runner for PostgreSQL (embedded PGlite by default).')
+    .version(VERSION, '-v, --version')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  const controller = new AbortController();
+  const act = (fn: (flags: CommonFlags & Record<string, unknown>, cmd: Command) => Promise<number>) => async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const flags = cmd.opts() as CommonFlags & Record<string, unknown>;
+    debug = !!flags.debug;
+    code = await fn(flags, cmd);
+  };
+
+  for (const name of ['run', 'seed', 'test', 'build'] as const) {
+    const help = {
+      run: 'materialize the selected models in dependency order',
+      seed: 'load the CSV files under seed-paths into tables',
+      test: 'run data tests on the selected nodes',
+      build: 'seed, run and test the selected nodes in DAG order; a failing test skips what is downstream',
+    }[name];
+    common(program.command(name).description(help), { selection: true, run: true }).action(
+      act((flags) => runCommand(name, flags, out, controller.signal)),
+    );
+  }
+
+  common(program.command('compile').description('render the selected nodes to target/compiled/ (prints the SQL with --select of one node)'), { selection: true })
+    .option('--threads <n>', 'ignored; accepted for dbt compatibility')
+    .action(act((flags) => compileCommand(flags, out)));
+
+  common(program.command('parse').description('parse the project and write target/manifest.json')).action(
+    act(async (flags) => {
+      const s = openSession(flags, out);
+      const p = parseSession(s, out);
+      const n = Object.keys(p.parsed.manifest.nodes).length;
+      out.info(`Parsed ${n} nodes and ${Object.keys(p.parsed.manifest.sources).length} sources; wrote ${s.project.targetPath}/manifest.json`);
+      return 0;
+    }),
+  );
+
+  common(program.command('ls').alias('list').description('list the selected nodes'), { selection: true })
+    .addOption(new Option('--resource-type <type...>', 'only these resource types').choices(['model', 'seed', 'test', 'source', 'snapshot', 'analysis', 'all']))
+    .addOption(new Option('--output <format>', 'output format').choices(['name', 'path', 'json', 'selector']).default('selector'))
+    .action(act((flags) => lsCommand(flags, out)));
+
+  common(program.command('show').description('run a model\'s compiled SQL (or --inline SQL) and print the first rows'), { selection: true })
+    .option('--inline <sql>', 'SQL to run instead of a model')
+    .option('--limit <n>', 'rows to show', '5')
+    .action(act((flags) => showCommand(flags, out)));
+
+  common(program.command('debug').description('show the project, the profile target (password masked) and test the connection')).action(
+    act((flags) => debugCommand(flags, out)),
+  );
+
+  program
+    .command('clean')
+    .description('delete the clean-targets directories (target/ by default)')
+    .option('--project-dir <dir>', 'directory holding dbt_project.yml')
+    .option('--debug', 'show stack traces')
+    .action(
+      act(async (flags) => {
+        const s = openSessionNoProfile(flags);
+        for (const t of s.cleanTargets) {
+          const p = resolve(s.root, t);
+          if (!p.startsWith(s.root + '/')) {
+            out.warn(`not cleaning ${t}: it is outside the project`);
+            continue;
+          }
+          if (existsSync(p)) {
+            rmSync(p, { recursive: true, force: true });
+            out.info(`Cleaned ${t}/`);
+          }
+        }
+        return 0;
+      }),
+    );
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
+    out.warn(`\n${sig} received: cancelling (press Ctrl-C again to exit at once)`);
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    await program.parseAsync(argv);
+    if (controller.signal.aborted) return 130;
+    return code;
+  } catch (e) {
+    return reportError(e, out, debug);
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+/** Prints an error as one paragraph and picks the exit code. */
+export function reportError(e: unknown, out: Console, debug: boolean): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    return 2;
+  }
+  if (e instanceof TsdbtError) {
+    out.error(e.format());
+    if (debug && e.stack) out.error(redact(e.stack));
+    return e.kind === 'runtime' ? 1 : 2;
+  }
+  const err = e as Error;
+  out.error(`Internal error in tsdbt (this is a bug, please report it): ${redact(err?.message ?? String(e))}`);
+  if (debug && err?.stack) out.error(redact(err.stack));
+  else out.error('  run again with --debug to see the stack trace');
+  return 2;
+}
+
+/** `clean` needs only dbt_project.yml, not a profile. */
+function openSessionNoProfile(flags: CommonFlags): { root: string; cleanTargets: readonly string[] } {
+  const project = loadProjectConfig(resolve(flags.projectDir ?? process.cwd()));
+  return { root: project.root, cleanTargets: project.cleanTargets };
+}
+
+async function compileCommand(flags: CommonFlags, out: Console): Promise<number> {
+  const s = openSession(flags, out);
+  const p = parseSession(s, out);
+  const ids = select(s, p, ['model', 'test', 'analysis', 'snapshot']);
+  let relations = new Map<string, string>() as ReadonlyMap<string, string>;
+  // is_incremental() needs to know what exists; compile without a database when none is reachable.
+  const adapter = await createAdapter(s.target).catch(() => null);
+  try {
+    if (adapter) relations = await relationState(adapter, p.parsed);
+  } finally {
+    await adapter?.close();
+  }
+  const compiled = compileSession(s, p, ids, relations);
+  if (flags.select?.length && compiled.size === 1) out.out([...compiled.values()][0].compiledCode);
+  else out.info(`Compiled ${compiled.size} nodes to ${s.project.targetPath}/compiled/`);
+  return 0;
+}
+
+async function lsCommand(flags: CommonFlags & Record<string, unknown>, out: Console): Promise<number> {
+  const s = openSession(flags, out);
+  const p = parseSession(s, out);
+  const rt = (flags.resourceType as string[] | undefined) ?? [];
+  const types = rt.length && !rt.includes('all') ? rt : ['model', 'seed', 'test', 'snapshot', 'analysis', 'source'];
+  const ids = select({ ...s, flags: { ...s.flags, resourceType: undefined } }, p, types);
+  const m = p.parsed.manifest;
+  const fmt = flags.output as string;
+  for (const id of ids) {
+    const n = m.nodes[id] ?? m.sources[id];
+    if (!n) continue;
+    if (fmt === 'json') {
+      out.out(JSON.stringify({ name: n.name, resource_type: n.resource_type, package_name: n.package_name, original_file_path: n.original_file_path, unique_id: n.unique_id, alias: (n as { alias?: string }).alias, config: n.config, tags: n.tags }));
+    } else if (fmt === 'name') out.out(n.name);
+    else if (fmt === 'path') out.out(n.original_file_path);
+    else out.out(n.resource_type === 'source' ? `source:${n.fqn.join('.')}` : n.fqn.join('.'));
+  }
+  return 0;
+}
+
+async function showCommand(flags: CommonFlags & Record<string, unknown>, out: Console): Promise<number> {
+  const s = openSession(flags, out);
+  const limit = Number(flags.limit ?? 5);
+  if (!Number.isInteger(limit) || limit < 0) throw new TsdbtError('bad-flag', `--limit must be a whole number, got '${flags.limit}'`);
+  let sql: string;
+  const adapter = await createAdapter(s.target);
+  try {
+    if (flags.inline) {
+      sql = String(flags.inline);
+    } else {
+      const p = parseSession(s, out);
+      const ids = select(s, p, ['model', 'seed', 'analysis', 'snapshot']);
+      if (ids.length !== 1) {
+        throw new TsdbtError('bad-selector', `show needs exactly one node; --select matched ${ids.length}`, { hint: 'e.g. tsdbt show --select my_model' });
+      }
+      const node = p.parsed.manifest.nodes[ids[0]];
+      if (node.resource_type === 'seed') sql = `select * from ${node.relation_name}`;
+      else {
+        const relations = await relationState(adapter, p.parsed);
+        sql = compileSession(s, p, ids, relations).get(ids[0])!.compiledCode;
+      }
+    }
+    const r = await adapter.query(`select * from (\n${sql.replace(/;\s*$/, '')}\n) tsdbt_show limit ${limit}`);
+    out.out(formatFailingRows(r.rows as Record<string, unknown>[], limit) || '(no rows)');
+    return 0;
+  } finally {
+    await adapter.close();
+  }
+}
+
+async function debugCommand(flags: CommonFlags, out: Console): Promise<number> {
+  out.info(`tsdbt ${VERSION} on Node ${process.version}`);
+  const s = openSession(flags, out);
+  out.info(`project: ${s.project.name} (${join(s.project.root, 'dbt_project.yml')})`);
+  const masked = maskTarget(s.target) as unknown as Record<string, unknown>;
+  out.info(`target ${s.target.name} from ${s.target.source}:`);
+  for (const [k, v] of Object.entries(masked)) {
+    if (v === undefined || k === 'extra' || k === 'source') continue;
+    out.info(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+  }
+  const adapter = await createAdapter(s.target);
+  try {
+    const r = await adapter.query<{ version: string }>('select version() as version');
+    out.info(`Connection test: OK (${String(r.rows[0].version).split(' on ')[0]})`);
+    out.info('All checks passed!');
+    return 0;
+  } finally {
+    await adapter.close();
+  }
+}
