@@ -64,6 +64,28 @@ export interface ProjectConfig {
   readonly sources: ConfigTree;
   /** Project-relative path of the project file (`dbt_project.yml`). */
   readonly file: string;
+  /** `packages-install-path` (default `dbt_packages`). */
+  readonly packagesInstallPath?: string;
+  /** `log-path` (default `logs`). */
+  readonly logPath?: string;
+  readonly assetPaths?: readonly string[];
+  /** `on-run-start` / `on-run-end` hooks as written (unrendered; a string becomes a one-item list). */
+  readonly onRunStart?: readonly string[];
+  readonly onRunEnd?: readonly string[];
+  readonly requireDbtVersion?: string | readonly string[];
+  /** Project-level `quoting:` (database/schema/identifier). */
+  readonly quoting?: Record<string, unknown>;
+  /** `dispatch:` entries as written. */
+  readonly dispatch?: readonly { macro_namespace: string; search_order: string[] }[];
+  /** `query-comment:` as written (unrendered). */
+  readonly queryComment?: string | Record<string, unknown> | null;
+  /** `flags:` as written. */
+  readonly flags?: Record<string, unknown>;
+  /**
+   * Problems that do not stop the load (unknown top-level keys, pre-1.0 key
+   * names), as TsdbtError with file/line; print with `.format()`.
+   */
+  readonly warnings?: readonly import('../errors.ts').TsdbtError[];
 }
 
 /** One output of a profile (a `target`). Secrets stay in memory only; never serialise this whole. */
@@ -83,6 +105,8 @@ export interface TargetConfig {
   readonly connect_timeout?: number;
   readonly search_path?: string;
   readonly retries?: number;
+  readonly keepalives_idle?: number;
+  readonly role?: string;
   // pglite
   /** Absolute path of the PGlite data directory (default `<project>/.tsdbt/pglite/<target>`). */
   readonly dataDir?: string;
@@ -102,6 +126,11 @@ export interface ColumnProperties {
   readonly tags?: string[];
   /** `tests:` / `data_tests:` entries exactly as written (string or one-key object). */
   readonly tests: readonly unknown[];
+  /** 1-based line of the column's entry. */
+  readonly line?: number;
+  /** `constraints:` and `config:` as written. */
+  readonly constraints?: unknown;
+  readonly config?: unknown;
 }
 
 /** A `models:`/`seeds:`/`snapshots:` entry in a properties file. */
@@ -111,8 +140,17 @@ export interface NodeProperties {
   readonly config?: NodeConfig;
   readonly columns: readonly ColumnProperties[];
   readonly tests: readonly unknown[];
-  readonly docs?: { show?: boolean };
+  readonly docs?: { show?: boolean; node_color?: string };
   readonly meta?: Record<string, unknown>;
+  /** Top-level `tags:` of the entry (dbt merges them into config.tags). */
+  readonly tags?: string[];
+  /** Written as is, for later stages: model versions, access, group, model constraints. */
+  readonly versions?: unknown;
+  readonly latest_version?: unknown;
+  readonly access?: string;
+  readonly group?: string;
+  readonly constraints?: unknown;
+  readonly deprecation_date?: unknown;
   /** Project-relative path of the .yml file and the 1-based line of the entry. */
   readonly file: string;
   readonly line: number;
@@ -128,6 +166,7 @@ export interface SourceTableProperties {
   readonly loaded_at_field?: string;
   readonly meta?: Record<string, unknown>;
   readonly tags?: string[];
+  readonly quoting?: unknown;
   readonly line: number;
 }
 
@@ -141,6 +180,9 @@ export interface SourceProperties {
   readonly meta?: Record<string, unknown>;
   readonly tags?: string[];
   readonly tables: readonly SourceTableProperties[];
+  /** `quoting:` and (package sources) `overrides:` as written. */
+  readonly quoting?: unknown;
+  readonly overrides?: string;
   readonly file: string;
   readonly line: number;
 }
@@ -153,4 +195,8 @@ export interface Properties {
   readonly sources: readonly SourceProperties[];
   /** Project-relative paths of every properties file read. */
   readonly files: readonly string[];
+  /** `analyses:` entries (under analysis-paths). */
+  readonly analyses?: readonly NodeProperties[];
+  /** Non-fatal problems (unknown keys), as TsdbtError with file/line. */
+  readonly warnings?: readonly import('../errors.ts').TsdbtError[];
 }

@@ -1,0 +1,333 @@
+/**
+ * Properties files (`schema.yml` and friends) → {@link Properties}, as dbt
+ * 1.x's schema-file parser reads them. Values stay as written (descriptions
+ * with `{{ doc('x') }}`, Jinja in source schemas, test definitions): the
+ * parser renders them later with the full context.
+ */
+import { existsSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { closest, distance } from 'fastest-levenshtein';
+import { globSync } from 'tinyglobby';
+import { Diagnostics, TsdbtError } from '../errors.ts';
+import { normalizeConfig } from './node-config.ts';
+import type {
+  ColumnProperties,
+  NodeProperties,
+  ProjectConfig,
+  Properties,
+  SourceProperties,
+  SourceTableProperties,
+} from './types.ts';
+import { isPlainObject, keyLines, lineOf, readYamlFile } from './yaml-file.ts';
+import type { YamlFile } from './yaml-file.ts';
+
+type Path = (string | number)[];
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Top-level keys of a properties file dbt 1.x understands. Only some are read by tsdbt. */
+const TOP_KEYS = [
+  'version', 'models', 'seeds', 'snapshots', 'analyses', 'sources', 'macros', 'exposures', 'metrics', 'groups',
+  'semantic_models', 'saved_queries', 'unit_tests', 'functions',
+];
+const NODE_KEYS = ['models', 'seeds', 'snapshots', 'analyses'] as const;
+type NodeKey = (typeof NODE_KEYS)[number];
+const SINGULAR: Record<string, string> = { models: 'model', seeds: 'seed', snapshots: 'snapshot', analyses: 'analysis', sources: 'source' };
+
+class FileReader {
+  constructor(
+    readonly yf: YamlFile,
+    readonly diag: Diagnostics,
+  ) {}
+
+  error(message: string, path: Path, hint: string): void {
+    this.diag.error(new TsdbtError('properties-invalid', message, { file: this.yf.file, line: lineOf(this.yf, path), hint }));
+  }
+
+  optString(o: Record<string, unknown>, key: string, path: Path): string | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    this.error(`${key} must be a string`, [...path, key], `write ${key}: "…" (quote text that contains a colon)`);
+    return undefined;
+  }
+
+  optMap(o: Record<string, unknown>, key: string, path: Path): Record<string, unknown> | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) return undefined;
+    if (isPlainObject(v)) return v;
+    this.error(`${key} must be a mapping`, [...path, key], `write ${key}: as key: value lines indented under it`);
+    return undefined;
+  }
+
+  optTags(o: Record<string, unknown>, key: string, path: Path): string[] | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'string') return [v];
+    if (Array.isArray(v)) return v.map(String);
+    this.error(`${key} must be a string or a list of strings`, [...path, key], `write ${key}: ["a", "b"]`);
+    return undefined;
+  }
+
+  list(o: Record<string, unknown>, key: string, path: Path): unknown[] {
+    const v = o[key];
+    if (v === undefined || v === null) return [];
+    if (Array.isArray(v)) return v;
+    this.error(`${key} must be a list (each item starting with "- ")`, [...path, key], `write ${key}:\n    - name: …`);
+    return [];
+  }
+
+  /** `tests:` or `data_tests:` as written; both at once is an error, as in dbt 1.8+. */
+  tests(o: Record<string, unknown>, path: Path, what: string): unknown[] {
+    if (o.tests !== undefined && o.data_tests !== undefined) {
+      this.error(`${what} has both tests: and data_tests:`, [...path, 'data_tests'], 'keep one list: data_tests: is the dbt 1.8+ name');
+    }
+    return o.data_tests !== undefined ? this.list(o, 'data_tests', path) : this.list(o, 'tests', path);
+  }
+
+  config(o: Record<string, unknown>, path: Path) {
+    const raw = this.optMap(o, 'config', path);
+    if (!raw) return undefined;
+    const where = {
+      file: this.yf.file,
+      path: `${path.filter((p) => typeof p === 'string').join('.')}.config`,
+      keyLines: keyLines(this.yf, [...path, 'config']),
+      line: lineOf(this.yf, [...path, 'config']),
+    };
+    const { config, unknownKeys } = normalizeConfig(raw, where);
+    for (const w of unknownKeys) this.diag.warn(w);
+    return config;
+  }
+
+  columns(o: Record<string, unknown>, path: Path, owner: string): ColumnProperties[] {
+    const out: ColumnProperties[] = [];
+    this.list(o, 'columns', path).forEach((c, i) => {
+      const cp = [...path, 'columns', i];
+      if (!isPlainObject(c) || c.name === undefined || c.name === null || c.name === '') {
+        this.error(`a column of ${owner} has no name`, cp, 'every item under columns: needs `- name: <column>`');
+        return;
+      }
+      const col: Mutable<ColumnProperties> = {
+        name: String(c.name),
+        description: this.optString(c, 'description', cp),
+        data_type: this.optString(c, 'data_type', cp),
+        quote: typeof c.quote === 'boolean' ? c.quote : undefined,
+        meta: this.optMap(c, 'meta', cp),
+        tags: this.optTags(c, 'tags', cp),
+        tests: this.tests(c, cp, `column '${String(c.name)}' of ${owner}`),
+        line: lineOf(this.yf, cp)!,
+      };
+      if (c.constraints !== undefined) col.constraints = c.constraints;
+      if (c.config !== undefined) col.config = c.config;
+      out.push(dropUndefined(col));
+    });
+    return out;
+  }
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  const r = o as Record<string, unknown>;
+  for (const k of Object.keys(r)) if (r[k] === undefined) delete r[k];
+  return o;
+}
+
+function readNodes(r: FileReader, data: Record<string, unknown>, key: NodeKey): NodeProperties[] {
+  const out: NodeProperties[] = [];
+  const what = SINGULAR[key];
+  r.list(data, key, []).forEach((e, i) => {
+    const p: Path = [key, i];
+    if (!isPlainObject(e)) {
+      r.error(`each item under ${key}: must be a mapping starting with \`- name:\``, p, `write:\n  ${key}:\n    - name: my_${what}`);
+      return;
+    }
+    if (e.name === undefined || e.name === null || e.name === '') {
+      r.error(`a ${key}: entry has no name`, p, `add \`name: <${what} file name without extension>\` to this entry`);
+      return;
+    }
+    const name = String(e.name);
+    const node: Mutable<NodeProperties> & Record<string, unknown> = {
+      name,
+      description: r.optString(e, 'description', p),
+      config: r.config(e, p),
+      columns: r.columns(e, p, `${what} '${name}'`),
+      tests: key === 'analyses' ? [] : r.tests(e, p, `${what} '${name}'`),
+      docs: r.optMap(e, 'docs', p) as NodeProperties['docs'],
+      meta: r.optMap(e, 'meta', p),
+      file: r.yf.file,
+      line: lineOf(r.yf, p)!,
+    };
+    const tags = r.optTags(e, 'tags', p);
+    if (tags) node.tags = tags;
+    for (const k of ['versions', 'latest_version', 'access', 'group', 'constraints', 'deprecation_date']) {
+      if (e[k] !== undefined) node[k] = e[k];
+    }
+    out.push(dropUndefined(node));
+  });
+  return out;
+}
+
+function readSources(r: FileReader, data: Record<string, unknown>): SourceProperties[] {
+  const out: SourceProperties[] = [];
+  r.list(data, 'sources', []).forEach((s, i) => {
+    const p: Path = ['sources', i];
+    if (!isPlainObject(s) || s.name === undefined || s.name === null || s.name === '') {
+      r.error('a sources: entry has no name', p, 'add `name: <source name>` to this entry (the first argument of source())');
+      return;
+    }
+    const name = String(s.name);
+    const tables: SourceTableProperties[] = [];
+    r.list(s, 'tables', p).forEach((t, j) => {
+      const tp: Path = [...p, 'tables', j];
+      if (!isPlainObject(t) || t.name === undefined || t.name === null || t.name === '') {
+        r.error(`a table of source '${name}' has no name`, tp, 'add `name: <table>` (the second argument of source())');
+        return;
+      }
+      const tname = String(t.name);
+      const table: Mutable<SourceTableProperties> = {
+        name: tname,
+        identifier: r.optString(t, 'identifier', tp) ?? tname,
+        description: r.optString(t, 'description', tp),
+        config: r.config(t, tp),
+        columns: r.columns(t, tp, `source table '${name}.${tname}'`),
+        tests: r.tests(t, tp, `source table '${name}.${tname}'`),
+        loaded_at_field: r.optString(t, 'loaded_at_field', tp),
+        meta: r.optMap(t, 'meta', tp),
+        tags: r.optTags(t, 'tags', tp),
+        line: lineOf(r.yf, tp)!,
+      };
+      if (t.quoting !== undefined) table.quoting = t.quoting;
+      tables.push(dropUndefined(table));
+    });
+    const src: Mutable<SourceProperties> = {
+      name,
+      database: r.optString(s, 'database', p),
+      schema: r.optString(s, 'schema', p) ?? name,
+      description: r.optString(s, 'description', p),
+      config: r.config(s, p),
+      loader: r.optString(s, 'loader', p),
+      meta: r.optMap(s, 'meta', p),
+      tags: r.optTags(s, 'tags', p),
+      tables,
+      file: r.yf.file,
+      line: lineOf(r.yf, p)!,
+    };
+    if (s.quoting !== undefined) src.quoting = s.quoting;
+    if (s.overrides !== undefined) src.overrides = String(s.overrides);
+    out.push(dropUndefined(src));
+  });
+  return out;
+}
+
+/** Reads one properties file into `acc`; problems go to `diag`. */
+function readFile(abs: string, file: string, diag: Diagnostics, acc: Record<NodeKey | 'sources', unknown[]>): void {
+  let yf: YamlFile;
+  try {
+    yf = readYamlFile(abs, file);
+  } catch (e) {
+    if (e instanceof TsdbtError) return diag.error(e);
+    throw e;
+  }
+  if (yf.data === null || yf.data === undefined) return;
+  const r = new FileReader(yf, diag);
+  if (!isPlainObject(yf.data)) {
+    r.error('a properties file must be a mapping (version: 2, models: …)', [], 'start the file with `version: 2` and a `models:` list');
+    return;
+  }
+  const data = yf.data;
+  if (data.version !== undefined && data.version !== 2 && data.version !== '2') {
+    r.error(`version: ${String(data.version)} is not supported; properties files use version: 2`, ['version'], 'write version: 2 (or remove the line)');
+  }
+  for (const key of Object.keys(data)) {
+    if (TOP_KEYS.includes(key)) continue;
+    const best = closest(key, TOP_KEYS);
+    const near = distance(key, best) <= Math.max(2, Math.floor(key.length / 3));
+    diag.warn(new TsdbtError('unknown-properties-key', `unknown top-level key '${key}' in ${file}${near ? `; did you mean '${best}'?` : ''}`, {
+      file,
+      line: lineOf(yf, [key]),
+      hint: near ? `rename it to '${best}': dbt ignores '${key}'` : 'dbt ignores this key; remove it',
+    }));
+  }
+  for (const key of NODE_KEYS) acc[key].push(...readNodes(r, data, key));
+  acc.sources.push(...readSources(r, data));
+}
+
+function duplicates(items: readonly { name: string; file: string; line: number }[], what: string, diag: Diagnostics, label = (n: string) => `${what} '${n}'`): void {
+  const seen = new Map<string, { file: string; line: number }>();
+  for (const it of items) {
+    const first = seen.get(it.name);
+    if (!first) {
+      seen.set(it.name, it);
+      continue;
+    }
+    diag.error(new TsdbtError('duplicate-properties', `${label(it.name)} is described twice: here and at ${first.file}:${first.line}`, {
+      file: it.file,
+      line: it.line,
+      hint: `describe each ${what} once: merge the two entries into one`,
+    }));
+  }
+}
+
+/** Project-relative path with `/` separators. */
+function relPath(root: string, abs: string): string {
+  return relative(root, abs).split(sep).join('/');
+}
+
+/**
+ * Reads every `.yml`/`.yaml` file under the project's model-paths,
+ * seed-paths, snapshot-paths and analysis-paths (sorted by path) and returns
+ * the `models`, `seeds`, `snapshots`, `analyses` and `sources` they describe.
+ *
+ * Normalisation: `data_tests:` and `tests:` both land in `tests` (as
+ * written); a source's `schema` defaults to its name and a table's
+ * `identifier` to its name; `config:` blocks are normalised (`+` stripped,
+ * hook aliases, tags as lists) with unknown keys reported as warnings;
+ * `freshness` is ignored. Every entry keeps its project-relative `file` and
+ * 1-based `line` (columns too). Unknown top-level keys become warnings.
+ *
+ * Every file is read before anything is thrown, so all problems are reported
+ * together (one TsdbtError, or CompileErrors for several).
+ *
+ * @throws TsdbtError `yaml-syntax` (file, line, column), `properties-invalid`
+ *   (an entry or column without a name, wrong types, version other than 2,
+ *   both tests: and data_tests:), `duplicate-properties` (the same model or
+ *   source described twice).
+ */
+export function loadProperties(project: ProjectConfig): Properties {
+  const diag = new Diagnostics();
+  const props = loadPropertiesCollect(project, diag);
+  diag.throwIfErrors();
+  return props;
+}
+
+/**
+ * Like {@link loadProperties}, but records errors and warnings in `diag`
+ * instead of throwing, so a caller can gather problems from several stages.
+ */
+export function loadPropertiesCollect(project: ProjectConfig, diag: Diagnostics): Properties {
+  const dirs = [...new Set([...project.modelPaths, ...project.seedPaths, ...project.snapshotPaths, ...project.analysisPaths])];
+  const files = new Set<string>();
+  for (const d of dirs) {
+    const absDir = join(project.root, d);
+    if (!existsSync(absDir)) continue;
+    for (const f of globSync(['**/*.yml', '**/*.yaml'], { cwd: absDir, absolute: true, followSymbolicLinks: true })) files.add(f);
+  }
+  const sorted = [...files].map((abs) => ({ abs, rel: relPath(project.root, abs) })).sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const acc: Record<NodeKey | 'sources', unknown[]> = { models: [], seeds: [], snapshots: [], analyses: [], sources: [] };
+  for (const { abs, rel } of sorted) readFile(abs, rel, diag, acc);
+
+  const models = acc.models as NodeProperties[];
+  const seeds = acc.seeds as NodeProperties[];
+  const snapshots = acc.snapshots as NodeProperties[];
+  const analyses = acc.analyses as NodeProperties[];
+  const sources = acc.sources as SourceProperties[];
+  duplicates(models, 'model', diag);
+  duplicates(seeds, 'seed', diag);
+  duplicates(snapshots, 'snapshot', diag);
+  duplicates(analyses, 'analysis', diag);
+  duplicates(sources, 'source', diag);
+  for (const s of sources) {
+    duplicates(s.tables.map((t) => ({ name: t.name, line: t.line, file: s.file })), 'table', diag, (n) => `table '${n}' of source '${s.name}'`);
+  }
+  return { models, seeds, snapshots, analyses, sources, files: sorted.map((f) => f.rel), warnings: diag.warnings.slice() };
+}
+

@@ -1,0 +1,183 @@
+/**
+ * The small Jinja dbt applies to `dbt_project.yml` and `profiles.yml` values:
+ * `{{ env_var('NAME', 'default') }}`, `{{ var('name', default) }}` (only
+ * `--vars` are visible there, as in dbt), `target` (dbt_project.yml, once the
+ * profile is known) and the filters `as_bool`, `as_number`, `as_native`,
+ * `as_text`.
+ *
+ * Mirrors dbt's "native" rendering: a value stays a string unless the whole
+ * value is one `{{ … | as_bool }}` / `as_number` / `as_native` expression.
+ * Uses its own nunjucks environment (no dependency on src/jinja).
+ */
+import nunjucks from 'nunjucks';
+import { parse as parseYamlValue } from 'yaml';
+import { TsdbtError } from '../errors.ts';
+import { isSecretName, registerSecret } from '../secrets.ts';
+
+/** What a rendered value can see. */
+export interface RenderContext {
+  /** Environment used by `env_var()` (default `process.env`). */
+  readonly env: NodeJS.ProcessEnv;
+  /** `--vars` given on the command line; the only vars visible here. */
+  readonly cliVars: Record<string, unknown>;
+  /** The `target` variable (dbt_project.yml only, once a profile is known). */
+  readonly target?: Record<string, unknown>;
+  /** Where the value is, for messages. */
+  readonly file: string;
+  /** Which file kind, for hints: 'dbt_project.yml' or 'profiles.yml'. */
+  readonly fileKind: string;
+}
+
+const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+for (const f of ['as_bool', 'as_number', 'as_native', 'as_text']) env.addFilter(f, (v: unknown) => v);
+
+const NATIVE_RE = /^\s*\{\{\s*([\s\S]*?)\s*\|\s*as_(bool|number|native|text)\s*\}\}\s*$/;
+
+function splitKwargs(args: unknown[]): { positional: unknown[]; kwargs: Record<string, unknown> } {
+  const last = args[args.length - 1] as Record<string, unknown> | undefined;
+  if (last && typeof last === 'object' && (last as { __keywords?: boolean }).__keywords) {
+    const { __keywords: _k, ...kwargs } = last;
+    return { positional: args.slice(0, -1), kwargs };
+  }
+  return { positional: args, kwargs: {} };
+}
+
+/** True when a string holds Jinja and needs rendering. */
+export function hasJinja(s: string): boolean {
+  return s.includes('{{') || s.includes('{%');
+}
+
+/**
+ * Renders one value found at `line` of `ctx.file`. Non-strings and strings
+ * without `{{`/`{%` are returned unchanged.
+ *
+ * Errors (TsdbtError, kind 'project'): `env-var-missing` (an env_var() with no
+ * default names an unset variable), `var-missing` (var() of a name not in
+ * --vars, with no default), `jinja-error` (syntax or evaluation error, or a
+ * value an `as_*` filter cannot convert).
+ */
+export function renderValue(value: unknown, ctx: RenderContext, line?: number): unknown {
+  if (typeof value !== 'string' || !hasJinja(value)) return value;
+  let thrown: TsdbtError | undefined;
+  const loc = { file: ctx.file, line };
+  const context = {
+    env_var: (...args: unknown[]) => {
+      const { positional, kwargs } = splitKwargs(args);
+      const name = String(positional[0]);
+      const dflt = positional.length > 1 ? positional[1] : kwargs.default;
+      const v = ctx.env[name];
+      if (v !== undefined) {
+        if (isSecretName(name)) registerSecret(v);
+        return v;
+      }
+      if (dflt !== undefined && dflt !== null) return dflt;
+      thrown = new TsdbtError('env-var-missing', `env var required but not provided: '${name}' (used in ${ctx.file})`, {
+        ...loc,
+        hint: `set ${name} in the environment, or give a default: env_var('${name}', 'value')`,
+      });
+      throw thrown;
+    },
+    var: (...args: unknown[]) => {
+      const { positional, kwargs } = splitKwargs(args);
+      const name = String(positional[0]);
+      if (Object.prototype.hasOwnProperty.call(ctx.cliVars, name)) return ctx.cliVars[name];
+      if (positional.length > 1) return positional[1];
+      if ('default' in kwargs) return kwargs.default;
+      thrown = new TsdbtError('var-missing', `required var '${name}' not found: only --vars are visible in ${ctx.fileKind}`, {
+        ...loc,
+        hint: `pass it with --vars '{${name}: ...}', or give a default: var('${name}', 'value')`,
+      });
+      throw thrown;
+    },
+    target: ctx.target,
+  };
+  const native = NATIVE_RE.exec(value);
+  const source = native ? `{{ ${native[1]} }}` : value;
+  let out: string;
+  try {
+    out = env.renderString(source, context);
+  } catch (e) {
+    if (thrown) throw thrown;
+    const msg = e instanceof Error ? e.message.replace(/^\(unknown path\)\s*/, '').split('\n').map((s) => s.trim()).filter(Boolean).join(' ') : String(e);
+    throw new TsdbtError('jinja-error', `could not render ${JSON.stringify(value)} in ${ctx.file}: ${msg}`, {
+      ...loc,
+      hint: `only env_var(), var() and target are available in ${ctx.fileKind}`,
+    });
+  }
+  if (!native) return out;
+  const kind = native[2];
+  if (kind === 'text') return out;
+  if (kind === 'bool') {
+    const t = out.trim().toLowerCase();
+    if (t === 'true') return true;
+    if (t === 'false') return false;
+    throw new TsdbtError('jinja-error', `as_bool: '${out}' is not a boolean (in ${ctx.file})`, { ...loc, hint: 'the value must render to true or false' });
+  }
+  if (kind === 'number') {
+    const n = Number(out.trim());
+    if (out.trim() === '' || Number.isNaN(n)) {
+      throw new TsdbtError('jinja-error', `as_number: '${out}' is not a number (in ${ctx.file})`, { ...loc, hint: 'the value must render to a number' });
+    }
+    return n;
+  }
+  // as_native: read the text as a literal (dbt uses Python's literal_eval; YAML flow syntax is close).
+  try {
+    return parseYamlValue(out) ?? null;
+  } catch {
+    return out;
+  }
+}
+
+/**
+ * Renders every string in `data` (deeply). `skip(path)` returns true for
+ * paths left as written (dbt does not render `vars:`, run hooks or model
+ * hooks at load time). `lineFor(path)` gives the line for messages.
+ */
+export function renderDeep(
+  data: unknown,
+  ctx: RenderContext,
+  skip: (path: readonly (string | number)[]) => boolean,
+  lineFor: (path: readonly (string | number)[]) => number | undefined,
+  path: (string | number)[] = [],
+): unknown {
+  if (skip(path)) return data;
+  if (typeof data === 'string') return hasJinja(data) ? renderValue(data, ctx, lineFor(path)) : data;
+  if (Array.isArray(data)) return data.map((v, i) => renderDeep(v, ctx, skip, lineFor, [...path, i]));
+  if (typeof data === 'object' && data !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(data)) out[k] = renderDeep(v, ctx, skip, lineFor, [...path, k]);
+    return out;
+  }
+  return data;
+}
+
+/**
+ * The `target` variable as dbt's Jinja sees it (dbt's `target` context:
+ * `name`, `profile_name`, `type`, `schema`, `threads`, connection fields;
+ * never the password). `database` is set from `dbname` as dbt-postgres does.
+ */
+export function targetForJinja(target: {
+  name: string;
+  profileName: string;
+  type: string;
+  schema: string;
+  threads: number;
+  host?: string;
+  port?: number;
+  user?: string;
+  dbname?: string;
+}): Record<string, unknown> {
+  return {
+    name: target.name,
+    target_name: target.name,
+    profile_name: target.profileName,
+    type: target.type,
+    schema: target.schema,
+    threads: target.threads,
+    host: target.host ?? null,
+    port: target.port ?? null,
+    user: target.user ?? null,
+    dbname: target.dbname ?? null,
+    database: target.dbname ?? null,
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The project and the target together, as dbt's RuntimeConfig: read
+ * dbt_project.yml, find the profile it names, then render the project again
+ * with `target` available (dbt_project.yml may use `{{ target.name }}`).
+ */
+import { resolve } from 'node:path';
+import { buildProjectConfig, readProjectFile, renderProfileName } from './project.ts';
+import { loadProfile } from './profile.ts';
+import type { ProjectConfig, TargetConfig } from './types.ts';
+
+/** Options for {@link loadRuntimeConfig}: the CLI flags that shape configuration. */
+export interface RuntimeOptions {
+  /** `--vars`, already parsed (see parseVars). */
+  readonly vars?: Record<string, unknown>;
+  readonly profilesDir?: string;
+  readonly profile?: string;
+  readonly target?: string;
+  /** Environment for env_var() and profile lookup; default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface RuntimeConfig {
+  readonly project: ProjectConfig;
+  readonly target: TargetConfig;
+  /** Profile warnings (strings) and project warnings (`.format()`ed), in that order. */
+  readonly warnings: string[];
+  /** Set when the embedded PGlite default is used. */
+  readonly notice?: string;
+  readonly cliVars: Record<string, unknown>;
+}
+
+/**
+ * Loads dbt_project.yml and the target it runs against (see
+ * loadProjectConfig and loadProfile for the rules and errors). The YAML is
+ * parsed once; the project is rendered after the profile so `target` is
+ * visible in it, as in dbt.
+ */
+export function loadRuntimeConfig(projectDir: string, opts: RuntimeOptions = {}): RuntimeConfig {
+  const root = resolve(projectDir);
+  const yf = readProjectFile(root);
+  const env = opts.env ?? process.env;
+  const cliVars = opts.vars ?? {};
+  // First pass: enough of the project to find the profile (name, profile, paths).
+  const first = buildProjectConfig(yf, root, { vars: cliVars, env, target: undefined });
+  const profileName = opts.profile ?? renderProfileName(yf, { vars: cliVars, env }) ?? first.profile;
+  const loaded = loadProfile(first, { profilesDir: opts.profilesDir, target: opts.target, profile: profileName, env, vars: cliVars });
+  const project = yf.text.includes('target') ? buildProjectConfig(yf, root, { vars: cliVars, env, target: loaded.target }) : first;
+  return {
+    project,
+    target: loaded.target,
+    warnings: [...loaded.warnings, ...(project.warnings ?? []).map((w) => w.format())],
+    notice: loaded.notice,
+    cliVars,
+  };
+}
