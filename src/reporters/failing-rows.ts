@@ -1,0 +1,56 @@
+/**
+ * A small aligned text table of a test's failing rows for the console.
+ */
+
+const MAX_CELL = 40;
+
+function cell(v: unknown): string {
+  let s: string;
+  if (v === null || v === undefined) s = 'null';
+  else if (v instanceof Date) s = Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
+  else if (typeof v === 'object') s = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  else s = String(v);
+  s = s.replace(/\r\n|\r|\n/g, '\\n').replace(/\t/g, '\\t');
+  const chars = Array.from(s);
+  return chars.length > MAX_CELL ? chars.slice(0, MAX_CELL - 1).join('') + '…' : s;
+}
+
+const width = (s: string): number => Array.from(s).length;
+const numeric = (v: unknown): boolean => typeof v === 'number' || typeof v === 'bigint';
+
+/**
+ * Formats up to `max` rows as a table: a header of column names (every key seen in
+ * those rows, first-seen order), a `-` rule, one line per row; numbers right-aligned,
+ * null shown as `null`, newlines as `\n`, cells cut at 40 characters with `…`.
+ * When rows were left out, a last line says how many: `… 7 more rows`.
+ * No rows → `(no rows)`.
+ *
+ * @example
+ * formatFailingRows([{ unique_field: 2, n_records: 2 }])
+ * // unique_field | n_records
+ * // ------------ | ---------
+ * //            2 |         2
+ */
+export function formatFailingRows(rows: readonly Record<string, unknown>[], max = 5): string {
+  if (rows.length === 0) return '(no rows)';
+  const shown = rows.slice(0, Math.max(0, max));
+  const columns: string[] = [];
+  for (const r of shown) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
+  if (columns.length === 0) return `(${rows.length} row${rows.length === 1 ? '' : 's'} without columns)`;
+  const body = shown.map((r) => columns.map((c) => cell(r[c])));
+  const widths = columns.map((c, i) => Math.max(width(cell(c)), ...body.map((b) => width(b[i]))));
+  const pad = (s: string, i: number, right: boolean) => {
+    const fill = ' '.repeat(widths[i] - width(s));
+    return right ? fill + s : s + fill;
+  };
+  const line = (cells: string[], rightAlign: boolean[]) =>
+    cells.map((s, i) => pad(s, i, rightAlign[i])).join(' | ').replace(/\s+$/, '');
+  const out = [
+    line(columns.map(cell), columns.map(() => false)),
+    widths.map((w) => '-'.repeat(w)).join(' | '),
+    ...shown.map((r, j) => line(body[j], columns.map((c) => numeric(r[c])))),
+  ];
+  const rest = rows.length - shown.length;
+  if (rest > 0) out.push(`… ${rest} more row${rest === 1 ? '' : 's'}`);
+  return out.join('\n');
+}
