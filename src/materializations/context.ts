@@ -1,0 +1,78 @@
+/**
+ * What a materialization receives and returns, and the recording session the
+ * strategies run their SQL through.
+ */
+import type { Adapter, Connection, QueryResult, RelationRef } from '../adapters/adapter.ts';
+import type { NodeConfig } from '../config/types.ts';
+
+/**
+ * Everything one materialization needs. All SQL runs on `conn` (PGlite has a
+ * single session; on Postgres the runner lends one pooled connection per node).
+ */
+export interface MaterializeContext {
+  /** The one session every statement of this node runs on. */
+  readonly conn: Connection;
+  /** Quoting and capability flags (catalog queries inside transactions go through `conn`). */
+  readonly adapter: Adapter;
+  /** The relation to build: `schema` and `identifier` (= the node's alias). */
+  readonly relation: RelationRef;
+  /** The compiled, rendered SELECT (unused for seeds and ephemerals). */
+  readonly sql: string;
+  /** The node's config: materialized, unique_key, incremental_strategy, on_schema_change, grants, … */
+  readonly config: NodeConfig;
+  /** `--full-refresh`. A `full_refresh` config that is not null overrides it, as in dbt. */
+  readonly fullRefresh: boolean;
+  /** For seeds: the CSV's absolute path and its project-relative path (for messages). */
+  readonly seed?: { readonly file: string; readonly displayPath: string };
+  /** Rendered pre-hooks, run before the build (dbt runs them first, too). */
+  readonly preHooks?: readonly string[];
+  /** Rendered post-hooks, run inside the final transaction, after the swap and grants. */
+  readonly postHooks?: readonly string[];
+}
+
+/** The outcome of one materialization, shaped like dbt's adapter response. */
+export interface MaterializeResult {
+  /** dbt-style adapter response: `SELECT 1204`, `CREATE VIEW`, `INSERT 0 35`, `MERGE 12`, `INSERT 35`, `EPHEMERAL`. */
+  readonly message: string;
+  /** Rows written by the main statement; null when not meaningful (views, ephemerals). */
+  readonly rowsAffected: number | null;
+  /**
+   * Every statement that created, changed or dropped something, in execution
+   * order (including those of a transaction that was rolled back and retried).
+   * Catalog look-ups are not listed.
+   */
+  readonly statements: string[];
+  /** Things the user should know that did not stop the run (e.g. an invalid on_schema_change). */
+  readonly warnings: string[];
+}
+
+/**
+ * A {@link Connection} that records the statements it runs. `query`,
+ * `copyFromFile` and `transaction` behave as the wrapped connection's;
+ * `look` runs a catalog query without recording it.
+ */
+export class RecordingSession implements Connection {
+  constructor(
+    readonly conn: Connection,
+    readonly statements: string[] = [],
+  ) {}
+
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    this.statements.push(sql);
+    return this.conn.query<Row>(sql, params);
+  }
+
+  /** A catalog read: runs `sql` without recording it. */
+  look<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    return this.conn.query<Row>(sql, params);
+  }
+
+  copyFromFile(copySql: string, filePath: string): Promise<number> {
+    this.statements.push(copySql);
+    return this.conn.copyFromFile(copySql, filePath);
+  }
+
+  transaction<T>(fn: (conn: RecordingSession) => Promise<T>): Promise<T> {
+    return this.conn.transaction((tx) => fn(new RecordingSession(tx, this.statements)));
+  }
+}

@@ -1,0 +1,6 @@
+/** Materializations: view, table, incremental, seed, ephemeral — one set of SQL for PostgreSQL and PGlite. */
+export { materialize, MATERIALIZATIONS, type Materialization } from './materialize.ts';
+export { RecordingSession, type MaterializeContext, type MaterializeResult } from './context.ts';
+export { resolveIncrementalStrategy, incrementalDml, INCREMENTAL_STRATEGIES, type IncrementalStrategy } from './incremental.ts';
+export { planSchemaChange, validateOnSchemaChange, describeSchemaChange, type OnSchemaChange, type SchemaChangePlan } from './schema-change.ts';
+export { helperIdentifier, tmpRelation, backupRelation, type Quoter } from './sql.ts';

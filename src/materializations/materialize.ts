@@ -1,0 +1,52 @@
+/**
+ * `materialize`: runs one node's materialization on PostgreSQL or PGlite (the
+ * same SQL for both), picking the strategy by `config.materialized` as dbt does.
+ */
+import { TsdbtError } from '../errors.ts';
+import { RecordingSession, type MaterializeContext, type MaterializeResult } from './context.ts';
+import { incrementalStrategy } from './incremental.ts';
+import { ephemeralStrategy, seedStrategy, tableStrategy, viewStrategy, type StrategyOutcome } from './strategies.ts';
+
+/** The materializations tsdbt implements. */
+export const MATERIALIZATIONS = ['view', 'table', 'incremental', 'seed', 'ephemeral'] as const;
+export type Materialization = (typeof MATERIALIZATIONS)[number];
+
+const STRATEGIES: Record<Materialization, (ctx: MaterializeContext, s: RecordingSession) => Promise<StrategyOutcome>> = {
+  view: viewStrategy,
+  table: tableStrategy,
+  incremental: incrementalStrategy,
+  seed: seedStrategy,
+  ephemeral: ephemeralStrategy,
+};
+
+/**
+ * Builds one node: `view`, `table`, `incremental`, `seed` (default when
+ * `ctx.seed` is set and nothing else is configured) or `ephemeral` (no-op).
+ * Replacing an existing relation never drops the views that depend on it, and
+ * a failure leaves the previous relation as it was (see README.md).
+ *
+ * @example
+ *   const r = await materialize({ conn, adapter, relation: { schema: 'analytics', identifier: 'orders' },
+ *     sql: 'select 1 as id', config: { materialized: 'table' }, fullRefresh: false });
+ *   r.message // 'SELECT 1'
+ * @throws TsdbtError `unknown-materialization` (e.g. `snapshot`, custom ones),
+ *   any error listed on the strategies, or DatabaseError (for the model's own
+ *   SQL with `position` relative to `ctx.sql`).
+ */
+export async function materialize(ctx: MaterializeContext): Promise<MaterializeResult> {
+  const name = ctx.config.materialized ?? (ctx.seed ? 'seed' : 'view');
+  if (!(MATERIALIZATIONS as readonly string[]).includes(name)) {
+    throw new TsdbtError('unknown-materialization', `Unknown materialization '${name}'.`, {
+      kind: 'project',
+      hint: `Use one of: ${MATERIALIZATIONS.join(', ')}.`,
+    });
+  }
+  const session = new RecordingSession(ctx.conn);
+  const outcome = await STRATEGIES[name as Materialization](ctx, session);
+  return {
+    message: outcome.message,
+    rowsAffected: outcome.rowsAffected,
+    statements: session.statements,
+    warnings: [...(outcome.warnings ?? [])],
+  };
+}

@@ -1,0 +1,438 @@
+/**
+ * Every SQL statement the materializations run, as pure functions of
+ * (relation names, columns, config, quoter) → SQL text. Nothing here touches a
+ * database; the strategies in this folder execute what these return.
+ *
+ * The shapes follow dbt-postgres (dbt-labs/dbt-adapters): `create table … as (…)`,
+ * `create view … as (…)`, `alter table … rename to …`, dbt's
+ * `get_insert_into_sql`, `get_delete_insert_merge_sql` and `get_merge_sql`
+ * (with the `DBT_INTERNAL_SOURCE` / `DBT_INTERNAL_DEST` aliases and the raw,
+ * unquoted `unique_key` expressions dbt uses), and
+ * `alter_relation_add_remove_columns`.
+ */
+import { createHash } from 'node:crypto';
+import type { RelationRef } from '../adapters/adapter.ts';
+
+/** Identifier and literal quoting (an {@link import('../adapters/adapter.ts').Adapter} is one). */
+export interface Quoter {
+  quoteIdentifier(name: string): string;
+  quoteLiteral(value: string): string;
+}
+
+/** The relation kinds a materialization can build or replace. */
+export type ReplaceableKind = 'table' | 'view' | 'materialized_view';
+
+/** Postgres's limit on identifier length, in bytes (NAMEDATALEN − 1). */
+export const MAX_IDENTIFIER_BYTES = 63;
+
+/** Suffix of the relation a model is built under before the swap. */
+export const TMP_SUFFIX = '__tsdbt_tmp';
+/** Suffix the previous relation is renamed to during the swap (dropped in the same transaction). */
+export const BACKUP_SUFFIX = '__tsdbt_backup';
+/** Suffix of the session temporary table holding an incremental run's new rows. */
+export const INCREMENTAL_SUFFIX = '__tsdbt_incr';
+
+/**
+ * Key of the transaction-level advisory lock every swap takes first, so that
+ * swaps (from any tsdbt process on the database) run one at a time and never
+ * wait for each other's relation locks in a cycle. See README.md, "Lock ordering".
+ */
+export const SWAP_LOCK_KEY = 0x7473646274n; // "tsdbt" in ASCII
+
+/** `select pg_advisory_xact_lock(<key>)`: serialises swaps until the transaction ends. */
+export function swapLockSql(): string {
+  return `select pg_catalog.pg_advisory_xact_lock(${SWAP_LOCK_KEY.toString()})`;
+}
+
+/** `"schema"."identifier"`. */
+export function qualified(rel: RelationRef, q: Quoter): string {
+  return `${q.quoteIdentifier(rel.schema)}.${q.quoteIdentifier(rel.identifier)}`;
+}
+
+/** A session temporary table's name, `pg_temp."name"`. */
+export function tempQualified(identifier: string, q: Quoter): string {
+  return `pg_temp.${q.quoteIdentifier(identifier)}`;
+}
+
+/** Byte length of `s` in UTF-8 (Postgres measures identifiers in bytes). */
+export function identifierBytes(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** The longest prefix of `s` that fits in `maxBytes` UTF-8 bytes without splitting a character. */
+function truncateToBytes(s: string, maxBytes: number): string {
+  let out = '';
+  let used = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (used + n > maxBytes) break;
+    out += ch;
+    used += n;
+  }
+  return out;
+}
+
+/**
+ * `<alias><suffix>`, kept within {@link MAX_IDENTIFIER_BYTES}: when too long, the
+ * alias is cut and an 8-hex-digit hash of the whole alias is inserted
+ * (`<cut alias>_<hash><suffix>`), so distinct aliases keep distinct helper names.
+ *
+ * @example helperIdentifier('orders', TMP_SUFFIX) // 'orders__tsdbt_tmp'
+ */
+export function helperIdentifier(alias: string, suffix: string): string {
+  const whole = alias + suffix;
+  if (identifierBytes(whole) <= MAX_IDENTIFIER_BYTES) return whole;
+  const hash = createHash('sha256').update(alias, 'utf8').digest('hex').slice(0, 8);
+  const room = MAX_IDENTIFIER_BYTES - identifierBytes(suffix) - 1 - hash.length;
+  return `${truncateToBytes(alias, room)}_${hash}${suffix}`;
+}
+
+/** The relation a model is built under before the swap (same schema). */
+export function tmpRelation(rel: RelationRef): RelationRef {
+  return { schema: rel.schema, identifier: helperIdentifier(rel.identifier, TMP_SUFFIX) };
+}
+
+/** The name the previous relation takes during the swap (same schema). */
+export function backupRelation(rel: RelationRef): RelationRef {
+  return { schema: rel.schema, identifier: helperIdentifier(rel.identifier, BACKUP_SUFFIX) };
+}
+
+/** The SQL keyword for a kind: `table`, `view`, `materialized view`. */
+export function kindKeyword(kind: ReplaceableKind): string {
+  return kind === 'materialized_view' ? 'materialized view' : kind;
+}
+
+/**
+ * Removes trailing whitespace and semicolons from a model's SQL so it can be
+ * wrapped in parentheses (`select 1;` → `select 1`). Everything else is kept,
+ * so character offsets into the result equal offsets into the original.
+ */
+export function trimModelSql(sql: string): string {
+  return sql.replace(/[\s;]+$/u, '');
+}
+
+/** `create schema if not exists "schema"` (dbt's `postgres__create_schema`). */
+export function createSchemaSql(schema: string, q: Quoter): string {
+  return `create schema if not exists ${q.quoteIdentifier(schema)}`;
+}
+
+/**
+ * `create table "s"."t" as (\n<sql>\n)` — dbt's `postgres__create_table_as`
+ * (the newline before `)` keeps a trailing `-- comment` in the model harmless).
+ */
+export function createTableAsSql(rel: RelationRef, sql: string, q: Quoter): string {
+  return `create table ${qualified(rel, q)}\nas (\n${trimModelSql(sql)}\n)`;
+}
+
+/** `create temporary table "t" as (\n<sql>\n)`: an incremental run's new rows, in this session only. */
+export function createTempTableAsSql(identifier: string, sql: string, q: Quoter): string {
+  return `create temporary table ${q.quoteIdentifier(identifier)}\nas (\n${trimModelSql(sql)}\n)`;
+}
+
+/** `create view "s"."v" as (\n<sql>\n)` — dbt's `postgres__create_view_as`. */
+export function createViewAsSql(rel: RelationRef, sql: string, q: Quoter): string {
+  return `create view ${qualified(rel, q)}\nas (\n${trimModelSql(sql)}\n)`;
+}
+
+/**
+ * The 1-based character position in `statement` where the model SQL starts
+ * minus one, i.e. how much to subtract from a Postgres error position to get a
+ * position in the model SQL. −1 when the model SQL is not in the statement.
+ */
+export function modelSqlOffset(statement: string, sql: string): number {
+  const i = statement.indexOf(`(\n${trimModelSql(sql)}\n)`);
+  return i < 0 ? -1 : i + 2;
+}
+
+/** `alter <kind> "s"."a" rename to "b"` (dbt's `postgres__rename_relation`). */
+export function renameRelationSql(rel: RelationRef, kind: ReplaceableKind, newIdentifier: string, q: Quoter): string {
+  return `alter ${kindKeyword(kind)} ${qualified(rel, q)} rename to ${q.quoteIdentifier(newIdentifier)}`;
+}
+
+/** `drop <kind> if exists "s"."a" [cascade]` (dbt's `drop_relation_if_exists` always cascades). */
+export function dropRelationSql(rel: RelationRef, kind: ReplaceableKind, q: Quoter, opts: { cascade?: boolean } = {}): string {
+  return `drop ${kindKeyword(kind)} if exists ${qualified(rel, q)}${opts.cascade ? ' cascade' : ''}`;
+}
+
+/** `drop table if exists pg_temp."t"`. */
+export function dropTempTableSql(identifier: string, q: Quoter): string {
+  return `drop table if exists ${tempQualified(identifier, q)}`;
+}
+
+// ---------------------------------------------------------------- catalog queries
+
+/**
+ * Catalog look-up of one relation. Parameters: `$1` schema, `$2` identifier.
+ * Row: `{ oid: string, relkind: string }` (`r`/`p` table, `v` view, `m` materialized view, `f` foreign table, …).
+ */
+export function relationLookupSql(): string {
+  return [
+    'select c.oid::text as oid, c.relkind::text as relkind',
+    'from pg_catalog.pg_class c',
+    'join pg_catalog.pg_namespace n on n.oid = c.relnamespace',
+    'where n.nspname = $1 and c.relname = $2',
+  ].join('\n');
+}
+
+/**
+ * Columns of a relation in position order. Parameters: `$1` schema (or, when
+ * `temp`, unused and omitted) and the identifier (`$2`, or `$1` when `temp`).
+ * Rows: `{ name, data_type, position }` with Postgres's formatted type.
+ */
+export function columnsSql(temp = false): string {
+  return [
+    'select a.attname::text as name, pg_catalog.format_type(a.atttypid, a.atttypmod) as data_type, a.attnum::int as position',
+    'from pg_catalog.pg_attribute a',
+    'join pg_catalog.pg_class c on c.oid = a.attrelid',
+    'join pg_catalog.pg_namespace n on n.oid = c.relnamespace',
+    temp
+      ? 'where c.relnamespace = pg_catalog.pg_my_temp_schema() and c.relname = $1'
+      : 'where n.nspname = $1 and c.relname = $2',
+    '  and a.attnum > 0 and not a.attisdropped',
+    'order by a.attnum',
+  ].join('\n');
+}
+
+/**
+ * Every view and materialized view that depends on the relation with OID `$1`,
+ * directly or through other views (pg_depend → pg_rewrite), with what is needed
+ * to recreate each one. Run it with `search_path` set to `pg_catalog` so that
+ * `pg_get_viewdef` and friends print every other name schema-qualified.
+ *
+ * Rows (JSON columns are text, parse them): `{ oid, schema, name, relkind,
+ * definition, owner, options (json string[] | null), comment, column_comments
+ * (json {column, comment}[] | null), acl (json {grantee, privilege, grantable}[] | null),
+ * extras (json string[] | null: index, trigger and rule definitions),
+ * depends_on (json string[] | null: OIDs this view reads) }`.
+ */
+export function dependentViewsSql(): string {
+  return `with recursive deps(oid) as (
+  select r.ev_class
+  from pg_catalog.pg_depend d
+  join pg_catalog.pg_rewrite r on r.oid = d.objid
+  where d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+    and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    and d.refobjid = $1::text::pg_catalog.oid
+    and r.ev_class <> $1::text::pg_catalog.oid
+  union
+  select r.ev_class
+  from deps
+  join pg_catalog.pg_depend d on d.refobjid = deps.oid
+  join pg_catalog.pg_rewrite r on r.oid = d.objid
+  where d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+    and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    and r.ev_class <> deps.oid
+)
+select
+  c.oid::text as oid,
+  n.nspname::text as schema,
+  c.relname::text as name,
+  c.relkind::text as relkind,
+  pg_catalog.pg_get_viewdef(c.oid, true) as definition,
+  pg_catalog.pg_get_userbyid(c.relowner)::text as owner,
+  pg_catalog.array_to_json(c.reloptions)::text as options,
+  pg_catalog.obj_description(c.oid, 'pg_class') as comment,
+  (select pg_catalog.json_agg(pg_catalog.json_build_object('column', a.attname, 'comment', ds.description) order by a.attnum)::text
+     from pg_catalog.pg_attribute a
+     join pg_catalog.pg_description ds
+       on ds.objoid = c.oid and ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass and ds.objsubid = a.attnum
+    where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped) as column_comments,
+  (select pg_catalog.json_agg(pg_catalog.json_build_object(
+            'grantee', case when x.grantee = 0 then 'PUBLIC' else pg_catalog.pg_get_userbyid(x.grantee)::text end,
+            'privilege', x.privilege_type,
+            'grantable', x.is_grantable))::text
+     from pg_catalog.aclexplode(c.relacl) x
+    where x.grantee <> c.relowner) as acl,
+  (select pg_catalog.json_agg(e.def order by e.ord, e.def)::text from (
+      select 1 as ord, pg_catalog.pg_get_indexdef(i.indexrelid) as def
+        from pg_catalog.pg_index i where i.indrelid = c.oid
+      union all
+      select 2, pg_catalog.pg_get_triggerdef(t.oid)
+        from pg_catalog.pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal
+      union all
+      select 3, pg_catalog.pg_get_ruledef(ru.oid)
+        from pg_catalog.pg_rewrite ru where ru.ev_class = c.oid and ru.rulename <> '_RETURN'
+    ) e) as extras,
+  (select pg_catalog.json_agg(distinct d.refobjid::text)::text
+     from pg_catalog.pg_rewrite r
+     join pg_catalog.pg_depend d on d.objid = r.oid
+      and d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+      and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    where r.ev_class = c.oid and d.refobjid <> c.oid) as depends_on
+from deps
+join pg_catalog.pg_class c on c.oid = deps.oid
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('v', 'm')
+order by n.nspname, c.relname`;
+}
+
+/** A view or materialized view captured before a swap, to be recreated after it. */
+export interface DependentView {
+  readonly oid: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly kind: 'view' | 'materialized_view';
+  /** `pg_get_viewdef(oid, true)` taken with search_path = pg_catalog (names qualified), no trailing `;`. */
+  readonly definition: string;
+  readonly owner: string;
+  /** reloptions as `key=value` (e.g. `security_barrier=true`, `check_option=local`). */
+  readonly options: readonly string[];
+  readonly comment: string | null;
+  readonly columnComments: readonly { readonly column: string; readonly comment: string }[];
+  readonly grants: readonly { readonly grantee: string; readonly privilege: string; readonly grantable: boolean }[];
+  /** Complete `CREATE INDEX` / `CREATE TRIGGER` / `CREATE RULE` statements to replay. */
+  readonly extras: readonly string[];
+  /** OIDs of the relations this view reads. */
+  readonly dependsOn: readonly string[];
+}
+
+/**
+ * The statements that recreate a captured dependent view: `create [materialized] view`,
+ * then owner, comments, grants, and its indexes/triggers/rules. `currentUser`
+ * decides whether an `alter … owner to` is needed.
+ */
+export function recreateDependentSql(view: DependentView, currentUser: string, q: Quoter): string[] {
+  const rel = { schema: view.schema, identifier: view.name };
+  const name = qualified(rel, q);
+  const keyword = kindKeyword(view.kind);
+  const withOptions = view.options.length > 0 ? ` with (${view.options.join(', ')})` : '';
+  const out = [`create ${keyword} ${name}${withOptions} as\n${trimModelSql(view.definition)}`];
+  if (view.owner !== currentUser) out.push(`alter ${keyword} ${name} owner to ${q.quoteIdentifier(view.owner)}`);
+  if (view.comment !== null) out.push(`comment on ${keyword} ${name} is ${q.quoteLiteral(view.comment)}`);
+  for (const c of view.columnComments) {
+    out.push(`comment on column ${name}.${q.quoteIdentifier(c.column)} is ${q.quoteLiteral(c.comment)}`);
+  }
+  for (const g of view.grants) {
+    const grantee = g.grantee === 'PUBLIC' ? 'public' : q.quoteIdentifier(g.grantee);
+    out.push(`grant ${g.privilege.toLowerCase()} on ${name} to ${grantee}${g.grantable ? ' with grant option' : ''}`);
+  }
+  out.push(...view.extras.map((e) => trimModelSql(e)));
+  return out;
+}
+
+/** `drop view "s"."v"` (no cascade: an object we did not capture must stop the swap, not vanish). */
+export function dropDependentSql(view: DependentView, q: Quoter): string {
+  return `drop ${kindKeyword(view.kind)} ${qualified({ schema: view.schema, identifier: view.name }, q)}`;
+}
+
+// ---------------------------------------------------------------- incremental DML
+
+/** A column by name and formatted Postgres type. */
+export interface ColumnSpec {
+  readonly name: string;
+  readonly dataType: string;
+}
+
+/** `"a", "b"`. */
+export function quotedCsv(columns: readonly ColumnSpec[], q: Quoter): string {
+  return columns.map((c) => q.quoteIdentifier(c.name)).join(', ');
+}
+
+/** `unique_key` as a list of raw SQL expressions (dbt does not quote them). Empty when absent. */
+export function uniqueKeyList(uniqueKey: string | readonly string[] | null | undefined): string[] {
+  if (uniqueKey === null || uniqueKey === undefined) return [];
+  const list = typeof uniqueKey === 'string' ? [uniqueKey] : [...uniqueKey];
+  return list.map((k) => k.trim()).filter((k) => k !== '');
+}
+
+/**
+ * dbt's `get_insert_into_sql` (the `append` strategy):
+ * `insert into <target> (<cols>) (select <cols> from <source>)`.
+ * `source` is already rendered (e.g. `pg_temp."x"`).
+ */
+export function insertIntoSql(target: RelationRef, source: string, columns: readonly ColumnSpec[], q: Quoter): string {
+  const cols = quotedCsv(columns, q);
+  return `insert into ${qualified(target, q)} (${cols})\n(\n    select ${cols}\n    from ${source}\n)`;
+}
+
+/**
+ * dbt's `get_delete_insert_merge_sql` (the `delete+insert` strategy): delete the
+ * target rows whose key matches a new row, then insert every new row. Like dbt,
+ * keys compare with `in`, so rows with a NULL key are never deleted. Returns
+ * `[delete, insert]`, or `[insert]` without a unique key.
+ */
+export function deleteInsertSql(
+  target: RelationRef,
+  source: string,
+  uniqueKey: readonly string[],
+  columns: readonly ColumnSpec[],
+  q: Quoter,
+  predicates: readonly string[] = [],
+): string[] {
+  const insert = insertIntoSql(target, source, columns, q);
+  if (uniqueKey.length === 0) return [insert];
+  const keys = uniqueKey.join(', ');
+  const extra = predicates.map((p) => `\n    and ${p}`).join('');
+  const del =
+    `delete from ${qualified(target, q)} as DBT_INTERNAL_DEST\n` +
+    `where (${keys}) in (\n    select distinct ${keys}\n    from ${source} as DBT_INTERNAL_SOURCE\n)${extra}`;
+  return [del, insert];
+}
+
+/**
+ * dbt's `get_merge_sql` (the `merge` strategy, Postgres ≥ 15): update matching
+ * rows, insert the others. Without a unique key the join is `FALSE` and every
+ * row is inserted, as in dbt. `updateColumns` are SQL column references
+ * (quoted by default; dbt passes `merge_update_columns` through unquoted).
+ */
+export function mergeSql(
+  target: RelationRef,
+  source: string,
+  uniqueKey: readonly string[],
+  columns: readonly ColumnSpec[],
+  q: Quoter,
+  opts: { updateColumns?: readonly string[]; predicates?: readonly string[] } = {},
+): string {
+  const matches = [...(opts.predicates ?? [])];
+  if (uniqueKey.length === 0) matches.push('FALSE');
+  for (const k of uniqueKey) matches.push(`DBT_INTERNAL_SOURCE.${k} = DBT_INTERNAL_DEST.${k}`);
+  const updates = opts.updateColumns ?? columns.map((c) => q.quoteIdentifier(c.name));
+  const lines = [
+    `merge into ${qualified(target, q)} as DBT_INTERNAL_DEST`,
+    `using ${source} as DBT_INTERNAL_SOURCE`,
+    `on (${matches.join(') and (')})`,
+  ];
+  if (uniqueKey.length > 0 && updates.length > 0) {
+    lines.push('when matched then update set');
+    lines.push(updates.map((c) => `    ${c} = DBT_INTERNAL_SOURCE.${c}`).join(',\n'));
+  }
+  lines.push('when not matched then insert');
+  lines.push(`    (${quotedCsv(columns, q)})`);
+  lines.push('values');
+  lines.push(`    (${columns.map((c) => `DBT_INTERNAL_SOURCE.${q.quoteIdentifier(c.name)}`).join(', ')})`);
+  return lines.join('\n');
+}
+
+/** dbt's `alter_relation_add_remove_columns` (add half): `alter table … add column "c" type, …`. */
+export function addColumnsSql(target: RelationRef, columns: readonly ColumnSpec[], q: Quoter): string {
+  const adds = columns.map((c) => `add column ${q.quoteIdentifier(c.name)} ${c.dataType}`).join(',\n    ');
+  return `alter table ${qualified(target, q)}\n    ${adds}`;
+}
+
+/** dbt's `alter_relation_add_remove_columns` (remove half): `alter table … drop column "c", …` (no cascade). */
+export function dropColumnsSql(target: RelationRef, columns: readonly string[], q: Quoter): string {
+  const drops = columns.map((c) => `drop column ${q.quoteIdentifier(c)}`).join(',\n    ');
+  return `alter table ${qualified(target, q)}\n    ${drops}`;
+}
+
+/** `alter table … alter column "c" type <t> using "c"::<t>` (keeps the column's position and data). */
+export function alterColumnTypeSql(target: RelationRef, column: string, dataType: string, q: Quoter): string {
+  const c = q.quoteIdentifier(column);
+  return `alter table ${qualified(target, q)} alter column ${c} type ${dataType} using ${c}::${dataType}`;
+}
+
+/**
+ * dbt-postgres's `get_grant_sql` for the `grants` config: one
+ * `grant <privilege> on <relation> to <grantees>` per privilege. Grantees are
+ * passed through unquoted, as dbt does. Privileges without grantees are skipped.
+ */
+export function grantsSql(target: RelationRef, grants: Record<string, readonly string[] | string> | undefined, q: Quoter): string[] {
+  if (!grants) return [];
+  const out: string[] = [];
+  for (const [privilege, value] of Object.entries(grants)) {
+    const grantees = (typeof value === 'string' ? [value] : value).filter((g) => g.trim() !== '');
+    if (grantees.length === 0) continue;
+    out.push(`grant ${privilege} on ${qualified(target, q)} to ${grantees.join(', ')}`);
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+/**
+ * The `view`, `table`, `seed` and `ephemeral` strategies (incremental lives in
+ * incremental.ts). Each mirrors the dbt-postgres materialization of the same
+ * name, except that the old relation is replaced by a swap that keeps
+ * dependent views (see swap.ts) instead of a cascading drop.
+ */
+import type { RelationRef } from '../adapters/adapter.ts';
+import { TsdbtError } from '../errors.ts';
+import type { MaterializeContext, RecordingSession } from './context.ts';
+import { createTableAsSql, createViewAsSql, qualified } from './sql.ts';
+import { buildAndSwap, effectiveFullRefresh, runModelStatement } from './steps.ts';
+
+/** What a strategy returns; `materialize` adds the statements and warnings. */
+export interface StrategyOutcome {
+  readonly message: string;
+  readonly rowsAffected: number | null;
+  readonly warnings?: readonly string[];
+}
+
+/** Rows in a relation (used when the driver does not report a `create table as` count). */
+async function countRows(s: RecordingSession, rel: RelationRef, ctx: MaterializeContext): Promise<number> {
+  const r = await s.look<{ n: string | number }>(`select count(*)::int8::text as n from ${qualified(rel, ctx.adapter)}`);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/**
+ * dbt's `view` materialization: `create view <alias>__tsdbt_tmp as (…)`, then
+ * swap. Result `CREATE VIEW`.
+ */
+export async function viewStrategy(ctx: MaterializeContext, s: RecordingSession): Promise<StrategyOutcome> {
+  await buildAndSwap(ctx, s, 'view', async (tmp) => {
+    await runModelStatement(s, createViewAsSql(tmp, ctx.sql, ctx.adapter), ctx.sql);
+  });
+  return { message: 'CREATE VIEW', rowsAffected: null };
+}
+
+/**
+ * dbt's `table` materialization: `create table <alias>__tsdbt_tmp as (…)`, then
+ * swap. Result `SELECT <rows>`.
+ */
+export async function tableStrategy(ctx: MaterializeContext, s: RecordingSession): Promise<StrategyOutcome> {
+  const rows = await buildAndSwap(ctx, s, 'table', async (tmp) => {
+    const r = await runModelStatement(s, createTableAsSql(tmp, ctx.sql, ctx.adapter), ctx.sql);
+    return typeof r.rowCount === 'number' ? r.rowCount : countRows(s, tmp, ctx);
+  });
+  return { message: `SELECT ${rows}`, rowsAffected: rows };
+}
+
+/**
+ * dbt's `seed` materialization, rebuilt by swap: the CSV is loaded (COPY) into
+ * `<alias>__tsdbt_tmp` with the inferred or configured column types, then
+ * swapped in, so a bad CSV leaves the previous table as it was. Result
+ * `INSERT <rows>` (`CREATE <rows>` under full refresh, as dbt reports).
+ *
+ * @throws TsdbtError `seed-file-missing` when the context has no `seed`.
+ */
+export async function seedStrategy(ctx: MaterializeContext, s: RecordingSession): Promise<StrategyOutcome> {
+  const seed = ctx.seed;
+  if (!seed) {
+    throw new TsdbtError('seed-file-missing', `No CSV file was given for seed ${qualified(ctx.relation, ctx.adapter)}.`, {
+      kind: 'runtime',
+      hint: 'This is a tsdbt bug: the runner must pass the seed file to the materialization.',
+    });
+  }
+  // Loaded on use: the seed loader (and its CSV parser) is only needed by seeds.
+  const { inferSeedColumns, loadSeedTable } = await import('../seeds/index.ts');
+  const delimiter = typeof ctx.config.delimiter === 'string' && ctx.config.delimiter !== '' ? ctx.config.delimiter : ',';
+  const columns = await inferSeedColumns(seed.file, {
+    displayPath: seed.displayPath,
+    delimiter,
+    columnTypes: ctx.config.column_types ?? {},
+    quoteColumns: ctx.config.quote_columns ?? null,
+  });
+  const rows = await buildAndSwap(ctx, s, 'table', async (tmp) => {
+    const r = await loadSeedTable(s, ctx.adapter, { relation: tmp, file: seed.file, displayPath: seed.displayPath, columns, delimiter });
+    return r.rows;
+  });
+  const code = effectiveFullRefresh(ctx) ? 'CREATE' : 'INSERT';
+  return { message: `${code} ${rows}`, rowsAffected: rows };
+}
+
+/** dbt's `ephemeral`: nothing is built (the compiler inlines the model as a CTE). */
+export async function ephemeralStrategy(): Promise<StrategyOutcome> {
+  return { message: 'EPHEMERAL', rowsAffected: null };
+}

@@ -1,0 +1,115 @@
+/**
+ * The swap: putting a relation built under a temporary name in place of the
+ * current one, in one transaction, without losing dependent views.
+ *
+ * Transaction (retried up to 3 times on deadlock / lock timeout):
+ *   1. `pg_advisory_xact_lock(SWAP_LOCK_KEY)` — swaps run one at a time;
+ *   2. look up the current relation (its kind decides `alter table`/`alter view`);
+ *   3. capture dependent views (search_path = pg_catalog, before renaming);
+ *   4. drop them, outermost first;
+ *   5. rename current → `<alias>__tsdbt_backup`, tmp → `<alias>`;
+ *   6. drop the backup (`cascade`, as dbt: only non-view dependents such as
+ *      foreign keys can be left by now);
+ *   7. recreate the views innermost first (a failure rolls everything back);
+ *   8. the caller's `after` step (grants, post-hooks).
+ * Until the commit, readers keep seeing the previous relation (the renames take
+ * an ACCESS EXCLUSIVE lock, so they wait at most for the swap itself, which is
+ * short: the expensive build happened before, in its own statement).
+ */
+import type { RelationRef } from '../adapters/adapter.ts';
+import { TsdbtError } from '../errors.ts';
+import { lookupRelation } from './catalog.ts';
+import type { RecordingSession } from './context.ts';
+import { isRetryable, preservingDependents } from './dependents.ts';
+import {
+  backupRelation,
+  dropRelationSql,
+  qualified,
+  renameRelationSql,
+  swapLockSql,
+  tmpRelation,
+  type Quoter,
+  type ReplaceableKind,
+} from './sql.ts';
+
+/** How many times a swap transaction is attempted when it hits a deadlock or lock timeout. */
+export const SWAP_ATTEMPTS = 3;
+
+/** Kinds we rename and drop in place of a model; anything else at the model's name is left alone. */
+export function isReplaceable(kind: string): kind is ReplaceableKind {
+  return kind === 'table' || kind === 'view' || kind === 'materialized_view';
+}
+
+/** The error for a model whose name is taken by a relation we must not replace (foreign table, …). */
+export function kindConflict(target: RelationRef, kind: string, q: Quoter): TsdbtError {
+  return new TsdbtError(
+    'relation-kind-conflict',
+    `${qualified(target, q)} exists and is a ${kind.replace('_', ' ')}; tsdbt only replaces tables, views and materialized views.`,
+    { kind: 'runtime', hint: 'Drop or rename that relation, or give the model another alias, then run again.' },
+  );
+}
+
+/**
+ * Runs `fn` in a transaction on `s`, retrying the whole transaction (after
+ * its rollback) up to {@link SWAP_ATTEMPTS} times when it fails with a
+ * deadlock or lock timeout.
+ */
+export async function transactionWithRetry<T>(s: RecordingSession, fn: (tx: RecordingSession) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await s.transaction(fn);
+    } catch (e) {
+      if (attempt < SWAP_ATTEMPTS && isRetryable(e)) {
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+/**
+ * Drops leftovers of a crashed run — `<alias>__tsdbt_tmp` and
+ * `<alias>__tsdbt_backup` — whatever their kind (dbt's
+ * `drop_relation_if_exists(preexisting_intermediate_relation)`).
+ */
+export async function dropLeftovers(s: RecordingSession, q: Quoter, target: RelationRef): Promise<void> {
+  for (const rel of [tmpRelation(target), backupRelation(target)]) {
+    const found = await lookupRelation(s, rel);
+    if (!found) continue;
+    if (!isReplaceable(found.kind)) throw kindConflict(rel, found.kind, q);
+    await s.query(dropRelationSql(rel, found.kind, q, { cascade: true }));
+  }
+}
+
+/**
+ * Swaps `tmp` (of kind `tmpKind`) into `target`'s place, keeping the views
+ * that depend on the current relation (see the module comment for the steps).
+ * `after` runs inside the same transaction once the new relation is in place.
+ *
+ * @throws TsdbtError `dependent-view-failed` / `dependent-view-blocked` (see
+ *   {@link preservingDependents}), `relation-kind-conflict`; DatabaseError for
+ *   anything else. On any error nothing has changed, and `tmp` still exists
+ *   (the caller drops it).
+ */
+export async function swapIntoPlace(
+  s: RecordingSession,
+  q: Quoter,
+  target: RelationRef,
+  tmp: RelationRef,
+  tmpKind: ReplaceableKind,
+  after?: (tx: RecordingSession) => Promise<void>,
+): Promise<void> {
+  const backup = backupRelation(target);
+  await transactionWithRetry(s, async (tx) => {
+    await tx.query(swapLockSql());
+    const old = await lookupRelation(tx, target);
+    if (old && !isReplaceable(old.kind)) throw kindConflict(target, old.kind, q);
+    await preservingDependents(tx, q, target, old?.oid ?? null, async () => {
+      if (old) await tx.query(renameRelationSql(target, old.kind as ReplaceableKind, backup.identifier, q));
+      await tx.query(renameRelationSql(tmp, tmpKind, target.identifier, q));
+      if (old) await tx.query(dropRelationSql(backup, old.kind as ReplaceableKind, q, { cascade: true }));
+    });
+    if (after) await after(tx);
+  });
+}
