@@ -1,16 +1,26 @@
 -- A calendar: one row per day from the first to the last day seen in sessions or registrations.
 
-with bounds as (
+with session_bounds as (
+
+    select min(time_started) as first_at, max(time_started) as last_at
+    from {{ ref('stg_sessions') }}
+
+),
+
+registration_bounds as (
+
+    select min(registration_time) as first_at, max(registration_time) as last_at
+    from {{ ref('stg_conversions') }}
+
+),
+
+bounds as (
 
     select
-        cast(least(
-            (select min(time_started) from {{ ref('stg_sessions') }}),
-            (select min(registration_time) from {{ ref('stg_conversions') }})
-        ) as date) as first_day,
-        cast(greatest(
-            (select max(time_started) from {{ ref('stg_sessions') }}),
-            (select max(registration_time) from {{ ref('stg_conversions') }})
-        ) as date) as last_day
+        cast(least(session_bounds.first_at, registration_bounds.first_at) as date) as first_day,
+        cast(greatest(session_bounds.last_at, registration_bounds.last_at) as date) as last_day
+    from session_bounds
+    cross join registration_bounds
 
 ),
 
