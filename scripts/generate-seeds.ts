@@ -26,7 +26,7 @@
  *   1. Exact duplicate session rows: ~0.3 % of sessions (at least 5) are written twice in a row, as a tracker
  *      retry would. Caught by the raw `unique` test on "(userid || '-' || time_started)" (severity warn);
  *      removed by stg_sessions.
- *   2. Registrations with no preceding session: ~0.25 % of the rows (at least 3) are registrations by users
+ *   2. Registrations with no preceding session: 0.25 % of --rows (at least 3) are registrations by users
  *      who never had a tracked session (ad blocker, sign-up through an untracked app). Caught by
  *      tests/data_quality/registrations_without_session.sql (severity warn); attributed to 'other' by the mart.
  */
