@@ -8,7 +8,7 @@ import pg from 'pg';
 import type { Adapter, Connection, RelationInfo, RelationRef } from '../adapters/adapter.ts';
 import { BUILTIN_TEST_MACROS } from './builtin-tests.ts';
 import { genericTestKwargs, renderTestKwargs } from './generic-test-name.ts';
-import { auditSchemaName, resolveStoreFailures, storeFailures, storeFailuresSql } from './store-failures.ts';
+import { auditSchemaName, resolveStoreFailures, storeFailures, storeFailuresSql, storedFailuresQuery } from './store-failures.ts';
 import { parseTestEntry } from './test-spec.ts';
 import { failingRowsSql, testResult, testStatus, wrapTestSql, type TestResultRow } from './test-sql.ts';
 
@@ -204,8 +204,8 @@ describe('store_failures on PostgreSQL', () => {
         throw e;
       }
     };
-    const plan = storeFailuresSql({ quoteIdentifier: q }, target, sql);
-    await exec(plan.statements);
+    const plan = { relation: `${q(audit)}.${q(target.identifier)}`, mainSql: storedFailuresQuery({ quoteIdentifier: q }, target) };
+    await exec(storeFailuresSql({ quoteIdentifier: q }, target, sql));
     const stored = await client.query(`select from_field from ${plan.relation} order by 1`);
     assert.deepEqual(stored.rows.map((r) => r.from_field), [4, 5, 5, 5]);
     const counted = await client.query(wrapTestSql(plan.mainSql, {}));
@@ -214,15 +214,15 @@ describe('store_failures on PostgreSQL', () => {
     // Fix some data and run again: the table now holds only what still fails.
     await client.query(`insert into ${rel('customers')} values (5, 'e')`);
     try {
-      await exec(storeFailuresSql({ quoteIdentifier: q }, target, sql).statements);
+      await exec(storeFailuresSql({ quoteIdentifier: q }, target, sql));
       const again = await client.query(`select from_field from ${plan.relation}`);
       assert.deepEqual(again.rows.map((r) => r.from_field), [4]);
       // with a limit, only that many rows are kept
-      await exec(storeFailuresSql({ quoteIdentifier: q }, target, sql, { limit: 0 }).statements);
+      await exec(storeFailuresSql({ quoteIdentifier: q }, target, sql, { limit: 0 }));
       assert.equal((await client.query(`select count(*)::int as n from ${plan.relation}`)).rows[0].n, 0);
       // a failing statement leaves the previous table in place
       await client.query(`insert into ${plan.relation} values (42)`);
-      await assert.rejects(exec(storeFailuresSql({ quoteIdentifier: q }, target, 'select nope from nowhere').statements));
+      await assert.rejects(exec(storeFailuresSql({ quoteIdentifier: q }, target, 'select nope from nowhere')));
       assert.deepEqual((await client.query(`select from_field from ${plan.relation}`)).rows, [{ from_field: 42 }]);
     } finally {
       await client.query(`delete from ${rel('customers')} where id = 5`);
@@ -239,9 +239,9 @@ describe('store_failures on PostgreSQL', () => {
       compileTest({ not_null: { config: { store_failures: false } } }, 'orders', 'order_id', { STORE_FAILURES: true }).sql,
       /select \*/,
     );
-    const plan = storeFailuresSql({ quoteIdentifier: q }, { schema: audit, identifier: 'not_null_orders_order_id' }, sql);
-    for (const s of plan.statements) await client.query(s);
-    const rows = await client.query(`select * from ${plan.relation}`);
+    const t = { schema: audit, identifier: 'not_null_orders_order_id' };
+    for (const s of storeFailuresSql({ quoteIdentifier: q }, t, sql)) await client.query(s);
+    const rows = await client.query(storedFailuresQuery({ quoteIdentifier: q }, t));
     assert.deepEqual(rows.rows, [{ order_id: null, customer_id: 5, status: 'placed' }]);
   });
 

@@ -42,26 +42,26 @@ export function resolveStoreFailures(
   return store ? { store: true, as: 'table' } : { store: false };
 }
 
-/** What {@link storeFailuresSql} produces. */
+/** What {@link storeFailures} ran. */
 export interface StoreFailuresPlan {
-  /**
-   * Statements to run in order inside ONE transaction (they replace the relation
-   * atomically: other sessions see the old rows or the new ones). The audit schema
-   * must exist first (`adapter.createSchema(schema)`, outside the transaction).
-   */
+  /** The statements run, in order, inside one transaction. */
   readonly statements: readonly string[];
   /** The quoted relation, `"analytics_dbt_test__audit"."not_null_orders_id"`. */
   readonly relation: string;
-  /**
-   * The failing-rows query to give {@link wrapTestSql} afterwards (with no limit:
-   * the limit is already applied to the stored rows), as dbt does:
-   * `select * from <relation>`.
-   */
+  /** {@link storedFailuresQuery} for that relation: give it to `wrapTestSql` (without a limit). */
   readonly mainSql: string;
 }
 
 /**
- * SQL that replaces the store_failures relation with exactly the test's failing rows.
+ * SQL that replaces the store_failures relation with exactly the test's failing rows:
+ * `drop … if exists … cascade` then `create table … as (<testSql> [limit N])`.
+ *
+ * Run the statements in order inside ONE transaction (Postgres DDL is transactional, so
+ * other sessions see the old rows or the new ones, and a failure leaves the old relation).
+ * The audit schema must exist first (`adapter.createSchema(schema)`, outside the
+ * transaction). Afterwards count failures from the stored rows, as dbt does:
+ * `wrapTestSql(storedFailuresQuery(quoter, target), { fail_calc, warn_if, error_if })`.
+ * {@link storeFailures} does all of this through an Adapter.
  *
  * @param quoter quotes identifiers (an Adapter).
  * @param target `{ schema, identifier }`: the audit schema ({@link auditSchemaName}) and the
@@ -75,8 +75,8 @@ export function storeFailuresSql(
   target: { schema: string; identifier: string },
   testSql: string,
   options: { limit?: number | null; as?: 'table' | 'view'; existing?: 'table' | 'view' | 'materialized_view' | null } = {},
-): StoreFailuresPlan {
-  const relation = `${quoter.quoteIdentifier(target.schema)}.${quoter.quoteIdentifier(target.identifier)}`;
+): string[] {
+  const relation = quoteRelation(quoter, target);
   const statements: string[] = [];
   // Drop whichever kind is there (DROP TABLE on a view errors in Postgres, and vice versa).
   if (options.existing === 'view') statements.push(`drop view if exists ${relation} cascade`);
@@ -84,7 +84,16 @@ export function storeFailuresSql(
   else statements.push(`drop table if exists ${relation} cascade`);
   const kind = options.as === 'view' ? 'view' : 'table';
   statements.push(`create ${kind} ${relation} as (\n${limitSql(testSql, options.limit)}\n)`);
-  return { statements, relation, mainSql: `select *\nfrom ${relation}` };
+  return statements;
+}
+
+/** The failing-rows query over a stored failures relation: `select * from <relation>` (dbt's `main_sql`). */
+export function storedFailuresQuery(quoter: IdentifierQuoter, target: { schema: string; identifier: string }): string {
+  return `select *\nfrom ${quoteRelation(quoter, target)}`;
+}
+
+function quoteRelation(quoter: IdentifierQuoter, target: { schema: string; identifier: string }): string {
+  return `${quoter.quoteIdentifier(target.schema)}.${quoter.quoteIdentifier(target.identifier)}`;
 }
 
 /**
@@ -103,14 +112,14 @@ export async function storeFailures(
   await adapter.createSchema(target.schema);
   const ref: RelationRef = { schema: target.schema, identifier: target.identifier };
   const existing = await adapter.getRelation(ref);
-  const plan = storeFailuresSql(adapter, target, testSql, {
+  const statements = storeFailuresSql(adapter, target, testSql, {
     ...options,
     existing: existing?.kind === 'view' || existing?.kind === 'materialized_view' ? existing.kind : 'table',
   });
   await adapter.withConnection((conn) =>
     conn.transaction(async (tx) => {
-      for (const s of plan.statements) await tx.query(s);
+      for (const s of statements) await tx.query(s);
     }),
   );
-  return plan;
+  return { statements, relation: quoteRelation(adapter, target), mainSql: storedFailuresQuery(adapter, target) };
 }

@@ -84,9 +84,11 @@ export function failingRowsSql(testSql: string, max = 5, limit?: number | null):
 
 /** The one row {@link wrapTestSql} returns, as a driver gives it (bigint counts may be strings). */
 export interface TestResultRow {
-  readonly failures: number | string | bigint | null;
-  readonly should_warn: boolean | string | number | null;
-  readonly should_error: boolean | string | number | null;
+  /** number, or a string/bigint for bigint/numeric columns; null → 0. */
+  readonly failures: unknown;
+  /** boolean, or a driver's 't'/'f'/'true'/'1'… */
+  readonly should_warn: unknown;
+  readonly should_error: unknown;
 }
 
 export type TestStatus = 'pass' | 'warn' | 'fail';
@@ -98,7 +100,7 @@ export interface TestStatusOptions {
 }
 
 /** Python's `strtobool`-style truth of a driver value (true/t/yes/y/on/1). */
-function truthy(v: boolean | string | number | null | undefined): boolean {
+function truthy(v: unknown): boolean {
   if (typeof v === 'string') return /^(y|yes|t|true|on|1)$/i.test(v.trim());
   return Boolean(v);
 }
@@ -128,7 +130,7 @@ export interface TestOutcome {
 export function failureCount(row: TestResultRow): number {
   const f = row.failures;
   if (f === null || f === undefined) return 0;
-  const n = typeof f === 'bigint' ? Number(f) : Number(f);
+  const n = Number(f);
   return Number.isFinite(n) ? n : 0;
 }
 

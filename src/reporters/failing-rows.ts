@@ -16,11 +16,13 @@ function cell(v: unknown): string {
 }
 
 const width = (s: string): number => Array.from(s).length;
-const numeric = (v: unknown): boolean => typeof v === 'number' || typeof v === 'bigint';
+const numeric = (v: unknown): boolean =>
+  typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v));
 
 /**
  * Formats up to `max` rows as a table: a header of column names (every key seen in
- * those rows, first-seen order), a `-` rule, one line per row; numbers right-aligned,
+ * those rows, first-seen order), a `-` rule, one line per row; all-numeric columns
+ * (numbers, or numeric strings as pg returns bigint/numeric) right-aligned,
  * null shown as `null`, newlines as `\n`, cells cut at 40 characters with `…`.
  * When rows were left out, a last line says how many: `… 7 more rows`.
  * No rows → `(no rows)`.
@@ -43,12 +45,17 @@ export function formatFailingRows(rows: readonly Record<string, unknown>[], max 
     const fill = ' '.repeat(widths[i] - width(s));
     return right ? fill + s : s + fill;
   };
+  // A column is right-aligned when every value in it is a number (drivers return bigint/numeric as strings).
+  const rightAlign = columns.map((c) => {
+    const vals = shown.map((r) => r[c]).filter((v) => v !== null && v !== undefined);
+    return vals.length > 0 && vals.every(numeric);
+  });
   const line = (cells: string[], rightAlign: boolean[]) =>
     cells.map((s, i) => pad(s, i, rightAlign[i])).join(' | ').replace(/\s+$/, '');
   const out = [
     line(columns.map(cell), columns.map(() => false)),
     widths.map((w) => '-'.repeat(w)).join(' | '),
-    ...shown.map((r, j) => line(body[j], columns.map((c) => numeric(r[c])))),
+    ...body.map((b) => line(b, rightAlign)),
   ];
   const rest = rows.length - shown.length;
   if (rest > 0) out.push(`… ${rest} more row${rest === 1 ? '' : 's'}`);

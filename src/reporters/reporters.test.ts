@@ -182,6 +182,10 @@ describe('formatFailingRows', () => {
     assert.equal(formatFailingRows(rows.slice(0, 2), 1).split('\n').at(-1), '… 1 more row');
   });
 
+  it('right-aligns numeric strings (pg bigint/numeric) column by column', () => {
+    assert.equal(formatFailingRows([{ n: '3', s: '12' }, { n: '10', s: 'x' }]), ['n  | s', '-- | --', ' 3 | 12', '10 | x'].join('\n'));
+  });
+
   it('prints dates, objects and bigints', () => {
     const text = formatFailingRows([{ d: new Date('2024-01-02T03:04:05Z'), j: { a: [1] }, b: 10n }]);
     assert.equal(text.split('\n')[2], '2024-01-02T03:04:05.000Z | {"a":[1]} | 10');
