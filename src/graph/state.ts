@@ -21,12 +21,14 @@ export function stableStringify(value: unknown): string {
 const RELATION_KEYS = ['database', 'schema', 'alias'] as const;
 
 /**
- * Configs as written, when parse recorded them (dbt compares unrendered
- * configs so a dev manifest does not look modified against a prod one only
- * because `target.schema` differs); otherwise the resolved config.
+ * The resolved config (hooks, tags, materialization, …). dbt compares
+ * unrendered configs so that values rendered from `target` do not count as
+ * changes; tsdbt's `unrendered_config` holds only the file's `config()` call,
+ * so the resolved config is compared instead (a config that renders
+ * differently per target shows as modified).
  */
 function comparableConfig(node: ManifestNode): Record<string, unknown> {
-  return node.unrendered_config ?? (node.config as Record<string, unknown>);
+  return (node.config ?? {}) as Record<string, unknown>;
 }
 
 function relationOf(node: ManifestNode): string {
