@@ -98,7 +98,7 @@ export function renderValue(value: unknown, ctx: RenderContext, line?: number): 
     out = env.renderString(source, context);
   } catch (e) {
     if (thrown) throw thrown;
-    const msg = e instanceof Error ? e.message.replace(/^\(unknown path\)\s*/, '').split('\n').map((s) => s.trim()).filter(Boolean).join(' ') : String(e);
+    const msg = e instanceof Error ? e.message.replace(/^\(unknown path\)\s*/, '').split('\n').map((s) => s.trim().replace(/^Error: /, '')).filter(Boolean).join(' ') : String(e);
     throw new TsdbtError('jinja-error', `could not render ${JSON.stringify(value)} in ${ctx.file}: ${msg}`, {
       ...loc,
       hint: `only env_var(), var() and target are available in ${ctx.fileKind}`,

@@ -47,13 +47,36 @@ export function parseYaml(text: string, file: string, abs = file): YamlFile {
     const err = doc.errors[0];
     const pos = err.linePos?.[0];
     // The yaml package appends a code excerpt after the first line; keep only the sentence.
-    const first = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    throw new TsdbtError('yaml-syntax', `invalid YAML in ${file}: ${first}`, {
-      file,
-      line: pos?.line,
-      column: pos?.col,
-      hint: 'fix the YAML syntax at this line (indentation, a missing colon, or an unclosed quote or bracket)',
-    });
+    let first = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    let hint = 'fix the YAML syntax at this line (indentation, a missing colon, or an unclosed quote or bracket)';
+    let line = pos?.line;
+    let column = pos?.col;
+    const quote = /^Missing closing (["'])quote/.exec(first);
+    if (err.code === 'MISSING_CHAR' && quote) {
+      // The yaml package points at the end of the file; the opening quote is more useful.
+      const open = text.lastIndexOf(quote[1], err.pos[0] - 1);
+      if (open >= 0) {
+        ({ line, col: column } = lineCounter.linePos(open));
+        first = `a ${quote[1] === '"' ? 'double' : 'single'}-quoted value starting here is never closed`;
+        hint = `add the closing ${quote[1]} at the end of the value`;
+      }
+    }
+    const flow = /end with an? ([\]}])/.exec(first);
+    if (flow) {
+      const opener = flow[1] === ']' ? '[' : '{';
+      const open = text.lastIndexOf(opener, err.pos[0] - 1);
+      if (open >= 0) {
+        ({ line, col: column } = lineCounter.linePos(open));
+        first = `the ${opener} opened here is never closed with ${flow[1]}`;
+        hint = `close it with ${flow[1]} on the same line, or write the ${opener === '[' ? 'list as "- item" lines' : 'mapping as "key: value" lines'}`;
+      }
+    }
+    if (err.code === 'DUPLICATE_KEY') {
+      const key = text.slice(err.pos[0], err.pos[1]).trim();
+      first = `the key '${key}' appears twice in the same mapping`;
+      hint = `keep one '${key}' (YAML keeps only the last one, which hides the first)`;
+    }
+    throw new TsdbtError('yaml-syntax', `invalid YAML in ${file}: ${first}`, { file, line, column, hint });
   }
   const data = doc.toJS({ maxAliasCount: 10_000 }) ?? null;
   return { file, abs, text, doc, lineCounter, data };
