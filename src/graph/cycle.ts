@@ -89,7 +89,8 @@ function fileOf(manifest: Manifest, uniqueId: string): string {
  * ```
  *
  * `file`/`line` point at the first node's ref that closes the cycle (when known);
- * the hint says to remove one of the refs. Mirrors dbt's "Found a cycle"
+ * the hint says to remove one of the refs. Files are listed for the first 30
+ * nodes of a longer cycle. Mirrors dbt's "Found a cycle"
  * compilation error, which dbt raises before running anything.
  */
 export function assertAcyclic(manifest: Manifest, graph: LineageGraph): void {
@@ -102,7 +103,9 @@ export function assertAcyclic(manifest: Manifest, graph: LineageGraph): void {
 export function cycleError(manifest: Manifest, cycle: readonly string[]): TsdbtError {
   const names = cycle.map((id) => displayName(manifest, id));
   const width = Math.max(...names.map((n) => n.length));
-  const lines = cycle.map((id, i) => `  ${names[i]!.padEnd(width)}  ${fileOf(manifest, id)}`.trimEnd());
+  const MAX_LINES = 30;
+  const lines = cycle.slice(0, MAX_LINES).map((id, i) => `  ${names[i]!.padEnd(width)}  ${fileOf(manifest, id)}`.trimEnd());
+  if (cycle.length > MAX_LINES) lines.push(`  … and ${cycle.length - MAX_LINES} more`);
   const message = `Found a cycle: ${[...names, names[0]].join(' → ')}\n${lines.join('\n')}`;
 
   // The edge closing the cycle runs last → first: the first node refs the last one.

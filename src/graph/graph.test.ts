@@ -106,7 +106,7 @@ describe('cycles', () => {
     addDependency(m, 'model.p.m0', `model.p.m${n - 1}`);
     const cycle = findCycle(buildGraph(m));
     assert.equal(cycle?.length, n);
-    assert.throws(() => assertAcyclic(m, buildGraph(m)), /Found a cycle: m0 → m1 → .* → m9999 → m0\n/s);
+    assert.throws(() => assertAcyclic(m, buildGraph(m)), /Found a cycle: m0 → m1 → .* → m9999 → m0\n.*  … and 9970 more$/s);
   });
 
   it('topologicalGenerations wraps the graphology-dag error with the cycle ids', () => {
