@@ -36,15 +36,27 @@ export interface QueryResult<Row = Record<string, unknown>> {
   readonly fields: readonly { readonly name: string; readonly dataTypeID: number }[];
 }
 
+/**
+ * Watches the bytes of a file while it is copied (e.g. to validate a seed while the
+ * server loads it). `chunk` gets consecutive pieces of the file; `end` is called once
+ * after the last piece. Either may throw to abort the COPY.
+ */
+export interface CopyObserver {
+  chunk(bytes: Buffer): void;
+  end(): void;
+}
+
 /** One database session. Statements on a connection run in order. */
 export interface Connection {
   /** Runs one statement (or several separated by `;` when `params` is absent). Rejects with a {@link DatabaseError}. */
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
   /**
    * Runs `copySql` (a `COPY … FROM STDIN …` statement) feeding it the bytes of the file at `filePath`.
-   * Resolves to the number of rows copied.
+   * Resolves to the number of rows copied. When `observer` is given it sees every byte of the file,
+   * in order, as it is sent (pglite: before the COPY starts); an error it throws aborts the COPY and
+   * is rethrown unchanged.
    */
-  copyFromFile(copySql: string, filePath: string): Promise<number>;
+  copyFromFile(copySql: string, filePath: string, observer?: CopyObserver): Promise<number>;
   /** Runs `fn` inside BEGIN/COMMIT; rolls back and rethrows on error. Not re-entrant. */
   transaction<T>(fn: (conn: Connection) => Promise<T>): Promise<T>;
 }
