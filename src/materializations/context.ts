@@ -2,7 +2,7 @@
  * What a materialization receives and returns, and the recording session the
  * strategies run their SQL through.
  */
-import type { Adapter, Connection, QueryResult, RelationRef } from '../adapters/adapter.ts';
+import type { Adapter, Connection, CopyObserver, QueryResult, RelationRef } from '../adapters/adapter.ts';
 import type { NodeConfig } from '../config/types.ts';
 
 /**
@@ -28,6 +28,14 @@ export interface MaterializeContext {
   readonly preHooks?: readonly string[];
   /** Rendered post-hooks, run inside the final transaction, after the swap and grants. */
   readonly postHooks?: readonly string[];
+  /**
+   * Relations this invocation will build after this node (its selected
+   * downstream models). A dependent view among them that no longer fits the
+   * new relation (e.g. it used a column both models just renamed) is dropped
+   * with a warning instead of failing this model — its own node recreates it,
+   * as in dbt. Any other dependent view that no longer fits fails the model.
+   */
+  readonly rebuiltLater?: readonly RelationRef[];
 }
 
 /** The outcome of one materialization, shaped like dbt's adapter response. */
@@ -67,9 +75,9 @@ export class RecordingSession implements Connection {
     return this.conn.query<Row>(sql, params);
   }
 
-  copyFromFile(copySql: string, filePath: string): Promise<number> {
+  copyFromFile(copySql: string, filePath: string, observer?: CopyObserver): Promise<number> {
     this.statements.push(copySql);
-    return this.conn.copyFromFile(copySql, filePath);
+    return observer ? this.conn.copyFromFile(copySql, filePath, observer) : this.conn.copyFromFile(copySql, filePath);
   }
 
   transaction<T>(fn: (conn: RecordingSession) => Promise<T>): Promise<T> {

@@ -126,6 +126,7 @@ export async function preservingDependents(
   target: RelationRef,
   targetOid: string | null,
   change: () => Promise<void>,
+  opts: PreserveOptions = {},
 ): Promise<DependentView[]> {
   const targetName = qualified(target, q);
   if (targetOid === null) {
@@ -157,17 +158,29 @@ export async function preservingDependents(
   if (views.length === 0) return views;
   const currentUser = await s.look<{ u: string }>('select current_user::text as u');
   const me = String(currentUser.rows[0]?.u ?? '');
+  const later = new Set((opts.rebuiltLater ?? []).map((r) => `${r.schema}\u0000${r.identifier}`));
   await withCatalogSearchPath(s, async () => {
     for (const v of views) {
+      const name = qualified({ schema: v.schema, identifier: v.name }, q);
+      const droppable = later.has(`${v.schema}\u0000${v.name}`);
+      if (droppable) await s.query('savepoint tsdbt_dependent');
       for (const stmt of recreateDependentSql(v, me, q)) {
         try {
           await s.query(stmt);
         } catch (e) {
           if (isRetryable(e)) throw e;
+          if (droppable) {
+            await s.query('rollback to savepoint tsdbt_dependent');
+            opts.warnings?.push(
+              `${v.kind === 'view' ? 'View' : 'Materialized view'} ${name} was dropped because it no longer fits ${targetName} ` +
+                `(${dbMessage(e)}); its own model rebuilds it later in this run.`,
+            );
+            break;
+          }
           const what = v.kind === 'view' ? 'View' : 'Materialized view';
           throw new TsdbtError(
             'dependent-view-failed',
-            `${what} ${qualified({ schema: v.schema, identifier: v.name }, q)} depends on ${targetName} and could not be recreated ` +
+            `${what} ${name} depends on ${targetName} and could not be recreated ` +
               `after the rebuild: ${dbMessage(e)}. Nothing was changed: the previous ${targetName} and its dependent views are intact.`,
             {
               kind: 'runtime',
@@ -177,9 +190,18 @@ export async function preservingDependents(
           );
         }
       }
+      if (droppable) await s.query('release savepoint tsdbt_dependent');
     }
   });
   return views;
+}
+
+/** Options of {@link preservingDependents}. */
+export interface PreserveOptions {
+  /** Views that may be dropped instead of failing (see `MaterializeContext.rebuiltLater`). */
+  readonly rebuiltLater?: readonly RelationRef[];
+  /** Receives a message for each such view that was dropped. */
+  readonly warnings?: string[];
 }
 
 /** True for a deadlock or lock-timeout error (SQLSTATE 40P01 / 55P03), anywhere in the `cause` chain. */

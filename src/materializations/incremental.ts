@@ -153,6 +153,7 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
     const firstPlan = planSchemaChange(osc.mode, await readColumns(s, { temp: tempName }), await readColumns(s, target));
     const touchesDependents = firstPlan.expand.length > 0 || firstPlan.remove.length > 0 || firstPlan.alter.length > 0;
     const outcome = await transactionWithRetry(s, async (tx) => {
+      const attemptWarnings: string[] = [];
       if (touchesDependents) await tx.query(swapLockSql());
       const now = await lookupRelation(tx, target);
       if (!now || now.kind !== 'table') {
@@ -177,13 +178,16 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
       const runAlters = async () => {
         for (const a of alters) await tx.query(a);
       };
-      if (needsDependents) await preservingDependents(tx, q, target, now.oid, runAlters);
+      if (needsDependents) {
+        await preservingDependents(tx, q, target, now.oid, runAlters, { rebuiltLater: ctx.rebuiltLater, warnings: attemptWarnings });
+      }
       else await runAlters();
       let last: { command: string; rowCount: number | null } = { command: 'INSERT', rowCount: 0 };
       for (const stmt of incrementalDml(strategy, ctx.config, target, source, plan, q)) last = await tx.query(stmt);
       await finishInTransaction(tx, ctx);
-      return last;
+      return { ...last, warnings: attemptWarnings };
     });
+    warnings.push(...outcome.warnings);
     return { message: commandMessage(outcome.command, outcome.rowCount), rowsAffected: outcome.rowCount, warnings };
   } finally {
     try {

@@ -115,20 +115,22 @@ export async function buildAndSwap<R>(
   s: RecordingSession,
   kind: ReplaceableKind,
   build: (tmp: RelationRef) => Promise<R>,
-): Promise<R> {
+): Promise<{ value: R; warnings: string[] }> {
   const q = ctx.adapter;
   checkIdentifier(ctx.relation);
   await ensureSchema(s, q, ctx.relation.schema);
   await dropLeftovers(s, q, ctx.relation);
   await runHooks(s, ctx.preHooks);
   const tmp = tmpRelation(ctx.relation);
-  let result: R;
   try {
-    result = await build(tmp);
-    await swapIntoPlace(s, q, ctx.relation, tmp, kind, (tx) => finishInTransaction(tx, ctx));
+    const value = await build(tmp);
+    const { warnings } = await swapIntoPlace(s, q, ctx.relation, tmp, kind, {
+      after: (tx) => finishInTransaction(tx, ctx),
+      rebuiltLater: ctx.rebuiltLater,
+    });
+    return { value, warnings };
   } catch (e) {
     await dropQuietly(s, q, tmp, kind);
     throw e;
   }
-  return result;
 }

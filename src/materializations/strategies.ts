@@ -28,10 +28,10 @@ async function countRows(s: RecordingSession, rel: RelationRef, ctx: Materialize
  * swap. Result `CREATE VIEW`.
  */
 export async function viewStrategy(ctx: MaterializeContext, s: RecordingSession): Promise<StrategyOutcome> {
-  await buildAndSwap(ctx, s, 'view', async (tmp) => {
+  const { warnings } = await buildAndSwap(ctx, s, 'view', async (tmp) => {
     await runModelStatement(s, createViewAsSql(tmp, ctx.sql, ctx.adapter), ctx.sql);
   });
-  return { message: 'CREATE VIEW', rowsAffected: null };
+  return { message: 'CREATE VIEW', rowsAffected: null, warnings };
 }
 
 /**
@@ -39,11 +39,11 @@ export async function viewStrategy(ctx: MaterializeContext, s: RecordingSession)
  * swap. Result `SELECT <rows>`.
  */
 export async function tableStrategy(ctx: MaterializeContext, s: RecordingSession): Promise<StrategyOutcome> {
-  const rows = await buildAndSwap(ctx, s, 'table', async (tmp) => {
+  const { value: rows, warnings } = await buildAndSwap(ctx, s, 'table', async (tmp) => {
     const r = await runModelStatement(s, createTableAsSql(tmp, ctx.sql, ctx.adapter), ctx.sql);
     return typeof r.rowCount === 'number' ? r.rowCount : countRows(s, tmp, ctx);
   });
-  return { message: `SELECT ${rows}`, rowsAffected: rows };
+  return { message: `SELECT ${rows}`, rowsAffected: rows, warnings };
 }
 
 /**
@@ -71,12 +71,12 @@ export async function seedStrategy(ctx: MaterializeContext, s: RecordingSession)
     columnTypes: ctx.config.column_types ?? {},
     quoteColumns: ctx.config.quote_columns ?? null,
   });
-  const rows = await buildAndSwap(ctx, s, 'table', async (tmp) => {
+  const { value: rows, warnings } = await buildAndSwap(ctx, s, 'table', async (tmp) => {
     const r = await loadSeedTable(s, ctx.adapter, { relation: tmp, file: seed.file, displayPath: seed.displayPath, columns, delimiter });
     return r.rows;
   });
   const code = effectiveFullRefresh(ctx) ? 'CREATE' : 'INSERT';
-  return { message: `${code} ${rows}`, rowsAffected: rows };
+  return { message: `${code} ${rows}`, rowsAffected: rows, warnings };
 }
 
 /** dbt's `ephemeral`: nothing is built (the compiler inlines the model as a CTE). */

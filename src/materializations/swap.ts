@@ -85,7 +85,8 @@ export async function dropLeftovers(s: RecordingSession, q: Quoter, target: Rela
 /**
  * Swaps `tmp` (of kind `tmpKind`) into `target`'s place, keeping the views
  * that depend on the current relation (see the module comment for the steps).
- * `after` runs inside the same transaction once the new relation is in place.
+ * `opts.after` runs inside the same transaction once the new relation is in
+ * place. Resolves to the warnings about dropped `rebuiltLater` views.
  *
  * @throws TsdbtError `dependent-view-failed` / `dependent-view-blocked` (see
  *   {@link preservingDependents}), `relation-kind-conflict`; DatabaseError for
@@ -98,18 +99,29 @@ export async function swapIntoPlace(
   target: RelationRef,
   tmp: RelationRef,
   tmpKind: ReplaceableKind,
-  after?: (tx: RecordingSession) => Promise<void>,
-): Promise<void> {
+  opts: SwapOptions = {},
+): Promise<{ warnings: string[] }> {
   const backup = backupRelation(target);
-  await transactionWithRetry(s, async (tx) => {
+  return transactionWithRetry(s, async (tx) => {
+    const warnings: string[] = [];
     await tx.query(swapLockSql());
     const old = await lookupRelation(tx, target);
     if (old && !isReplaceable(old.kind)) throw kindConflict(target, old.kind, q);
-    await preservingDependents(tx, q, target, old?.oid ?? null, async () => {
+    const change = async () => {
       if (old) await tx.query(renameRelationSql(target, old.kind as ReplaceableKind, backup.identifier, q));
       await tx.query(renameRelationSql(tmp, tmpKind, target.identifier, q));
       if (old) await tx.query(dropRelationSql(backup, old.kind as ReplaceableKind, q, { cascade: true }));
-    });
-    if (after) await after(tx);
+    };
+    await preservingDependents(tx, q, target, old?.oid ?? null, change, { rebuiltLater: opts.rebuiltLater, warnings });
+    if (opts.after) await opts.after(tx);
+    return { warnings };
   });
+}
+
+/** Options of {@link swapIntoPlace}. */
+export interface SwapOptions {
+  /** Runs inside the swap's transaction once the new relation is in place (grants, post-hooks). */
+  readonly after?: (tx: RecordingSession) => Promise<void>;
+  /** See `MaterializeContext.rebuiltLater`. */
+  readonly rebuiltLater?: readonly RelationRef[];
 }
