@@ -41,6 +41,9 @@ export interface LoadedProfile {
   readonly profilesFile?: string;
 }
 
+/** What {@link loadProfile} needs of the project: a full ProjectConfig will do. */
+export type ProfileProject = Pick<ProjectConfig, 'root' | 'name' | 'profile' | 'file'>;
+
 /** Name, type and schema of the embedded default target. */
 export const EMBEDDED_TARGET_NAME = 'dev';
 export const EMBEDDED_SCHEMA = 'public';
@@ -54,7 +57,7 @@ const PGLITE_KEYS = [...COMMON_KEYS, 'path', 'data_dir'];
 const OTHER_ADAPTERS = new Set(['snowflake', 'bigquery', 'redshift', 'databricks', 'spark', 'duckdb', 'trino', 'athena', 'sqlserver', 'fabric', 'synapse', 'clickhouse', 'mysql', 'oracle', 'sqlite', 'materialize', 'vertica', 'teradata', 'exasol', 'dremio', 'glue', 'firebolt', 'postgresql']);
 
 /** Absolute default data directory of the embedded database for a target. */
-export function defaultPgliteDir(project: ProjectConfig, targetName: string): string {
+export function defaultPgliteDir(project: ProfileProject, targetName: string): string {
   return join(project.root, '.tsdbt', 'pglite', targetName);
 }
 
@@ -63,7 +66,7 @@ export function defaultPgliteDir(project: ProjectConfig, targetName: string): st
  * schema; nothing to create), one thread, data kept in
  * `<project>/.tsdbt/pglite/<name>`.
  */
-export function embeddedTarget(project: ProjectConfig, name = EMBEDDED_TARGET_NAME, profileName = project.profile ?? project.name): TargetConfig {
+export function embeddedTarget(project: ProfileProject, name = EMBEDDED_TARGET_NAME, profileName = project.profile ?? project.name): TargetConfig {
   return {
     name,
     profileName,
@@ -76,7 +79,7 @@ export function embeddedTarget(project: ProjectConfig, name = EMBEDDED_TARGET_NA
   };
 }
 
-function displayPath(abs: string, project: ProjectConfig, home: string): string {
+function displayPath(abs: string, project: ProfileProject, home: string): string {
   const rel = relative(project.root, abs);
   if (!rel.startsWith('..') && !isAbsolute(rel)) return rel;
   if (home && abs.startsWith(home + '/')) return '~' + abs.slice(home.length);
@@ -90,7 +93,7 @@ interface Candidate {
 }
 
 /** Finds profiles.yml: --profiles-dir, TSDBT_PROFILES_DIR, DBT_PROFILES_DIR, the project dir, ~/.dbt. */
-function findProfilesFile(project: ProjectConfig, opts: LoadProfileOptions, env: NodeJS.ProcessEnv, home: string, warnings: string[]): Candidate | undefined {
+function findProfilesFile(project: ProfileProject, opts: LoadProfileOptions, env: NodeJS.ProcessEnv, home: string, warnings: string[]): Candidate | undefined {
   if (opts.profilesDir !== undefined) {
     const abs = resolve(opts.profilesDir, PROFILES_FILE);
     if (!existsSync(abs)) {
@@ -159,7 +162,7 @@ function toInt(v: unknown): number | undefined {
  *   `profile-invalid` (missing type/host/user/dbname/schema, bad numbers),
  *   `env-var-missing`, `var-missing`, `jinja-error`.
  */
-export function loadProfile(project: ProjectConfig, opts: LoadProfileOptions = {}): LoadedProfile {
+export function loadProfile(project: ProfileProject, opts: LoadProfileOptions = {}): LoadedProfile {
   const env = opts.env ?? process.env;
   const home = env.HOME ?? homedir();
   const warnings: string[] = [];
@@ -227,7 +230,7 @@ export function loadProfile(project: ProjectConfig, opts: LoadProfileOptions = {
 }
 
 interface BuildCtx {
-  readonly project: ProjectConfig;
+  readonly project: ProfileProject;
   readonly yf: YamlFile;
   readonly file: string;
   readonly profileName: string;

@@ -186,4 +186,15 @@ describe('loadRuntimeConfig', () => {
     assert.equal(prod.project.models['+schema'], 'reporting');
     assert.equal(prod.notice, undefined);
   });
+
+  it('reports project errors before looking for a profile, and the embedded notice without one', () => {
+    const e = thrown(() => loadRuntimeConfig(writeProject({ 'dbt_project.yml': 'profile: nope\n' }), { env: {} }));
+    assert.equal(e.code, 'project-invalid');
+    const dir = writeProject({ 'dbt_project.yml': 'name: shop\nprofile: shop\n' });
+    const r = loadRuntimeConfig(dir, { env: { HOME: join(dir, 'no-home') }, vars: { a: 1 } });
+    assert.equal(r.target.type, 'pglite');
+    assert.equal(r.notice, 'No profiles.yml found; using the embedded database (PGlite) at .tsdbt/pglite/dev');
+    assert.deepEqual(r.cliVars, { a: 1 });
+    assert.equal(r.project.name, 'shop');
+  });
 });

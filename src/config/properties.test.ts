@@ -106,12 +106,13 @@ describe('loadProperties', () => {
   it('warns about unknown config keys and unknown top-level keys, with lines', () => {
     const dir = writeProject({
       'dbt_project.yml': 'name: shop\n',
-      'models/schema.yml': 'version: 2\nmodel:\n  - name: a\nmodels:\n  - name: b\n    config:\n      materialzed: table\n',
+      'models/schema.yml': 'version: 2\nmodel:\n  - name: a\nmodels:\n  - name: b\n    config:\n      materialzed: table\n    colums: []\n',
     });
     const props = loadProperties(loadProjectConfig(dir));
     assert.deepEqual(props.warnings!.map((w) => w.format()), [
       "models/schema.yml:2 [unknown-properties-key] unknown top-level key 'model' in models/schema.yml; did you mean 'models'?\n  hint: rename it to 'models': dbt ignores 'model'",
-      "models/schema.yml:7 [unknown-config-key] unknown config key 'materialzed' in models.config; did you mean 'materialized'?\n" +
+      "models/schema.yml:8 [unknown-property] unknown property 'colums' on model 'b'; did you mean 'columns'?\n  hint: rename it to 'columns' (dbt ignores 'colums')",
+      "models/schema.yml:7 [unknown-config-key] unknown config key 'materialzed' in the config of model 'b'; did you mean 'materialized'?\n" +
         "  hint: rename it to 'materialized' (dbt keeps unknown keys as custom config, so a misspelt key silently does nothing)",
     ]);
   });

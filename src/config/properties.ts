@@ -31,6 +31,19 @@ const TOP_KEYS = [
 ];
 const NODE_KEYS = ['models', 'seeds', 'snapshots', 'analyses'] as const;
 type NodeKey = (typeof NODE_KEYS)[number];
+const ENTRY_KEYS = [
+  'name', 'description', 'config', 'columns', 'tests', 'data_tests', 'docs', 'meta', 'tags', 'versions', 'latest_version',
+  'access', 'group', 'constraints', 'deprecation_date', 'time_spine', 'relation', 'freshness',
+];
+const COLUMN_KEYS = ['name', 'description', 'data_type', 'quote', 'meta', 'tags', 'tests', 'data_tests', 'constraints', 'config', 'policy_tags', 'granularity'];
+const SOURCE_KEYS = [
+  'name', 'description', 'database', 'schema', 'loader', 'loaded_at_field', 'loaded_at_query', 'meta', 'tags', 'config',
+  'overrides', 'freshness', 'quoting', 'tables', 'event_time',
+];
+const TABLE_KEYS = [
+  'name', 'description', 'identifier', 'meta', 'tags', 'config', 'columns', 'tests', 'data_tests', 'loaded_at_field',
+  'loaded_at_query', 'freshness', 'quoting', 'external', 'event_time',
+];
 const SINGULAR: Record<string, string> = { models: 'model', seeds: 'seed', snapshots: 'snapshot', analyses: 'analysis', sources: 'source' };
 
 class FileReader {
@@ -41,6 +54,20 @@ class FileReader {
 
   error(message: string, path: Path, hint: string): void {
     this.diag.error(new TsdbtError('properties-invalid', message, { file: this.yf.file, line: lineOf(this.yf, path), hint }));
+  }
+
+  /** Warns (`unknown-property`) about keys dbt does not read here, suggesting the closest known one. */
+  checkKeys(o: Record<string, unknown>, path: Path, allowed: readonly string[], what: string): void {
+    for (const key of Object.keys(o)) {
+      if (allowed.includes(key)) continue;
+      const best = closest(key, allowed as string[]);
+      const near = distance(key, best) <= Math.max(2, Math.floor(key.length / 3));
+      this.diag.warn(new TsdbtError('unknown-property', `unknown property '${key}' on ${what}${near ? `; did you mean '${best}'?` : ''}`, {
+        file: this.yf.file,
+        line: lineOf(this.yf, [...path, key]),
+        hint: near ? `rename it to '${best}' (dbt ignores '${key}')` : 'dbt ignores this key; custom data belongs under meta:',
+      }));
+    }
   }
 
   optString(o: Record<string, unknown>, key: string, path: Path): string | undefined {
@@ -85,12 +112,13 @@ class FileReader {
     return o.data_tests !== undefined ? this.list(o, 'data_tests', path) : this.list(o, 'tests', path);
   }
 
-  config(o: Record<string, unknown>, path: Path) {
+  /** `config:` of an entry, normalised; `label` names the entry in warnings (e.g. `model 'orders'`). */
+  config(o: Record<string, unknown>, path: Path, label: string) {
     const raw = this.optMap(o, 'config', path);
     if (!raw) return undefined;
     const where = {
       file: this.yf.file,
-      path: `${path.filter((p) => typeof p === 'string').join('.')}.config`,
+      path: `the config of ${label}`,
       keyLines: keyLines(this.yf, [...path, 'config']),
       line: lineOf(this.yf, [...path, 'config']),
     };
@@ -107,6 +135,7 @@ class FileReader {
         this.error(`a column of ${owner} has no name`, cp, 'every item under columns: needs `- name: <column>`');
         return;
       }
+      this.checkKeys(c, cp, COLUMN_KEYS, `column '${String(c.name)}' of ${owner}`);
       const col: Mutable<ColumnProperties> = {
         name: String(c.name),
         description: this.optString(c, 'description', cp),
@@ -145,10 +174,11 @@ function readNodes(r: FileReader, data: Record<string, unknown>, key: NodeKey): 
       return;
     }
     const name = String(e.name);
+    r.checkKeys(e, p, ENTRY_KEYS, `${what} '${name}'`);
     const node: Mutable<NodeProperties> & Record<string, unknown> = {
       name,
       description: r.optString(e, 'description', p),
-      config: r.config(e, p),
+      config: r.config(e, p, `${what} '${name}'`),
       columns: r.columns(e, p, `${what} '${name}'`),
       tests: key === 'analyses' ? [] : r.tests(e, p, `${what} '${name}'`),
       docs: r.optMap(e, 'docs', p) as NodeProperties['docs'],
@@ -158,7 +188,7 @@ function readNodes(r: FileReader, data: Record<string, unknown>, key: NodeKey): 
     };
     const tags = r.optTags(e, 'tags', p);
     if (tags) node.tags = tags;
-    for (const k of ['versions', 'latest_version', 'access', 'group', 'constraints', 'deprecation_date']) {
+    for (const k of ['versions', 'latest_version', 'access', 'group', 'constraints', 'deprecation_date', 'relation']) {
       if (e[k] !== undefined) node[k] = e[k];
     }
     out.push(dropUndefined(node));
@@ -175,6 +205,7 @@ function readSources(r: FileReader, data: Record<string, unknown>): SourceProper
       return;
     }
     const name = String(s.name);
+    r.checkKeys(s, p, SOURCE_KEYS, `source '${name}'`);
     const tables: SourceTableProperties[] = [];
     r.list(s, 'tables', p).forEach((t, j) => {
       const tp: Path = [...p, 'tables', j];
@@ -183,11 +214,12 @@ function readSources(r: FileReader, data: Record<string, unknown>): SourceProper
         return;
       }
       const tname = String(t.name);
+      r.checkKeys(t, tp, TABLE_KEYS, `source table '${name}.${tname}'`);
       const table: Mutable<SourceTableProperties> = {
         name: tname,
         identifier: r.optString(t, 'identifier', tp) ?? tname,
         description: r.optString(t, 'description', tp),
-        config: r.config(t, tp),
+        config: r.config(t, tp, `source table '${name}.${tname}'`),
         columns: r.columns(t, tp, `source table '${name}.${tname}'`),
         tests: r.tests(t, tp, `source table '${name}.${tname}'`),
         loaded_at_field: r.optString(t, 'loaded_at_field', tp),
@@ -203,7 +235,7 @@ function readSources(r: FileReader, data: Record<string, unknown>): SourceProper
       database: r.optString(s, 'database', p),
       schema: r.optString(s, 'schema', p) ?? name,
       description: r.optString(s, 'description', p),
-      config: r.config(s, p),
+      config: r.config(s, p, `source '${name}'`),
       loader: r.optString(s, 'loader', p),
       meta: r.optMap(s, 'meta', p),
       tags: r.optTags(s, 'tags', p),

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { buildProjectConfig, readProjectFile, renderProfileName } from './project.ts';
 import { loadProfile } from './profile.ts';
 import type { ProjectConfig, TargetConfig } from './types.ts';
+import { isPlainObject } from './yaml-file.ts';
 
 /** Options for {@link loadRuntimeConfig}: the CLI flags that shape configuration. */
 export interface RuntimeOptions {
@@ -40,11 +41,16 @@ export function loadRuntimeConfig(projectDir: string, opts: RuntimeOptions = {})
   const yf = readProjectFile(root);
   const env = opts.env ?? process.env;
   const cliVars = opts.vars ?? {};
-  // First pass: enough of the project to find the profile (name, profile, paths).
-  const first = buildProjectConfig(yf, root, { vars: cliVars, env, target: undefined });
-  const profileName = opts.profile ?? renderProfileName(yf, { vars: cliVars, env }) ?? first.profile;
-  const loaded = loadProfile(first, { profilesDir: opts.profilesDir, target: opts.target, profile: profileName, env, vars: cliVars });
-  const project = yf.text.includes('target') ? buildProjectConfig(yf, root, { vars: cliVars, env, target: loaded.target }) : first;
+  const data = isPlainObject(yf.data) ? yf.data : undefined;
+  // Without a name the project is invalid: let the project loader report it.
+  if (!data || data.name === undefined || data.name === null || data.name === '') buildProjectConfig(yf, root, { vars: cliVars, env });
+  // Only `profile:` is needed to find the target; the rest is rendered once, with `target`.
+  const profileName = opts.profile ?? renderProfileName(yf, { vars: cliVars, env });
+  const loaded = loadProfile(
+    { root, name: String(data!.name), profile: profileName, file: yf.file },
+    { profilesDir: opts.profilesDir, target: opts.target, profile: profileName, env, vars: cliVars },
+  );
+  const project = buildProjectConfig(yf, root, { vars: cliVars, env, target: loaded.target });
   return {
     project,
     target: loaded.target,

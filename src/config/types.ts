@@ -151,6 +151,8 @@ export interface NodeProperties {
   readonly group?: string;
   readonly constraints?: unknown;
   readonly deprecation_date?: unknown;
+  /** YAML-defined snapshots (dbt 1.9): `relation: ref('x')` as written. */
+  readonly relation?: string;
   /** Project-relative path of the .yml file and the 1-based line of the entry. */
   readonly file: string;
   readonly line: number;
