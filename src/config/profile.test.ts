@@ -222,3 +222,16 @@ describe('loadProfile', () => {
     assert.deepEqual(r.target.extra, { sslmod: 'require' });
   });
 });
+
+describe('loadProfile: adapter extras', () => {
+  it('keeps role, keepalives_idle and ssl files typed and in extra (the postgres adapter reads extra)', () => {
+    const dir = writeProject({
+      'dbt_project.yml': 'name: shop\nprofile: shop\n',
+      'profiles.yml': 'shop:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n      host: h\n      user: u\n      dbname: d\n      schema: s\n      role: transformer\n      keepalives_idle: "30"\n      sslrootcert: /etc/ca.pem\n',
+    });
+    const t = loadProfile(loadProjectConfig(dir), { env: cleanEnv() }).target;
+    assert.equal(t.role, 'transformer');
+    assert.equal(t.keepalives_idle, 30);
+    assert.deepEqual(t.extra, { sslrootcert: '/etc/ca.pem', role: 'transformer', keepalives_idle: 30 });
+  });
+});

@@ -348,6 +348,9 @@ function buildTarget(out: Record<string, unknown>, b: BuildCtx): { target: Targe
         ...(out.sslkey !== undefined ? { sslkey: str('sslkey') } : {}),
         ...(out.sslrootcert !== undefined ? { sslrootcert: str('sslrootcert') } : {}),
         ...(out.application_name !== undefined ? { application_name: str('application_name') } : {}),
+        // Also typed above; kept here because src/adapters/postgres.ts reads them from `extra`.
+        ...(out.role !== undefined ? { role: str('role') } : {}),
+        ...(out.keepalives_idle !== undefined ? { keepalives_idle: int('keepalives_idle') } : {}),
       },
       source: yf.abs,
     },
