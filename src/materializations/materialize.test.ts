@@ -101,6 +101,35 @@ for (const t of testTargets()) {
       assert.deepEqual(await leftovers(), []);
     });
 
+    it('a materialized view (with its index) and a view in another schema survive a rebuild', async () => {
+      const other = `${schema}_bi`;
+      const otherRel = (n: string) => adapter.quoteRelation({ schema: other, identifier: n });
+      try {
+        await run('mv_base', 'select g as id from generate_series(1, 2) g', { materialized: 'table' });
+        await adapter.query(`create schema ${adapter.quoteIdentifier(other)}`);
+        await adapter.query(`create materialized view ${otherRel('mv')} as select id from ${rel('mv_base')}`);
+        await adapter.query(`create unique index mv_id on ${otherRel('mv')} (id)`);
+        await adapter.query(`create view ${otherRel('on_mv')} as select count(*)::int as n from ${otherRel('mv')}`);
+        await run('mv_base', 'select g as id from generate_series(1, 6) g', { materialized: 'table' });
+        // recreated (and therefore refreshed) with the new rows, index included
+        assert.deepEqual(await rows(`select n from ${otherRel('on_mv')}`), [{ n: 6 }]);
+        const idx = await rows(`select indexname::text as i from pg_indexes where schemaname = ${adapter.quoteLiteral(other)}`);
+        assert.deepEqual(idx, [{ i: 'mv_id' }]);
+      } finally {
+        await adapter.query(`drop schema if exists ${adapter.quoteIdentifier(other)} cascade`);
+      }
+    });
+
+    it('a dependent view that something else depends on blocks the rebuild with a clear error', async () => {
+      await run('blk', 'select 1 as id', { materialized: 'table' });
+      await adapter.query(`create view ${rel('blk_v')} as select id from ${rel('blk')}`);
+      await adapter.query(`create function ${rel('blk_f')}() returns setof ${rel('blk_v')} language sql as 'select * from ${rel('blk_v').replace(/'/g, "''")}'`);
+      const e = await rejectsWith(run('blk', 'select 2 as id', { materialized: 'table' }), 'dependent-view-blocked', /blk_v/);
+      assert.match(e.message, /blk_f/);
+      assert.deepEqual(await rows(`select id from ${rel('blk_v')}`), [{ id: 1 }]);
+      assert.deepEqual(await leftovers(), []);
+    });
+
     it('a failing model leaves the previous table and its rows intact', async () => {
       await run('keep', 'select g as id from generate_series(1, 4) g', { materialized: 'table' });
       await assert.rejects(run('keep', 'select\n  id,\n  no_such_column\nfrom generate_series(1, 2) id', { materialized: 'table' }), (e: unknown) => {
