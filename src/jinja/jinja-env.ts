@@ -1,0 +1,442 @@
+/**
+ * JinjaEnv: dbt's Jinja on nunjucks. Holds the project's macros and renders
+ * models, macros and other dbt Jinja text with dbt's semantics.
+ *
+ * How macros see the caller's context: each macro file is compiled and run
+ * once, when registered; its macros close over a small per-file context whose
+ * lookups go to the render that is running at the time of the call (renders
+ * are synchronous, so "the running render" is well defined). A macro called
+ * while rendering model X therefore sees X's `this`, `ref`, `config`, … with
+ * no per-render work, however many macros are registered.
+ */
+import nunjucks from 'nunjucks';
+import { TsdbtError } from '../errors.ts';
+import { toNunjucksArgs } from './args.ts';
+import { findTopLevelBlocks, keepOnlyBlocks, parseMacroSignature, type MacroArgumentSpec } from './blocks.ts';
+import { EXTENSIONS, compileTemplate, type CompiledTemplate, type RenderedSnapshot } from './compile.ts';
+import { FILTERS, TESTS } from './filters.ts';
+import { makeGlobals, type JinjaOutput } from './globals.ts';
+import { isSafeString } from './python.ts';
+import { PendingError, RUNTIME, isLocated, locateError, markLocated } from './runtime.ts';
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+/** Options for {@link JinjaEnv}. */
+export interface JinjaEnvOptions extends JinjaOutput {
+  /**
+   * The root project's package name. Used by {@link JinjaEnv.dispatch} (searched
+   * first, as dbt does). Without it, dispatch searches only the named namespace and 'dbt'.
+   */
+  readonly rootPackage?: string;
+  /**
+   * dbt_project.yml `dispatch:` entries: for `macro_namespace`, search these
+   * packages in this order (dbt's `search_order`).
+   */
+  readonly dispatch?: readonly { readonly macro_namespace: string; readonly search_order: readonly string[] }[];
+}
+
+/** Options for one render. */
+export interface JinjaRenderOptions {
+  /** Project-relative path of the text being rendered, for error locations. */
+  readonly file: string;
+  /**
+   * If given, each `{% snapshot name %}…{% endsnapshot %}` block rendered is
+   * appended here with its name and rendered body.
+   */
+  readonly snapshots?: RenderedSnapshot[];
+}
+
+/** A macro (or generic test) defined in a macro file. */
+export interface MacroDefinition {
+  /** Callable name: `test_unique` for `{% test unique(…) %}`. */
+  readonly name: string;
+  /** 'test' for `{% test %}` / `{% data_test %}` blocks, else 'macro'. */
+  readonly kind: 'macro' | 'test';
+  readonly packageName: string;
+  /** dbt's unique_id: `macro.<package>.<name>`. */
+  readonly uniqueId: string;
+  /** Project-relative path of the file. */
+  readonly file: string;
+  /** 1-based line of the opening `{% macro %}` tag. */
+  readonly line: number;
+  /** Arguments as written; `default` is the default's source text. */
+  readonly arguments: readonly MacroArgumentSpec[];
+  /** The whole block from `{% macro … %}` to `{% endmacro %}` (dbt's macro_sql). */
+  readonly sql: string;
+  /** Functions the body calls by name (`foo`) or namespace (`dbt_utils.star`); for depends_on.macros. */
+  readonly calls: readonly string[];
+}
+
+interface MacroEntry {
+  readonly fn: AnyFn;
+  readonly def: MacroDefinition;
+}
+
+/** The context a template renders against (what nunjucks calls a Context). */
+class RenderContext {
+  readonly env: unknown;
+  readonly vars: Record<string, unknown> = Object.create(null);
+
+  constructor(
+    readonly jinja: JinjaEnv,
+    readonly base: Record<string, unknown>,
+    readonly snapshots?: RenderedSnapshot[],
+  ) {
+    this.env = jinja.nunjucksEnv;
+  }
+
+  lookup(name: string): unknown {
+    const v = this.vars[name];
+    return v !== undefined ? v : this.jinja.resolve(name, this.base);
+  }
+
+  setVariable(name: string, value: unknown): void {
+    this.vars[name] = value;
+  }
+
+  addExport(): void {}
+
+  getVariables(): Record<string, unknown> {
+    return { ...this.base, ...this.vars };
+  }
+
+  knownNames(): Iterable<string> {
+    return this.jinja.knownNames(this.base, this.vars);
+  }
+}
+
+/**
+ * The context macro files are compiled against. Lookups go to the render
+ * running at call time, so macros see the caller's context (not the
+ * template's own `{% set %}` variables, as in Jinja).
+ */
+class MacroFileContext {
+  readonly env: unknown;
+  readonly defined = new Map<string, AnyFn>();
+
+  constructor(readonly jinja: JinjaEnv) {
+    this.env = jinja.nunjucksEnv;
+  }
+
+  lookup(name: string): unknown {
+    const cur = this.jinja.current;
+    return this.jinja.resolve(name, cur ? cur.base : EMPTY);
+  }
+
+  setVariable(name: string, value: unknown): void {
+    if (typeof value === 'function') this.defined.set(name, value as AnyFn);
+  }
+
+  addExport(): void {}
+
+  getVariables(): Record<string, unknown> {
+    return { ...(this.jinja.current?.base ?? EMPTY) };
+  }
+
+  get snapshots(): RenderedSnapshot[] | undefined {
+    return this.jinja.current?.snapshots;
+  }
+
+  knownNames(): Iterable<string> {
+    return this.jinja.knownNames(this.jinja.current?.base ?? EMPTY, EMPTY);
+  }
+}
+
+const EMPTY: Record<string, unknown> = Object.freeze(Object.create(null));
+const OBJECT_PROTO = Object.prototype as unknown as Record<string, unknown>;
+const CACHE_LIMIT = 500;
+
+function unwrap(v: unknown): unknown {
+  return isSafeString(v) ? v.val : v;
+}
+
+/**
+ * dbt's Jinja environment on nunjucks 3.
+ *
+ * @example
+ * const env = new JinjaEnv({ onLog: (m) => console.log(m) });
+ * env.addMacroFile(builtinSql, 'macros/builtins.sql', 'dbt');
+ * env.addMacroFile(projectSql, 'macros/schema.sql', 'jaffle_shop');
+ * const sql = env.render(modelSql, { ref, source, config, this: rel }, { file: 'models/orders.sql' });
+ */
+export class JinjaEnv {
+  /** The nunjucks Environment holding filters, tests and extensions. */
+  readonly nunjucksEnv: { globals: Record<string, unknown>; addFilter: AnyFn; addTest: AnyFn; addExtension: AnyFn };
+  /** The render in progress (macros resolve names through it); null between renders. */
+  current: RenderContext | null = null;
+
+  private readonly globals: Record<string, unknown>;
+  private readonly userMacros = new Map<string, AnyFn>();
+  private readonly dbtMacros = new Map<string, AnyFn>();
+  private readonly namespaces = new Map<string, Record<string, AnyFn>>();
+  private readonly entries = new Map<string, MacroEntry>();
+  private readonly defsByFn = new Map<AnyFn, MacroDefinition>();
+  private readonly cache = new Map<string, CompiledTemplate>();
+  private readonly rootPackage?: string;
+  private readonly searchOrder = new Map<string, readonly string[]>();
+
+  constructor(opts: JinjaEnvOptions = {}) {
+    const env = new nunjucks.Environment([], { autoescape: false }) as unknown as JinjaEnv['nunjucksEnv'];
+    for (const [name, fn] of Object.entries(FILTERS)) env.addFilter(name, fn);
+    for (const [name, fn] of Object.entries(TESTS)) env.addTest(name, fn);
+    for (const [name, ext] of Object.entries(EXTENSIONS)) env.addExtension(name, ext);
+    this.nunjucksEnv = env;
+    this.globals = Object.assign(Object.create(null), env.globals, makeGlobals(opts));
+    this.rootPackage = opts.rootPackage;
+    for (const d of opts.dispatch ?? []) this.searchOrder.set(d.macro_namespace, d.search_order);
+  }
+
+  /**
+   * Resolves a name a template or macro looks up, in dbt's order:
+   * project/package macros, then the render's context values, then dbt's
+   * built-in macros, then package namespaces (`dbt_utils.…`), then globals.
+   * @internal used by the template contexts.
+   */
+  resolve(name: string, base: Record<string, unknown>): unknown {
+    let v: unknown = this.userMacros.get(name);
+    if (v !== undefined) return v;
+    v = base[name];
+    if (v !== undefined && v !== OBJECT_PROTO[name]) return v;
+    v = this.dbtMacros.get(name) ?? this.namespaces.get(name);
+    if (v !== undefined) return v;
+    return this.globals[name];
+  }
+
+  /** Every name a template could call here, for "did you mean" hints. @internal */
+  *knownNames(base: Record<string, unknown>, vars: Record<string, unknown>): Iterable<string> {
+    yield* this.userMacros.keys();
+    yield* this.dbtMacros.keys();
+    yield* Object.keys(base);
+    yield* Object.keys(vars);
+    yield* Object.keys(this.globals);
+  }
+
+  /**
+   * Registers the macros and generic tests of one macro file (a `.sql` file
+   * under macro-paths, or under tests/generic). Only the file's top-level
+   * `{% macro %}`, `{% test %}` and `{% data_test %}` blocks count, as in dbt.
+   *
+   * Macros of package 'dbt' are tsdbt's built-ins; any other package's macro
+   * of the same name wins for calls by bare name (register the root project
+   * last: the last registered non-dbt macro wins). All are also reachable as
+   * `<package>.<name>` (e.g. `dbt.current_timestamp()`).
+   *
+   * @returns the definitions found, in file order.
+   * @throws TsdbtError `jinja-syntax` (with file/line/column),
+   *   `unsupported-materialization-block`, or `duplicate-macro` when the same
+   *   package already defines the name in another file.
+   */
+  addMacroFile(source: string, file: string, packageName: string): MacroDefinition[] {
+    const blocks = findTopLevelBlocks(source, file);
+    const mat = blocks.find((b) => b.tag === 'materialization');
+    if (mat) {
+      throw new TsdbtError('unsupported-materialization-block', `custom materialization '${mat.name}' in ${file} is not supported by tsdbt`, {
+        file,
+        line: mat.line,
+        column: mat.column,
+        hint: 'Remove the {% materialization %} block and use a built-in materialization (view, table, incremental, ephemeral).',
+      });
+    }
+    const kept = blocks.filter((b) => b.tag === 'macro' || b.tag === 'test' || b.tag === 'data_test');
+    if (kept.length === 0) return [];
+    const compiled = compileTemplate(keepOnlyBlocks(source, kept), file, this.nunjucksEnv);
+    const fileCtx = new MacroFileContext(this);
+    const frame = new (nunjucks.runtime as unknown as { Frame: new () => { topLevel: boolean } }).Frame();
+    frame.topLevel = true;
+    let failure: unknown;
+    compiled.root(this.nunjucksEnv, fileCtx, frame, RUNTIME, (err) => {
+      failure = err;
+    });
+    if (failure) throw this.finishError(failure, file);
+
+    const defs: MacroDefinition[] = [];
+    for (const b of kept) {
+      const kind = b.tag === 'macro' ? 'macro' : 'test';
+      const name = kind === 'macro' ? b.name : `test_${b.name}`;
+      const fn = fileCtx.defined.get(name);
+      if (!fn) continue;
+      const info = compiled.macros.find((m) => m.name === name);
+      const def: MacroDefinition = {
+        name,
+        kind,
+        packageName,
+        uniqueId: `macro.${packageName}.${name}`,
+        file,
+        line: b.line,
+        arguments: parseMacroSignature(b.rest),
+        sql: source.slice(b.start, b.end),
+        calls: info?.calls ?? [],
+      };
+      const prev = this.entries.get(def.uniqueId);
+      if (prev && prev.def.file !== file) {
+        throw new TsdbtError('duplicate-macro', `macro '${name}' is defined twice in package '${packageName}': ${prev.def.file}:${prev.def.line} and ${file}:${b.line}`, {
+          file,
+          line: b.line,
+          column: b.column,
+          hint: 'Rename or delete one of the two macros; dbt requires macro names to be unique within a package.',
+        });
+      }
+      this.entries.set(def.uniqueId, { fn, def });
+      this.defsByFn.set(fn, def);
+      if (packageName === 'dbt') this.dbtMacros.set(name, fn);
+      else this.userMacros.set(name, fn);
+      let ns = this.namespaces.get(packageName);
+      if (!ns) this.namespaces.set(packageName, (ns = Object.create(null) as Record<string, AnyFn>));
+      ns[name] = fn;
+      defs.push(def);
+    }
+    return defs;
+  }
+
+  /** True if a macro of this name (or `package.name`) is registered. */
+  hasMacro(name: string): boolean {
+    return this.getMacro(name) !== undefined;
+  }
+
+  /** Every registered macro definition (all packages), keyed by unique_id. */
+  macroDefinitions(): MacroDefinition[] {
+    return [...this.entries.values()].map((e) => e.def);
+  }
+
+  /**
+   * The callable for a macro by bare name (project/package macros win over
+   * dbt's), or `package.name`, or with an explicit package. Undefined if none.
+   */
+  getMacro(name: string, packageName?: string): AnyFn | undefined {
+    if (packageName === undefined) {
+      const dot = name.indexOf('.');
+      if (dot > 0) return this.namespaces.get(name.slice(0, dot))?.[name.slice(dot + 1)];
+      return this.userMacros.get(name) ?? this.dbtMacros.get(name);
+    }
+    return this.namespaces.get(packageName)?.[name];
+  }
+
+  /**
+   * dbt's `adapter.dispatch(macro_name, macro_namespace)`: finds
+   * `<prefix>__<macro_name>` for each prefix (default ['postgres', 'default'])
+   * in the search order — the `dispatch:` config for the namespace if given,
+   * else the root project then the namespace (or 'dbt' when none) — packages
+   * outer, prefixes inner, as dbt does. Returns the macro, callable from a template.
+   * @throws TsdbtError `dispatch-macro-not-found` listing what was searched.
+   */
+  dispatch(macroName: string, macroNamespace?: string | null, prefixes: readonly string[] = ['postgres', 'default']): AnyFn {
+    const ns = macroNamespace ?? undefined;
+    const order = (ns && this.searchOrder.get(ns)) ?? [...(this.rootPackage ? [this.rootPackage] : []), ns ?? 'dbt'];
+    const searched: string[] = [];
+    for (const pkg of order) {
+      for (const prefix of prefixes) {
+        const candidate = `${prefix}__${macroName}`;
+        searched.push(`${pkg}.${candidate}`);
+        const fn = this.namespaces.get(pkg)?.[candidate];
+        if (fn) return fn;
+      }
+    }
+    if (!ns || ns === 'dbt') {
+      for (const prefix of prefixes) {
+        const fn = this.dbtMacros.get(`${prefix}__${macroName}`);
+        if (fn) return fn;
+      }
+    }
+    throw new TsdbtError('dispatch-macro-not-found', `In dispatch: no macro named '${macroName}' found within namespace '${ns ?? this.rootPackage ?? 'dbt'}'. Searched for: ${searched.join(', ')}`, {
+      hint: `Define a macro named default__${macroName} (or postgres__${macroName}), or install the package that provides it.`,
+    });
+  }
+
+  private compile(source: string, file: string): CompiledTemplate {
+    const key = file + '\u0000' + source;
+    let t = this.cache.get(key);
+    if (t) {
+      this.cache.delete(key);
+      this.cache.set(key, t);
+      return t;
+    }
+    t = compileTemplate(source, file, this.nunjucksEnv);
+    if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(key, t);
+    return t;
+  }
+
+  /**
+   * Renders dbt Jinja text (a model, an analysis, a hook, a yaml value…).
+   *
+   * `context` holds what the caller provides (ref, source, config, var, this,
+   * target, is_incremental, adapter, model, …); every registered macro is
+   * callable by name and sees this same context. Values print as Python
+   * does (`None`, `True`, `['a', 'b']`); undefined prints as ''.
+   *
+   * @throws TsdbtError `jinja-syntax` / `jinja-error` (or the code of a
+   *   TsdbtError raised by a context function, e.g. `compiler-error` from
+   *   exceptions.raise_compiler_error) with the 1-based line and column in the
+   *   file where it happened — a macro's file when it happened in a macro.
+   */
+  render(source: string, context: Record<string, unknown>, opts: JinjaRenderOptions): string {
+    if (source.indexOf('{') === -1) return source;
+    const tmpl = this.compile(source, opts.file);
+    const ctx = new RenderContext(this, context, opts.snapshots);
+    const frame = new (nunjucks.runtime as unknown as { Frame: new () => { topLevel: boolean } }).Frame();
+    frame.topLevel = true;
+    const prev = this.current;
+    this.current = ctx;
+    let out = '';
+    let failure: unknown;
+    try {
+      tmpl.root(this.nunjucksEnv, ctx, frame, RUNTIME, (err, res) => {
+        failure = err;
+        out = res ?? '';
+      });
+    } finally {
+      this.current = prev;
+    }
+    if (failure) throw this.finishError(failure, opts.file);
+    return out;
+  }
+
+  /**
+   * Calls a registered macro from JavaScript (generate_schema_name, generic
+   * tests, materialization helpers). `name` may be `package.name`. The macro
+   * sees `context` as a template rendered with it would.
+   *
+   * @returns the macro's output as a string, or the value it passed to `return()`.
+   * @throws TsdbtError `macro-not-found`, or any error the macro raises (located in its file).
+   */
+  callMacro(name: string, args: readonly unknown[], kwargs: Record<string, unknown>, context: Record<string, unknown>): unknown {
+    const fn = this.getMacro(name);
+    if (!fn) {
+      throw new TsdbtError('macro-not-found', `macro '${name}' is not defined`, {
+        hint: 'Check the name, and that the file defining it is under macro-paths (or in an installed package).',
+      });
+    }
+    const ctx = new RenderContext(this, context);
+    const prev = this.current;
+    this.current = ctx;
+    try {
+      return unwrap(fn.apply(ctx, toNunjucksArgs(args, kwargs)));
+    } catch (e) {
+      const def = this.defsByFn.get(fn);
+      throw isLocated(e) ? e : locateError(e, def?.file ?? name, def?.line ?? 1, 1);
+    } finally {
+      this.current = prev;
+    }
+  }
+
+  private finishError(failure: unknown, file: string): TsdbtError {
+    if (failure instanceof PendingError) {
+      const inner = failure.error;
+      if (isLocated(inner)) {
+        if (inner.file === file || inner.line === undefined) return inner;
+        return markLocated(
+          new TsdbtError(inner.code, `${inner.message} (called from ${file}:${failure.lineno + 1})`, {
+            file: inner.file,
+            line: inner.line,
+            column: inner.column,
+            hint: inner.hint,
+            kind: inner.kind,
+            cause: inner,
+          }),
+        );
+      }
+      return locateError(inner, file, failure.lineno + 1, failure.colno + 1);
+    }
+    return isLocated(failure) ? failure : locateError(failure, file, 1, 1);
+  }
+}

@@ -1,0 +1,349 @@
+/**
+ * The runtime object tsdbt's compiled templates run against: nunjucks'
+ * runtime with Python/Jinja semantics swapped in (printing, truthiness,
+ * member lookup with Python methods, `+`/`%`/`*` on strings and lists, `in`,
+ * `==`), plus the hooks for dbt's `return()` and for error locations.
+ *
+ * It is passed to each compiled root function; nunjucks' own module is not
+ * modified, so other users of nunjucks are unaffected.
+ */
+import nunjucks from 'nunjucks';
+import { distance } from 'fastest-levenshtein';
+import { TsdbtError } from '../errors.ts';
+import {
+  DICT_METHODS,
+  LIST_METHODS,
+  STRING_METHODS,
+  asStr,
+  isPlainObject,
+  isSafeString,
+  percentFormat,
+  pyEq,
+  pySlice,
+  pyStr,
+  truthy,
+} from './python.ts';
+
+const base = nunjucks.runtime as unknown as Record<string, unknown>;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Thrown by `return(value)`; the enclosing macro call evaluates to `value`. */
+export class MacroReturn {
+  constructor(readonly value: unknown) {}
+}
+
+/** What a template context must offer the runtime for error messages. */
+export interface SuggestingContext {
+  /** Names known at this point (macros, context values, globals) for "did you mean" hints. */
+  knownNames?(): Iterable<string>;
+}
+
+/** Errors already given a file/line (by the innermost macro or template that saw them). */
+const located = new WeakSet<object>();
+
+/** An error caught at a template's top level, waiting for the renderer to add the file name. */
+export class PendingError {
+  constructor(
+    readonly error: unknown,
+    readonly lineno: number,
+    readonly colno: number,
+  ) {}
+}
+
+/** True if `e` already carries the location where it happened. */
+export function isLocated(e: unknown): e is TsdbtError {
+  return typeof e === 'object' && e !== null && located.has(e);
+}
+
+/** Marks a TsdbtError as located (its file/line are final). */
+export function markLocated<T extends object>(e: T): T {
+  located.add(e);
+  return e;
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/**
+ * Gives `e` the location `file:line:column` (1-based) unless it has one:
+ * a TsdbtError keeps its code and hint; anything else becomes `jinja-error`.
+ * `where` names the macro ("in macro 'x'") when the error happened in one.
+ */
+export function locateError(e: unknown, file: string, line: number, column: number, where?: string): TsdbtError {
+  if (isLocated(e)) return e;
+  if (e instanceof MacroReturn) {
+    return markLocated(
+      new TsdbtError('jinja-error', 'return() was called outside of a macro', {
+        file,
+        line,
+        column,
+        hint: 'Use return(value) only inside {% macro %} blocks; in a model, output the value with {{ value }}.',
+      }),
+    );
+  }
+  const suffix = where ? ` (${where})` : '';
+  if (e instanceof TsdbtError) {
+    if (e.file) return markLocated(e);
+    return markLocated(new TsdbtError(e.code, e.message + suffix, { file, line, column, hint: e.hint, kind: e.kind, cause: e }));
+  }
+  return markLocated(
+    new TsdbtError('jinja-error', messageOf(e) + suffix, {
+      file,
+      line,
+      column,
+      hint: 'Check the Jinja expression on this line.',
+      cause: e,
+    }),
+  );
+}
+
+function bindMethod(fn: (...a: never[]) => unknown, self: unknown): (...a: unknown[]) => unknown {
+  return (...a: unknown[]) => (fn as (s: unknown, ...a: unknown[]) => unknown)(self, ...a);
+}
+
+/** `obj.key` / `obj[key]` with Python methods on str, list and dict, and negative indexes. */
+function memberLookup(obj: unknown, key: unknown): unknown {
+  if (obj === undefined || obj === null) return undefined;
+  if (typeof obj === 'object') {
+    if (Array.isArray(obj)) {
+      if (typeof key === 'number') return key < 0 ? obj[obj.length + key] : obj[key];
+      if (typeof key === 'string' && hasOwn.call(LIST_METHODS, key)) return bindMethod(LIST_METHODS[key], obj);
+      return (obj as unknown as Record<string, unknown>)[key as string];
+    }
+    if (isSafeString(obj)) return memberLookup(obj.val, key);
+    const rec = obj as Record<string, unknown>;
+    const v = rec[key as string];
+    if (v !== undefined) {
+      if (typeof v !== 'function') return v;
+      if (hasOwn.call(rec, key as string) || !isPlainObject(obj)) return (v as (...a: unknown[]) => unknown).bind(obj);
+    }
+    if (typeof key === 'string' && hasOwn.call(DICT_METHODS, key) && (isPlainObject(obj) || obj instanceof Map)) {
+      return bindMethod(DICT_METHODS[key], obj);
+    }
+    return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(obj) : v;
+  }
+  if (typeof obj === 'string') {
+    if (typeof key === 'number') return key < 0 ? obj[obj.length + key] : obj[key];
+    if (typeof key === 'string' && hasOwn.call(STRING_METHODS, key)) return bindMethod(STRING_METHODS[key], obj);
+    return undefined;
+  }
+  if (typeof obj === 'function') {
+    const v = (obj as unknown as Record<string, unknown>)[key as string];
+    return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(obj) : v;
+  }
+  return undefined;
+}
+
+function contextOrFrameLookup(context: { lookup(name: string): unknown }, frame: { lookup(name: string): unknown }, name: string): unknown {
+  let v = frame.lookup(name);
+  if (v !== undefined) return v;
+  v = context.lookup(name);
+  if (v !== undefined) return v;
+  switch (name) {
+    case 'True':
+      return true;
+    case 'False':
+      return false;
+    case 'None':
+      return null;
+    default:
+      return undefined;
+  }
+}
+
+function prettyName(name: string): string {
+  return name.replace(/\["([^"]*)"\]/g, '.$1');
+}
+
+function pyTypeName(v: unknown): string {
+  if (v === null) return 'None';
+  if (typeof v === 'string' || isSafeString(v)) return 'str';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return 'list';
+  if (isPlainObject(v)) return 'dict';
+  return typeof v;
+}
+
+/** Closest known name within a small edit distance, for "did you mean" hints. */
+export function closestName(name: string, names: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  for (const n of names) {
+    if (n === name) continue;
+    const d = distance(name, n);
+    if (d < bestD) {
+      bestD = d;
+      best = n;
+    }
+  }
+  return bestD <= limit ? best : undefined;
+}
+
+function callWrap(fn: unknown, name: string, context: SuggestingContext, args: unknown[]): unknown {
+  if (typeof fn === 'function') return (fn as (...a: unknown[]) => unknown).apply(context, args);
+  const pretty = prettyName(name);
+  if (fn === undefined || fn === null) {
+    if (fn === null) {
+      throw new TsdbtError('jinja-error', `'${pretty}' is None and cannot be called`, { hint: `Check what sets '${pretty}'.` });
+    }
+    const simple = /^[A-Za-z_][A-Za-z0-9_]*$/.test(pretty);
+    let hint: string;
+    if (simple) {
+      const near = context.knownNames ? closestName(pretty, context.knownNames()) : undefined;
+      hint = near
+        ? `Did you mean '${near}'? Otherwise check the macro's spelling and that its file is under macro-paths.`
+        : 'Check the spelling, and that the macro is defined in a .sql file under macro-paths (or in an installed package).';
+    } else {
+      hint = `Check the name after the last dot: '${pretty}' does not exist.`;
+    }
+    throw new TsdbtError('jinja-error', `'${pretty}' is undefined`, { hint });
+  }
+  throw new TsdbtError('jinja-error', `'${pretty}' is not callable (it is a ${pyTypeName(fn)})`, {
+    hint: `Remove the parentheses after '${pretty}', or check that the name refers to a macro or function.`,
+  });
+}
+
+function handleError(e: unknown, lineno: number, colno: number): unknown {
+  if (e instanceof PendingError) return e;
+  return new PendingError(e, lineno, colno);
+}
+
+function suppressValue(v: unknown): unknown {
+  return typeof v === 'string' ? v : pyStr(v);
+}
+
+function inOperator(key: unknown, container: unknown): boolean {
+  if (container === undefined || container === null) return false;
+  const s = asStr(container);
+  if (s !== undefined) return s.includes(pyStr(key));
+  if (Array.isArray(container)) {
+    for (const x of container) if (pyEq(x, key)) return true;
+    return false;
+  }
+  if (container instanceof Map || container instanceof Set) return container.has(key);
+  if (typeof container === 'object') return hasOwn.call(container, asStr(key) ?? String(key));
+  throw new TsdbtError('jinja-error', `argument of type '${pyTypeName(container)}' is not iterable`, {
+    hint: "The right side of 'in' must be a list, dict or string.",
+  });
+}
+
+/** Iterable for `{% for x in v %}`: dicts iterate their keys (as in Python). */
+function tsIter(v: unknown): unknown {
+  if (v === null || v === undefined || Array.isArray(v) || typeof v === 'string') return v;
+  if (isSafeString(v)) return v.val;
+  if (isPlainObject(v)) return Object.keys(v).filter((k) => k !== '__keywords');
+  if (v instanceof Map) return [...v.keys()];
+  if (typeof v === 'object' && Symbol.iterator in v) return Array.from(v as Iterable<unknown>);
+  return v;
+}
+
+type Dunder = { __add__?: (o: unknown) => unknown; __radd__?: (o: unknown) => unknown; __sub__?: (o: unknown) => unknown };
+
+function tsAdd(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  if (Array.isArray(a) && Array.isArray(b)) return a.concat(b);
+  const sa = asStr(a);
+  const sb = asStr(b);
+  if (sa !== undefined && sb !== undefined) return sa + sb;
+  if (a && typeof (a as Dunder).__add__ === 'function') return (a as Dunder).__add__!(b);
+  if (b && typeof (b as Dunder).__radd__ === 'function') return (b as Dunder).__radd__!(a);
+  if (sa !== undefined || sb !== undefined) {
+    throw new TsdbtError('jinja-error', `cannot add ${pyTypeName(a)} and ${pyTypeName(b)} with '+'`, {
+      hint: "Join strings with '~' (it converts both sides to text), e.g. {{ 'n_' ~ 3 }}.",
+    });
+  }
+  return (a as number) + (b as number);
+}
+
+function tsSub(a: unknown, b: unknown): unknown {
+  if (a && typeof (a as Dunder).__sub__ === 'function') return (a as Dunder).__sub__!(b);
+  return (a as number) - (b as number);
+}
+
+function tsMul(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a * b;
+  const sa = asStr(a);
+  if (sa !== undefined && typeof b === 'number') return sa.repeat(Math.max(0, b));
+  const sb = asStr(b);
+  if (sb !== undefined && typeof a === 'number') return sb.repeat(Math.max(0, a));
+  if (Array.isArray(a) && typeof b === 'number') return Array.from({ length: Math.max(0, b) }, () => a).flat(1);
+  return (a as number) * (b as number);
+}
+
+function tsMod(a: unknown, b: unknown): unknown {
+  const sa = asStr(a);
+  if (sa !== undefined) return percentFormat(sa, b);
+  const x = a as number;
+  const y = b as number;
+  if (y === 0) throw new TsdbtError('jinja-error', 'modulo by zero', { hint: 'Check the right side of %.' });
+  return ((x % y) + y) % y;
+}
+
+function tsConcat(a: unknown, b: unknown): string {
+  return pyStr(a) + pyStr(b);
+}
+
+function tsSetAttr(obj: unknown, key: unknown, value: unknown): void {
+  if (obj === null || obj === undefined || typeof obj !== 'object') {
+    throw new TsdbtError('jinja-error', `cannot set attribute '${pyStr(key)}' on ${pyTypeName(obj)}`, {
+      hint: 'Create the object first, e.g. {% set ns = namespace(found=false) %}, then {% set ns.found = true %}.',
+    });
+  }
+  (obj as Record<string, unknown>)[pyStr(key)] = value;
+}
+
+/** `kwargs` inside a macro: keyword arguments the macro did not declare. */
+function tsExtraKwargs(kwargs: Record<string, unknown>, declared: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(kwargs)) {
+    if (k === '__keywords' || k === 'caller' || declared.includes(k)) continue;
+    out[k] = kwargs[k];
+  }
+  return out;
+}
+
+/**
+ * Called from the catch block tsdbt adds to every compiled macro: `return()`
+ * ends the macro with its value; other errors get the macro file's location.
+ * For `{% call %}` bodies (isCaller) a return() passes on to the macro around it.
+ */
+function tsMacroCatch(e: unknown, lineno: number, colno: number, file: string, macro: string, isCaller: boolean): unknown {
+  if (e instanceof MacroReturn) {
+    if (isCaller) throw e;
+    return e.value;
+  }
+  throw locateError(e, file, lineno + 1, colno + 1, isCaller ? undefined : `in macro '${macro}'`);
+}
+
+/**
+ * The runtime handed to compiled templates. Same shape as nunjucks' runtime;
+ * `ts*` members are used by the code tsdbt's compiler emits.
+ */
+export const RUNTIME: Record<string, unknown> = {
+  ...base,
+  memberLookup,
+  contextOrFrameLookup,
+  callWrap,
+  handleError,
+  suppressValue,
+  inOperator,
+  tsTruthy: truthy,
+  tsTmp: undefined,
+  tsEq: pyEq,
+  tsIter,
+  tsAdd,
+  tsSub,
+  tsMul,
+  tsMod,
+  tsConcat,
+  tsSlice: pySlice,
+  tsSetAttr,
+  tsExtraKwargs,
+  tsMacroCatch,
+};
+
+export { memberLookup };
