@@ -21,6 +21,7 @@ interface DependentRow {
   relkind: string;
   definition: string;
   owner: string;
+  populated: boolean | null;
   options: string | null;
   comment: string | null;
   column_comments: string | null;
@@ -70,6 +71,7 @@ export async function captureDependents(s: RecordingSession, oid: string): Promi
     grants: parseJson<{ grantee: string; privilege: string; grantable: boolean }[] | null>(row.acl, null) ?? [],
     extras: parseJson<string[] | null>(row.extras, null) ?? [],
     dependsOn: parseJson<string[] | null>(row.depends_on, null) ?? [],
+    populated: row.populated !== false,
   }));
   return creationOrder(views);
 }

@@ -35,6 +35,7 @@ import {
   swapLockSql,
   tempQualified,
   uniqueKeyList,
+  withSqlHeader,
   type Quoter,
 } from './sql.ts';
 import { checkIdentifier, effectiveFullRefresh, ensureSchema, finishInTransaction, runHooks, runModelStatement } from './steps.ts';
@@ -148,7 +149,7 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
   const source = tempQualified(tempName, q);
   await s.query(dropTempTableSql(tempName, q));
   try {
-    await runModelStatement(s, createTempTableAsSql(tempName, ctx.sql, q), ctx.sql);
+    await runModelStatement(s, withSqlHeader(createTempTableAsSql(tempName, ctx.sql, q), ctx.config.sql_header), ctx.sql);
     // Planned before the transaction so we know whether it must take the swap lock first.
     const firstPlan = planSchemaChange(osc.mode, await readColumns(s, { temp: tempName }), await readColumns(s, target));
     const touchesDependents = firstPlan.expand.length > 0 || firstPlan.remove.length > 0 || firstPlan.alter.length > 0;

@@ -110,11 +110,14 @@ for (const t of testTargets()) {
         await adapter.query(`create materialized view ${otherRel('mv')} as select id from ${rel('mv_base')}`);
         await adapter.query(`create unique index mv_id on ${otherRel('mv')} (id)`);
         await adapter.query(`create view ${otherRel('on_mv')} as select count(*)::int as n from ${otherRel('mv')}`);
+        await adapter.query(`create materialized view ${otherRel('mv_empty')} as select id from ${rel('mv_base')} with no data`);
         await run('mv_base', 'select g as id from generate_series(1, 6) g', { materialized: 'table' });
         // recreated (and therefore refreshed) with the new rows, index included
         assert.deepEqual(await rows(`select n from ${otherRel('on_mv')}`), [{ n: 6 }]);
         const idx = await rows(`select indexname::text as i from pg_indexes where schemaname = ${adapter.quoteLiteral(other)}`);
         assert.deepEqual(idx, [{ i: 'mv_id' }]);
+        const populated = await rows(`select relispopulated as p from pg_class where oid = ${adapter.quoteLiteral(otherRel('mv_empty'))}::regclass`);
+        assert.deepEqual(populated, [{ p: false }]);
       } finally {
         await adapter.query(`drop schema if exists ${adapter.quoteIdentifier(other)} cascade`);
       }
@@ -206,6 +209,25 @@ for (const t of testTargets()) {
       );
       assert.deepEqual(await rows(`select what, n::int as n from ${rel('hook_log')}`), [{ what: 'post', n: 3 }]);
       assert.ok(r.statements.indexOf(`grant select on ${rel('hooked')} to public`) > 0);
+    });
+
+    it('indexes, unlogged and sql_header configs', async () => {
+      const cfg: NodeConfig = {
+        materialized: 'table',
+        indexes: [{ columns: ['id'], unique: true }, { columns: ['grp'] }],
+        unlogged: true,
+        sql_header: "set local statement_timeout = '60s';",
+      };
+      for (let i = 0; i < 2; i++) await run('idx', 'select g as id, g % 2 as grp from generate_series(1, 4) g', cfg);
+      const idx = await rows(
+        `select indexdef::text as d from pg_indexes where schemaname = ${adapter.quoteLiteral(schema)} and tablename = 'idx' order by indexdef`,
+      );
+      assert.equal(idx.length, 2);
+      assert.ok(idx.some((r) => /UNIQUE INDEX .* \(id\)$/.test(String(r.d))), JSON.stringify(idx));
+      const persistence = await rows(`select relpersistence::text as p from pg_class where oid = ${adapter.quoteLiteral(rel('idx'))}::regclass`);
+      assert.deepEqual(persistence, [{ p: 'u' }]);
+      await rejectsWith(run('idx', 'select 1 as id', { materialized: 'table', indexes: [{ columns: 'id' }] }), 'invalid-index-config');
+      assert.deepEqual(await leftovers(), []);
     });
 
     it('leftovers of a crashed run are dropped before building', async () => {

@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   addColumnsSql,
+  createIndexSql,
+  indexName,
+  parseIndexes,
+  withSqlHeader,
   alterColumnTypeSql,
   backupRelation,
   createSchemaSql,
@@ -281,5 +285,38 @@ describe('schema change statements', () => {
   it('grants config: one grant per privilege, grantees as written', () => {
     assert.deepEqual(grantsSql(orders, { select: ['reporter', 'bi'], insert: [] }, q), ['grant select on "analytics"."orders" to reporter, bi']);
     assert.deepEqual(grantsSql(orders, undefined, q), []);
+  });
+});
+
+describe('dbt-postgres table options', () => {
+  it('unlogged and sql_header', () => {
+    assert.equal(createTableAsSql(orders, 'select 1', q, { unlogged: true }), 'create unlogged table "analytics"."orders"\nas (\nselect 1\n)');
+    assert.equal(withSqlHeader('select 1', "set work_mem = '64MB';"), "set work_mem = '64MB';\nselect 1");
+    assert.equal(withSqlHeader('select 1', undefined), 'select 1');
+  });
+
+  it('indexes: parsed, named like dbt (md5 with a timestamp), created with columns as written', () => {
+    const { indexes, problem } = parseIndexes([{ columns: ['id'], unique: true }, { columns: ['day', 'id'], type: 'btree' }]);
+    assert.equal(problem, undefined);
+    assert.deepEqual(indexes, [
+      { columns: ['id'], unique: true, type: null },
+      { columns: ['day', 'id'], unique: false, type: 'btree' },
+    ]);
+    const name = indexName(indexes[0]!, '"analytics"."orders"', '2024-05-01T10:00:00.000');
+    assert.match(name, /^[0-9a-f]{32}$/);
+    assert.notEqual(name, indexName(indexes[0]!, '"analytics"."orders"', '2024-05-01T10:00:01.000'));
+    assert.equal(createIndexSql(orders, indexes[0]!, 'abc', q), 'create unique index if not exists "abc"\non "analytics"."orders" (id)');
+    assert.equal(createIndexSql(orders, indexes[1]!, 'def', q), 'create index if not exists "def"\non "analytics"."orders" using btree (day, id)');
+    assert.match(parseIndexes([{ columns: [] }]).problem!, /columns/);
+    assert.match(parseIndexes([{ columns: ['a'], type: 'btree; drop table x' }]).problem!, /invalid type/);
+    assert.match(parseIndexes('id').problem!, /list/);
+  });
+
+  it('an unpopulated materialized view is recreated with no data', () => {
+    const v: DependentView = {
+      oid: '1', schema: 's', name: 'mv', kind: 'materialized_view', definition: ' SELECT 1;', owner: 'me', options: [],
+      comment: null, columnComments: [], grants: [], extras: [], dependsOn: [], populated: false,
+    };
+    assert.deepEqual(recreateDependentSql(v, 'me', q), ['create materialized view "s"."mv" as\n SELECT 1\nwith no data']);
   });
 });

@@ -120,8 +120,13 @@ export function createSchemaSql(schema: string, q: Quoter): string {
  * `create table "s"."t" as (\n<sql>\n)` — dbt's `postgres__create_table_as`
  * (the newline before `)` keeps a trailing `-- comment` in the model harmless).
  */
-export function createTableAsSql(rel: RelationRef, sql: string, q: Quoter): string {
-  return `create table ${qualified(rel, q)}\nas (\n${trimModelSql(sql)}\n)`;
+export function createTableAsSql(rel: RelationRef, sql: string, q: Quoter, opts: { unlogged?: boolean } = {}): string {
+  return `create ${opts.unlogged ? 'unlogged ' : ''}table ${qualified(rel, q)}\nas (\n${trimModelSql(sql)}\n)`;
+}
+
+/** Prepends dbt's `sql_header` config (e.g. `set work_mem = '1GB';`) to a statement, when set. */
+export function withSqlHeader(statement: string, header: unknown): string {
+  return typeof header === 'string' && header.trim() !== '' ? `${header}\n${statement}` : statement;
 }
 
 /** `create temporary table "t" as (\n<sql>\n)`: an incremental run's new rows, in this session only. */
@@ -230,6 +235,7 @@ select
   c.relkind::text as relkind,
   pg_catalog.pg_get_viewdef(c.oid, true) as definition,
   pg_catalog.pg_get_userbyid(c.relowner)::text as owner,
+  c.relispopulated as populated,
   pg_catalog.array_to_json(c.reloptions)::text as options,
   pg_catalog.obj_description(c.oid, 'pg_class') as comment,
   (select pg_catalog.json_agg(pg_catalog.json_build_object('column', a.attname, 'comment', ds.description) order by a.attnum)::text
@@ -284,6 +290,8 @@ export interface DependentView {
   readonly extras: readonly string[];
   /** OIDs of the relations this view reads. */
   readonly dependsOn: readonly string[];
+  /** False for a materialized view created or left `with no data`. */
+  readonly populated?: boolean;
 }
 
 /**
@@ -296,7 +304,8 @@ export function recreateDependentSql(view: DependentView, currentUser: string, q
   const name = qualified(rel, q);
   const keyword = kindKeyword(view.kind);
   const withOptions = view.options.length > 0 ? ` with (${view.options.join(', ')})` : '';
-  const out = [`create ${keyword} ${name}${withOptions} as\n${trimModelSql(view.definition)}`];
+  const noData = view.kind === 'materialized_view' && view.populated === false ? '\nwith no data' : '';
+  const out = [`create ${keyword} ${name}${withOptions} as\n${trimModelSql(view.definition)}${noData}`];
   if (view.owner !== currentUser) out.push(`alter ${keyword} ${name} owner to ${q.quoteIdentifier(view.owner)}`);
   if (view.comment !== null) out.push(`comment on ${keyword} ${name} is ${q.quoteLiteral(view.comment)}`);
   for (const c of view.columnComments) {
@@ -435,4 +444,55 @@ export function grantsSql(target: RelationRef, grants: Record<string, readonly s
     out.push(`grant ${privilege} on ${qualified(target, q)} to ${grantees.join(', ')}`);
   }
   return out;
+}
+
+// ---------------------------------------------------------------- indexes (dbt-postgres `indexes` config)
+
+/** One entry of dbt-postgres's `indexes` config. */
+export interface IndexConfig {
+  readonly columns: readonly string[];
+  readonly unique: boolean;
+  readonly type: string | null;
+}
+
+/**
+ * Reads the `indexes` config (`[{columns: [...], unique?: bool, type?: 'btree'|'hash'|…}]`).
+ * On an invalid entry returns no indexes and `problem`, a sentence describing it, so
+ * the caller can raise a TsdbtError naming the model.
+ */
+export function parseIndexes(value: unknown): { indexes: IndexConfig[]; problem?: string } {
+  if (value === undefined || value === null) return { indexes: [] };
+  if (!Array.isArray(value)) return { indexes: [], problem: '`indexes` must be a list of {columns, unique, type}' };
+  const indexes: IndexConfig[] = [];
+  for (const [i, raw] of value.entries()) {
+    const entry = raw as { columns?: unknown; unique?: unknown; type?: unknown } | null;
+    const cols = entry?.columns;
+    if (!Array.isArray(cols) || cols.length === 0 || !cols.every((c) => typeof c === 'string' && c.trim() !== '')) {
+      return { indexes: [], problem: `indexes[${i}] needs \`columns\`, a non-empty list of column names` };
+    }
+    const type = entry?.type === undefined || entry?.type === null ? null : String(entry.type);
+    if (type !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/u.test(type)) {
+      return { indexes: [], problem: `indexes[${i}] has an invalid type '${type}' (e.g. btree, hash, gin, gist, brin)` };
+    }
+    indexes.push({ columns: cols as string[], unique: entry?.unique === true, type });
+  }
+  return { indexes };
+}
+
+/**
+ * dbt-postgres's index name: the md5 of `<columns>_<relation>_<unique>_<type>_<timestamp>`
+ * joined by `_` (the timestamp keeps names unique across rebuilds). `nowIso` is an
+ * ISO-8601 UTC timestamp without zone, as Python's `datetime.isoformat()`.
+ */
+export function indexName(index: IndexConfig, relationSql: string, nowIso: string): string {
+  const unique = index.unique ? 'True' : 'False';
+  const type = index.type ?? 'None';
+  const input = [...index.columns, relationSql, unique, type, nowIso].join('_');
+  return createHash('md5').update(input, 'utf8').digest('hex');
+}
+
+/** dbt-postgres's `get_create_index_sql`: columns are passed through as written. */
+export function createIndexSql(rel: RelationRef, index: IndexConfig, name: string, q: Quoter): string {
+  const using = index.type ? `using ${index.type} ` : '';
+  return `create ${index.unique ? 'unique ' : ''}index if not exists ${q.quoteIdentifier(name)}\non ${qualified(rel, q)} ${using}(${index.columns.join(', ')})`;
 }

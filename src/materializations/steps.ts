@@ -8,7 +8,11 @@ import { TsdbtError } from '../errors.ts';
 import type { MaterializeContext, RecordingSession } from './context.ts';
 import { dropLeftovers, swapIntoPlace } from './swap.ts';
 import {
+  createIndexSql,
   createSchemaSql,
+  indexName,
+  parseIndexes,
+  qualified,
   dropRelationSql,
   grantsSql,
   identifierBytes,
@@ -132,5 +136,25 @@ export async function buildAndSwap<R>(
   } catch (e) {
     await dropQuietly(s, q, tmp, kind);
     throw e;
+  }
+}
+
+/**
+ * Creates the indexes of dbt-postgres's `indexes` config on `rel` (the freshly
+ * built temporary relation), named as dbt names them.
+ *
+ * @throws TsdbtError `invalid-index-config` when an entry is malformed.
+ */
+export async function createConfiguredIndexes(s: RecordingSession, ctx: MaterializeContext, rel: RelationRef): Promise<void> {
+  const { indexes, problem } = parseIndexes(ctx.config.indexes);
+  if (problem) {
+    throw new TsdbtError('invalid-index-config', `Invalid indexes config for ${qualified(ctx.relation, ctx.adapter)}: ${problem}.`, {
+      kind: 'project',
+      hint: "Write indexes as a list like [{columns: ['id'], unique: true}, {columns: ['created_at'], type: 'brin'}].",
+    });
+  }
+  const now = new Date().toISOString().replace('Z', '');
+  for (const index of indexes) {
+    await s.query(createIndexSql(rel, index, indexName(index, qualified(rel, ctx.adapter), now), ctx.adapter));
   }
 }

@@ -7,8 +7,8 @@
 import type { RelationRef } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
 import type { MaterializeContext, RecordingSession } from './context.ts';
-import { createTableAsSql, createViewAsSql, qualified } from './sql.ts';
-import { buildAndSwap, effectiveFullRefresh, runModelStatement } from './steps.ts';
+import { createTableAsSql, createViewAsSql, qualified, withSqlHeader } from './sql.ts';
+import { buildAndSwap, createConfiguredIndexes, effectiveFullRefresh, runModelStatement } from './steps.ts';
 
 /** What a strategy returns; `materialize` adds the statements and warnings. */
 export interface StrategyOutcome {
@@ -29,19 +29,23 @@ async function countRows(s: RecordingSession, rel: RelationRef, ctx: Materialize
  */
 export async function viewStrategy(ctx: MaterializeContext, s: RecordingSession): Promise<StrategyOutcome> {
   const { warnings } = await buildAndSwap(ctx, s, 'view', async (tmp) => {
-    await runModelStatement(s, createViewAsSql(tmp, ctx.sql, ctx.adapter), ctx.sql);
+    await runModelStatement(s, withSqlHeader(createViewAsSql(tmp, ctx.sql, ctx.adapter), ctx.config.sql_header), ctx.sql);
   });
   return { message: 'CREATE VIEW', rowsAffected: null, warnings };
 }
 
 /**
- * dbt's `table` materialization: `create table <alias>__tsdbt_tmp as (…)`, then
- * swap. Result `SELECT <rows>`.
+ * dbt's `table` materialization: `create table <alias>__tsdbt_tmp as (…)`
+ * (`unlogged` and `sql_header` honoured), the `indexes` config, then swap.
+ * Result `SELECT <rows>`.
  */
 export async function tableStrategy(ctx: MaterializeContext, s: RecordingSession): Promise<StrategyOutcome> {
   const { value: rows, warnings } = await buildAndSwap(ctx, s, 'table', async (tmp) => {
-    const r = await runModelStatement(s, createTableAsSql(tmp, ctx.sql, ctx.adapter), ctx.sql);
-    return typeof r.rowCount === 'number' ? r.rowCount : countRows(s, tmp, ctx);
+    const create = createTableAsSql(tmp, ctx.sql, ctx.adapter, { unlogged: ctx.config.unlogged === true });
+    const r = await runModelStatement(s, withSqlHeader(create, ctx.config.sql_header), ctx.sql);
+    const rows = typeof r.rowCount === 'number' && r.command.toUpperCase() === 'SELECT' ? r.rowCount : await countRows(s, tmp, ctx);
+    await createConfiguredIndexes(s, ctx, tmp);
+    return rows;
   });
   return { message: `SELECT ${rows}`, rowsAffected: rows, warnings };
 }
@@ -73,6 +77,7 @@ export async function seedStrategy(ctx: MaterializeContext, s: RecordingSession)
   });
   const { value: rows, warnings } = await buildAndSwap(ctx, s, 'table', async (tmp) => {
     const r = await loadSeedTable(s, ctx.adapter, { relation: tmp, file: seed.file, displayPath: seed.displayPath, columns, delimiter });
+    await createConfiguredIndexes(s, ctx, tmp);
     return r.rows;
   });
   const code = effectiveFullRefresh(ctx) ? 'CREATE' : 'INSERT';
