@@ -38,7 +38,7 @@ import {
   withSqlHeader,
   type Quoter,
 } from './sql.ts';
-import { checkIdentifier, effectiveFullRefresh, ensureSchema, finishInTransaction, runHooks, runModelStatement } from './steps.ts';
+import { checkIdentifier, effectiveFullRefresh, finishInTransaction, runHooks, runModelStatement } from './steps.ts';
 import { tableStrategy, type StrategyOutcome } from './strategies.ts';
 import { transactionWithRetry } from './swap.ts';
 
@@ -143,7 +143,6 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
 
   const osc = validateOnSchemaChange(ctx.config.on_schema_change);
   const warnings = osc.warning ? [osc.warning] : [];
-  await ensureSchema(s, q, target.schema);
   await runHooks(s, ctx.preHooks);
   const tempName = helperIdentifier(target.identifier, INCREMENTAL_SUFFIX);
   const source = tempQualified(tempName, q);
@@ -181,12 +180,17 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
       };
       if (needsDependents) {
         await preservingDependents(tx, q, target, now.oid, runAlters, { rebuiltLater: ctx.rebuiltLater, warnings: attemptWarnings });
+      } else {
+        await runAlters();
       }
-      else await runAlters();
-      let last: { command: string; rowCount: number | null } = { command: 'INSERT', rowCount: 0 };
-      for (const stmt of incrementalDml(strategy, ctx.config, target, source, plan, q)) last = await tx.query(stmt);
+      // dbt reports the last statement's response (the insert, for delete+insert).
+      let command = 'INSERT';
+      let rowCount: number | null = 0;
+      for (const stmt of incrementalDml(strategy, ctx.config, target, source, plan, q)) {
+        ({ command, rowCount } = await tx.query(stmt));
+      }
       await finishInTransaction(tx, ctx);
-      return { ...last, warnings: attemptWarnings };
+      return { command, rowCount, warnings: attemptWarnings };
     });
     warnings.push(...outcome.warnings);
     return { message: commandMessage(outcome.command, outcome.rowCount), rowsAffected: outcome.rowCount, warnings };
