@@ -249,3 +249,40 @@ export function extractSnapshotBlocks(source: string, file: string): SnapshotBlo
     .filter((b) => b.tag === 'snapshot')
     .map((b) => ({ name: b.name, body: source.slice(b.bodyStart, b.bodyEnd), line: b.line, bodyLine: lineColumnAt(source, b.bodyStart).line }));
 }
+
+const PAIRED_TAGS = new Set(['if', 'for', 'macro', 'call', 'filter', 'set', 'test', 'data_test', 'snapshot', 'materialization', 'block', 'switch']);
+
+/**
+ * The innermost block tag left open at the end of `source` (`{% if %}`
+ * without `{% endif %}`…), for syntax errors that nunjucks reports only as
+ * "end of file". Undefined if every block is closed.
+ */
+export function findUnclosedBlock(source: string): { tag: string; line: number; column: number } | undefined {
+  const stack: { tag: string; at: number }[] = [];
+  const re = /\{%[-+]?\s*([A-Za-z_]\w*)([\s\S]*?)[-+]?%\}|\{#[\s\S]*?#\}/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(source))) {
+    const word = m[1];
+    if (!word) continue;
+    if (word === 'raw' || word === 'docs') {
+      const end = endTagRe(word);
+      end.lastIndex = re.lastIndex;
+      const e = end.exec(source);
+      if (!e) {
+        stack.push({ tag: word, at: m.index });
+        break;
+      }
+      re.lastIndex = e.index + e[0].length;
+      continue;
+    }
+    if (word === 'set' && /=/.test(m[2].replace(/(["'])(?:\\.|(?!\1).)*\1/g, ''))) continue;
+    if (PAIRED_TAGS.has(word)) stack.push({ tag: word, at: m.index });
+    else if (word.startsWith('end')) {
+      const k = stack.map((s) => s.tag).lastIndexOf(word.slice(3));
+      if (k >= 0) stack.length = k;
+    }
+  }
+  const open = stack[stack.length - 1];
+  if (!open) return undefined;
+  return { tag: open.tag, ...lineColumnAt(source, open.at) };
+}

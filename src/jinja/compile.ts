@@ -18,6 +18,7 @@
 import nunjucks from 'nunjucks';
 import { createRequire } from 'node:module';
 import { TsdbtError } from '../errors.ts';
+import { findUnclosedBlock } from './blocks.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;
@@ -140,11 +141,11 @@ class TsCompiler extends BaseCompiler {
   }
 
   private binaryCall(fn: string, node: Any, frame: Any): void {
-    this._emit(`(lineno = ${node.lineno}, colno = ${node.colno}, runtime.${fn}(`);
+    this._emit(`runtime.${fn}(`);
     this.compile(node.left, frame);
     this._emit(', ');
     this.compile(node.right, frame);
-    this._emit('))');
+    this._emit(`, (lineno = ${node.lineno}, colno = ${node.colno}))`);
   }
 
   /** `(a, b)` is a Python tuple (a list here), not JavaScript's comma operator. */
@@ -201,6 +202,19 @@ class TsCompiler extends BaseCompiler {
       return;
     }
     super.compileLookupVal(node, frame);
+  }
+
+  /** Errors in a call point at the called name (`foo` in `foo(1)`), not at its parenthesis. */
+  compileFunCall(node: Any, frame: Any): void {
+    let head = node.name;
+    while (head instanceof nodes.LookupVal || head instanceof nodes.FunCall) head = head instanceof nodes.LookupVal ? head.target : head.name;
+    if (head && typeof head.lineno === 'number' && head.lineno === node.lineno) node.colno = head.colno;
+    super.compileFunCall(node, frame);
+    // Calls inside the arguments moved lineno on; point it back at this call
+    // (an extra callWrap argument, evaluated after the argument list).
+    const buf: string[] = this.codebuf;
+    if (buf[buf.length - 2] !== '])') throw new Error('tsdbt: nunjucks emitted call code of an unexpected shape (nunjucks version changed?)');
+    buf[buf.length - 2] = `], (lineno = ${node.lineno}, colno = ${node.colno}))`;
   }
 
   compileFilter(node: Any, frame: Any): void {
@@ -356,17 +370,32 @@ export const snapshotExtension = {
   },
 };
 
+class UnsupportedMaterialization extends Error {
+  constructor(
+    readonly materialization: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super(`custom materialization '${materialization}' is not supported`);
+  }
+}
+
+/** The error for a `{% materialization %}` block in `file`. */
+export function unsupportedMaterialization(name: string, file: string, line: number, column: number): TsdbtError {
+  return new TsdbtError('unsupported-materialization-block', `custom materialization '${name}' in ${file} is not supported by tsdbt`, {
+    file,
+    line,
+    column,
+    hint: 'Remove the {% materialization %} block and use a built-in materialization (view, table, incremental, ephemeral).',
+  });
+}
+
 /** `{% materialization %}`: custom materializations are not supported by tsdbt. */
 export const materializationExtension = {
   tags: ['materialization'],
   parse(parser: Any): never {
     const tok = parser.nextToken();
-    const name = parser.peekToken()?.value ?? '';
-    throw new TsdbtError('unsupported-materialization-block', `custom materialization '${name}' is not supported by tsdbt`, {
-      line: tok.lineno + 1,
-      column: tok.colno + 1,
-      hint: 'Use one of the built-in materializations (view, table, incremental, ephemeral) and remove this {% materialization %} block.',
-    });
+    throw new UnsupportedMaterialization(String(parser.peekToken()?.value ?? ''), tok.lineno + 1, tok.colno + 1);
   },
 };
 
@@ -444,18 +473,19 @@ export function compileTemplate(source: string, file: string, env: Any): Compile
     c.compile(transformer.transform(ast, env.asyncFilters, file));
     code = c.getCode();
   } catch (e) {
-    if (e instanceof TsdbtError) {
-      throw new TsdbtError(e.code, `${e.message} (${file}:${e.line ?? '?'})`, { file, line: e.line, column: e.column, hint: e.hint, kind: e.kind });
-    }
+    if (e instanceof UnsupportedMaterialization) throw unsupportedMaterialization(e.materialization, file, e.line, e.column);
     const err = e as { message?: string; lineno?: number; colno?: number };
-    const msg = String(err.message ?? e).replace(/^\(unknown path\)\s*/, '');
-    throw new TsdbtError('jinja-syntax', `Jinja syntax error in ${file}: ${msg}`, {
-      file,
-      line: err.lineno,
-      column: err.colno,
-      hint: hintForSyntax(msg),
-      cause: e,
-    });
+    let msg = String(err.message ?? e).replace(/^\(unknown path\)\s*/, '');
+    let line = err.lineno;
+    let column = err.colno;
+    if (line === undefined || /end of file/.test(msg)) {
+      const open = findUnclosedBlock(source);
+      if (open) {
+        msg = `{% ${open.tag} %} is never closed (${msg})`;
+        ({ line, column } = open);
+      }
+    }
+    throw new TsdbtError('jinja-syntax', `Jinja syntax error in ${file}: ${msg}`, { file, line, column, hint: hintForSyntax(msg), cause: e });
   }
   const props = new Function(code)() as { root: CompiledTemplate['root'] };
   return { root: props.root, macros };

@@ -13,7 +13,7 @@ import nunjucks from 'nunjucks';
 import { TsdbtError } from '../errors.ts';
 import { toNunjucksArgs } from './args.ts';
 import { findTopLevelBlocks, keepOnlyBlocks, parseMacroSignature, type MacroArgumentSpec } from './blocks.ts';
-import { EXTENSIONS, compileTemplate, type CompiledTemplate, type RenderedSnapshot } from './compile.ts';
+import { EXTENSIONS, compileTemplate, unsupportedMaterialization, type CompiledTemplate, type RenderedSnapshot } from './compile.ts';
 import { FILTERS, TESTS } from './filters.ts';
 import { makeGlobals, type JinjaOutput } from './globals.ts';
 import { isSafeString } from './python.ts';
@@ -229,14 +229,7 @@ export class JinjaEnv {
   addMacroFile(source: string, file: string, packageName: string): MacroDefinition[] {
     const blocks = findTopLevelBlocks(source, file);
     const mat = blocks.find((b) => b.tag === 'materialization');
-    if (mat) {
-      throw new TsdbtError('unsupported-materialization-block', `custom materialization '${mat.name}' in ${file} is not supported by tsdbt`, {
-        file,
-        line: mat.line,
-        column: mat.column,
-        hint: 'Remove the {% materialization %} block and use a built-in materialization (view, table, incremental, ephemeral).',
-      });
-    }
+    if (mat) throw unsupportedMaterialization(mat.name, file, mat.line, mat.column);
     const kept = blocks.filter((b) => b.tag === 'macro' || b.tag === 'test' || b.tag === 'data_test');
     if (kept.length === 0) return [];
     const compiled = compileTemplate(keepOnlyBlocks(source, kept), file, this.nunjucksEnv);
@@ -424,8 +417,10 @@ export class JinjaEnv {
       const inner = failure.error;
       if (isLocated(inner)) {
         if (inner.file === file || inner.line === undefined) return inner;
+        const from = `called from ${file}:${failure.lineno + 1}`;
+        const message = /\(in macro '[^']*'\)$/.test(inner.message) ? `${inner.message.slice(0, -1)}, ${from})` : `${inner.message} (${from})`;
         return markLocated(
-          new TsdbtError(inner.code, `${inner.message} (called from ${file}:${failure.lineno + 1})`, {
+          new TsdbtError(inner.code, message, {
             file: inner.file,
             line: inner.line,
             column: inner.column,

@@ -99,6 +99,20 @@ export function locateError(e: unknown, file: string, line: number, column: numb
   );
 }
 
+/**
+ * `fn` bound to `self`, for `obj.method()` calls. A function that carries its
+ * own attributes (a namespace-like callable such as `modules.datetime.datetime`)
+ * keeps them reachable through the bound copy.
+ */
+function bindTo(fn: (...a: unknown[]) => unknown, self: unknown): (...a: unknown[]) => unknown {
+  const bound = fn.bind(self);
+  for (const _ in fn) {
+    Object.setPrototypeOf(bound, fn);
+    break;
+  }
+  return bound;
+}
+
 function bindMethod(fn: (...a: never[]) => unknown, self: unknown): (...a: unknown[]) => unknown {
   return (...a: unknown[]) => (fn as (s: unknown, ...a: unknown[]) => unknown)(self, ...a);
 }
@@ -117,12 +131,12 @@ function memberLookup(obj: unknown, key: unknown): unknown {
     const v = rec[key as string];
     if (v !== undefined) {
       if (typeof v !== 'function') return v;
-      if (hasOwn.call(rec, key as string) || !isPlainObject(obj)) return (v as (...a: unknown[]) => unknown).bind(obj);
+      if (hasOwn.call(rec, key as string) || !isPlainObject(obj)) return bindTo(v as (...a: unknown[]) => unknown, obj);
     }
     if (typeof key === 'string' && hasOwn.call(DICT_METHODS, key) && (isPlainObject(obj) || obj instanceof Map)) {
       return bindMethod(DICT_METHODS[key], obj);
     }
-    return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(obj) : v;
+    return typeof v === 'function' ? bindTo(v as (...a: unknown[]) => unknown, obj) : v;
   }
   if (typeof obj === 'string') {
     if (typeof key === 'number') return key < 0 ? obj[obj.length + key] : obj[key];
@@ -131,7 +145,7 @@ function memberLookup(obj: unknown, key: unknown): unknown {
   }
   if (typeof obj === 'function') {
     const v = (obj as unknown as Record<string, unknown>)[key as string];
-    return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(obj) : v;
+    return typeof v === 'function' ? bindTo(v as (...a: unknown[]) => unknown, obj) : v;
   }
   return undefined;
 }
