@@ -45,6 +45,10 @@ function installCompatOnce(): void {
 const TsTruthy: Any = nodes.Node.extend('TsTruthy', { fields: ['target'] });
 /** `x` as the iterable of a one-variable for loop: dicts give their keys. */
 const TsIter: Any = nodes.Node.extend('TsIter', { fields: ['target'] });
+/** `seq` of `{% for x in seq if cond %}`: the items for which `cond` holds (Jinja's loop filter). */
+const TsLoopFilter: Any = nodes.Node.extend('TsLoopFilter', { fields: ['arr', 'name', 'cond'] });
+/** `a, b = value`: `value` as a list of exactly `count` items. */
+const TsUnpack: Any = nodes.Node.extend('TsUnpack', { fields: ['target', 'count'] });
 
 class TsTokenizer extends BaseTokenizer {
   curly = 0;
@@ -75,6 +79,39 @@ class TsParser extends BaseParser {
   constructor(tokens: unknown) {
     super(tokens);
   }
+
+  /**
+   * `{% set x = v %}`, `{% set x %}…{% endset %}`, and (unlike nunjucks)
+   * `{% set a, b = 1, 2 %}` / `{% set a, b = pair %}` with Python unpacking.
+   */
+  parseSet(): Any {
+    const tag = this.peekToken();
+    if (!this.skipSymbol('set')) this.fail('parseSet: expected set', tag.lineno, tag.colno);
+    const node = new nodes.Set(tag.lineno, tag.colno, []);
+    for (;;) {
+      const target = this.parsePrimary();
+      if (!target) break;
+      node.targets.push(target);
+      if (!this.skip(lexer.TOKEN_COMMA)) break;
+    }
+    if (this.skipValue(lexer.TOKEN_OPERATOR, '=')) {
+      const first = this.parseExpression();
+      if (this.skip(lexer.TOKEN_COMMA)) {
+        const items = [first];
+        do items.push(this.parseExpression());
+        while (this.skip(lexer.TOKEN_COMMA));
+        node.value = new nodes.Array(first.lineno, first.colno, items);
+      } else node.value = first;
+      if (node.targets.length > 1) node.value = new TsUnpack(first.lineno, first.colno, node.value, node.targets.length);
+      this.advanceAfterBlockEnd(tag.value);
+      return node;
+    }
+    if (!this.skip(lexer.TOKEN_BLOCK_END)) this.fail('parseSet: expected = or block end in set tag', tag.lineno, tag.colno);
+    node.body = new nodes.Capture(tag.lineno, tag.colno, this.parseUntilBlocks('endset'));
+    node.value = null;
+    this.advanceAfterBlockEnd();
+    return node;
+  }
 }
 
 class TsCompiler extends BaseCompiler {
@@ -83,7 +120,7 @@ class TsCompiler extends BaseCompiler {
   }
 
   assertType(node: Any, ...types: Any[]): void {
-    if (node instanceof TsTruthy || node instanceof TsIter) return;
+    if (node instanceof TsTruthy || node instanceof TsIter || node instanceof TsLoopFilter || node instanceof TsUnpack) return;
     super.assertType(node, ...types);
   }
 
@@ -97,6 +134,31 @@ class TsCompiler extends BaseCompiler {
     this._emit('runtime.tsIter(');
     this._compileExpression(node.target, frame);
     this._emit(')');
+  }
+
+  compileTsLoopFilter(node: Any, frame: Any): void {
+    const arr = this._tmpid();
+    const out = this._tmpid();
+    const i = this._tmpid();
+    this._emit(`(function() { var ${arr} = runtime.fromIterator(runtime.tsIter(`);
+    this._compileExpression(node.arr, frame);
+    this._emit(`)) || []; var ${out} = []; for (var ${i} = 0; ${i} < ${arr}.length; ${i}++) {`);
+    const inner = frame.push();
+    const names = node.name instanceof nodes.Array ? node.name.children : [node.name];
+    names.forEach((n: Any, k: number) => {
+      const id = this._tmpid();
+      this._emit(`var ${id} = ${arr}[${i}]${names.length > 1 ? `[${k}]` : ''};`);
+      inner.set(n.value, id);
+    });
+    this._emit('if (runtime.tsTruthy(');
+    this._compileExpression(node.cond, inner);
+    this._emit(`)) ${out}.push(${arr}[${i}]); } return ${out}; })()`);
+  }
+
+  compileTsUnpack(node: Any, frame: Any): void {
+    this._emit('runtime.tsUnpack(');
+    this._compileExpression(node.target, frame);
+    this._emit(`, ${Number(node.count)})`);
   }
 
   compileIf(node: Any, frame: Any, async: boolean): void {
@@ -230,6 +292,10 @@ class TsCompiler extends BaseCompiler {
   }
 
   compileFor(node: Any, frame: Any): void {
+    if (node.arr instanceof nodes.InlineIf && !node.arr.else_) {
+      // {% for x in seq if cond %}: Jinja's loop filter, not an inline if.
+      node.arr = new TsLoopFilter(node.arr.lineno, node.arr.colno, node.arr.body, node.name, node.arr.cond);
+    }
     if (!(node.name instanceof nodes.Array) && !(node.arr instanceof TsIter)) {
       node.arr = new TsIter(node.arr.lineno, node.arr.colno, node.arr);
     }
@@ -252,6 +318,23 @@ class TsCompiler extends BaseCompiler {
     }
     for (const t of node.targets) {
       if (!(t instanceof nodes.Symbol)) this.fail('set: can only assign to a name or to name.attribute', t.lineno, t.colno);
+    }
+    if (node.value instanceof TsUnpack) {
+      const tmp = this._tmpid();
+      this._emit(`var ${tmp} = `);
+      this._compileExpression(node.value, frame);
+      this._emitLine(';');
+      node.targets.forEach((t: Any, k: number) => {
+        let id = frame.lookup(t.value);
+        if (id === null || id === undefined) {
+          id = this._tmpid();
+          this._emitLine(`var ${id};`);
+        }
+        this._emitLine(`${id} = ${tmp}[${k}];`);
+        this._emitLine(`frame.set(${JSON.stringify(t.value)}, ${id}, true);`);
+        this._emitLine(`if (frame.topLevel) { context.setVariable(${JSON.stringify(t.value)}, ${id}); }`);
+      });
+      return;
     }
     super.compileSet(node, frame);
   }

@@ -21,6 +21,7 @@ import {
   pyEq,
   pySlice,
   pyStr,
+  toList,
   truthy,
 } from './python.ts';
 
@@ -310,6 +311,18 @@ function tsSetAttr(obj: unknown, key: unknown, value: unknown): void {
   (obj as Record<string, unknown>)[pyStr(key)] = value;
 }
 
+/** `{% set a, b = value %}`: value as a list of exactly `count` items. */
+function tsUnpack(value: unknown, count: number): unknown[] {
+  const list = Array.isArray(value) ? value : isPlainObject(value) || typeof value === 'string' || isSafeString(value) ? toList(value) : undefined;
+  if (!list) throw new TsdbtError('jinja-error', `cannot unpack ${pyTypeName(value)} into ${count} names`, { hint: 'The right side must be a list or tuple.' });
+  if (list.length !== count) {
+    throw new TsdbtError('jinja-error', `${list.length < count ? 'not enough' : 'too many'} values to unpack (expected ${count}, got ${list.length})`, {
+      hint: 'Use as many names on the left as there are values on the right.',
+    });
+  }
+  return list;
+}
+
 /** `kwargs` inside a macro: keyword arguments the macro did not declare. */
 function tsExtraKwargs(kwargs: Record<string, unknown>, declared: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -356,6 +369,7 @@ export const RUNTIME: Record<string, unknown> = {
   tsConcat,
   tsSlice: pySlice,
   tsSetAttr,
+  tsUnpack,
   tsExtraKwargs,
   tsMacroCatch,
 };

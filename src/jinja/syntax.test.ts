@@ -92,3 +92,11 @@ test('{% macro %} with defaults, keyword args, kwargs and {% call %} / caller()'
 {% macro extra(a) %}{{ kwargs }}{% endmacro %}{{ extra(1, z=2) }}`;
   assert.equal(r(src), '1BNone|12None|1B3|56None\n<b>inside</b>\n{\'z\': 2}');
 });
+
+test('{% for … if cond %} filters items (loop.last counts only kept ones); {% set a, b = … %} unpacks', () => {
+  const cols = [{ n: 'a', keep: true }, { n: 'b', keep: false }, { n: 'c', keep: true }, { n: 'd', keep: false }];
+  assert.equal(r('{% for c in cols if c.keep %}{{ loop.index }}{{ c.n }}{% if not loop.last %}, {% endif %}{% endfor %}', { cols }), '1a, 2c');
+  assert.equal(r("{% for k, v in {'a': 1, 'b': 0}.items() if v %}{{ k }}{% endfor %}"), 'a');
+  assert.equal(r("{% set a, b = 1, 2 %}{% set db, tbl = 'x.y'.split('.') %}{{ a }}{{ b }} {{ db }}/{{ tbl }}"), '12 x/y');
+  assert.throws(() => r("{% set a, b = [1] %}"), /not enough values to unpack/);
+});
