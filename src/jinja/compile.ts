@@ -19,6 +19,7 @@ import nunjucks from 'nunjucks';
 import { createRequire } from 'node:module';
 import { TsdbtError } from '../errors.ts';
 import { findUnclosedBlock } from './blocks.ts';
+import { closestName } from './runtime.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;
@@ -75,9 +76,50 @@ class TsTokenizer extends BaseTokenizer {
   }
 }
 
+/** Tags of Jinja's template inheritance and inclusion, which dbt projects cannot use. */
+function refuseTemplateTag(parser: Any, tag: string): never {
+  const tok = parser.peekToken();
+  parser.fail(`{% ${tag} %} is not supported: dbt renders each file on its own`, tok?.lineno, tok?.colno);
+  throw new Error('unreachable');
+}
+
+/** Source-like text of an expression, for error messages: `a.b`, `f()`. */
+function nodeName(node: Any): string {
+  if (node instanceof nodes.Symbol) return String(node.value);
+  if (node instanceof nodes.LookupVal) {
+    const v = node.val instanceof nodes.Literal ? node.val.value : undefined;
+    const t = nodeName(node.target);
+    if (typeof v === 'string') return `${t}.${v}`;
+    return typeof v === 'number' ? `${t}[${v}]` : `${t}[…]`;
+  }
+  if (node instanceof nodes.FunCall) return `${nodeName(node.name)}()`;
+  if (node instanceof nodes.Literal) return node.value === null ? 'none' : JSON.stringify(node.value);
+  return 'expression';
+}
+
 class TsParser extends BaseParser {
   constructor(tokens: unknown) {
     super(tokens);
+  }
+
+  parseInclude(): never {
+    return refuseTemplateTag(this, 'include');
+  }
+
+  parseImport(): never {
+    return refuseTemplateTag(this, 'import');
+  }
+
+  parseFrom(): never {
+    return refuseTemplateTag(this, 'from');
+  }
+
+  parseExtends(): never {
+    return refuseTemplateTag(this, 'extends');
+  }
+
+  parseBlock(): never {
+    return refuseTemplateTag(this, 'block');
   }
 
   /**
@@ -263,7 +305,15 @@ class TsCompiler extends BaseCompiler {
       this._emit(')');
       return;
     }
-    super.compileLookupVal(node, frame);
+    // Extra arguments name the target and its position, for "'x' is undefined" errors.
+    let head = node.target;
+    while (head instanceof nodes.LookupVal) head = head.target;
+    const at = head && head.lineno === node.lineno ? head : node;
+    this._emit('runtime.memberLookup((');
+    this._compileExpression(node.target, frame);
+    this._emit('),');
+    this._compileExpression(node.val, frame);
+    this._emit(`, ${JSON.stringify(nodeName(node.target))}, ${at.lineno}, ${at.colno})`);
   }
 
   /** Errors in a call point at the called name (`foo` in `foo(1)`), not at its parenthesis. */
@@ -513,11 +563,29 @@ function hintForSyntax(msg: string): string {
     if (tag.startsWith('end')) return `There is no open {% ${tag.slice(3)} %} for this {% ${tag} %}; check that blocks are closed in order.`;
     return `'{% ${tag} %}' is not a Jinja tag tsdbt knows; check the spelling, or write it as {% do ${tag}(...) %} / {{ ${tag}(...) }} if it is a macro.`;
   }
+  if (/is not supported: dbt renders each file/.test(msg)) return 'Put the shared SQL in a macro (a .sql file under macro-paths) and call it: {{ my_macro() }}.';
+  if (/^no (filter|test) named/.test(msg)) return msg.includes('did you mean') ? 'Fix the name.' : 'Check the name against the Jinja filters and tests listed in src/jinja/README.md.';
   if (/expected (variable|block) end/.test(msg)) return 'Close the tag: {{ … }} for expressions, {% … %} for statements.';
   if (/unexpected end of file/.test(msg) || /expected elif, else, or endif|expected endfor|endmacro/.test(msg)) {
     return 'A block is not closed: every {% if %}, {% for %}, {% macro %}, {% set %}…{% endset %} and {% call %} needs its end tag.';
   }
   return 'Fix the Jinja syntax at this position.';
+}
+
+/** Unknown filters and tests are compile errors, as in Jinja (with a "did you mean"). */
+function checkFiltersAndTests(ast: Any, env: Any): void {
+  const check = (kind: 'filter' | 'test', name: unknown, node: Any, known: Record<string, unknown>) => {
+    const n = name === null ? 'null' : String(name);
+    if (Object.prototype.hasOwnProperty.call(known, n)) return;
+    const near = closestName(n, Object.keys(known));
+    const err = new (N.lib.TemplateError)(`no ${kind} named '${n}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno + 1, node.colno + 1);
+    throw err;
+  };
+  for (const f of ast.findAll(nodes.Filter)) check('filter', f.name.value, f.name, env.filters);
+  for (const t of ast.findAll(nodes.Is)) {
+    const right = t.right;
+    check('test', right.name ? right.name.value : right.value, right, env.tests);
+  }
 }
 
 function collectCalls(body: Any): string[] {
@@ -552,6 +620,7 @@ export function compileTemplate(source: string, file: string, env: Any): Compile
         macros.push({ name: child.name.value, line: child.lineno + 1, calls: collectCalls(child.body) });
       }
     }
+    checkFiltersAndTests(ast, env);
     const c = new TsCompiler(file, false);
     c.compile(transformer.transform(ast, env.asyncFilters, file));
     code = c.getCode();

@@ -259,3 +259,19 @@ test('rendering is cheap with many macros registered and text without Jinja is r
   assert.equal(env.render('{{ m42(1) }}', {}, { file: 'models/a.sql' }), '1+42');
   assert.equal(env.render('select 1', {}, { file: 'models/b.sql' }), 'select 1');
 });
+
+test('attribute of an undefined value is an error naming it (lenient on request); unknown filters/tests and include are compile errors', () => {
+  const env = new JinjaEnv();
+  const e = caught(() => env.render('select\n  {{ modle.name }}', { model: { name: 'm' } }, { file: 'models/u.sql' }));
+  assert.deepEqual([e.code, e.line, e.column, e.message], ['jinja-error', 2, 6, "'modle' is undefined (reading 'name')"]);
+  assert.equal(env.render('[{{ modle.name }}]{{ none.x }}', {}, { file: 'models/u.sql', lenientUndefined: true }), '[]');
+  assert.equal(env.render("{{ model.missing }}|{{ model.get('missing') }}|{{ none.x }}", { model: {} }, { file: 'models/u.sql' }), '|None|');
+  const f = caught(() => env.render('a\n{{ cols | jion(",") }}', {}, { file: 'models/f.sql' }));
+  assert.deepEqual([f.code, f.line, f.column], ['jinja-syntax', 2, 11]);
+  assert.match(f.message, /no filter named 'jion' \(did you mean 'join'\?\)/);
+  const t = caught(() => env.render('{{ x is nnone }}', {}, { file: 'models/f.sql' }));
+  assert.match(t.message, /no test named 'nnone' \(did you mean 'none'\?\)/);
+  const inc = caught(() => env.render("{% include 'other.sql' %}", {}, { file: 'models/i.sql' }));
+  assert.equal(inc.code, 'jinja-syntax');
+  assert.match(inc.hint ?? '', /macro/);
+});

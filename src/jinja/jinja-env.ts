@@ -17,7 +17,7 @@ import { EXTENSIONS, compileTemplate, unsupportedMaterialization, type CompiledT
 import { FILTERS, TESTS } from './filters.ts';
 import { makeGlobals, type JinjaOutput } from './globals.ts';
 import { isSafeString } from './python.ts';
-import { PendingError, RUNTIME, isLocated, locateError, markLocated } from './runtime.ts';
+import { PendingError, RUNTIME, isLocated, locateError, markLocated, setLenientUndefined } from './runtime.ts';
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -44,6 +44,13 @@ export interface JinjaRenderOptions {
    * appended here with its name and rendered body.
    */
   readonly snapshots?: RenderedSnapshot[];
+  /**
+   * Reading an attribute of an undefined value (`{{ x.y }}` with no `x`) is an
+   * error by default, as when dbt compiles. With true it gives undefined
+   * instead — for a first pass that renders models before every context
+   * value exists (dbt's parse phase is similarly lenient).
+   */
+  readonly lenientUndefined?: boolean;
 }
 
 /** A macro (or generic test) defined in a macro file. */
@@ -370,6 +377,7 @@ export class JinjaEnv {
     frame.topLevel = true;
     const prev = this.current;
     this.current = ctx;
+    const prevLenient = setLenientUndefined(opts.lenientUndefined === true);
     let out = '';
     let failure: unknown;
     try {
@@ -379,6 +387,7 @@ export class JinjaEnv {
       });
     } finally {
       this.current = prev;
+      setLenientUndefined(prevLenient);
     }
     if (failure) throw this.finishError(failure, opts.file);
     return out;

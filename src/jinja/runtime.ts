@@ -87,7 +87,9 @@ export function locateError(e: unknown, file: string, line: number, column: numb
   const suffix = where ? ` (${where})` : '';
   if (e instanceof TsdbtError) {
     if (e.file) return markLocated(e);
-    return markLocated(new TsdbtError(e.code, e.message + suffix, { file, line, column, hint: e.hint, kind: e.kind, cause: e }));
+    // An error that knows its own line (raised by the runtime) keeps it.
+    const at = e.line !== undefined ? { line: e.line, column: e.column } : { line, column };
+    return markLocated(new TsdbtError(e.code, e.message + suffix, { file, ...at, hint: e.hint, kind: e.kind, cause: e }));
   }
   return markLocated(
     new TsdbtError('jinja-error', messageOf(e) + suffix, {
@@ -118,9 +120,38 @@ function bindMethod(fn: (...a: never[]) => unknown, self: unknown): (...a: unkno
   return (...a: unknown[]) => (fn as (s: unknown, ...a: unknown[]) => unknown)(self, ...a);
 }
 
-/** `obj.key` / `obj[key]` with Python methods on str, list and dict, and negative indexes. */
-function memberLookup(obj: unknown, key: unknown): unknown {
-  if (obj === undefined || obj === null) return undefined;
+let lenientUndefined = false;
+
+/**
+ * With `true`, `x.y` on an undefined `x` gives undefined instead of an error
+ * (for a lenient first pass over a project, as dbt's parse phase is).
+ * Returns the previous setting. @internal set by JinjaEnv around a render.
+ */
+export function setLenientUndefined(on: boolean): boolean {
+  const prev = lenientUndefined;
+  lenientUndefined = on;
+  return prev;
+}
+
+/**
+ * `obj.key` / `obj[key]` with Python methods on str, list and dict, and
+ * negative indexes. `name` is the target's source text: reading an attribute
+ * of an undefined value is an error naming it, as in dbt (Jinja's Undefined);
+ * of None it gives undefined.
+ */
+function memberLookup(obj: unknown, key: unknown, name?: string, lineno?: number, colno?: number): unknown {
+  if (obj === undefined) {
+    if (lenientUndefined || name === undefined) return undefined;
+    const pretty = prettyName(name);
+    throw new TsdbtError('jinja-error', `'${pretty}' is undefined (reading '${pyStr(key)}')`, {
+      line: lineno === undefined ? undefined : lineno + 1,
+      column: colno === undefined ? undefined : colno + 1,
+      hint: /^[A-Za-z_]\w*$/.test(pretty)
+        ? `Nothing named '${pretty}' exists here: check the spelling, or guard with {% if ${pretty} is defined %}.`
+        : `Check each name in '${pretty}'; guard with {% if ${pretty} is defined %} if it can be missing.`,
+    });
+  }
+  if (obj === null) return undefined;
   if (typeof obj === 'object') {
     if (Array.isArray(obj)) {
       if (typeof key === 'number') return key < 0 ? obj[obj.length + key] : obj[key];
