@@ -4,11 +4,14 @@
  *
  * - lexer: `}}` inside a dict literal closes the dict, not the tag
  *   (`{{ {'a': {'b': 1}} }}`);
- * - parser: `{% set ns.x = … %}` (namespace attribute assignment);
+ * - parser: `{% set a, b = … %}` (unpacking); `{% include/import/from/
+ *   extends/block %}` refused (dbt renders each file alone);
  * - compiler: Python truthiness in `if`/`and`/`or`/`not`/inline-if, `==` by
- *   value, `+`/`-`/`*`/`%`/`~` with Python meaning, slices, dict iteration,
- *   line numbers for filters and tests, and a try/catch in every macro so
- *   dbt's `return()` works and errors name the macro's own file and line;
+ *   value, `+`/`-`/`*`/`%`/`~` with Python meaning, `(a, b)` tuples, slices,
+ *   dict iteration, `{% for x in s if c %}` loop filters, `{% set ns.x = … %}`,
+ *   unknown filters/tests as compile errors, line numbers for calls, lookups,
+ *   filters and tests, and a try/catch in every macro so dbt's `return()`
+ *   works and errors name the macro's own file and line;
  * - tags: `{% do %}`, `{% test %}`/`{% data_test %}` (defines macro
  *   `test_<name>`), `{% docs %}` (renders nothing), `{% snapshot %}` (renders
  *   its body) and `{% materialization %}` (refused with a clear error).
