@@ -165,7 +165,7 @@ function memberLookup(obj: unknown, key: unknown, name?: string, lineno?: number
       if (typeof v !== 'function') return v;
       if (hasOwn.call(rec, key as string) || !isPlainObject(obj)) return bindTo(v as (...a: unknown[]) => unknown, obj);
     }
-    if (typeof key === 'string' && hasOwn.call(DICT_METHODS, key) && (isPlainObject(obj) || obj instanceof Map)) {
+    if (typeof key === 'string' && hasOwn.call(DICT_METHODS, key) && isPlainObject(obj)) {
       return bindMethod(DICT_METHODS[key], obj);
     }
     return typeof v === 'function' ? bindTo(v as (...a: unknown[]) => unknown, obj) : v;
