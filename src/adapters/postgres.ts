@@ -174,7 +174,10 @@ function connectionError(target: TargetConfig, config: pg.ClientConfig, err: unk
     file,
     kind: 'project',
     cause: err,
-    hint: `Check the connection settings of target '${target.name}' ${inProfile}.`,
+    hint:
+      kind === 'ssl-unsupported'
+        ? `The server does not accept SSL: set sslmode of target '${target.name}' ${inProfile} to prefer or disable, or enable SSL on the server.`
+        : `Check the connection settings of target '${target.name}' ${inProfile}.`,
   });
 }
 
