@@ -197,9 +197,11 @@ async function lsCommand(flags: CommonFlags & Record<string, unknown>, out: Cons
   const types = rt.length && !rt.includes('all') ? rt : ['model', 'seed', 'test', 'snapshot', 'analysis', 'source'];
   const ids = select({ ...s, flags: { ...s.flags, resourceType: undefined } }, p, types);
   const m = p.parsed.manifest;
+  // Selection returns executable nodes; sources are listed when asked for and nothing narrows them.
+  if (types.includes('source') && !flags.select?.length) ids.push(...Object.keys(m.sources).sort());
   const fmt = flags.output as string;
   for (const id of ids) {
-    const n = m.nodes[id] ?? m.sources[id];
+    const n = (m.nodes[id] ?? m.sources[id]) as { name: string; resource_type: string; package_name: string; original_file_path: string; unique_id: string; fqn: string[]; config: unknown; tags: string[]; alias?: string };
     if (!n) continue;
     if (fmt === 'json') {
       out.out(JSON.stringify({ name: n.name, resource_type: n.resource_type, package_name: n.package_name, original_file_path: n.original_file_path, unique_id: n.unique_id, alias: (n as { alias?: string }).alias, config: n.config, tags: n.tags }));
