@@ -15,6 +15,10 @@
  * }
  * ```
  *
+ * Avoid root-level `before`/`after` hooks in such files: with the top-level `await`,
+ * the root's hooks can run before the suites registered after it (resolve every
+ * `skipReason()` first, or keep hooks inside the suites).
+ *
  * - postgres: a fresh schema `tsdbt_test_<pid>_<n>_<random>` in database `test` on
  *   127.0.0.1:5432 as user `postgres` (PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE
  *   override). `cleanup()` drops it (cascade) and closes the adapter.

@@ -8,13 +8,11 @@ import type { Connection } from '../adapters/adapter.ts';
 import { testTargets, type TestDb } from '../adapters/testing.ts';
 import { classifyValue, inferSeedColumns, loadSeedTable, type SeedColumn } from './index.ts';
 
-let dir: string;
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tsdbt-seeds-'));
-});
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+// Created at load and removed at exit: root-level hooks may run before suites registered after a
+// top-level await (the skip reasons below), which would delete the files under them.
+const dir = mkdtempSync(join(tmpdir(), 'tsdbt-seeds-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const targets = await Promise.all(testTargets().map(async (tt) => ({ tt, skip: await tt.skipReason() })));
 
 let fileNo = 0;
 function csv(content: string | Buffer): string {
@@ -125,8 +123,8 @@ function ignoringObserver(c: Connection): Connection {
   return { query: (sql, params) => c.query(sql, params), copyFromFile: (sql, file) => c.copyFromFile(sql, file), transaction: (fn) => c.transaction(fn) };
 }
 
-for (const tt of testTargets()) {
-  describe(`seeds on ${tt.name}`, { skip: await tt.skipReason() }, () => {
+for (const { tt, skip } of targets) {
+  describe(`seeds on ${tt.name}`, { skip }, () => {
     let db: TestDb;
     let n = 0;
     before(async () => {
