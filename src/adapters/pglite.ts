@@ -85,12 +85,13 @@ export async function createPgliteAdapter(target: TargetConfig, options: PgliteA
   mkdirSync(dir, { recursive: true });
   const lock: DirectoryLock = await lockDirectory(dir, { timeoutMs: options.lockTimeoutMs, onWait: options.onLockWait });
 
-  let db: PGlite;
+  let db: PGlite | undefined;
   try {
     db = new PGlite(dir, { parsers: parsersLikePg() });
     await db.waitReady;
     if (target.search_path) await db.exec(`set search_path to ${target.search_path}`);
   } catch (err) {
+    await db?.close().catch(() => undefined); // an open instance would keep Node alive
     lock.release();
     const detail = err instanceof Error ? err.message : String(err);
     throw new TsdbtError('pglite-open-failed', `cannot open the PGlite database in ${dir}: ${detail}`, {
@@ -99,10 +100,11 @@ export async function createPgliteAdapter(target: TargetConfig, options: PgliteA
     });
   }
 
+  const pglite = db;
   const session: Connection = wrapSession({
     async run(sql, params) {
-      if (params && params.length > 0) return toResult(await db.query(sql, params as unknown[]));
-      const results = await db.exec(sql);
+      if (params && params.length > 0) return toResult(await pglite.query(sql, params as unknown[]));
+      const results = await pglite.exec(sql);
       return toResult(results[results.length - 1]);
     },
     async copyFromFile(copySql, filePath, observer) {
@@ -114,7 +116,7 @@ export async function createPgliteAdapter(target: TargetConfig, options: PgliteA
       }
       const blob = await openAsBlob(filePath);
       try {
-        const r = await db.query(sql, [], { blob });
+        const r = await pglite.query(sql, [], { blob });
         return r.affectedRows ?? r.rowCount ?? 0;
       } catch (err) {
         throw toDatabaseError(err);
@@ -147,7 +149,7 @@ export async function createPgliteAdapter(target: TargetConfig, options: PgliteA
         // from inside withConnection, where waiting would wait for ourselves.
         if (!insideConnection) await tail;
         try {
-          await db.close();
+          await pglite.close();
         } catch {
           // already closed or aborted: nothing more to release
         } finally {
