@@ -199,6 +199,25 @@ for (const tt of testTargets()) {
       assert.deepEqual((await a.getColumns(rel)).map((c) => c.name), [col]);
     });
 
+    it('never interleaves other work into a transaction held by withConnection', async () => {
+      const a = db.adapter;
+      await a.query(`create table ${q('iso')} (a int)`);
+      let inside!: () => void;
+      const started = new Promise<void>((r) => (inside = r));
+      const holder = a.withConnection(async (c) => {
+        await c.query('begin');
+        await c.query(`insert into ${q('iso')} values (1)`);
+        inside();
+        await new Promise((r) => setTimeout(r, 100));
+        await c.query('rollback');
+      });
+      await started;
+      // Another caller, not inside the holder: it must not see (or join) the open transaction.
+      const n = await a.query<{ n: number }>(`select count(*)::int as n from ${q('iso')}`);
+      await holder;
+      assert.equal(n.rows[0].n, 0);
+    });
+
     it('runs adapter calls made inside withConnection on the same connection (no deadlock)', async () => {
       const a = db.adapter;
       const out = await a.withConnection(async (conn) =>
