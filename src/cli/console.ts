@@ -12,6 +12,8 @@ import { formatFailingRows } from '../datatests/index.ts';
 
 export interface Console extends RunReporter {
   info(text: string): void;
+  /** Side remarks (e.g. which database is used) on stderr, so stdout stays clean for `ls`/`compile` output. */
+  notice(text: string): void;
   warn(text: string): void;
   error(text: string): void;
   /** Raw output (e.g. `ls`, `compile` SQL) — no decoration. */
@@ -58,6 +60,10 @@ export function createConsole(opts: { color?: boolean; quiet?: boolean; stdout?:
     info: (t) => {
       clearProgress();
       if (!opts.quiet) write(t);
+    },
+    notice: (t) => {
+      clearProgress();
+      if (!opts.quiet) stderr.write(redact(c.dim(t)) + '\n');
     },
     warn: (t) => {
       clearProgress();

@@ -10,7 +10,7 @@ import { rmSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import { createConsole, type Console } from './console.ts';
-import { openSession, parseSession, select, compileSession, relationState, runCommand, type CommonFlags } from './pipeline.ts';
+import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, type CommonFlags } from './pipeline.ts';
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
 import { formatFailingRows } from '../datatests/index.ts';
@@ -40,7 +40,14 @@ function common(cmd: Command, opts: { selection?: boolean; run?: boolean } = {})
       .option('--threads <n>', 'run up to n independent nodes at once (PGlite always runs one at a time)')
       .option('--full-refresh', 'rebuild incremental models and seeds from scratch')
       .option('-x, --fail-fast', 'stop at the first failure')
-      .option('--warn-error', 'treat warnings (e.g. tests with severity warn) as errors');
+      .option('--warn-error', 'treat warnings (e.g. tests with severity warn) as errors')
+      .option('--store-failures', "keep each test's failing rows in <target schema>_dbt_test__audit")
+      .option('--junit <path>', 'write a JUnit XML report (one testcase per node) for CI systems');
+  }
+  if (opts.selection) {
+    cmd
+      .option('--state <dir>', 'a previous target/ (manifest.json) for state:modified / state:new selection')
+      .option('--resource-type <type...>', 'only these resource types');
   }
   return cmd;
 }
@@ -77,6 +84,10 @@ export async function main(argv: string[]): Promise<number> {
     );
   }
 
+  common(program.command('retry').description('re-run the nodes that errored, failed or were skipped in the last run (target/run_results.json)'), { run: true }).action(
+    act((flags) => retryCommand(flags, out, controller.signal)),
+  );
+
   common(program.command('compile').description('render the selected nodes to target/compiled/ (prints the SQL with --select of one node)'), { selection: true })
     .option('--threads <n>', 'ignored; accepted for dbt compatibility')
     .action(act((flags) => compileCommand(flags, out)));
@@ -92,7 +103,6 @@ export async function main(argv: string[]): Promise<number> {
   );
 
   common(program.command('ls').alias('list').description('list the selected nodes'), { selection: true })
-    .addOption(new Option('--resource-type <type...>', 'only these resource types').choices(['model', 'seed', 'test', 'source', 'snapshot', 'analysis', 'all']))
     .addOption(new Option('--output <format>', 'output format').choices(['name', 'path', 'json', 'selector']).default('selector'))
     .action(act((flags) => lsCommand(flags, out)));
 
@@ -175,7 +185,7 @@ function openSessionNoProfile(flags: CommonFlags): { root: string; cleanTargets:
 async function compileCommand(flags: CommonFlags, out: Console): Promise<number> {
   const s = openSession(flags, out);
   const p = parseSession(s, out);
-  const ids = select(s, p, ['model', 'test', 'analysis', 'snapshot']);
+  const ids = select(s, p, ['model', 'test', 'analysis', 'snapshot'], out);
   let relations = new Map<string, string>() as ReadonlyMap<string, string>;
   // is_incremental() needs to know what exists; compile without a database when none is reachable.
   const adapter = await createAdapter(s.target).catch(() => null);
@@ -195,7 +205,7 @@ async function lsCommand(flags: CommonFlags & Record<string, unknown>, out: Cons
   const p = parseSession(s, out);
   const rt = (flags.resourceType as string[] | undefined) ?? [];
   const types = rt.length && !rt.includes('all') ? rt : ['model', 'seed', 'test', 'snapshot', 'analysis', 'source'];
-  const ids = select({ ...s, flags: { ...s.flags, resourceType: undefined } }, p, types);
+  const ids = select({ ...s, flags: { ...s.flags, resourceType: undefined } }, p, types, out);
   const m = p.parsed.manifest;
   // Selection returns executable nodes; sources are listed when asked for and nothing narrows them.
   if (types.includes('source') && !flags.select?.length) ids.push(...Object.keys(m.sources).sort());

@@ -4,16 +4,18 @@
  * way (manifest.json, run_results.json), as dbt's tasks do.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ProjectConfig, TargetConfig } from '../config/types.ts';
 import { loadProjectConfig, loadProfile, parseVars } from '../config/index.ts';
 import { parseProject, type ParseResult } from '../parse/parse-project.ts';
-import { buildGraph, assertAcyclic, selectNodes, type LineageGraph } from '../graph/index.ts';
+import { buildGraph, assertAcyclic, selectNodesDetailed, type LineageGraph } from '../graph/index.ts';
 import { compileNodes, type CompiledNode, type RelationState } from '../compile/compile.ts';
 import { createAdapter } from '../adapters/index.ts';
 import type { Adapter } from '../adapters/adapter.ts';
-import { writeManifest, writeRunResults, buildParentChildMaps, type NodeResult } from '../artifacts/index.ts';
+import { writeManifest, writeRunResults, buildParentChildMaps, readManifest, readRunResults, type NodeResult, type RunResults } from '../artifacts/index.ts';
+import type { Manifest, ManifestNode } from '../parse/manifest.ts';
+import { writeJunit, githubAnnotations, type ReportedResult } from '../reporters/index.ts';
 import { executePlan, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import type { Console } from './console.ts';
 import { TsdbtError } from '../errors.ts';
@@ -35,6 +37,10 @@ export interface CommonFlags {
   resourceType?: string[];
   state?: string;
   defer?: boolean;
+  junit?: string;
+  storeFailures?: boolean;
+  /** Set by `retry`: run exactly these unique_ids instead of a selection. */
+  only?: string[];
 }
 
 /** A loaded project with its target: the start of every command. */
@@ -53,7 +59,7 @@ export function openSession(flags: CommonFlags, out: Console): Session {
   const cliVars = flags.vars ? parseVars(flags.vars) : {};
   const project = loadProjectConfig(projectDir, { vars: cliVars });
   const { target: loaded, notice, warnings } = loadProfile(project, { profilesDir: flags.profilesDir, target: flags.target });
-  if (notice) out.info(notice);
+  if (notice) out.notice(notice);
   for (const w of warnings ?? []) out.warn(String(w));
   let target = loaded;
   if (target.password) registerSecret(target.password);
@@ -82,16 +88,33 @@ export function parseSession(s: Session, out: Console): Parsed {
   return { parsed, graph };
 }
 
-/** Selected unique_ids for `resourceTypes`, in topological order. */
-export function select(s: Session, p: Parsed, resourceTypes: readonly string[]): string[] {
+/**
+ * Selected unique_ids of `resourceTypes` (sorted by unique_id), as dbt's
+ * node selection; prints a warning for each selector that matched nothing.
+ * `--state DIR` feeds `state:` and `result:` selectors.
+ */
+export function select(s: Session, p: Parsed, resourceTypes: readonly string[], out?: Console): string[] {
   const flagTypes = s.flags.resourceType?.length ? s.flags.resourceType : null;
   const types = flagTypes ? resourceTypes.filter((t) => flagTypes.includes(t)) : resourceTypes;
-  const result = selectNodes(p.parsed.manifest, p.graph, {
+  const state = s.flags.state ? loadState(s) : null;
+  const r = selectNodesDetailed(p.parsed.manifest, p.graph, {
     select: s.flags.select,
     exclude: s.flags.exclude,
     resourceTypes: [...types],
+    state: state?.manifest ?? null,
+    stateResults: state?.results ?? null,
   });
-  return Array.isArray(result) ? result : (result as { selected: string[] }).selected;
+  for (const w of r.warnings) out?.warn(`${w.message}${w.hint ? `\n  hint: ${w.hint}` : ''}`);
+  return r.selected;
+}
+
+/** The `--state` directory's manifest.json (required) and run_results.json (optional). */
+export function loadState(s: Session): { manifest: Manifest; results: RunResults['results'] | null } {
+  const dir = resolve(s.flags.state!);
+  const manifest = readManifest(dir);
+  let results: RunResults['results'] | null = null;
+  if (existsSync(join(dir, 'run_results.json'))) results = readRunResults(dir).results;
+  return { manifest, results };
 }
 
 /** Every relation that exists in the schemas the manifest uses (for is_incremental()). */
@@ -140,47 +163,119 @@ export function writeResults(s: Session, results: readonly NodeResult[], command
   });
 }
 
-/** run / seed / test / build: the whole pipeline. Returns the exit code. */
+/**
+ * run / seed / test / build: the whole pipeline. Returns the exit code
+ * (0 nothing failed at error severity, 1 a node or test failed).
+ * run_results.json is written whatever happens once parsing succeeded,
+ * including compile errors and cancelled runs.
+ */
 export async function runCommand(command: RunCommand, flags: CommonFlags, out: Console, signal?: AbortSignal): Promise<number> {
   const s = openSession(flags, out);
   const p = parseSession(s, out);
   const types = COMMAND_RESOURCE_TYPES[command];
-  const selected = select(s, p, types).filter((id) => p.parsed.manifest.nodes[id]?.config.materialized !== 'ephemeral');
-  if (!selected.length) {
-    out.warn('Nothing to do: the selection matched no nodes.');
-    writeResults(s, [], command);
-    return 0;
-  }
-  const adapter = await createAdapter(s.target);
+  const chosen = flags.only ? flags.only.filter((id) => p.parsed.manifest.nodes[id] && types.includes(p.parsed.manifest.nodes[id].resource_type)) : select(s, p, types, out);
+  const selected = chosen.filter((id) => p.parsed.manifest.nodes[id]?.config.materialized !== 'ephemeral');
+  let results: NodeResult[] = [];
   try {
-    const relations = await relationState(adapter, p.parsed);
-    // Compile everything first: every compile error is reported before any statement runs.
-    const compiled = compileSession(s, p, selected, relations);
-    writeManifest(join(s.project.root, s.project.targetPath), p.parsed.manifest);
-    const counts = countTypes(p.parsed.manifest.nodes, selected);
-    out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name}): ${counts}`);
-    out.info('');
-    const results = await executePlan({
-      command,
-      project: s.project,
-      manifest: p.parsed.manifest,
-      compiled,
-      adapter,
-      selected,
-      threads: s.target.threads,
-      fullRefresh: !!flags.fullRefresh,
-      failFast: !!flags.failFast,
-      warnError: !!flags.warnError,
-      targetSchema: s.target.schema,
-      reporter: out,
-      signal,
-    });
-    writeResults(s, results, command);
+    if (!selected.length) {
+      out.warn('Nothing to do: the selection matched no nodes.');
+      return 0;
+    }
+    const adapter = await createAdapter(s.target);
+    const onAbort = () => void adapter.cancelAll().catch(() => undefined);
+    signal?.addEventListener('abort', onAbort);
+    try {
+      const relations = await relationState(adapter, p.parsed);
+      // Compile everything first: every compile error is reported before any statement runs.
+      const compiled = compileSession(s, p, selected, relations);
+      writeManifest(join(s.project.root, s.project.targetPath), p.parsed.manifest);
+      out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name}): ${countTypes(p.parsed.manifest.nodes, selected)}`);
+      out.info('');
+      results = await executePlan({
+        command,
+        project: s.project,
+        manifest: p.parsed.manifest,
+        compiled,
+        adapter,
+        selected,
+        threads: s.target.threads,
+        fullRefresh: !!flags.fullRefresh,
+        failFast: !!flags.failFast,
+        warnError: !!flags.warnError,
+        storeFailures: !!flags.storeFailures,
+        targetSchema: s.target.schema,
+        reporter: out,
+        signal,
+      });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await adapter.close();
+    }
     out.summary(results, (performance.now() - s.startedAt) / 1000);
     return results.some((r) => r.status === 'error' || r.status === 'fail') ? 1 : 0;
   } finally {
-    await adapter.close();
+    writeResults(s, results, command);
+    await report(s, p.parsed.manifest, results, out);
   }
+}
+
+/** `--junit PATH` and, under GitHub Actions, workflow annotations for failures and warnings. */
+async function report(s: Session, manifest: Manifest, results: readonly NodeResult[], out: Console): Promise<void> {
+  const reported: ReportedResult[] = results.map((r) => {
+    const n = manifest.nodes[r.unique_id] as (ManifestNode & { line?: number }) | undefined;
+    return {
+      unique_id: r.unique_id,
+      name: n?.name ?? r.unique_id,
+      resourceType: n?.resource_type ?? 'model',
+      status: r.status,
+      message: r.message ?? null,
+      failures: r.failures ?? null,
+      file: n?.original_file_path ?? '',
+      line: n?.line,
+      executionTime: r.execution_time ?? 0,
+    };
+  });
+  if (s.flags.junit) {
+    const path = resolve(s.flags.junit);
+    await writeJunit(path, reported);
+    out.info(`JUnit report written to ${s.flags.junit}`);
+  }
+  if (process.env.GITHUB_ACTIONS === 'true') {
+    for (const line of githubAnnotations(reported)) out.out(line);
+  }
+}
+
+/**
+ * `tsdbt retry`: re-runs the nodes that errored, failed or were skipped in the
+ * last invocation (target/run_results.json), with that invocation's command,
+ * as dbt's `retry`.
+ */
+export async function retryCommand(flags: CommonFlags, out: Console, signal?: AbortSignal): Promise<number> {
+  const s = openSession(flags, out);
+  const dir = join(s.project.root, s.project.targetPath);
+  if (!existsSync(join(dir, 'run_results.json'))) {
+    throw new TsdbtError('no-previous-run', `there is no ${s.project.targetPath}/run_results.json to retry from`, {
+      hint: 'run tsdbt run / build / test / seed first',
+    });
+  }
+  const previous = readRunResults(dir);
+  const which = String((previous.args as Record<string, unknown>).which ?? 'build');
+  const ids = previous.results.filter((r) => ['error', 'fail', 'skipped', 'runtime error'].includes(r.status)).map((r) => r.unique_id);
+  if (!['run', 'seed', 'test', 'build'].includes(which)) {
+    throw new TsdbtError('retry-unsupported', `the last invocation was '${which}', which retry cannot repeat`, { hint: 'retry repeats run, seed, test or build' });
+  }
+  if (!ids.length) {
+    out.info('Nothing to retry: the last run had no errors, failures or skipped nodes.');
+    return 0;
+  }
+  const prevArgs = previous.args as Record<string, unknown>;
+  out.info(`Retrying ${ids.length} node${ids.length === 1 ? '' : 's'} from the last '${which}'`);
+  return runCommand(
+    which as RunCommand,
+    { ...flags, fullRefresh: flags.fullRefresh ?? (prevArgs.fullRefresh as boolean | undefined), only: ids, select: undefined, exclude: undefined },
+    out,
+    signal,
+  );
 }
 
 function countTypes(nodes: Record<string, { resource_type: string }>, ids: readonly string[]): string {

@@ -19,7 +19,7 @@ import type { CompiledNode } from '../compile/compile.ts';
 import { compiledPathOf } from '../compile/compile.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import { materialize } from '../materializations/index.ts';
-import { wrapTestSql, testStatus, storeFailuresSql, auditSchemaName } from '../datatests/index.ts';
+import { wrapTestSql, testResult, failingRowsSql, storeFailures, resolveStoreFailures, auditSchemaName, type TestResultRow, type TestRunConfig } from '../datatests/index.ts';
 import type { NodeResult } from '../artifacts/index.ts';
 import { runTasks, type Task, type TaskOutcome } from './scheduler.ts';
 import { redact } from '../secrets.ts';
@@ -54,6 +54,8 @@ export interface RunPlanOptions {
   readonly fullRefresh: boolean;
   readonly failFast: boolean;
   readonly warnError: boolean;
+  /** `--store-failures`: keep every test's failing rows (a test's own config still wins). */
+  readonly storeFailures?: boolean;
   readonly targetSchema: string;
   readonly reporter: RunReporter;
   readonly signal?: AbortSignal;
@@ -231,41 +233,40 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
 
   const runTest = async (node: ManifestNode, c: CompiledNode, base: Record<string, unknown>, startedAt: string, t0: number): Promise<TaskOutcome> => {
     const config = node.config;
-    const wrapped = wrapTestSql(c.compiledCode, {
+    const statements: string[] = [];
+    let countSql = c.compiledCode;
+    const store = resolveStoreFailures(config as { store_failures?: boolean | null }, opts.storeFailures ?? false);
+    if (store.store) {
+      // Failing rows are kept in <target schema>_dbt_test__audit, replaced each run (as dbt's store_failures).
+      const plan = await storeFailures(adapter, { schema: auditSchemaName(opts.targetSchema), identifier: node.alias }, c.compiledCode, {
+        limit: (config.limit as number | null | undefined) ?? null,
+        as: store.as,
+      });
+      statements.push(...plan.statements);
+      countSql = plan.mainSql;
+    }
+    const wrapped = wrapTestSql(countSql, {
       fail_calc: config.fail_calc as string | undefined,
       warn_if: config.warn_if as string | undefined,
       error_if: config.error_if as string | undefined,
       limit: (config.limit as number | null | undefined) ?? null,
     });
-    const statements: string[] = [];
+    statements.push(wrapped);
     const { row, failingRows } = await adapter.withConnection(async (conn) => {
-      if (config.store_failures) {
-        const audit = auditSchemaName(opts.targetSchema);
-        const stmts = storeFailuresSql(adapter, { schema: audit, identifier: node.alias }, c.compiledCode);
-        await conn.transaction(async (tx) => {
-          for (const s of stmts) {
-            statements.push(s);
-            await tx.query(s);
-          }
-        });
-      }
-      statements.push(wrapped);
       const r = await conn.query(wrapped);
-      const row = r.rows[0] as { failures: unknown; should_warn: unknown; should_error: unknown };
+      const row = r.rows[0] as unknown as TestResultRow;
       let failingRows: Record<string, unknown>[] | undefined;
       if (Number(row.failures) > 0) {
-        const sample = await conn.query(`select * from (\n${c.compiledCode}\n) dbt_internal_test limit 5`).catch(() => null);
+        const sample = await conn.query(failingRowsSql(countSql, 5, (config.limit as number | null | undefined) ?? null)).catch(() => null);
         failingRows = sample?.rows as Record<string, unknown>[] | undefined;
       }
       return { row, failingRows };
     });
     writeRunFile(node, statements);
-    const severity = String(config.severity ?? 'error').toLowerCase() as 'error' | 'warn';
-    let status = testStatus(row, severity) as 'pass' | 'warn' | 'fail';
-    if (status === 'warn' && opts.warnError) status = 'fail';
-    const failures = Number(row.failures);
-    const message =
-      status === 'pass' ? null : `Got ${failures} result${failures === 1 ? '' : 's'}, configured to ${status === 'fail' ? 'fail' : 'warn'} if ${status === 'fail' ? config.error_if : config.warn_if}`;
+    const outcome = testResult(row, config as TestRunConfig, { warnError: opts.warnError });
+    const status = outcome.status;
+    const failures = outcome.failures;
+    const message = outcome.message;
     record(
       node,
       {
