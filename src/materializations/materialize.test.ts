@@ -5,6 +5,9 @@
  * messages, and that nothing named `__tsdbt_…` is left behind.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Adapter } from '../adapters/adapter.ts';
 import { DatabaseError } from '../adapters/adapter.ts';
@@ -422,6 +425,56 @@ for (const t of testTargets()) {
           const cols = await adapter.getColumns({ schema, identifier: 'widen' });
           assert.equal(cols[0]!.dataType, 'character varying(6)');
         });
+      });
+    });
+
+    describe('seed', () => {
+      let dir: string;
+      before(() => {
+        dir = mkdtempSync(join(tmpdir(), 'tsdbt-mat-seed-'));
+      });
+      after(() => rmSync(dir, { recursive: true, force: true }));
+      const seed = (alias: string, csv: string, config: NodeConfig = {}, fullRefresh = false) => {
+        const file = join(dir, `${alias}.csv`);
+        writeFileSync(file, csv);
+        return adapter.withConnection((conn) =>
+          materialize({
+            conn,
+            adapter,
+            relation: { schema, identifier: alias },
+            sql: '',
+            config: { materialized: 'seed', ...config },
+            fullRefresh,
+            seed: { file, displayPath: `seeds/${alias}.csv` },
+          }),
+        );
+      };
+
+      it('loads a CSV, reloads it with other rows, keeps a dependent view', async () => {
+        const r = await seed('countries', 'code,name\nde,Germany\nfr,France\nit,Italy\n');
+        assert.deepEqual([r.message, r.rowsAffected], ['INSERT 3', 3]);
+        await adapter.query(`create view ${rel('countries_v')} as select code from ${rel('countries')}`);
+        const r2 = await seed('countries', 'code,name\nde,Germany\nes,Spain\n');
+        assert.equal(r2.message, 'INSERT 2');
+        assert.deepEqual((await rows(`select code from ${rel('countries_v')} order by code`)).map((x) => x.code), ['de', 'es']);
+        assert.equal((await seed('countries', 'code,name\nde,Germany\n', {}, true)).message, 'CREATE 1');
+        assert.deepEqual(await leftovers(), []);
+      });
+
+      it('column_types and delimiter configs', async () => {
+        await seed('typed', 'id;amount\n1;2.50\n', { column_types: { amount: 'numeric(10,2)' }, delimiter: ';' });
+        const cols = await adapter.getColumns({ schema, identifier: 'typed' });
+        assert.deepEqual(cols.map((c) => `${c.name}:${c.dataType}`), ['id:integer', 'amount:numeric(10,2)']);
+      });
+
+      it('a bad CSV fails and leaves the previous table intact', async () => {
+        await seed('fragile', 'id,n\n1,10\n2,20\n');
+        await assert.rejects(seed('fragile', 'id,n\n1,10\n2,20,30\n'), (e: unknown) => e instanceof TsdbtError);
+        assert.deepEqual(await rows(`select id, n from ${rel('fragile')} order by id`), [
+          { id: 1, n: 10 },
+          { id: 2, n: 20 },
+        ]);
+        assert.deepEqual(await leftovers(), []);
       });
     });
 
