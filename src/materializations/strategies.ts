@@ -6,6 +6,7 @@
  */
 import type { RelationRef } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
+import { inferSeedColumns, loadSeedTable } from '../seeds/index.ts';
 import type { MaterializeContext, RecordingSession } from './context.ts';
 import { createTableAsSql, createViewAsSql, qualified, withSqlHeader } from './sql.ts';
 import { buildAndSwap, createConfiguredIndexes, effectiveFullRefresh, runModelStatement } from './steps.ts';
@@ -66,8 +67,6 @@ export async function seedStrategy(ctx: MaterializeContext, s: RecordingSession)
       hint: 'This is a tsdbt bug: the runner must pass the seed file to the materialization.',
     });
   }
-  // Loaded on use: the seed loader (and its CSV parser) is only needed by seeds.
-  const { inferSeedColumns, loadSeedTable } = await import('../seeds/index.ts');
   const delimiter = typeof ctx.config.delimiter === 'string' && ctx.config.delimiter !== '' ? ctx.config.delimiter : ',';
   const columns = await inferSeedColumns(seed.file, {
     displayPath: seed.displayPath,
