@@ -77,6 +77,10 @@ export function createConsole(opts: { color?: boolean; quiet?: boolean; stdout?:
       clearProgress();
       write(t);
     },
+    nodeWarning: (node, message) => {
+      clearProgress();
+      stderr.write(redact(c.yellow(`Warning in ${node.resource_type} ${node.name} (${node.original_file_path}): ${message}`)) + '\n');
+    },
     nodeStarted: (node, index, total) => {
       if (!progress) return;
       clearProgress();

@@ -30,6 +30,8 @@ export type RunCommand = 'run' | 'seed' | 'test' | 'build';
 export interface RunReporter {
   nodeStarted?(node: ManifestNode, index: number, total: number): void;
   nodeFinished(node: ManifestNode, result: NodeResult, index: number, total: number, detail?: NodeDetail): void;
+  /** Something the user should know that did not fail the node. */
+  nodeWarning?(node: ManifestNode, message: string): void;
 }
 
 /** Extra facts about a finished node for the console (not in run_results.json). */
@@ -153,6 +155,24 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
   let threadSeq = 0;
   const concurrency = Math.max(1, Math.min(opts.threads, adapter.capabilities.maxConcurrency));
 
+  const selectedSet = new Set(opts.selected);
+  /** Relations of selected models downstream of `id`: the materialization may drop their stale views, since they are rebuilt later. */
+  const rebuiltLater = (id: string) => {
+    const out: { schema: string; identifier: string }[] = [];
+    const seen = new Set<string>();
+    const stack = [...(manifest.child_map[id] ?? [])];
+    while (stack.length) {
+      const c = stack.pop()!;
+      if (seen.has(c)) continue;
+      seen.add(c);
+      const n = manifest.nodes[c];
+      if (!n) continue;
+      if (selectedSet.has(c) && n.resource_type === 'model' && n.config.materialized !== 'ephemeral') out.push({ schema: n.schema, identifier: n.alias });
+      stack.push(...(manifest.child_map[c] ?? []));
+    }
+    return out;
+  };
+
   const record = (node: ManifestNode, r: NodeResult, detail?: NodeDetail) => {
     results.set(node.unique_id, r);
     opts.reporter.nodeFinished(node, r, ++counter, total, detail);
@@ -198,10 +218,12 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
           sql: c?.compiledCode ?? '',
           config: node.config,
           fullRefresh: opts.fullRefresh,
+          rebuiltLater: rebuiltLater(id),
           seed: node.resource_type === 'seed' ? { file: node.seed_file!, displayPath: node.original_file_path } : undefined,
         });
       });
       writeRunFile(node, res.statements);
+      for (const w of res.warnings ?? []) opts.reporter.nodeWarning?.(node, w);
       record(node, {
         ...base,
         status: 'success',
