@@ -95,6 +95,12 @@ export interface Adapter {
   cancelAll(): Promise<void>;
   /** Ends every connection / closes the embedded database and releases its lock. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Takes the run lock of a target schema (see run-lock.ts): one tsdbt run at a
+   * time per database + schema. Absent on engines that need none (PGlite's data
+   * directory lock already admits one process).
+   */
+  lockRun?(opts: Omit<import('./run-lock.ts').RunLockOptions, 'database'>): Promise<import('./run-lock.ts').RunLock>;
 }
 
 /**

@@ -113,6 +113,8 @@ export interface AdapterCore {
   cancelAll(): Promise<void>;
   /** `insideConnection`: close() was called from within withConnection (so it must not wait for that work). */
   close(insideConnection: boolean): Promise<void>;
+  /** See {@link Adapter.lockRun}. */
+  lockRun?: Adapter['lockRun'];
 }
 
 /**
@@ -166,5 +168,6 @@ export function buildAdapter(core: AdapterCore): Adapter {
     },
     cancelAll: () => core.cancelAll(),
     close: () => core.close(scope.getStore()?.active === true),
+    ...(core.lockRun ? { lockRun: core.lockRun } : {}),
   };
 }

@@ -19,6 +19,7 @@ import type { TargetConfig } from '../config/types.ts';
 import { DatabaseError, type Adapter, type Connection, type CopyObserver, type QueryResult } from './adapter.ts';
 import { buildAdapter, toDatabaseError, wrapSession } from './base-adapter.ts';
 import { quoteIdentifier } from './quote.ts';
+import { acquireRunLock } from './run-lock.ts';
 
 /** Options that are not part of a profile. */
 export interface PostgresAdapterOptions {
@@ -260,6 +261,9 @@ export async function createPostgresAdapter(target: TargetConfig, options: Postg
   for (let attempt = 0; ; attempt++) {
     const candidate = new pg.Pool(config);
     candidate.on('error', () => undefined); // an idle client lost its socket: the pool drops it
+    // PostgreSQL ≥ 14: a backend whose client vanished (tsdbt killed, second Ctrl-C) stops its query within
+    // 2 s instead of running it to the end. Older servers reject the setting; nothing else depends on it.
+    candidate.on('connect', (client) => void client.query('set client_connection_check_interval = 2000').catch(() => undefined));
     try {
       const client = await candidate.connect();
       client.release();
@@ -338,5 +342,6 @@ export async function createPostgresAdapter(target: TargetConfig, options: Postg
       closing ??= activePool.end().catch(() => undefined);
       return closing;
     },
+    lockRun: (opts) => acquireRunLock(config, { ...opts, database: resolvedEndpoint(config).database }),
   });
 }

@@ -9,6 +9,7 @@ import type { ManifestNode } from '../parse/manifest.ts';
 import type { NodeResult } from '../artifacts/index.ts';
 import type { NodeDetail, RunReporter } from '../runner/run.ts';
 import { formatFailingRows } from '../datatests/index.ts';
+import { CANCELLED_MESSAGE } from '../runner/faults.ts';
 
 export interface Console extends RunReporter {
   info(text: string): void;
@@ -109,10 +110,13 @@ export function createConsole(opts: { color?: boolean; quiet?: boolean; stdout?:
           line = dots(`${pos} ${c.yellow('SKIP')} ${describe(node)}`, `[${c.yellow('SKIP')}]`);
           break;
         default:
-          line = dots(`${pos} ${c.red('ERROR')} ${describe(node)}`, `[${c.red('ERROR')} in ${secs}]`);
+          line =
+            r.message === CANCELLED_MESSAGE
+              ? dots(`${pos} ${c.yellow('CANCEL')} ${describe(node)}`, `[${c.yellow('CANCELLED')} after ${secs}]`)
+              : dots(`${pos} ${c.red('ERROR')} ${describe(node)}`, `[${c.red('ERROR')} in ${secs}]`);
       }
       write(line);
-      if (r.status === 'error' && detail?.error) {
+      if (r.status === 'error' && detail?.error && r.message !== CANCELLED_MESSAGE) {
         stderr.write(redact(c.red(detail.error.replace(/^/gm, '    '))) + '\n');
       }
       if ((r.status === 'fail' || r.status === 'warn') && node.resource_type === 'test') {

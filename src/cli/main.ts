@@ -2,8 +2,9 @@
  * The `tsdbt` command line (commander). Thin: each command calls the
  * pipeline; output goes through the Console.
  *
- * Exit codes: 0 success; 1 a node or test failed (or a run-time error);
- * 2 a project, config or usage error.
+ * Exit codes: 0 success; 1 a node or test failed (or a run-time error, e.g.
+ * `run-locked` under --no-wait); 2 a project, config or usage error; 130 / 143
+ * cancelled by SIGINT / SIGTERM.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { rmSync, existsSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
 import { formatFailingRows } from '../datatests/index.ts';
 import { loadProjectConfig } from '../config/index.ts';
+import { registerDocsCommands } from '../docs/commands.ts';
 
 const VERSION = '0.1.0';
 
@@ -42,7 +44,8 @@ function common(cmd: Command, opts: { selection?: boolean; run?: boolean } = {})
       .option('-x, --fail-fast', 'stop at the first failure')
       .option('--warn-error', 'treat warnings (e.g. tests with severity warn) as errors')
       .option('--store-failures', "keep each test's failing rows in <target schema>_dbt_test__audit")
-      .option('--junit <path>', 'write a JUnit XML report (one testcase per node) for CI systems');
+      .option('--junit <path>', 'write a JUnit XML report (one testcase per node) for CI systems')
+      .option('--no-wait', 'fail (exit 1) instead of waiting when another tsdbt run holds this target (PostgreSQL)');
   }
   if (opts.selection) {
     cmd
@@ -138,25 +141,38 @@ export async function main(argv: string[]): Promise<number> {
       }),
     );
 
+  registerDocsCommands(program, act, out, controller.signal);
+
+  // Ctrl-C / SIGTERM: cancel running queries at once (their transactions roll back), skip what has not
+  // started, write run_results.json, exit 130 / 143. A second signal exits immediately.
+  let signalCode: number | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
-    out.warn(`\n${sig} received: cancelling (press Ctrl-C again to exit at once)`);
-    controller.abort();
+    const exitCode = SIGNAL_EXIT_CODES[sig] ?? 130;
+    if (signalCode !== undefined) {
+      process.stderr.write(`\n${sig} received again: exiting now\n`);
+      process.exit(signalCode);
+    }
+    signalCode = exitCode;
+    out.warn(`\n${sig} received: cancelling the running queries (press Ctrl-C again to exit at once)`);
+    controller.abort(sig);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     await program.parseAsync(argv);
-    if (controller.signal.aborted) return 130;
-    return code;
+    return signalCode ?? code;
   } catch (e) {
-    return reportError(e, out, debug);
+    const c = reportError(e, out, debug);
+    return signalCode ?? c;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
 }
+
+/** Exit codes after a signal, as shells report them (128 + signal number). */
+export const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 /** Prints an error as one paragraph and picks the exit code. */
 export function reportError(e: unknown, out: Console, debug: boolean): number {

@@ -19,7 +19,9 @@ import { writeJunit, githubAnnotations, type ReportedResult } from '../reporters
 import { executePlan, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import type { Console } from './console.ts';
 import { TsdbtError } from '../errors.ts';
-import { registerSecret } from '../secrets.ts';
+import { registerSecret, redact } from '../secrets.ts';
+import { describeHolder, type RunLock } from '../adapters/run-lock.ts';
+import { CANCELLED_MESSAGE } from '../runner/faults.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -41,6 +43,8 @@ export interface CommonFlags {
   storeFailures?: boolean;
   /** Set by `retry`: run exactly these unique_ids instead of a selection. */
   only?: string[];
+  /** `--no-wait` sets false: fail at once when another run holds the target's run lock. */
+  wait?: boolean;
 }
 
 /** A loaded project with its target: the start of every command. */
@@ -145,7 +149,8 @@ export function compileSession(s: Session, p: Parsed, ids: readonly string[], re
   for (const c of compiled.values()) {
     const path = join(s.project.root, c.compiledPath);
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, c.compiledCode);
+    // Secret env_var() values and the password are masked in target/ (the database gets the real SQL).
+    writeFileSync(path, redact(c.compiledCode));
     const node = p.parsed.manifest.nodes[c.uniqueId];
     node.compiled_code = c.compiledCode;
     node.compiled_path = c.compiledPath;
@@ -182,9 +187,16 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       return 0;
     }
     const adapter = await createAdapter(s.target);
-    const onAbort = () => void adapter.cancelAll().catch(() => undefined);
-    signal?.addEventListener('abort', onAbort);
+    const onAbort = () => {
+      void adapter.cancelAll().catch(() => undefined);
+      if (!adapter.capabilities.cancel) {
+        out.warn('The embedded database (PGlite) cannot interrupt a running statement: tsdbt stops after the current one finishes (press Ctrl-C again to exit at once).');
+      }
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let lock: RunLock | undefined;
     try {
+      lock = await takeRunLock(s, adapter, command, out, signal);
       const relations = await relationState(adapter, p.parsed);
       // Compile everything first: every compile error is reported before any statement runs.
       const compiled = compileSession(s, p, selected, relations);
@@ -206,17 +218,47 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         targetSchema: s.target.schema,
         reporter: out,
         signal,
+        retries: s.target.type === 'postgres' ? (s.target.retries ?? 1) : 0,
       });
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      await lock?.release();
       await adapter.close();
     }
     out.summary(results, (performance.now() - s.startedAt) / 1000);
+    if (signal?.aborted) {
+      const cancelled = results.filter((r) => r.status === 'error' && r.message === CANCELLED_MESSAGE).map((r) => p.parsed.manifest.nodes[r.unique_id]?.name ?? r.unique_id);
+      const notStarted = results.filter((r) => r.status === 'skipped').length;
+      out.warn(
+        `Cancelled by ${String(signal.reason ?? 'a signal')}: ${cancelled.length ? `${cancelled.join(', ')} cancelled (rolled back, previous relations intact)` : 'no node was running'}; ` +
+          `${notStarted} not started (skipped). Run \`tsdbt retry\` to finish the run.`,
+      );
+    }
     return results.some((r) => r.status === 'error' || r.status === 'fail') ? 1 : 0;
   } finally {
     writeResults(s, results, command);
     await report(s, p.parsed.manifest, results, out);
   }
+}
+
+/**
+ * Takes the target's run lock (PostgreSQL; see adapters/run-lock.ts) for the
+ * commands that build: run, seed, build, and test with --store-failures.
+ * Waits with a message while another run holds it, or fails with `run-locked`
+ * under `--no-wait`. Resolves to undefined when no lock is needed.
+ */
+async function takeRunLock(s: Session, adapter: Adapter, command: RunCommand, out: Console, signal?: AbortSignal): Promise<RunLock | undefined> {
+  if (!adapter.lockRun) return undefined;
+  if (command === 'test' && !s.flags.storeFailures) return undefined;
+  const schema = s.target.schema;
+  return adapter.lockRun({
+    schema,
+    wait: s.flags.wait !== false,
+    signal,
+    onWait: (holder) => out.warn(`waiting for another tsdbt run on ${schema} (${describeHolder(holder)}) to finish … (--no-wait fails instead)`),
+    onLost: (err) =>
+      out.warn(`lost the run lock on ${schema} (${err.message}): the connection to the server dropped, so another run could start now; nodes still running may fail`),
+  });
 }
 
 /** `--junit PATH` and, under GitHub Actions, workflow annotations for failures and warnings. */

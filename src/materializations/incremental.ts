@@ -41,6 +41,7 @@ import {
 import { checkIdentifier, effectiveFullRefresh, finishInTransaction, runHooks, runModelStatement } from './steps.ts';
 import { tableStrategy, type StrategyOutcome } from './strategies.ts';
 import { transactionWithRetry } from './swap.ts';
+import { markNotRetrySafe } from './retry-safety.ts';
 
 /** The incremental strategies tsdbt runs on Postgres. */
 export type IncrementalStrategy = 'append' | 'delete+insert' | 'merge';
@@ -152,6 +153,7 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
     // Planned before the transaction so we know whether it must take the swap lock first.
     const firstPlan = planSchemaChange(osc.mode, await readColumns(s, { temp: tempName }), await readColumns(s, target));
     const touchesDependents = firstPlan.expand.length > 0 || firstPlan.remove.length > 0 || firstPlan.alter.length > 0;
+    // The DML transaction is the one step that must not be redone blindly (see retry-safety.ts).
     const outcome = await transactionWithRetry(s, async (tx) => {
       const attemptWarnings: string[] = [];
       if (touchesDependents) await tx.query(swapLockSql());
@@ -191,6 +193,8 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
       }
       await finishInTransaction(tx, ctx);
       return { command, rowCount, warnings: attemptWarnings };
+    }).catch((e: unknown) => {
+      throw markNotRetrySafe(e);
     });
     warnings.push(...outcome.warnings);
     return { message: commandMessage(outcome.command, outcome.rowCount), rowsAffected: outcome.rowCount, warnings };

@@ -4,3 +4,4 @@ export { RecordingSession, type MaterializeContext, type MaterializeResult } fro
 export { resolveIncrementalStrategy, incrementalDml, INCREMENTAL_STRATEGIES, type IncrementalStrategy } from './incremental.ts';
 export { planSchemaChange, validateOnSchemaChange, describeSchemaChange, type OnSchemaChange, type SchemaChangePlan } from './schema-change.ts';
 export { helperIdentifier, tmpRelation, backupRelation, type Quoter } from './sql.ts';
+export { isRetrySafe, markNotRetrySafe } from './retry-safety.ts';

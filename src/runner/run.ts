@@ -10,6 +10,7 @@
  *  - ephemeral models are never executed (they are inlined where used).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import type { Adapter, Connection } from '../adapters/adapter.ts';
@@ -23,6 +24,8 @@ import { wrapTestSql, testResult, failingRowsSql, storeFailures, resolveStoreFai
 import type { NodeResult } from '../artifacts/index.ts';
 import { runTasks, type Task, type TaskOutcome } from './scheduler.ts';
 import { redact } from '../secrets.ts';
+import { isRetrySafe } from '../materializations/index.ts';
+import { CANCELLED_MESSAGE, CancelledError, guardConnection, isCancellation, isConnectionLost, isStatementTimeout } from './faults.ts';
 
 export type RunCommand = 'run' | 'seed' | 'test' | 'build';
 
@@ -60,7 +63,16 @@ export interface RunPlanOptions {
   readonly storeFailures?: boolean;
   readonly targetSchema: string;
   readonly reporter: RunReporter;
+  /** Aborting cancels the run: running nodes stop at once (see faults.ts), the rest are skipped. */
   readonly signal?: AbortSignal;
+  /**
+   * The profile's `retries` (dbt's, default 1 there): how many times a node that
+   * lost its connection is re-run on a new one, when re-running it is safe
+   * (see materializations/retry-safety.ts). Default 0.
+   */
+  readonly retries?: number;
+  /** Wait before the first retry, in ms (doubled each time, at most 10 s). Default 1000. */
+  readonly retryDelayMs?: number;
 }
 
 /** Node types each command executes. */
@@ -132,17 +144,62 @@ function nowIso(): string {
   return new Date().toISOString();
 }
 
-/** Turns any error from a node into the message dbt would show (database message + file). */
+/** The model's `query_timeout` config in seconds (> 0), or null when unset. */
+export function queryTimeoutSeconds(node: ManifestNode): number | null {
+  const v = (node.config as { query_timeout?: unknown }).query_timeout;
+  if (v === undefined || v === null || v === 0 || v === '') return null;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
+    throw new TsdbtError('invalid-query-timeout', `query_timeout of ${node.resource_type} ${node.name} must be a number of seconds, got ${JSON.stringify(v)}`, {
+      file: node.original_file_path,
+      kind: 'project',
+      hint: 'e.g. {{ config(query_timeout=300) }} or +query_timeout: 300 in dbt_project.yml (0 or none: no limit)',
+    });
+  }
+  return n === 0 ? null : n;
+}
+
+/**
+ * Turns any error from a node into the message the user sees (console and
+ * run_results.json), secrets masked: dbt's "Database Error in model x (path)"
+ * with Postgres's message, DETAIL and HINT — and, for the faults tsdbt can
+ * name, what happened and what was kept: `cancelled`, a lost connection, a
+ * statement timeout (naming `query_timeout`).
+ */
 export function describeNodeError(e: unknown, node: ManifestNode): string {
+  if (isCancellation(e)) return CANCELLED_MESSAGE;
+  const what = `${node.resource_type} ${node.name} (${node.original_file_path})`;
+  const dbMessage = e instanceof Error ? e.message : String(e);
+  if (isStatementTimeout(e)) {
+    let limit: number | null = null;
+    try {
+      limit = queryTimeoutSeconds(node);
+    } catch {
+      /* reported elsewhere */
+    }
+    const which = limit !== null ? `its query_timeout of ${limit} s` : "the server's statement_timeout";
+    return redact(
+      `Timeout in ${what}: a statement ran longer than ${which} and was cancelled (${dbMessage}). Nothing was half-built: the previous relation is unchanged.\n` +
+        `  hint: ${limit !== null ? 'raise query_timeout in the config of the model' : 'set a larger statement_timeout for this role, or a query_timeout in the config of the model'}, or make the query faster`,
+    );
+  }
+  if (isConnectionLost(e)) {
+    const kept = isRetrySafe(e)
+      ? 'Nothing was changed: the previous relation is intact.'
+      : "The connection dropped while the model's incremental transaction was committing: check whether the new rows are in before running it again.";
+    return redact(
+      `Lost the connection to the database in ${what}: ${dbMessage}. ${kept}\n` +
+        '  hint: the server restarted or the session was terminated (pg_terminate_backend); run `tsdbt retry` to rebuild what failed or was skipped, or set `retries: N` in the profile to retry automatically',
+    );
+  }
   if (e instanceof TsdbtError) return redact(e.format());
   if (e instanceof DatabaseError) {
-    const parts = [`Database Error in ${node.resource_type} ${node.name} (${node.original_file_path})`, `  ${e.message}`];
+    const parts = [`Database Error in ${what}`, `  ${e.message}`];
     if (e.detail) parts.push(`  DETAIL: ${e.detail}`);
     if (e.hint) parts.push(`  HINT: ${e.hint}`);
     return redact(parts.join('\n'));
   }
-  const msg = e instanceof Error ? e.message : String(e);
-  return redact(`Error in ${node.resource_type} ${node.name} (${node.original_file_path}): ${msg}`);
+  return redact(`Error in ${what}: ${dbMessage}`);
 }
 
 /** Executes the plan; never throws for a node failure (it becomes that node's result). */
@@ -182,7 +239,50 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
     if (!statements.length) return;
     const path = join(opts.project.root, compiledPathOf(opts.project, node, 'run'));
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, statements.map((s) => s.trim() + ';').join('\n\n') + '\n');
+    // Secrets (env_var values whose name looks secret, the password) never reach target/.
+    writeFileSync(path, redact(statements.map((s) => s.trim() + ';').join('\n\n') + '\n'));
+  };
+
+  const retries = Math.max(0, Math.floor(opts.retries ?? 0));
+  const retryDelayMs = opts.retryDelayMs ?? 1000;
+  /** Hooks are user SQL of unknown effect: a node with any is never re-run (see retry-safety.ts). */
+  const hasHooks = (node: ManifestNode) => {
+    const c = node.config as { pre_hook?: unknown[]; post_hook?: unknown[] };
+    return (c.pre_hook?.length ?? 0) > 0 || (c.post_hook?.length ?? 0) > 0;
+  };
+
+  /**
+   * Runs `fn` on a borrowed connection that stops at the next statement once the
+   * run is cancelled, with the node's `query_timeout` as the session's
+   * statement_timeout (reset afterwards), re-running it on a new connection when
+   * the connection was lost and `retries` allow it (announced as a warning).
+   */
+  const onConnection = async <T>(node: ManifestNode, fn: (conn: Connection) => Promise<T>): Promise<T> => {
+    const timeout = queryTimeoutSeconds(node);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await adapter.withConnection(async (raw) => {
+          const conn = guardConnection(raw, opts.signal);
+          if (timeout !== null) await conn.query(`set statement_timeout = ${Math.max(1, Math.round(timeout * 1000))}`);
+          try {
+            return await fn(conn);
+          } finally {
+            if (timeout !== null) await raw.query('reset statement_timeout').catch(() => undefined);
+          }
+        });
+      } catch (e) {
+        if (opts.signal?.aborted) throw isCancellation(e) || isConnectionLost(e) ? new CancelledError() : e;
+        if (attempt >= retries || !isConnectionLost(e) || !isRetrySafe(e) || hasHooks(node)) throw e;
+        const wait = Math.min(10_000, retryDelayMs * 2 ** attempt);
+        const reason = e instanceof Error ? e.message : String(e);
+        opts.reporter.nodeWarning?.(node, `lost the connection to the database (${reason}); running it again on a new connection in ${(wait / 1000).toFixed(1)} s (retry ${attempt + 1} of ${retries})`);
+        try {
+          await sleep(wait, undefined, { signal: opts.signal });
+        } catch {
+          throw new CancelledError();
+        }
+      }
+    }
   };
 
   const execute = async (id: string): Promise<TaskOutcome> => {
@@ -210,7 +310,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
           kind: 'runtime',
         });
       }
-      const res = await adapter.withConnection(async (conn: Connection) => {
+      const res = await onConnection(node, async (conn: Connection) => {
         return materialize({
           conn,
           adapter,
@@ -274,7 +374,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
       limit: (config.limit as number | null | undefined) ?? null,
     });
     statements.push(wrapped);
-    const { row, failingRows } = await adapter.withConnection(async (conn) => {
+    const { row, failingRows } = await onConnection(node, async (conn) => {
       const r = await conn.query(wrapped);
       const row = r.rows[0] as unknown as TestResultRow;
       let failingRows: Record<string, unknown>[] | undefined;
