@@ -15,7 +15,7 @@ import type { ParseResult } from '../parse/parse-project.ts';
 import type { Manifest, ManifestNode, RefCall } from '../parse/manifest.ts';
 import { JinjaRelation } from '../parse/relation.ts';
 import { buildContext, type ContextHooks } from '../parse/jinja-context.ts';
-import { substituteCalls, type StaticCall } from '../parse/static-extract.ts';
+import { staticExtract, substituteCalls, type StaticCall } from '../parse/static-extract.ts';
 import type { ProjectConfig } from '../config/types.ts';
 
 /** One compiled node: its SQL with every ref resolved and ephemeral CTEs inlined. */
@@ -118,7 +118,7 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
     isIncremental: () => isIncremental(node),
   });
 
-  const contextFor = (node: ManifestNode) =>
+  const contextFor = (node: ManifestNode, hooks: ContextHooks = hooksFor(node)) =>
     buildContext({
       execute: true,
       target,
@@ -131,7 +131,7 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
       model: nodeDict(node),
       config: node.config,
       file: node.original_file_path,
-      hooks: hooksFor(node),
+      hooks,
     });
 
   const render = (node: ManifestNode): string | undefined => {
@@ -166,14 +166,33 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
     }
   };
 
+  /**
+   * A relation for a `ref(...)` / `source(...)` call with literal arguments,
+   * without a template render (the fast path for generic tests' kwargs);
+   * undefined when `call` is anything else.
+   */
+  const literalRelation = (call: string, node: ManifestNode, hooks: ContextHooks): JinjaRelation | undefined => {
+    const fast = staticExtract(`{{ ${call} }}`);
+    if (!fast || fast.calls.length !== 1) return undefined;
+    const c = fast.calls[0];
+    if (c.kind === 'ref') return hooks.ref(c.ref);
+    if (c.kind === 'source') return hooks.source(c.source[0], c.source[1]);
+    return undefined;
+  };
+
   const renderGenericTest = (node: ManifestNode): string => {
     const meta = node.test_metadata!;
-    const ctx = contextFor(node);
+    const hooks = hooksFor(node);
+    const ctx = contextFor(node, hooks);
     const kwargs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(meta.kwargs)) {
       if (typeof v === 'string' && (k === 'model' || /^\s*(ref|source)\s*\(.*\)\s*$/s.test(v))) {
-        const text = k === 'model' ? v : `{{ ${v} }}`;
-        kwargs[k] = parsed.jinja.render(text, ctx, { file: node.original_file_path }).trim();
+        // `{{ get_where_subquery(ref('x')) }}` and `ref('x')`: resolved directly when the arguments are literals
+        const where = k === 'model' ? /^\{\{\s*get_where_subquery\(\s*((?:ref|source)\s*\([^()]*\))\s*\)\s*\}\}$/.exec(v) : null;
+        const rel = k === 'model' ? (where ? literalRelation(where[1], node, hooks) : undefined) : literalRelation(v, node, hooks);
+        if (rel && k === 'model') kwargs[k] = String(parsed.jinja.callMacro('get_where_subquery', [rel], {}, ctx) ?? '').trim();
+        else if (rel) kwargs[k] = rel.render();
+        else kwargs[k] = parsed.jinja.render(k === 'model' ? v : `{{ ${v} }}`, ctx, { file: node.original_file_path }).trim();
       } else {
         kwargs[k] = v;
       }

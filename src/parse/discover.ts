@@ -3,9 +3,12 @@
  * `.csv` seeds under seed-paths, `.sql` singular tests under test-paths
  * (except `tests/generic/`, which holds generic test macros), `.sql` macros
  * under macro-paths, `.sql` snapshots, `.sql` analyses and `.md` docs.
+ *
+ * One recursive `readdir` per directory (no glob matching): names starting
+ * with `.` are skipped, as dbt's file search and shell globs do; symbolic
+ * links are followed (a link loop is visited once).
  */
-import { globSync } from 'tinyglobby';
-import { existsSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { ProjectConfig } from '../config/types.ts';
 
@@ -31,34 +34,71 @@ export interface ProjectFiles {
   readonly docs: ProjectFile[];
 }
 
-function find(root: string, dirs: readonly string[], pattern: string, ignore: string[] = []): ProjectFile[] {
+/** Files under `base` (relative paths with `/`) whose names end in `ext`; `skipTop` names a top-level folder to leave out. */
+function walk(base: string, ext: string, skipTop: string | null, only: string | null): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (abs: string, rel: string) => {
+    let real: string;
+    try {
+      real = realpathSync(abs);
+    } catch {
+      return;
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const name = e.name;
+      if (name.charCodeAt(0) === 46 /* . */) continue;
+      const childRel = rel ? `${rel}/${name}` : name;
+      if (!rel && ((skipTop !== null && name === skipTop) || (only !== null && name !== only))) continue;
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        try {
+          const st = statSync(join(abs, name));
+          isDir = st.isDirectory();
+          isFile = st.isFile();
+        } catch {
+          continue; // a dangling link
+        }
+      }
+      if (isDir) visit(join(abs, name), childRel);
+      else if (isFile && name.endsWith(ext) && name.length > ext.length && !(only !== null && !rel)) out.push(childRel);
+    }
+  };
+  visit(base, '');
+  return out.sort();
+}
+
+function find(root: string, dirs: readonly string[], ext: string, opts: { skipTop?: string; only?: string } = {}): ProjectFile[] {
   const out: ProjectFile[] = [];
   for (const dir of dirs) {
     const base = join(root, dir);
-    if (!existsSync(base)) continue;
-    const rels = globSync(pattern, { cwd: base, ignore, dot: false, onlyFiles: true }).sort();
-    for (const rel of rels) {
-      out.push({
-        absPath: join(base, rel),
-        originalFilePath: posix.join(dir.replace(/\\/g, '/').replace(/\/$/, ''), rel),
-        path: rel,
-        resourcePath: dir,
-      });
+    const prefix = dir.replace(/\\/g, '/').replace(/\/$/, '');
+    for (const rel of walk(base, ext, opts.skipTop ?? null, opts.only ?? null)) {
+      out.push({ absPath: join(base, rel), originalFilePath: posix.join(prefix, rel), path: rel, resourcePath: dir });
     }
   }
   return out;
 }
 
-/** Lists every file tsdbt reads from `project`, sorted for determinism. */
+/** Lists every file tsdbt reads from `project`, sorted for determinism (by path within each resource path). */
 export function discoverFiles(project: ProjectConfig): ProjectFiles {
   const root = project.root;
   return {
-    models: find(root, project.modelPaths, '**/*.sql'),
-    seeds: find(root, project.seedPaths, '**/*.csv'),
-    singularTests: find(root, project.testPaths, '**/*.sql', ['generic/**']),
-    macros: [...find(root, project.macroPaths, '**/*.sql'), ...find(root, project.testPaths, 'generic/**/*.sql')],
-    snapshots: find(root, project.snapshotPaths, '**/*.sql'),
-    analyses: find(root, project.analysisPaths, '**/*.sql'),
-    docs: find(root, project.docsPaths.length ? project.docsPaths : [...project.modelPaths], '**/*.md'),
+    models: find(root, project.modelPaths, '.sql'),
+    seeds: find(root, project.seedPaths, '.csv'),
+    singularTests: find(root, project.testPaths, '.sql', { skipTop: 'generic' }),
+    macros: [...find(root, project.macroPaths, '.sql'), ...find(root, project.testPaths, '.sql', { only: 'generic' })],
+    snapshots: find(root, project.snapshotPaths, '.sql'),
+    analyses: find(root, project.analysisPaths, '.sql'),
+    docs: find(root, project.docsPaths.length ? project.docsPaths : [...project.modelPaths], '.md'),
   };
 }

@@ -10,8 +10,8 @@
  * (as Dataform's compile session); the thrown error lists them all.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { posix } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { Diagnostics, TsdbtError } from '../errors.ts';
 import type { NodeConfig, ProjectConfig, Properties, NodeProperties, TargetConfig, ColumnProperties } from '../config/types.ts';
 import { resolveNodeConfig, mergeConfig, loadProperties, resolveVar } from '../config/index.ts';
@@ -20,7 +20,8 @@ import { JinjaEnv, extractDocBlocks } from '../jinja/index.ts';
 import { closestNames } from '../graph/index.ts';
 import { parseTestEntry, genericTestNodeName, genericTestUniqueId, BUILTIN_TEST_MACROS } from '../datatests/index.ts';
 import { discoverFiles, type ProjectFile } from './discover.ts';
-import { staticExtract, type StaticCall } from './static-extract.ts';
+import { staticExtract, extractionFromCalls, type StaticCall, type StaticExtraction } from './static-extract.ts';
+import { PartialParse, partialParseKey, configKey, type PartialParseStats, type RenderCapture } from './partial-parse.ts';
 import { buildContext, normaliseConfigKeys, type Captured, type ContextHooks } from './jinja-context.ts';
 import { JinjaRelation, quoteIdent } from './relation.ts';
 import { BUILTIN_MACROS } from './builtin-macros.ts';
@@ -33,6 +34,13 @@ export interface ParseOptions {
   readonly cliVars: Record<string, unknown>;
   readonly invocationId: string;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Reuse what the previous parse learned from unchanged files
+   * (`<target-path>/partial_parse.json`, as dbt's partial parsing) and save
+   * it for the next one. Default: true unless `DBT_PARTIAL_PARSE` is
+   * `false`/`0` (dbt's `--no-partial-parse`).
+   */
+  readonly partialParse?: boolean;
 }
 
 /** What parsing produced, for the compile stage. */
@@ -44,6 +52,8 @@ export interface ParseResult {
   readonly warnings: readonly TsdbtError[];
   /** The database name relations are qualified with (the target's dbname; `postgres` on PGlite). */
   readonly database: string;
+  /** How many files partial parsing reused (see partial-parse.ts). */
+  readonly partialParse: PartialParseStats;
 }
 
 const REFABLE = new Set(['model', 'seed', 'snapshot']);
@@ -104,7 +114,6 @@ export function parseProject(opts: ParseOptions): ParseResult {
   const now = Date.now() / 1000;
   const database = target.type === 'pglite' ? 'postgres' : (target.dbname ?? 'postgres');
   const files = discoverFiles(project);
-  const properties: Properties = loadProperties(project);
   const pkg = project.name;
 
   // ---- docs ----
@@ -163,9 +172,21 @@ export function parseProject(opts: ParseOptions): ParseResult {
   };
   addMacros(BUILTIN_MACROS, 'tsdbt/builtin_macros.sql', 'builtin_macros.sql', 'dbt');
   addMacros(BUILTIN_TEST_MACROS, 'tsdbt/builtin_tests.sql', 'builtin_tests.sql', 'dbt');
+  const macroSources: string[] = [BUILTIN_MACROS, BUILTIN_TEST_MACROS];
   for (const f of files.macros) {
-    addMacros(readFileSync(f.absPath, 'utf8'), f.originalFilePath, f.path, pkg);
+    const text = readFileSync(f.absPath, 'utf8');
+    macroSources.push(f.originalFilePath, text);
+    addMacros(text, f.originalFilePath, f.path, pkg);
   }
+
+  // ---- partial parsing: what earlier parses learned from unchanged files ----
+  const partialParseOn = opts.partialParse ?? !/^(false|0|no)$/i.test(env.DBT_PARTIAL_PARSE ?? '');
+  const pp = new PartialParse(
+    join(project.root, project.targetPath),
+    partialParseKey({ project, target, cliVars: opts.cliVars, macroSources }),
+    partialParseOn,
+  );
+  const properties: Properties = pp.properties(project, () => loadProperties(project));
   const customSchemaMacro = jinja.hasMacro('generate_schema_name') && Object.values(macros).some((m) => m.package_name === pkg && m.name === 'generate_schema_name');
   const customAliasMacro = Object.values(macros).some((m) => m.package_name === pkg && m.name === 'generate_alias_name');
   const customDatabaseMacro = Object.values(macros).some((m) => m.package_name === pkg && m.name === 'generate_database_name');
@@ -205,13 +226,16 @@ export function parseProject(opts: ParseOptions): ParseResult {
   };
 
   /** Renders a file in the parse phase, capturing its calls. */
-  const capture = (raw: string, file: string, config: NodeConfig, self: JinjaRelation | null): Captured | undefined => {
+  const capture = (raw: string, file: string, config: NodeConfig, self: JinjaRelation | null, envSeen?: Record<string, string | null>): Captured | undefined => {
     const captured: Captured = { refs: [], sources: [], config: {} };
     const hooks: ContextHooks = {
       ref: (call) => new JinjaRelation({ database, schema: target.schema, identifier: call.name }),
       source: (s, t) => new JinjaRelation({ database, schema: s, identifier: t }),
       variable: (n, f, h) => variable(n, f, h, file),
-      envVar: (n, f, h) => envVar(n, f, h, file),
+      envVar: (n, f, h) => {
+        if (envSeen) envSeen[n] = env[n] ?? null;
+        return envVar(n, f, h, file);
+      },
       isIncremental: () => false,
     };
     const ctx = buildContext({ ...baseContextInput, self, model: { name: self?.identifier }, config, file, hooks, captured });
@@ -221,6 +245,20 @@ export function parseProject(opts: ParseOptions): ParseResult {
       r.line = lineOf(raw, new RegExp(`ref\\s*\\((?:\\s*['"][^'"]*['"]\\s*,)?\\s*['"]${escapeRe(r.name)}['"]`));
     }
     return captured;
+  };
+
+  /**
+   * The parse-phase capture of a file that needs a render: the cached one
+   * when it was rendered with the same config and saw the same environment
+   * variables, else a fresh render.
+   */
+  const captureCached = (cached: RenderCapture | undefined, raw: string, file: string, config: NodeConfig, self: JinjaRelation | null): RenderCapture | undefined => {
+    const key = configKey(config);
+    if (cached && cached.configKey === key && Object.entries(cached.env).every(([k, v]) => (env[k] ?? null) === v)) return cached;
+    const envSeen: Record<string, string | null> = {};
+    const c = capture(raw, file, config, self, envSeen);
+    if (!c) return undefined;
+    return { configKey: key, refs: c.refs, sources: c.sources, config: c.config, env: envSeen };
   };
 
   const nodes: Record<string, ManifestNode> = {};
@@ -326,7 +364,8 @@ export function parseProject(opts: ParseOptions): ParseResult {
 
   // ---- models ----
   const modelLike = (f: ProjectFile, resourceType: 'model' | 'analysis' | 'snapshot', tree: Record<string, unknown>, props?: NodeProperties) => {
-    const raw = readFileSync(f.absPath, 'utf8');
+    const look = pp.lookup(f.originalFilePath, f.absPath);
+    const raw = look.raw;
     const name = posix.basename(stripExt(f.path));
     const fqn = [pkg, ...folderParts(f.path), name];
     let config = projectConfig(tree, fqn, f.originalFilePath);
@@ -345,18 +384,21 @@ export function parseProject(opts: ParseOptions): ParseResult {
     let refs: RefCall[];
     let sources: [string, string][];
     let fileConfig: NodeConfig;
-    const fast = staticExtract(raw);
+    const cachedCalls = look.hit ? look.entry.calls : undefined;
+    const fast: StaticExtraction | null = cachedCalls === undefined ? staticExtract(raw) : cachedCalls && extractionFromCalls(cachedCalls);
     if (fast) {
       refs = [...fast.refs];
       sources = [...fast.sources];
       fileConfig = normaliseConfigKeys(fast.config as Record<string, unknown>);
+      pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: fast.calls as StaticCall[] });
     } else {
       const self = new JinjaRelation({ database, schema: target.schema, identifier: name });
-      const c = capture(raw, f.originalFilePath, config, self);
+      const c = captureCached(look.hit ? look.entry.capture : undefined, raw, f.originalFilePath, config, self);
       if (!c) return;
-      refs = c.refs;
-      sources = c.sources;
+      refs = c.refs.map((r) => ({ ...r }));
+      sources = c.sources.map((x) => [...x] as [string, string]);
       fileConfig = c.config;
+      pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: null, capture: c });
     }
     config = mergeConfig(config, fileConfig);
     const defaults: NodeConfig = {
@@ -392,7 +434,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
       fqn,
       raw_code: raw,
       language: 'sql',
-      checksum: { name: 'sha256', checksum: sha256(raw) },
+      checksum: { name: 'sha256', checksum: look.checksum },
       config: { ...config, tags },
       tags,
       description: renderDocs(props?.description ?? '', props?.file),
@@ -427,8 +469,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     let config = projectConfig(project.seeds, fqn, f.originalFilePath);
     if (props?.config) config = mergeConfig(config, normaliseConfigKeys(props.config as Record<string, unknown>));
     config = { enabled: true, materialized: 'seed', tags: [], meta: {}, column_types: {}, quote_columns: null, delimiter: ',', grants: {}, docs: { show: true, node_color: null }, ...config };
-    const st = statSync(f.absPath);
-    const checksum = st.size < 1_000_000 ? sha256(readFileSync(f.absPath, 'utf8')) : `${st.size}:${st.mtimeMs}`;
+    const checksum = pp.seedChecksum(f.originalFilePath, f.absPath);
     const names = diags.capture(() => naming({ name, resource_type: 'seed', fqn, original_file_path: f.originalFilePath }, config));
     if (!names) continue;
     const tags = uniq([...(config.tags ?? [])]);
@@ -504,12 +545,14 @@ export function parseProject(opts: ParseOptions): ParseResult {
 
   // ---- singular tests ----
   for (const f of files.singularTests) {
-    const raw = readFileSync(f.absPath, 'utf8');
+    const look = pp.lookup(f.originalFilePath, f.absPath);
+    const raw = look.raw;
     const name = posix.basename(stripExt(f.path));
     const fqn = [pkg, ...folderParts(f.path), name];
     let config = projectConfig(project.tests, fqn, f.originalFilePath);
-    const c = capture(raw, f.originalFilePath, config, null);
+    const c = captureCached(look.hit ? look.entry.capture : undefined, raw, f.originalFilePath, config, null);
     if (!c) continue;
+    pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: null, capture: c });
     config = mergeConfig(config, c.config);
     config = testDefaults(config);
     const tags = uniq([...(config.tags ?? [])]);
@@ -524,7 +567,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
       fqn,
       raw_code: raw,
       language: 'sql',
-      checksum: { name: 'sha256', checksum: sha256(raw) },
+      checksum: { name: 'sha256', checksum: look.checksum },
       config: { ...config, tags },
       tags,
       description: '',
@@ -537,8 +580,8 @@ export function parseProject(opts: ParseOptions): ParseResult {
       alias: name,
       relation_name: null,
       depends_on: { nodes: [], macros: [] },
-      refs: c.refs,
-      sources: c.sources,
+      refs: c.refs.map((r) => ({ ...r })),
+      sources: c.sources.map((x) => [...x] as [string, string]),
       created_at: now,
     });
   }
@@ -702,6 +745,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   }
 
   diags.throwIfErrors();
+  pp.save();
   const manifest: Manifest = {
     metadata: {
       dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json',
@@ -729,7 +773,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     semantic_models: {},
     unit_tests: {},
   };
-  return { manifest, jinja, staticCalls, warnings: [...warnings, ...diags.warnings], database };
+  return { manifest, jinja, staticCalls, warnings: [...(properties.warnings ?? []), ...warnings, ...diags.warnings], database, partialParse: pp.stats };
 }
 
 function testDefaults(config: NodeConfig): NodeConfig {

@@ -205,3 +205,16 @@ class LiteralParser {
     return Number(w);
   }
 }
+
+/** Rebuilds a {@link StaticExtraction} from its calls (e.g. read back from the partial-parse cache). */
+export function extractionFromCalls(calls: readonly StaticCall[]): StaticExtraction {
+  const refs: RefCall[] = [];
+  const sources: [string, string][] = [];
+  let config: Record<string, unknown> = {};
+  for (const c of calls) {
+    if (c.kind === 'ref') refs.push(c.ref);
+    else if (c.kind === 'source') sources.push(c.source);
+    else if (c.kind === 'config') config = { ...config, ...c.config };
+  }
+  return { calls, refs, sources, config };
+}

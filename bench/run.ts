@@ -1,0 +1,361 @@
+/**
+ * `npm run bench`: the figures the "Performance" issue asks for, measured on
+ * this machine and printed as a table.
+ *
+ *  1. parse + compile: `tsdbt compile` as a child process on generated
+ *     projects of 1,000 and 10,000 models (bench/generate-project.ts), cold
+ *     (target/ removed: no partial-parse cache, no compiled files) and
+ *     re-compiled with nothing changed, plus one model edited; wall time,
+ *     CPU time and peak RSS of the child (median of the runs).
+ *  2. seeds: a 1,000,000-row CSV (bigint, timestamp, boolean, text) loaded on
+ *     PostgreSQL by `tsdbt seed`, by `psql -c "\copy …"`, and by a dbt-style
+ *     loader (dbt-postgres's method: the CSV read whole, then multi-row
+ *     INSERTs of 10,000 rows with bound parameters).
+ *
+ * Options: --models 1000,10000  --runs 3  --rows 1000000  --no-compile
+ *          --no-seed  --json FILE (also write the figures as JSON)
+ * Needs PostgreSQL at 127.0.0.1:5432 (user postgres, database test) for the
+ * seed figures; override with PGHOST/PGPORT/PGUSER/PGDATABASE.
+ * Everything is written under bench/.out/ (git-ignored).
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, createWriteStream } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+import pg from 'pg';
+import { parse as parseCsv } from 'csv-parse';
+import { generateProject } from './generate-project.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..');
+const out = join(here, '.out');
+const bin = join(repo, 'bin', 'tsdbt.mjs');
+const preload = join(here, 'usage-preload.mjs');
+
+// ---------------------------------------------------------------- options
+const argv = process.argv.slice(2);
+const opt = (name: string, fallback: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
+};
+const sizes = opt('models', '1000,10000').split(',').map(Number).filter((n) => n > 0);
+const runs = Math.max(1, Number(opt('runs', '3')));
+const rows = Number(opt('rows', '1000000'));
+const doCompile = !argv.includes('--no-compile');
+const doSeed = !argv.includes('--no-seed');
+const jsonOut = opt('json', '');
+
+const pgConn = {
+  host: process.env.PGHOST ?? '127.0.0.1',
+  port: Number(process.env.PGPORT ?? 5432),
+  user: process.env.PGUSER ?? 'postgres',
+  database: process.env.PGDATABASE ?? 'test',
+};
+
+// ---------------------------------------------------------------- helpers
+interface Sample {
+  wall: number; // s
+  cpu: number; // s (user + system)
+  rss: number; // MB
+  code: number;
+  stderr: string;
+}
+
+/** Runs `node [--import preload] args` in `cwd`; wall time measured here, CPU and peak RSS reported by the child. */
+function timeNode(args: string[], cwd: string): Sample {
+  const usageFile = join(out, `usage-${process.pid}.json`);
+  rmSync(usageFile, { force: true });
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', preload, ...args], {
+    cwd,
+    env: { ...process.env, TSDBT_BENCH_USAGE: usageFile, NO_COLOR: '1' },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const wall = (performance.now() - t0) / 1000;
+  let u = { maxRSS: 0, user: 0, system: 0 };
+  try {
+    u = JSON.parse(readFileSync(usageFile, 'utf8'));
+  } catch {
+    /* the child died before exit handlers ran */
+  }
+  return { wall, cpu: (u.user + u.system) / 1e6, rss: u.maxRSS / 1024, code: r.status ?? -1, stderr: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/** Runs a command; wall time. */
+function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): { wall: number; code: number; output: string } {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { wall: (performance.now() - t0) / 1000, code: r.status ?? -1, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (x: number, d = 2) => x.toFixed(d);
+
+function fail(what: string, s: { code: number; stderr?: string; output?: string }): never {
+  console.error(`bench: ${what} failed (exit ${s.code}):\n${(s.stderr ?? s.output ?? '').slice(-3000)}`);
+  process.exit(1);
+}
+
+function profilesYml(schema: string): string {
+  return `bench:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: ${pgConn.host}\n      port: ${pgConn.port}\n      user: ${pgConn.user}\n      dbname: ${pgConn.database}\n      schema: ${schema}\n      threads: 4\n`;
+}
+
+function machine(): Record<string, string> {
+  const sh = (c: string) => spawnSync('sh', ['-c', c], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: sh('nproc') || String(cpus().length),
+    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    node: process.version,
+    postgres: sh(`psql -h ${pgConn.host} -p ${pgConn.port} -U ${pgConn.user} -d ${pgConn.database} -Atc 'show server_version' 2>/dev/null`) || 'not reachable',
+    load: sh('cat /proc/loadavg').split(' ').slice(0, 3).join(' '),
+  };
+}
+
+const results: Record<string, unknown> = { machine: machine(), runs };
+
+// ---------------------------------------------------------------- compile
+interface CompileRow {
+  models: number;
+  nodes: string;
+  case: string;
+  wall: number;
+  cpu: number;
+  rss: number;
+  walls: number[];
+}
+
+function benchCompile(n: number): CompileRow[] {
+  const dir = join(out, `project-${n}`);
+  process.stderr.write(`generating ${n} models in ${dir} … `);
+  generateProject(dir, n);
+  writeFileSync(join(dir, 'profiles.yml'), profilesYml(`bench_compile_${n}`));
+  process.stderr.write('done\n');
+  const args = [bin, 'compile', '--project-dir', dir, '--profiles-dir', dir];
+  const rowsOut: CompileRow[] = [];
+  const record = (label: string, samples: Sample[], nodes: string) => {
+    rowsOut.push({
+      models: n,
+      nodes,
+      case: label,
+      wall: median(samples.map((s) => s.wall)),
+      cpu: median(samples.map((s) => s.cpu)),
+      rss: Math.max(...samples.map((s) => s.rss)),
+      walls: samples.map((s) => s.wall),
+    });
+  };
+  const nodesOf = (s: Sample) => /Compiled (\d+) nodes/.exec(s.stderr)?.[1] ?? '?';
+
+  // cold: no target/ at all
+  const cold: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    rmSync(join(dir, 'target'), { recursive: true, force: true });
+    const s = timeNode(args, dir);
+    if (s.code !== 0) fail(`tsdbt compile (${n} models, cold)`, s);
+    cold.push(s);
+    process.stderr.write(`  ${n} cold #${i + 1}: ${fmt(s.wall)} s\n`);
+  }
+  const nodes = nodesOf(cold[0]);
+  record('cold (no target/)', cold, nodes);
+
+  // unchanged: target/ from the previous run kept
+  const warm: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    const s = timeNode(args, dir);
+    if (s.code !== 0) fail(`tsdbt compile (${n} models, unchanged)`, s);
+    warm.push(s);
+    process.stderr.write(`  ${n} unchanged #${i + 1}: ${fmt(s.wall)} s\n`);
+  }
+  record('unchanged', warm, nodes);
+
+  // one model edited (appends a comment: re-read, re-extracted, re-written)
+  const edited: Sample[] = [];
+  const victim = join(dir, 'models', 'layer_0', 'm_42.sql');
+  for (let i = 0; i < runs; i++) {
+    appendFileSync(victim, `-- edit ${i}\n`);
+    const s = timeNode(args, dir);
+    if (s.code !== 0) fail(`tsdbt compile (${n} models, one edited)`, s);
+    edited.push(s);
+    const compiled = readFileSync(join(dir, 'target', 'compiled', 'bench', 'models', 'layer_0', 'm_42.sql'), 'utf8');
+    if (!compiled.includes(`-- edit ${i}`)) fail(`the edited model was not re-compiled (${n} models)`, { code: 0, stderr: compiled });
+    process.stderr.write(`  ${n} one edited #${i + 1}: ${fmt(s.wall)} s\n`);
+  }
+  record('one model edited', edited, nodes);
+  return rowsOut;
+}
+
+// ---------------------------------------------------------------- seeds
+async function writeSeedCsv(file: string, n: number): Promise<void> {
+  if (existsSync(file) && existsSync(`${file}.rows`) && readFileSync(`${file}.rows`, 'utf8') === String(n)) return;
+  mkdirSync(dirname(file), { recursive: true });
+  const ws = createWriteStream(file);
+  ws.write('id,created_at,is_active,label\n');
+  const base = Date.UTC(2024, 0, 1);
+  let chunk = '';
+  for (let i = 1; i <= n; i++) {
+    const ts = new Date(base + i * 37_000).toISOString().replace('T', ' ').replace('Z', '');
+    const label = i % 97 === 0 ? `"needs, quoting ${i}"` : `label ${i % 1000}`;
+    chunk += `${1_000_000_000_000 + i},${ts},${i % 3 === 0 ? 'true' : 'false'},${label}\n`;
+    if (chunk.length > 1 << 20) {
+      if (!ws.write(chunk)) await once(ws, 'drain');
+      chunk = '';
+    }
+  }
+  ws.end(chunk);
+  await once(ws, 'finish');
+  writeFileSync(`${file}.rows`, String(n));
+}
+
+const SEED_COLUMNS = 'id bigint, created_at timestamp, is_active boolean, label text';
+
+/** dbt-postgres's seed method: read the whole CSV, then `insert … values (…), (…)` with 10,000 rows (40,000 bound parameters) per statement. */
+async function dbtStyleLoad(file: string, schema: string): Promise<number> {
+  const client = new pg.Client(pgConn);
+  await client.connect();
+  try {
+    await client.query(`drop table if exists "${schema}"."events_dbt_style"`);
+    await client.query(`create table "${schema}"."events_dbt_style" (${SEED_COLUMNS})`);
+    const records: string[][] = [];
+    const parser = createReadStream(file).pipe(parseCsv({ from_line: 2 }));
+    for await (const rec of parser) records.push(rec as string[]);
+    const batch = 10_000;
+    for (let at = 0; at < records.length; at += batch) {
+      const slice = records.slice(at, at + batch);
+      const values: string[] = [];
+      const params: (string | null)[] = [];
+      for (const r of slice) {
+        const base = params.length;
+        values.push(`($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4})`);
+        for (const v of r) params.push(v === '' ? null : v);
+      }
+      await client.query(`insert into "${schema}"."events_dbt_style" (id, created_at, is_active, label) values ${values.join(', ')}`, params);
+    }
+    return records.length;
+  } finally {
+    await client.end();
+  }
+}
+
+async function countRows(relation: string): Promise<number> {
+  const client = new pg.Client(pgConn);
+  await client.connect();
+  try {
+    return Number((await client.query(`select count(*)::bigint as n from ${relation}`)).rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+interface SeedRow {
+  loader: string;
+  wall: number;
+  walls: number[];
+  rss?: number;
+}
+
+async function benchSeed(): Promise<SeedRow[]> {
+  const dir = join(out, 'seed-project');
+  const schema = 'bench_seed';
+  const csv = join(dir, 'seeds', 'events.csv');
+  process.stderr.write(`writing ${rows} rows to ${csv} … `);
+  await writeSeedCsv(csv, rows);
+  process.stderr.write(`done (${(statSync(csv).size / 2 ** 20).toFixed(0)} MB)\n`);
+  writeFileSync(
+    join(dir, 'dbt_project.yml'),
+    `name: bench\nprofile: bench\nconfig-version: 2\nseeds:\n  bench:\n    +column_types: {id: bigint, created_at: timestamp, is_active: boolean, label: text}\n`,
+  );
+  writeFileSync(join(dir, 'profiles.yml'), profilesYml(schema));
+  const psql = ['-h', pgConn.host, '-p', String(pgConn.port), '-U', pgConn.user, '-d', pgConn.database, '-v', 'ON_ERROR_STOP=1', '-q'];
+  const setup = timeCommand('psql', [...psql, '-c', `create schema if not exists ${schema}`]);
+  if (setup.code !== 0) fail('psql (is PostgreSQL running at 127.0.0.1:5432?)', setup);
+
+  const loaded: SeedRow[] = [];
+  // tsdbt seed (--full-refresh: drop and re-create every time, as the others do)
+  const t: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    const s = timeNode([bin, 'seed', '--full-refresh', '--project-dir', dir, '--profiles-dir', dir], dir);
+    if (s.code !== 0) fail('tsdbt seed', s);
+    t.push(s);
+    process.stderr.write(`  tsdbt seed #${i + 1}: ${fmt(s.wall)} s\n`);
+  }
+  const n1 = await countRows(`${schema}.events`);
+  if (n1 !== rows) fail(`tsdbt seed loaded ${n1} rows, expected ${rows}`, { code: 0 });
+  loaded.push({ loader: 'tsdbt seed (whole command)', wall: median(t.map((s) => s.wall)), walls: t.map((s) => s.wall), rss: Math.max(...t.map((s) => s.rss)) });
+
+  // psql \copy (drop + create + \copy in one psql run)
+  const p: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = timeCommand('psql', [
+      ...psql,
+      '-c', `drop table if exists ${schema}.events_psql`,
+      '-c', `create table ${schema}.events_psql (${SEED_COLUMNS})`,
+      '-c', `\\copy ${schema}.events_psql from '${csv}' with (format csv, header true)`,
+    ]);
+    if (r.code !== 0) fail('psql \\copy', r);
+    p.push(r.wall);
+    process.stderr.write(`  psql \\copy #${i + 1}: ${fmt(r.wall)} s\n`);
+  }
+  const n2 = await countRows(`${schema}.events_psql`);
+  if (n2 !== rows) fail(`psql loaded ${n2} rows`, { code: 0 });
+  loaded.push({ loader: 'psql \\copy', wall: median(p), walls: p });
+
+  // dbt-style batched INSERT
+  const d: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const n = await dbtStyleLoad(csv, schema);
+    d.push((performance.now() - t0) / 1000);
+    if (n !== rows) fail(`dbt-style loader read ${n} rows`, { code: 0 });
+    process.stderr.write(`  dbt-style INSERT #${i + 1}: ${fmt(d[d.length - 1])} s\n`);
+  }
+  const n3 = await countRows(`${schema}.events_dbt_style`);
+  if (n3 !== rows) fail(`dbt-style loader loaded ${n3} rows`, { code: 0 });
+  loaded.push({ loader: 'dbt-style INSERT, 10,000-row batches', wall: median(d), walls: d });
+  timeCommand('psql', [...psql, '-c', `drop schema ${schema} cascade`]);
+  return loaded;
+}
+
+// ---------------------------------------------------------------- main
+mkdirSync(out, { recursive: true });
+const m = results.machine as Record<string, string>;
+console.log(`tsdbt bench — ${m.cpu}, ${m.cores} cores, ${m.memory}, Node ${m.node}, PostgreSQL ${m.postgres}; load average at start ${m.load}; median of ${runs} run(s)\n`);
+
+if (doCompile) {
+  const rowsC: CompileRow[] = [];
+  for (const n of sizes) rowsC.push(...benchCompile(n));
+  results.compile = rowsC;
+  console.log('parse + compile (`tsdbt compile`, child process, wall time incl. Node/tsx start-up)');
+  console.log('| models | nodes compiled | case | wall (s) | CPU (s) | peak RSS (MB) | target |');
+  console.log('|---:|---:|---|---:|---:|---:|---|');
+  for (const r of rowsC) {
+    let target = '';
+    if (r.models === 10000 && r.case.startsWith('cold')) target = `≤ 1.5 s, ≤ 500 MB: ${r.wall <= 1.5 && r.rss <= 500 ? 'met' : 'NOT met'}`;
+    if (r.models === 10000 && r.case === 'unchanged') target = `≤ 0.5 s, ≤ 500 MB: ${r.wall <= 0.5 && r.rss <= 500 ? 'met' : 'NOT met'}`;
+    console.log(`| ${r.models} | ${r.nodes} | ${r.case} | ${fmt(r.wall)} | ${fmt(r.cpu)} | ${fmt(r.rss, 0)} | ${target} |`);
+  }
+  console.log('');
+}
+
+if (doSeed) {
+  const rowsS = await benchSeed();
+  results.seed = rowsS;
+  const copy = rowsS.find((r) => r.loader.startsWith('psql'))!.wall;
+  const ins = rowsS.find((r) => r.loader.startsWith('dbt-style'))!.wall;
+  const ts = rowsS[0].wall;
+  console.log(`seed: ${rows.toLocaleString('en')} rows (bigint, timestamp, boolean, text) on PostgreSQL`);
+  console.log('| loader | wall (s) | vs psql \\copy | vs dbt-style INSERT |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of rowsS) console.log(`| ${r.loader} | ${fmt(r.wall)} | ${fmt(r.wall / copy)}× | ${fmt(ins / r.wall, 1)}× faster |`);
+  console.log('');
+  console.log(`targets: tsdbt seed within 1.2× of psql \\copy: ${ts <= 1.2 * copy ? 'met' : 'NOT met'} (${fmt(ts / copy)}×); ≥ 20× faster than the batched INSERT: ${ins / ts >= 20 ? 'met' : 'NOT met'} (${fmt(ins / ts, 1)}×)`);
+  console.log(`tsdbt seed peak RSS: ${fmt(rowsS[0].rss ?? 0, 0)} MB`);
+}
+
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2));
