@@ -1,0 +1,121 @@
+/**
+ * The `tsdbt docs` commands (commander): `generate`, `serve`, `lineage`.
+ * Registered by src/cli/main.ts with one call to {@link registerDocsCommands}.
+ */
+import { Command, Option } from 'commander';
+import { join, resolve } from 'node:path';
+import type { Console } from '../cli/console.ts';
+import { openSession, parseSession, type CommonFlags } from '../cli/pipeline.ts';
+import { loadProjectConfig } from '../config/index.ts';
+import { TsdbtError } from '../errors.ts';
+import { redact } from '../secrets.ts';
+import type { SelectionWarning } from '../graph/index.ts';
+import { docsGenerate } from './generate.ts';
+import { serveDocs } from './serve.ts';
+import { docsLineageGraph, listLineage, selectLineage, toDot, toLineageJson, toMermaid } from './lineage.ts';
+
+/** main.ts's wrapper that runs a command and records its exit code. */
+export type ActionWrapper = (
+  fn: (flags: CommonFlags & Record<string, unknown>, cmd: Command) => Promise<number>,
+) => (...args: unknown[]) => Promise<void>;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(/\s+/).filter(Boolean)];
+}
+
+/** The project flags every tsdbt command takes (same spelling as main.ts). */
+function projectFlags(cmd: Command, selection: boolean): Command {
+  cmd
+    .option('--project-dir <dir>', 'directory holding dbt_project.yml (default: current directory)')
+    .option('--profiles-dir <dir>', 'directory holding profiles.yml (default: $DBT_PROFILES_DIR, the project dir, then ~/.dbt)')
+    .option('-t, --target <name>', 'target (profile output) to use')
+    .option('--vars <yaml>', "variables for var(), as YAML or JSON, e.g. '{start_date: 2025-01-01}'")
+    .option('--debug', 'show stack traces and debug output');
+  if (selection) {
+    cmd
+      .option('-s, --select <selector...>', 'nodes to include (dbt selection syntax: name, +name, name+, tag:x, path:x, …)', collect)
+      .option('--exclude <selector...>', 'nodes to exclude', collect);
+  }
+  return cmd;
+}
+
+/** A console whose informational lines go to stderr, so stdout holds only the command's output. */
+function quietStdout(out: Console): Console {
+  return { ...out, info: (t: string) => void process.stderr.write(redact(t) + '\n') };
+}
+
+/**
+ * Adds `docs generate`, `docs serve` and `docs lineage` to `program`.
+ * `signal` (main.ts's Ctrl-C controller) stops `docs serve`.
+ */
+export function registerDocsCommands(program: Command, act: ActionWrapper, out: Console, signal?: AbortSignal): Command {
+  const docs = program.command('docs').description('generate the documentation site (lineage graph + a page per node), serve it, or print the lineage');
+
+  projectFlags(
+    docs
+      .command('generate')
+      .description('write target/index.html (one self-contained file), target/manifest.json and target/catalog.json'),
+    true,
+  )
+    .option('--no-compile', 'do not compile the project first (the site shows raw SQL only)')
+    .option('--empty-catalog', 'do not read the database: catalog.json has no relations (no column types or stats)')
+    .action(
+      act(async (flags) => {
+        const started = performance.now();
+        const r = await docsGenerate(flags, out, { compile: flags.compile !== false, emptyCatalog: !!flags.emptyCatalog });
+        const kb = (r.bytes / 1024).toFixed(0);
+        out.info(`Catalog written to ${r.catalogPath} (${r.relations} relations)`);
+        out.info(`Docs site written to ${r.indexPath} (${r.nodes} nodes, ${kb} kB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        out.info(`Open it in a browser (no server needed), or run: tsdbt docs serve`);
+        return 0;
+      }),
+    );
+
+  docs
+    .command('serve')
+    .description('serve target/ on localhost and print the URL (Ctrl-C stops it)')
+    .option('--project-dir <dir>', 'directory holding dbt_project.yml (default: current directory)')
+    .option('--port <port>', 'port to listen on', '8080')
+    .option('--host <host>', 'interface to listen on (0.0.0.0 for every interface)', '127.0.0.1')
+    .option('--debug', 'show stack traces')
+    .action(
+      act(async (flags) => {
+        const port = Number(flags.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) {
+          throw new TsdbtError('bad-flag', `--port must be a whole number from 0 to 65535, got '${flags.port}'`, { hint: 'e.g. --port 8080' });
+        }
+        const project = loadProjectConfig(resolve(flags.projectDir ?? process.cwd()));
+        const server = await serveDocs(join(project.root, project.targetPath), { port, host: String(flags.host) });
+        out.info(`Serving docs at ${server.url}`);
+        out.info('Press Ctrl-C to stop.');
+        await new Promise<void>((resolveStop) => {
+          if (signal?.aborted) resolveStop();
+          signal?.addEventListener('abort', () => resolveStop(), { once: true });
+          if (!signal) process.once('SIGINT', () => resolveStop());
+        });
+        await server.close();
+        out.info('Stopped.');
+        return 0;
+      }),
+    );
+
+  projectFlags(docs.command('lineage').description('print the lineage (models, seeds, snapshots, analyses, sources) as Mermaid, Graphviz DOT or JSON'), true)
+    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot', 'json']).default('mermaid'))
+    .action(
+      act(async (flags) => {
+        const quiet = quietStdout(out);
+        const s = openSession(flags, quiet);
+        const p = parseSession(s, quiet);
+        const m = p.parsed.manifest;
+        const warnings: SelectionWarning[] = [];
+        const keep = flags.select?.length || flags.exclude?.length ? selectLineage(m, p.graph, flags.select, flags.exclude, warnings) : undefined;
+        for (const w of warnings) out.warn(w.hint ? `${w.message}\n  hint: ${w.hint}` : w.message);
+        const listing = listLineage(m, docsLineageGraph(m, p.graph, keep));
+        const fmt = String(flags.format);
+        out.out((fmt === 'dot' ? toDot(listing, m.metadata.project_name) : fmt === 'json' ? toLineageJson(listing) : toMermaid(listing)).replace(/\n$/, ''));
+        return 0;
+      }),
+    );
+
+  return docs;
+}

@@ -1,0 +1,296 @@
+/**
+ * The data the docs page embeds: one plain, JSON-serialisable value built
+ * from the Manifest, the Catalog and (when present) run_results.json, with
+ * the lineage layout already computed. The page only draws it.
+ *
+ * Every string passes through the secrets redactor before it is embedded.
+ */
+import type { Manifest, ManifestNode, SourceDefinition } from '../parse/manifest.ts';
+import type { LineageGraph } from '../graph/index.ts';
+import type { RunResults } from '../artifacts/index.ts';
+import { redact } from '../secrets.ts';
+import type { Catalog, CatalogTable } from './catalog.ts';
+import { docsLineageGraph, layoutLineage } from './lineage.ts';
+import type { LineageResourceType } from './palette.ts';
+
+/** Bump when the shape changes in a way old pages cannot read. */
+export const DOCS_DATA_VERSION = 1;
+
+/** A column of a node: catalog order and type first, then columns only the properties file names. */
+export interface DocsColumn {
+  name: string;
+  /** Type from the catalog, else the declared `data_type`, else null. */
+  type: string | null;
+  /** 1-based position in the relation (catalog), null when the column is not in the database. */
+  index: number | null;
+  description: string;
+  /** Indexes into {@link DocsData.tests}. */
+  tests: number[];
+}
+
+/** A data test, attached to the node(s) it tests. */
+export interface DocsTest {
+  id: string;
+  name: string;
+  /** Generic test name (`unique`, `not_null`, `relationships`, …) or `singular`. */
+  kind: string;
+  column: string | null;
+  severity: string;
+  /** Last result when run_results.json has one: pass | fail | warn | error | skipped. */
+  status?: string;
+  failures?: number | null;
+  message?: string | null;
+  /** Indexes into {@link DocsData.nodes}. */
+  nodes: number[];
+}
+
+/** A node of the lineage with everything its page shows. */
+export interface DocsNode {
+  id: string;
+  name: string;
+  resourceType: LineageResourceType;
+  /** Column in the layout (0 = no parents). */
+  depth: number;
+  x: number;
+  y: number;
+  packageName: string;
+  path: string;
+  fqn: string[];
+  tags: string[];
+  /** Markdown (doc() blocks already resolved). */
+  description: string;
+  materialized: string | null;
+  database: string | null;
+  schema: string | null;
+  /** The relation's name: alias (nodes) or identifier (sources); null for ephemeral models and analyses. */
+  identifier: string | null;
+  sourceName?: string;
+  sourceDescription?: string;
+  loader?: string;
+  rawCode?: string;
+  compiledCode?: string;
+  columns: DocsColumn[];
+  /** From the catalog: relation type (`BASE TABLE`, `VIEW`, …), owner and stats with include: true. */
+  relationType?: string;
+  owner?: string | null;
+  stats: { id: string; label: string; value: string | number | boolean | null; description: string | null }[];
+  /** Indexes into {@link DocsData.tests}. */
+  tests: number[];
+  /** The node's own last result (run_results.json). */
+  result?: { status: string; executionTime: number; message: string | null; completedAt: string | null };
+  meta?: Record<string, unknown>;
+}
+
+/** Everything the page needs; embedded as JSON in index.html. */
+export interface DocsData {
+  version: number;
+  project: string;
+  generatedAt: string;
+  invocationId: string | null;
+  adapterType: string;
+  /** False when generated with --no-compile (no compiled SQL in the page). */
+  compiled: boolean;
+  /** False when generated with --empty-catalog. */
+  catalog: boolean;
+  catalogErrors: string[];
+  runResults: { generatedAt: string | null; elapsedTime: number; command: string | null } | null;
+  /** `columns[d]`: caption of column d, the folder most of its nodes live in (`seeds`, `staging`, …). */
+  layout: { maxDepth: number; columnWidth: number; rowHeight: number; columns: string[] };
+  nodes: DocsNode[];
+  /** `[parentIndex, childIndex]` pairs. */
+  edges: [number, number][];
+  tests: DocsTest[];
+}
+
+export interface BuildDocsDataOptions {
+  readonly manifest: Manifest;
+  readonly graph: LineageGraph;
+  readonly catalog: Catalog;
+  readonly catalogEmpty: boolean;
+  readonly compiled: boolean;
+  readonly runResults: RunResults | null;
+  readonly generatedAt?: string;
+}
+
+/**
+ * Builds the page's data: lays out the lineage (tests left out), attaches
+ * each test to the node(s) it tests (generic tests to `attached_node`,
+ * singular tests to every node they ref), merges catalog columns with the
+ * properties files' descriptions, and adds the last run's results.
+ * Cost: O(nodes + edges + tests) plus the layout.
+ */
+export function buildDocsData(o: BuildDocsDataOptions): DocsData {
+  const { manifest } = o;
+  const lineage = docsLineageGraph(manifest, o.graph);
+  const layout = layoutLineage(manifest, lineage);
+  const ids = [...layout.points.keys()].sort((a, b) => layout.points.get(a)!.depth - layout.points.get(b)!.depth || (a < b ? -1 : a > b ? 1 : 0));
+  const index = new Map(ids.map((id, i) => [id, i] as const));
+  const results = new Map((o.runResults?.results ?? []).map((r) => [r.unique_id, r] as const));
+
+  const nodes: DocsNode[] = ids.map((id) => {
+    const p = layout.points.get(id)!;
+    const n = manifest.nodes[id];
+    const base = n ? nodeFields(n, o.compiled) : sourceFields(manifest.sources[id]!);
+    const table = n ? o.catalog.nodes[id] : o.catalog.sources[id];
+    const declared = (n ?? manifest.sources[id]!).columns;
+    const r = results.get(id);
+    return {
+      ...base,
+      depth: p.depth,
+      x: round(p.x),
+      y: round(p.y),
+      columns: mergeColumns(table, declared),
+      ...(table ? { relationType: table.metadata.type, owner: table.metadata.owner } : {}),
+      stats: table ? Object.values(table.stats).filter((s) => s.include).map((s) => ({ id: s.id, label: s.label, value: s.value, description: s.description })) : [],
+      tests: [],
+      ...(r ? { result: { status: r.status, executionTime: r.execution_time, message: r.message, completedAt: completedAt(r.timing) } } : {}),
+    };
+  });
+
+  const edges: [number, number][] = lineage.edges().map((e) => [index.get(lineage.source(e))!, index.get(lineage.target(e))!]);
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+
+  const tests: DocsTest[] = [];
+  const testIds = Object.keys(manifest.nodes).filter((id) => manifest.nodes[id]!.resource_type === 'test').sort();
+  for (const id of testIds) {
+    const t = manifest.nodes[id]!;
+    const on = t.attached_node && index.has(t.attached_node) ? [t.attached_node] : t.depends_on.nodes.filter((d) => index.has(d));
+    if (!on.length) continue;
+    const r = results.get(id);
+    const ti = tests.length;
+    tests.push({
+      id,
+      name: t.name,
+      kind: t.test_metadata?.name ?? 'singular',
+      column: t.column_name ?? null,
+      severity: String(t.config?.severity ?? 'error').toLowerCase(),
+      ...(r ? { status: r.status, failures: r.failures, message: r.message } : {}),
+      nodes: [...new Set(on)].map((x) => index.get(x)!),
+    });
+    for (const ni of tests[ti]!.nodes) {
+      const node = nodes[ni]!;
+      node.tests.push(ti);
+      if (t.column_name) {
+        const col = node.columns.find((c) => c.name === t.column_name) ?? node.columns.find((c) => c.name.toLowerCase() === String(t.column_name).toLowerCase());
+        col?.tests.push(ti);
+      }
+    }
+  }
+
+  const args = o.runResults?.args as { which?: unknown } | undefined;
+  const data: DocsData = {
+    version: DOCS_DATA_VERSION,
+    project: manifest.metadata.project_name,
+    generatedAt: o.generatedAt ?? new Date().toISOString(),
+    invocationId: manifest.metadata.invocation_id ?? null,
+    adapterType: manifest.metadata.adapter_type,
+    compiled: o.compiled,
+    catalog: !o.catalogEmpty,
+    catalogErrors: o.catalog.errors ?? [],
+    runResults: o.runResults
+      ? { generatedAt: o.runResults.metadata.generated_at ?? null, elapsedTime: o.runResults.elapsed_time, command: typeof args?.which === 'string' ? args.which : null }
+      : null,
+    layout: { maxDepth: layout.maxDepth, columnWidth: layout.columnWidth, rowHeight: layout.rowHeight, columns: columnCaptions(nodes, layout.maxDepth) },
+    nodes,
+    edges,
+    tests,
+  };
+  return redactDeep(data);
+}
+
+type NodeBase = Omit<DocsNode, 'depth' | 'x' | 'y' | 'columns' | 'stats' | 'tests' | 'result' | 'relationType' | 'owner'>;
+
+function nodeFields(n: ManifestNode, compiled: boolean): NodeBase {
+  const hasRelation = !!n.relation_name;
+  const materialized = typeof n.config?.materialized === 'string' ? n.config.materialized : null;
+  return {
+    id: n.unique_id,
+    name: n.name,
+    resourceType: n.resource_type as LineageResourceType,
+    packageName: n.package_name,
+    path: n.original_file_path,
+    fqn: n.fqn,
+    tags: n.tags ?? [],
+    description: n.description ?? '',
+    materialized,
+    database: n.database ?? null,
+    schema: hasRelation ? n.schema : null,
+    identifier: hasRelation ? n.alias : null,
+    rawCode: n.resource_type === 'seed' ? undefined : n.raw_code,
+    ...(compiled && typeof n.compiled_code === 'string' ? { compiledCode: n.compiled_code } : {}),
+    ...(n.meta && Object.keys(n.meta).length ? { meta: n.meta } : {}),
+  };
+}
+
+function sourceFields(s: SourceDefinition): NodeBase {
+  return {
+    id: s.unique_id,
+    name: `${s.source_name}.${s.name}`,
+    resourceType: 'source',
+    packageName: s.package_name,
+    path: s.original_file_path,
+    fqn: s.fqn,
+    tags: s.tags ?? [],
+    description: s.description ?? '',
+    materialized: null,
+    database: s.database ?? null,
+    schema: s.schema,
+    identifier: s.identifier || s.name,
+    sourceName: s.source_name,
+    sourceDescription: s.source_description ?? '',
+    loader: s.loader ?? '',
+    ...(s.meta && Object.keys(s.meta).length ? { meta: s.meta } : {}),
+  };
+}
+
+/** Catalog columns (database order, real types) with descriptions from the properties file, then declared columns missing from the database. */
+function mergeColumns(table: CatalogTable | undefined, declared: Record<string, { name: string; description: string; data_type?: string | null }>): DocsColumn[] {
+  const out: DocsColumn[] = [];
+  const byLower = new Map(Object.values(declared).map((c) => [c.name.toLowerCase(), c] as const));
+  const used = new Set<string>();
+  if (table) {
+    for (const c of Object.values(table.columns).sort((a, b) => a.index - b.index)) {
+      const d = declared[c.name] ?? byLower.get(c.name.toLowerCase());
+      if (d) used.add(d.name);
+      out.push({ name: c.name, type: c.type, index: c.index, description: d?.description || c.comment || '', tests: [] });
+    }
+  }
+  for (const d of Object.values(declared)) {
+    if (used.has(d.name)) continue;
+    out.push({ name: d.name, type: d.data_type ?? null, index: null, description: d.description ?? '', tests: [] });
+  }
+  return out;
+}
+
+function completedAt(timing: readonly { name: string; completed_at?: string | null }[] | undefined): string | null {
+  const t = (timing ?? []).find((x) => x.name === 'execute') ?? timing?.[timing.length - 1];
+  return t?.completed_at ?? null;
+}
+
+/** Per column, the folder most of its nodes are in (sources: `sources`). */
+function columnCaptions(nodes: readonly DocsNode[], maxDepth: number): string[] {
+  const tally: Map<string, number>[] = Array.from({ length: maxDepth + 1 }, () => new Map());
+  for (const n of nodes) {
+    const dir = n.path.includes('/') ? n.path.slice(0, n.path.lastIndexOf('/')) : n.path;
+    const folder = n.resourceType === 'source' ? 'sources' : dir.slice(dir.lastIndexOf('/') + 1);
+    const t = tally[n.depth]!;
+    t.set(folder, (t.get(folder) ?? 0) + 1);
+  }
+  return tally.map((t) => [...t].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? '');
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+/** A copy of `value` with every string (keys included) passed through {@link redact}. */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map(redactDeep) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[redact(k)] = redactDeep(v);
+    return out as T;
+  }
+  return value;
+}

@@ -1,0 +1,104 @@
+/**
+ * `tsdbt docs generate`: parse (→ manifest.json), compile, read the database
+ * catalog (→ catalog.json), and write the single-file site (→ index.html),
+ * as dbt's `docs generate` does. run_results.json of the last run is read
+ * (before anything is written) to show statuses and test results; unlike
+ * dbt, `docs generate` does not overwrite it.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAdapter } from '../adapters/index.ts';
+import type { Adapter } from '../adapters/adapter.ts';
+import { readRunResults, writeManifest, writeFileAtomic, type RunResults } from '../artifacts/index.ts';
+import { openSession, parseSession, select, compileSession, relationState, type CommonFlags } from '../cli/pipeline.ts';
+import type { Console } from '../cli/console.ts';
+import { TsdbtError } from '../errors.ts';
+import { redact } from '../secrets.ts';
+import { buildCatalog, emptyCatalog, writeCatalog } from './catalog.ts';
+import { buildDocsData } from './docs-data.ts';
+import { bundleDocsApp, renderIndexHtml } from './site.ts';
+
+export const INDEX_FILE = 'index.html';
+
+export interface DocsGenerateOptions {
+  /** false with `--no-compile`: the page shows raw SQL only. */
+  readonly compile: boolean;
+  /** true with `--empty-catalog`: no database access for the catalog. */
+  readonly emptyCatalog: boolean;
+}
+
+/** What was written (absolute paths) and counts for the summary line. */
+export interface DocsGenerateResult {
+  readonly indexPath: string;
+  readonly manifestPath: string;
+  readonly catalogPath: string;
+  readonly nodes: number;
+  readonly relations: number;
+  readonly bytes: number;
+}
+
+/**
+ * Runs `docs generate` for the project named by `flags` (project dir,
+ * profile, target, vars, select/exclude — the selection limits what is
+ * compiled and catalogued; the site always shows the whole project).
+ *
+ * Without `--empty-catalog` the target's database must be reachable
+ * (TsdbtError from createAdapter otherwise, e.g. `connection-refused`);
+ * compiling alone falls back to "nothing exists yet" when it is not, as
+ * `tsdbt compile` does. Compile errors are thrown as TsdbtError.
+ */
+export async function docsGenerate(flags: CommonFlags, out: Console, opts: DocsGenerateOptions): Promise<DocsGenerateResult> {
+  const s = openSession(flags, out);
+  const targetDir = join(s.project.root, s.project.targetPath);
+  const runResults = readLastRunResults(targetDir, out);
+  const p = parseSession(s, out);
+  const manifest = p.parsed.manifest;
+
+  let adapter: Adapter | null = null;
+  try {
+    if (!opts.emptyCatalog) adapter = await createAdapter(s.target);
+    else if (opts.compile) adapter = await createAdapter(s.target).catch(() => null);
+
+    const selected = select(s, p, ['model', 'test', 'analysis', 'snapshot', 'seed']);
+    if (opts.compile) {
+      const relations = adapter ? await relationState(adapter, p.parsed) : new Map<string, string>();
+      compileSession(s, p, selected.filter((id) => manifest.nodes[id]?.resource_type !== 'seed'), relations);
+    }
+    const manifestPath = writeManifest(targetDir, manifest);
+
+    const meta = { invocationId: s.invocationId, generatedAt: new Date().toISOString() };
+    const narrowed = flags.select?.length || flags.exclude?.length;
+    const catalog = adapter && !opts.emptyCatalog
+      ? await buildCatalog(adapter, manifest, { ...meta, selected: narrowed ? new Set([...selected, ...Object.keys(manifest.sources)]) : undefined })
+      : emptyCatalog(meta);
+    for (const e of catalog.errors ?? []) out.warn(`catalog: ${e}`);
+    const catalogPath = writeCatalog(targetDir, catalog);
+
+    const data = buildDocsData({ manifest, graph: p.graph, catalog, catalogEmpty: opts.emptyCatalog, compiled: opts.compile, runResults, generatedAt: meta.generatedAt });
+    const html = renderIndexHtml(data, await bundleDocsApp());
+    const indexPath = join(targetDir, INDEX_FILE);
+    writeFileAtomic(indexPath, html);
+    return {
+      indexPath,
+      manifestPath,
+      catalogPath,
+      nodes: data.nodes.length,
+      relations: Object.keys(catalog.nodes).length + Object.keys(catalog.sources).length,
+      bytes: Buffer.byteLength(html),
+    };
+  } finally {
+    await adapter?.close();
+  }
+}
+
+/** target/run_results.json when there is a readable one; a warning (not an error) when it is damaged. */
+function readLastRunResults(targetDir: string, out: Console): RunResults | null {
+  const path = join(targetDir, 'run_results.json');
+  if (!existsSync(path)) return null;
+  try {
+    return readRunResults(path);
+  } catch (e) {
+    out.warn(`ignoring ${path}: ${e instanceof TsdbtError ? e.message : redact(String((e as Error).message))}`);
+    return null;
+  }
+}
