@@ -149,16 +149,20 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
     return sql;
   };
 
+  const rendered = new Map<string, string>(); // unique_id → its relation as SQL text
+  const renderedRelation = (n: ManifestNode): string => {
+    let text = rendered.get(n.unique_id);
+    if (text === undefined) rendered.set(n.unique_id, (text = relationOf(n).render()));
+    return text;
+  };
   const staticRender = (c: StaticCall, node: ManifestNode): string => {
     switch (c.kind) {
       case 'config':
         return '';
       case 'this':
-        return relationOf(node).render();
-      case 'ref': {
-        const t = byName.get(c.ref.name)!;
-        return relationOf(t).render();
-      }
+        return renderedRelation(node);
+      case 'ref':
+        return renderedRelation(byName.get(c.ref.name)!);
       case 'source': {
         const src = manifest.sources[`source.${node.package_name}.${c.source[0]}.${c.source[1]}`];
         return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier }).render();

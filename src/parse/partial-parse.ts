@@ -23,7 +23,7 @@
  * to the list of properties files or to one of them re-reads all of them.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, readdirSync, realpathSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, readdirSync, realpathSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import type { ProjectConfig, Properties, TargetConfig } from '../config/types.ts';
@@ -116,6 +116,30 @@ export interface PartialParseStats {
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** Reads a file and its stat through one open (fstat on the descriptor: no second path lookup). */
+function readWithStat(absPath: string): { text: string; stat: FileStat } {
+  const fd = openSync(absPath, 'r');
+  try {
+    const st = fstatSync(fd);
+    let buf = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    for (;;) {
+      if (n === buf.length) {
+        // the file grew since fstat: read on
+        const bigger = Buffer.allocUnsafe(Math.max(64, buf.length * 2));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    return { text: buf.toString('utf8', 0, n), stat: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs } };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function tsdbtVersion(): string {
@@ -214,16 +238,18 @@ export class PartialParse {
    * @throws whatever reading the file throws (ENOENT when it vanished).
    */
   lookup(originalFilePath: string, absPath: string): Lookup {
-    const st = statSync(absPath);
-    const stat: FileStat = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
     const prev = this.previous[originalFilePath];
-    if (prev && !prev.racy && prev.raw !== undefined && sameStat(prev, stat)) {
-      this.stats.reusedUnread++;
-      this.next[originalFilePath] = prev;
-      return { hit: true, entry: prev, raw: prev.raw, checksum: prev.checksum, stat };
+    if (prev && !prev.racy && prev.raw !== undefined) {
+      const st = statSync(absPath);
+      const stat: FileStat = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+      if (sameStat(prev, stat)) {
+        this.stats.reusedUnread++;
+        this.next[originalFilePath] = prev;
+        return { hit: true, entry: prev, raw: prev.raw, checksum: prev.checksum, stat };
+      }
     }
     this.changed = true;
-    const raw = readFileSync(absPath, 'utf8');
+    const { text: raw, stat } = readWithStat(absPath);
     const checksum = sha256(raw);
     if (prev && prev.checksum === checksum && prev.raw !== undefined) {
       this.stats.reusedRead++;

@@ -1,0 +1,46 @@
+/**
+ * `node --import tsx bench/stages.ts <project-dir>`: the `tsdbt compile`
+ * pipeline run in-process, stage by stage, printing one JSON line of
+ * milliseconds (wall) per stage. Used by bench/run.ts to show where the time
+ * goes; the stages are the ones src/cli/pipeline.ts runs (no database: no
+ * model in the bench projects is incremental).
+ */
+const t0 = performance.now();
+const { loadProjectConfig, loadProfile } = await import('../src/config/index.ts');
+const { parseProject } = await import('../src/parse/parse-project.ts');
+const { buildGraph, assertAcyclic, selectNodes } = await import('../src/graph/index.ts');
+const { compileNodes } = await import('../src/compile/compile.ts');
+const { writeCompiledFiles } = await import('../src/compile/write-compiled.ts');
+const { writeManifest, buildParentChildMaps } = await import('../src/artifacts/index.ts');
+const { join, resolve } = await import('node:path');
+
+const stages: Record<string, number> = { imports: performance.now() - t0 };
+let t = performance.now();
+const lap = (name: string) => {
+  const now = performance.now();
+  stages[name] = now - t;
+  t = now;
+};
+
+const dir = resolve(process.argv[2] ?? '.');
+const project = loadProjectConfig(dir, { vars: {} });
+const { target } = loadProfile(project, { profilesDir: dir });
+lap('config');
+const parsed = parseProject({ project, target, cliVars: {}, invocationId: 'bench' });
+lap('parse');
+const graph = buildGraph(parsed.manifest);
+assertAcyclic(parsed.manifest, graph);
+buildParentChildMaps(parsed.manifest);
+lap('graph');
+writeManifest(join(project.root, project.targetPath), parsed.manifest);
+lap('manifest.json');
+const sel = selectNodes(parsed.manifest, graph, { resourceTypes: ['model', 'test', 'analysis', 'snapshot'] });
+const ids = Array.isArray(sel) ? sel : (sel as { selected: string[] }).selected;
+lap('select');
+const compiled = compileNodes({ project, parsed, target, cliVars: {}, invocationId: 'bench', fullRefresh: false, relations: new Map() }, ids);
+lap('compile');
+const written = writeCompiledFiles(project.root, compiled.values());
+lap('write compiled');
+stages.total = performance.now() - t0;
+const rss = process.resourceUsage().maxRSS / 1024;
+console.log(JSON.stringify({ stages, rss, nodes: compiled.size, written, partialParse: parsed.partialParse }));
