@@ -94,7 +94,7 @@ export interface DocsData {
   catalog: boolean;
   catalogErrors: string[];
   runResults: { generatedAt: string | null; elapsedTime: number; command: string | null } | null;
-  /** `columns[d]`: caption of column d, the folder most of its nodes live in (`seeds`, `staging`, …). */
+  /** `columns[d]`: caption of column d, the folder(s) most of its nodes live in (`seeds`, `staging`, `dwh · staging`). */
   layout: { maxDepth: number; columnWidth: number; rowHeight: number; columns: string[] };
   nodes: DocsNode[];
   /** `[parentIndex, childIndex]` pairs. */
@@ -267,7 +267,7 @@ function completedAt(timing: readonly { name: string; completed_at?: string | nu
   return t?.completed_at ?? null;
 }
 
-/** Per column, the folder most of its nodes are in (sources: `sources`). */
+/** Per column, the folder most of its nodes are in (sources: `sources`); two when the runner-up has at least half as many. */
 function columnCaptions(nodes: readonly DocsNode[], maxDepth: number): string[] {
   const tally: Map<string, number>[] = Array.from({ length: maxDepth + 1 }, () => new Map());
   for (const n of nodes) {
@@ -276,7 +276,15 @@ function columnCaptions(nodes: readonly DocsNode[], maxDepth: number): string[] 
     const t = tally[n.depth]!;
     t.set(folder, (t.get(folder) ?? 0) + 1);
   }
-  return tally.map((t) => [...t].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? '');
+  return tally.map((t) => {
+    const ranked = [...t].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const top = ranked[0]?.[1] ?? 0;
+    return ranked
+      .filter(([, n]) => n * 2 >= top)
+      .slice(0, 2)
+      .map(([f]) => f)
+      .join(' · ');
+  });
 }
 
 function round(v: number): number {

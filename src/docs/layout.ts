@@ -6,6 +6,9 @@
  */
 import type { DirectedGraph } from 'graphology';
 import { topologicalGenerations } from '../graph/index.ts';
+import { layeredSpacing } from './spacing.ts';
+
+export { layeredSpacing };
 
 /** Where one node sits. `depth` is its column (0 = no parents). */
 export interface LayoutPoint {
@@ -78,12 +81,11 @@ export function layoutLayered(graph: DirectedGraph, options: LayoutOptions = {})
     const keys = new Map(ids.map((id) => [id, key(id)] as const));
     ids.sort((a, b) => cmp(keys.get(a)!, keys.get(b)!) || cmp(a, b));
   }
-  // Fill a landscape screen: tall drawings get wider columns, wide ones taller rows (up to 0.6 of a column).
-  const aspect = options.aspect ?? 1.3;
-  const tallest = Math.max(1, ...columns.map((c) => c.length));
-  const minColumn = options.columnWidth ?? 4;
-  const columnWidth = Math.max(minColumn, columns.length > 1 ? (tallest * baseRow * aspect) / (columns.length - 1) : 0);
-  const rowHeight = Math.max(baseRow, Math.min(columnWidth * 0.6, (columnWidth * Math.max(1, columns.length - 1)) / (tallest * aspect)));
+  const { columnWidth, rowHeight } = layeredSpacing(columns.length, Math.max(1, ...columns.map((c) => c.length)), {
+    columnWidth: options.columnWidth,
+    rowHeight: baseRow,
+    aspect: options.aspect,
+  });
 
   const y = new Map<string, number>();
   const place = (ids: string[]) => {

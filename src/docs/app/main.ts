@@ -18,6 +18,7 @@ import DOMPurify from 'dompurify';
 import type { DocsData, DocsNode, DocsTest } from '../docs-data.ts';
 import { STATUS_COLORS, TYPE_COLORS, TYPE_LABELS, TYPE_ORDER } from '../palette.ts';
 import { drawHoverBelow, drawLabelBelow, labelSpace } from './labels.ts';
+import { layeredSpacing } from '../spacing.ts';
 
 interface NodeAttrs {
   x: number;
@@ -242,7 +243,7 @@ function computeEmphasis(): void {
   const g = renderer.getGraph();
   let centre: number | null = null;
   if (state.hovered !== null) centre = state.hovered;
-  else if (state.open !== null && !state.search) centre = state.open;
+  else if (state.open !== null && !state.search && !state.focus) centre = state.open; // a lineage view shows its whole lineage
   if (state.search) {
     emphasis = new Set([...state.search].map((i) => nodes[i]!.id));
   } else if (centre !== null && g.hasNode(nodes[centre]!.id)) {
@@ -301,6 +302,11 @@ function isCentre(id: string): boolean {
   return c !== null && nodes[c]!.id === id;
 }
 
+/** Graph x of each column shown (depth → x) and the spacing of the current view (whole project or lineage). */
+const fullColumnX = new Map(data.layout.columns.map((_, d) => [d, d * data.layout.columnWidth] as const));
+let columnX: Map<number, number> = fullColumnX;
+let view = { columnWidth: data.layout.columnWidth, rowHeight: data.layout.rowHeight };
+
 /** Frames graph `g` with room for labels: half a column left and right, a row above and below. */
 function frame(g: DirectedGraph<NodeAttrs>): void {
   let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
@@ -311,29 +317,27 @@ function frame(g: DirectedGraph<NodeAttrs>): void {
     maxY = Math.max(maxY, a.y);
   });
   if (minX === Infinity) return;
-  const cw = data.layout.columnWidth / 2;
-  const rh = data.layout.rowHeight * 1.5;
+  const cw = view.columnWidth / 2;
+  const rh = view.rowHeight * 1.5;
   renderer.setCustomBBox({ x: [minX - cw, maxX + cw], y: [minY - rh, maxY + rh] });
 }
 frame(fullGraph);
 
 renderer.on('beforeRender', () => {
   const a = renderer.graphToViewport({ x: 0, y: 0 });
-  const b = renderer.graphToViewport({ x: data.layout.columnWidth, y: 0 });
+  const b = renderer.graphToViewport({ x: view.columnWidth, y: 0 });
   labelSpace.width = Math.abs(b.x - a.x);
 });
 renderer.on('afterRender', () => {
-  const g = renderer.getGraph();
-  const shown = new Set<number>();
-  g.forEachNode((_, a) => shown.add(nodes[a.i]!.depth));
   const width = labelSpace.width;
   captions.childNodes.forEach((el, d) => {
     const span = el as HTMLElement;
-    if (!shown.has(d) || width < 30) {
+    const gx = columnX.get(d);
+    if (gx === undefined || width < 30) {
       span.hidden = true;
       return;
     }
-    const x = renderer.graphToViewport({ x: d * data.layout.columnWidth, y: 0 }).x;
+    const x = renderer.graphToViewport({ x: gx, y: 0 }).x;
     span.hidden = false;
     span.style.left = `${x - width / 2}px`;
     span.style.width = `${width}px`;
@@ -411,24 +415,31 @@ function setFocus(focus: { anchor: number; up: number; down: number } | null): v
   if (!focus) {
     state.focus = null;
     renderer.setGraph(fullGraph);
+    columnX = fullColumnX;
+    view = { columnWidth: data.layout.columnWidth, rowHeight: data.layout.rowHeight };
     frame(fullGraph);
     focusBar.hidden = true;
   } else {
     const members = lineageOf(focus.anchor, focus.up, focus.down);
     state.focus = { ...focus, members };
-    // Same columns as the whole project; each column packed, in the whole layout's order.
+    // The whole project's columns and order, packed: empty columns dropped, each column closed up.
     const cols = new Map<number, number[]>();
     for (const i of members) {
       const d = nodes[i]!.depth;
       if (!cols.has(d)) cols.set(d, []);
       cols.get(d)!.push(i);
     }
+    const depths = [...cols.keys()].sort((a, b) => a - b);
+    const spacing = layeredSpacing(depths.length, Math.max(...[...cols.values()].map((c) => c.length)));
     const pos = new Map<number, { x: number; y: number }>();
-    for (const ids of cols.values()) {
-      ids.sort((a, b) => nodes[b]!.y - nodes[a]!.y);
+    columnX = new Map();
+    depths.forEach((d, k) => {
+      const ids = cols.get(d)!.sort((a, b) => nodes[b]!.y - nodes[a]!.y);
       const mid = (ids.length - 1) / 2;
-      ids.forEach((i, k) => pos.set(i, { x: nodes[i]!.x, y: (mid - k) * data.layout.rowHeight * 1.6 }));
-    }
+      columnX.set(d, k * spacing.columnWidth);
+      ids.forEach((i, r) => pos.set(i, { x: k * spacing.columnWidth, y: (mid - r) * spacing.rowHeight }));
+    });
+    view = spacing;
     const sub = buildGraph(members, (i) => pos.get(i)!);
     renderer.setGraph(sub);
     frame(sub);

@@ -1,0 +1,169 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManifestBuilder } from '../graph/fixtures.ts';
+import { buildGraph } from '../graph/index.ts';
+import { docsLineageGraph, listLineage, selectLineage, toDot, toLineageJson, toMermaid } from './lineage.ts';
+import { layoutLayered } from './layout.ts';
+import { buildDocsData } from './docs-data.ts';
+import { emptyCatalog } from './catalog.ts';
+import { clearSecrets, registerSecret } from '../secrets.ts';
+
+/** raw.events (source) and a seed → staging → dwh → mart, plus a model from literal values and tests. */
+function project() {
+  return new ManifestBuilder('shop')
+    .source('raw', 'events')
+    .seed('countries')
+    .model('stg_events', { dir: 'staging', sources: [['raw', 'events']], tags: ['staging'] })
+    .model('channels', { dir: 'dwh' })
+    .model('fct_events', { dir: 'dwh', refs: ['stg_events', 'countries', 'channels'], description: 'Events, one row each.' })
+    .model('mart_daily', { dir: 'mart', refs: ['fct_events'], tags: ['nightly'] })
+    .genericTest('unique', 'fct_events', 'event_id')
+    .genericTest('not_null', 'fct_events', 'event_id')
+    .singularTest('daily_matches_events', { refs: ['mart_daily', 'fct_events'] })
+    .build();
+}
+
+describe('docs lineage', () => {
+  it('draws models, seeds and sources but not tests', () => {
+    const m = project();
+    const g = docsLineageGraph(m, buildGraph(m));
+    assert.deepEqual(g.nodes().sort(), [
+      'model.shop.channels',
+      'model.shop.fct_events',
+      'model.shop.mart_daily',
+      'model.shop.stg_events',
+      'seed.shop.countries',
+      'source.shop.raw.events',
+    ]);
+    assert.equal(g.size, 5);
+  });
+
+  it('prints Mermaid left to right, by column, with shapes per resource type', () => {
+    const m = project();
+    const text = toMermaid(listLineage(m, docsLineageGraph(m, buildGraph(m))));
+    assert.equal(
+      text,
+      [
+        'flowchart LR',
+        '  seed_countries[("countries")]:::seed',
+        '  source_raw_events[("raw.events")]:::source',
+        '  model_channels["channels"]:::model',
+        '  model_stg_events["stg_events"]:::model',
+        '  model_fct_events["fct_events"]:::model',
+        '  model_mart_daily["mart_daily"]:::model',
+        '  model_channels --> model_fct_events',
+        '  model_fct_events --> model_mart_daily',
+        '  model_stg_events --> model_fct_events',
+        '  seed_countries --> model_fct_events',
+        '  source_raw_events --> model_stg_events',
+        '  classDef seed fill:#2e9e5b,stroke:#333,color:#fff',
+        '  classDef source fill:#d9822b,stroke:#333,color:#fff',
+        '  classDef model fill:#2f6fdf,stroke:#333,color:#fff',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('escapes Mermaid labels and keeps ids unique', () => {
+    const listing = {
+      nodes: [
+        { uniqueId: 'model.a.x_y', name: 'x_y', resourceType: 'model' as const, path: 'a', depth: 0 },
+        { uniqueId: 'model.b.x.y', name: 'x.y', resourceType: 'model' as const, path: 'b', depth: 0 },
+        { uniqueId: 'model.c.q', name: 'q "quoted" <b>', resourceType: 'model' as const, path: 'c', depth: 0 },
+      ],
+      edges: [['model.a.x_y', 'model.b.x.y'] as const],
+    };
+    const text = toMermaid(listing);
+    assert.match(text, /model_x_y\["x_y"\]/);
+    assert.match(text, /model_x_y_2\["x\.y"\]/);
+    assert.match(text, /\["q #quot;quoted#quot; #lt;b#gt;"\]/);
+    assert.match(text, /model_x_y --> model_x_y_2/);
+  });
+
+  it('prints Graphviz DOT with unique_ids as node ids and escaped strings', () => {
+    const m = project();
+    const dot = toDot(listLineage(m, docsLineageGraph(m, buildGraph(m))), 'shop "docs"');
+    assert.match(dot, /^digraph "shop \\"docs\\"" \{\n  rankdir=LR;/);
+    assert.match(dot, /"source\.shop\.raw\.events" \[label="raw\.events", shape=cylinder, fillcolor="#d9822b"\];/);
+    assert.match(dot, /"model\.shop\.fct_events" -> "model\.shop\.mart_daily";/);
+    assert.equal(dot.match(/->/g)?.length, 5);
+    assert.ok(dot.endsWith('}\n'));
+  });
+
+  it('prints JSON with depths (columns)', () => {
+    const m = project();
+    const json = JSON.parse(toLineageJson(listLineage(m, docsLineageGraph(m, buildGraph(m)))));
+    const depth = Object.fromEntries(json.nodes.map((n: { name: string; depth: number }) => [n.name, n.depth]));
+    // channels has no parents but is a model: it sits one column left of fct_events, not with the raw data.
+    assert.deepEqual(depth, { countries: 0, 'raw.events': 0, stg_events: 1, channels: 1, fct_events: 2, mart_daily: 3 });
+    assert.deepEqual(json.edges[0], { from: 'model.shop.channels', to: 'model.shop.fct_events' });
+  });
+
+  it('selects with dbt syntax, sources included', () => {
+    const m = project();
+    const g = buildGraph(m);
+    assert.deepEqual(selectLineage(m, g, ['+stg_events']), ['model.shop.stg_events', 'source.shop.raw.events']);
+    assert.deepEqual(selectLineage(m, g, ['tag:nightly']), ['model.shop.mart_daily']);
+    assert.deepEqual(selectLineage(m, g, ['fct_events+'], ['mart_daily']), ['model.shop.fct_events']);
+    // Unselected nodes in between keep their descendants connected.
+    const sub = docsLineageGraph(m, g, selectLineage(m, g, ['source:raw', 'mart_daily']));
+    assert.deepEqual(sub.edges().map((e) => `${sub.source(e)} -> ${sub.target(e)}`), ['source.shop.raw.events -> model.shop.mart_daily']);
+  });
+});
+
+describe('layered layout', () => {
+  it('puts each node in the column of its longest path from a root, columns centred on y = 0', () => {
+    const m = project();
+    const lin = docsLineageGraph(m, buildGraph(m));
+    const { points, maxDepth, columnWidth } = layoutLayered(lin);
+    assert.equal(maxDepth, 3);
+    assert.equal(points.get('model.shop.mart_daily')!.x, 3 * columnWidth);
+    assert.equal(points.get('model.shop.channels')!.depth, 0); // keepLeft defaults to true
+    const col0 = [...points.values()].filter((p) => p.depth === 0).map((p) => p.y);
+    assert.equal(col0.reduce((a, b) => a + b, 0), 0);
+  });
+
+  it('orders a column by its parents to avoid crossings', () => {
+    // a1 → b1, a2 → b2: whatever the initial order, b1 ends level with a1.
+    const m = new ManifestBuilder('p')
+      .seed('a1')
+      .seed('a2')
+      .model('zz_b1', { refs: ['a1'] })
+      .model('aa_b2', { refs: ['a2'] })
+      .build();
+    const { points } = layoutLayered(docsLineageGraph(m, buildGraph(m)));
+    assert.equal(points.get('model.p.zz_b1')!.y, points.get('seed.p.a1')!.y);
+    assert.equal(points.get('model.p.aa_b2')!.y, points.get('seed.p.a2')!.y);
+  });
+});
+
+describe('docs data', () => {
+  it('attaches tests to their nodes and columns, never as nodes', () => {
+    const m = project();
+    m.nodes['model.shop.fct_events']!.columns = { event_id: { name: 'event_id', description: 'The **key**.', meta: {}, tags: [] } };
+    const d = buildDocsData({ manifest: m, graph: buildGraph(m), catalog: emptyCatalog(), catalogEmpty: true, compiled: false, runResults: null });
+    assert.equal(d.nodes.length, 6);
+    assert.equal(d.edges.length, 5);
+    const fct = d.nodes.find((n) => n.name === 'fct_events')!;
+    assert.deepEqual(fct.tests.map((t) => d.tests[t]!.kind).sort(), ['not_null', 'singular', 'unique']);
+    assert.deepEqual(fct.columns[0]!.tests.map((t) => d.tests[t]!.kind).sort(), ['not_null', 'unique']);
+    const mart = d.nodes.find((n) => n.name === 'mart_daily')!;
+    assert.deepEqual(mart.tests.map((t) => d.tests[t]!.kind), ['singular']);
+    assert.deepEqual(d.layout.columns, ['seeds · sources', 'dwh · staging', 'dwh', 'mart']);
+  });
+
+  it('redacts registered secrets everywhere', () => {
+    const m = project();
+    m.nodes['model.shop.mart_daily']!.raw_code = "select 'hunter2-secret' as pw";
+    m.nodes['model.shop.mart_daily']!.description = 'uses hunter2-secret';
+    registerSecret('hunter2-secret');
+    try {
+      const d = buildDocsData({ manifest: m, graph: buildGraph(m), catalog: emptyCatalog(), catalogEmpty: true, compiled: false, runResults: null });
+      const text = JSON.stringify(d);
+      assert.ok(!text.includes('hunter2-secret'));
+      assert.ok(text.includes("select '****' as pw"));
+    } finally {
+      clearSecrets();
+    }
+  });
+});
