@@ -89,16 +89,19 @@ const CLEANUP_STATEMENT = /^\s*(rollback|drop|reset|abort)\b/i;
  */
 export function guardConnection(conn: Connection, signal: AbortSignal | undefined): Connection {
   if (!signal) return conn;
-  const check = (sql: string) => {
+  const check = async (sql: string) => {
+    // One turn of the event loop first: PGlite runs statements synchronously, so without it a whole run
+    // can be one chain of promise callbacks and a Ctrl-C would only be seen once the run is over.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (signal.aborted && !CLEANUP_STATEMENT.test(sql)) throw new CancelledError();
   };
   const guarded: Connection = {
     async query(sql, params) {
-      check(sql);
+      await check(sql);
       return conn.query(sql, params);
     },
     async copyFromFile(copySql, filePath, observer) {
-      check(copySql);
+      await check(copySql);
       return observer ? conn.copyFromFile(copySql, filePath, observer) : conn.copyFromFile(copySql, filePath);
     },
     transaction(fn) {

@@ -258,7 +258,11 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
    * the connection was lost and `retries` allow it (announced as a warning).
    */
   const onConnection = async <T>(node: ManifestNode, fn: (conn: Connection) => Promise<T>): Promise<T> => {
-    const timeout = queryTimeoutSeconds(node);
+    let timeout = queryTimeoutSeconds(node);
+    if (timeout !== null && !adapter.capabilities.cancel) {
+      opts.reporter.nodeWarning?.(node, `query_timeout is not enforced on ${adapter.type}: a running statement cannot be interrupted there`);
+      timeout = null;
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         return await adapter.withConnection(async (raw) => {
@@ -422,7 +426,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
             timing: [],
             execution_time: 0,
             adapter_response: {},
-            message: causeNode ? `SKIP because ${causeNode.name} failed` : opts.signal?.aborted ? 'SKIP (cancelled)' : 'SKIP (fail fast)',
+            message: opts.signal?.aborted ? 'SKIP (cancelled)' : causeNode ? `SKIP because ${causeNode.name} failed` : 'SKIP (fail fast)',
             failures: null,
             compiled_code: compiled.get(id)?.compiledCode ?? null,
             relation_name: node.relation_name,

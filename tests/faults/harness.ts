@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { freshPgliteDir, pgAvailable, uniqueSchemaName } from '../../src/adapters/testing.ts';
+import { freshPgliteDir, pgAvailable, pgliteTargetForDir, uniqueSchemaName } from '../../src/adapters/testing.ts';
+import { createAdapter } from '../../src/adapters/index.ts';
 import { quoteIdentifier } from '../../src/adapters/quote.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -204,8 +205,16 @@ export class FaultProject {
     return this.start(command, args, env).done;
   }
 
-  /** Rows of `sql` on the test server (admin connection). */
+  /** Rows of `sql` on the test server (admin connection), or on the project's PGlite directory (opened and closed). */
   async rows<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    if (this.engine === 'pglite') {
+      const a = await createAdapter(pgliteTargetForDir(this.pgliteDir!, this.schema), { lockTimeoutMs: 5000 });
+      try {
+        return (await a.query(sql, params)).rows as T[];
+      } finally {
+        await a.close();
+      }
+    }
     const c = await adminClient();
     try {
       return (await c.query(sql, params)).rows as T[];
