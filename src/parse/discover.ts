@@ -34,19 +34,15 @@ export interface ProjectFiles {
   readonly docs: ProjectFile[];
 }
 
-/** Files under `base` (relative paths with `/`) whose names end in `ext`; `skipTop` names a top-level folder to leave out. */
+/**
+ * Files under `base` (relative paths with `/`, sorted) whose names end in
+ * `ext`; `skipTop` names a top-level folder to leave out, `only` the one
+ * top-level folder to look in.
+ */
 function walk(base: string, ext: string, skipTop: string | null, only: string | null): string[] {
   const out: string[] = [];
-  const seen = new Set<string>();
+  const linked = new Set<string>(); // real paths of directories entered through a symbolic link
   const visit = (abs: string, rel: string) => {
-    let real: string;
-    try {
-      real = realpathSync(abs);
-    } catch {
-      return;
-    }
-    if (seen.has(real)) return;
-    seen.add(real);
     let entries: Dirent[];
     try {
       entries = readdirSync(abs, { withFileTypes: true });
@@ -56,21 +52,28 @@ function walk(base: string, ext: string, skipTop: string | null, only: string | 
     for (const e of entries) {
       const name = e.name;
       if (name.charCodeAt(0) === 46 /* . */) continue;
-      const childRel = rel ? `${rel}/${name}` : name;
       if (!rel && ((skipTop !== null && name === skipTop) || (only !== null && name !== only))) continue;
+      const childAbs = `${abs}/${name}`;
+      const childRel = rel ? `${rel}/${name}` : name;
       let isDir = e.isDirectory();
       let isFile = e.isFile();
       if (e.isSymbolicLink()) {
         try {
-          const st = statSync(join(abs, name));
+          const st = statSync(childAbs);
           isDir = st.isDirectory();
           isFile = st.isFile();
+          if (isDir) {
+            const real = realpathSync(childAbs);
+            if (linked.has(real)) continue; // a link loop
+            linked.add(real);
+          }
         } catch {
           continue; // a dangling link
         }
       }
-      if (isDir) visit(join(abs, name), childRel);
-      else if (isFile && name.endsWith(ext) && name.length > ext.length && !(only !== null && !rel)) out.push(childRel);
+      if (isDir) visit(childAbs, childRel);
+      else if (isFile && rel !== '' && name.endsWith(ext) && name.length > ext.length) out.push(childRel);
+      else if (isFile && rel === '' && only === null && name.endsWith(ext) && name.length > ext.length) out.push(childRel);
     }
   };
   visit(base, '');
@@ -81,9 +84,9 @@ function find(root: string, dirs: readonly string[], ext: string, opts: { skipTo
   const out: ProjectFile[] = [];
   for (const dir of dirs) {
     const base = join(root, dir);
-    const prefix = dir.replace(/\\/g, '/').replace(/\/$/, '');
+    const prefix = posix.normalize(dir.replace(/\\/g, '/').replace(/\/$/, ''));
     for (const rel of walk(base, ext, opts.skipTop ?? null, opts.only ?? null)) {
-      out.push({ absPath: join(base, rel), originalFilePath: posix.join(prefix, rel), path: rel, resourcePath: dir });
+      out.push({ absPath: `${base}/${rel}`, originalFilePath: prefix === '.' ? rel : `${prefix}/${rel}`, path: rel, resourcePath: dir });
     }
   }
   return out;
