@@ -1,0 +1,2 @@
+select 1 as id
+where '{{ env_var("TSDBT_BROKEN_NOT_SET") }}' = 'x'

@@ -1,0 +1,5 @@
+select
+  id,
+  {% if target.name == 'dev' %}
+  'dev' as env
+from {{ ref('customers') }}

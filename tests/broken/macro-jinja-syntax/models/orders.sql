@@ -1,0 +1,1 @@
+select {{ cents_to_dollars('100') }} as amount

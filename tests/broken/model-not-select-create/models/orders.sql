@@ -1,0 +1,3 @@
+{{ config(materialized='table') }}
+create table orders as
+select 1 as id

@@ -1,0 +1,3 @@
+-- remove test orders
+delete from {{ ref('orders') }}
+where id < 0

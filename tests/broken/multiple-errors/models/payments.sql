@@ -1,0 +1,2 @@
+select {{ amount_in_dollars('amount') }}
+from {{ ref('stg_orders') }}

@@ -1,0 +1,2 @@
+select o.id
+from {{ ref('stg_order') }} as o

@@ -1,0 +1,4 @@
+-- every order has a positive amount
+select *
+from {{ ref('order') }}
+where amount <= 0

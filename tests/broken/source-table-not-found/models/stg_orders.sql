@@ -1,0 +1,2 @@
+select *
+from {{ source('jaffle_shop', 'order') }}

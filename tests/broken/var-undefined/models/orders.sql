@@ -1,0 +1,2 @@
+select 1 as id
+where current_date >= '{{ var("start_date") }}'

@@ -1,0 +1,1 @@
+select '{{ var("start", "2020-01-01") }}' as d
