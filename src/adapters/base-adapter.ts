@@ -42,12 +42,24 @@ export function toDatabaseError(err: unknown): DatabaseError {
       sqlState: e.code,
       position: Number.isFinite(pos) ? pos : undefined,
       detail: typeof e.detail === 'string' ? e.detail : undefined,
-      hint: typeof e.hint === 'string' ? e.hint : undefined,
+      hint: typeof e.hint === 'string' ? e.hint : fallbackHint(e.code, message),
       where: typeof e.where === 'string' ? e.where : undefined,
       cause: err,
     });
   }
   return new DatabaseError(message, { cause: err });
+}
+
+/**
+ * A what-to-do hint for errors the server sends without one, where the fix is
+ * always the same. 42701 "column "id" specified more than once" comes from
+ * `create table … as` / `create view … as` over a SELECT with two columns of one name.
+ */
+function fallbackHint(sqlState: string, message: string): string | undefined {
+  if (sqlState === '42701' && /specified more than once/.test(message)) {
+    return 'every column of the result needs its own name: give the duplicates an alias (e.g. select o.id, c.id as customer_id)';
+  }
+  return undefined;
 }
 
 /** The engine-specific part of one session. */
