@@ -191,7 +191,8 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
       for (const stmt of incrementalDml(strategy, ctx.config, target, source, plan, q)) {
         ({ command, rowCount } = await tx.query(stmt));
       }
-      await finishInTransaction(tx, ctx);
+      // The table was kept: bring its grants in line with the config (revoke what is no longer there).
+      await finishInTransaction(tx, ctx, { revoke: true });
       return { command, rowCount, warnings: attemptWarnings };
     }).catch((e: unknown) => {
       throw markNotRetrySafe(e);

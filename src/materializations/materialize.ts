@@ -5,6 +5,7 @@
 import { TsdbtError } from '../errors.ts';
 import { RecordingSession, type MaterializeContext, type MaterializeResult } from './context.ts';
 import { incrementalStrategy } from './incremental.ts';
+import { resolveGrants } from './sql.ts';
 import { ephemeralStrategy, seedStrategy, tableStrategy, viewStrategy, type StrategyOutcome } from './strategies.ts';
 
 /** The materializations tsdbt implements. */
@@ -41,6 +42,7 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
       hint: `Use one of: ${MATERIALIZATIONS.join(', ')}.`,
     });
   }
+  resolveGrants(ctx.config.grants, ctx.adapter); // a bad grants config fails before any statement runs
   const session = new RecordingSession(ctx.conn);
   const outcome = await STRATEGIES[name as Materialization](ctx, session);
   return {

@@ -282,9 +282,20 @@ describe('schema change statements', () => {
     assert.equal(alterColumnTypeSql(orders, 'x', 'text', q), 'alter table "analytics"."orders" alter column "x" type text using "x"::text');
   });
 
-  it('grants config: one grant per privilege, grantees as written', () => {
-    assert.deepEqual(grantsSql(orders, { select: ['reporter', 'bi'], insert: [] }, q), ['grant select on "analytics"."orders" to reporter, bi']);
+  it('grants config: one grant per privilege, role names folded as dbt-postgres writes them, then quoted', () => {
+    assert.deepEqual(grantsSql(orders, { select: ['reporter', 'BI'], insert: [] }, q), ['grant select on "analytics"."orders" to "reporter", "bi"']);
+    assert.deepEqual(grantsSql(orders, { '+SELECT': 'public', 'all privileges': ['"Report Readers"'] }, q), [
+      'grant select on "analytics"."orders" to public',
+      'grant all on "analytics"."orders" to "Report Readers"',
+    ]);
+    assert.deepEqual(grantsSql(orders, { select: [''] }, q), []);
     assert.deepEqual(grantsSql(orders, undefined, q), []);
+  });
+
+  it('grants config: anything that is not a role name or a privilege is refused, not pasted into SQL', () => {
+    assert.throws(() => grantsSql(orders, { select: ['x; drop table y'] }, q), /\[invalid-grantee\]|not a role name/);
+    assert.throws(() => grantsSql(orders, { select: ['a"b'] }, q), /not a role name/);
+    assert.throws(() => grantsSql(orders, { 'select on all tables': ['x'] }, q), /not a privilege/);
   });
 });
 

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RelationRef } from '../adapters/adapter.ts';
+import { TsdbtError } from '../errors.ts';
 
 /** Identifier and literal quoting (an {@link import('../adapters/adapter.ts').Adapter} is one). */
 export interface Quoter {
@@ -430,20 +431,116 @@ export function alterColumnTypeSql(target: RelationRef, column: string, dataType
   return `alter table ${qualified(target, q)} alter column ${c} type ${dataType} using ${c}::${dataType}`;
 }
 
+/** Privileges the `grants` config may name on a table or view (PostgreSQL's; `all` = `all privileges`). */
+export const GRANT_PRIVILEGES = ['select', 'insert', 'update', 'delete', 'truncate', 'references', 'trigger', 'maintain', 'all', 'all privileges'] as const;
+
+/** A grantee of the `grants` config, resolved: `name` as pg_roles / aclexplode show it, `sql` quoted for a statement. */
+export interface Grantee {
+  readonly name: string;
+  readonly sql: string;
+}
+
 /**
- * dbt-postgres's `get_grant_sql` for the `grants` config: one
- * `grant <privilege> on <relation> to <grantees>` per privilege. Grantees are
- * passed through unquoted, as dbt does. Privileges without grantees are skipped.
+ * Reads one grantee of the `grants` config as dbt-postgres writes it into SQL
+ * (unquoted, so folded to lower case): `Reporter` → role `reporter`;
+ * `"Weird Role"` (quoted in the YAML value) keeps its case and characters;
+ * `public` → PUBLIC. Anything else — spaces, `;`, quotes inside an unquoted
+ * name — is rejected instead of being pasted into SQL.
+ *
+ * @throws TsdbtError `invalid-grantee`.
  */
-export function grantsSql(target: RelationRef, grants: Record<string, readonly string[] | string> | undefined, q: Quoter): string[] {
-  if (!grants) return [];
-  const out: string[] = [];
-  for (const [privilege, value] of Object.entries(grants)) {
-    const grantees = (typeof value === 'string' ? [value] : value).filter((g) => g.trim() !== '');
-    if (grantees.length === 0) continue;
-    out.push(`grant ${privilege} on ${qualified(target, q)} to ${grantees.join(', ')}`);
+export function parseGrantee(raw: string, q: Quoter): Grantee {
+  const g = raw.trim();
+  if (/^public$/i.test(g)) return { name: 'PUBLIC', sql: 'public' };
+  if (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(g)) {
+    const name = g.toLowerCase();
+    return { name, sql: q.quoteIdentifier(name) };
+  }
+  const quoted = /^"((?:[^"]|"")+)"$/.exec(g);
+  if (quoted) {
+    const name = quoted[1].replace(/""/g, '"');
+    return { name, sql: q.quoteIdentifier(name) };
+  }
+  throw new TsdbtError('invalid-grantee', `grants: ${JSON.stringify(raw)} is not a role name`, {
+    kind: 'project',
+    hint: 'Write a role name (letters, digits, _), public, or a quoted name such as \'"Report Readers"\' for a role with other characters.',
+  });
+}
+
+/**
+ * The `grants` config resolved: privilege (lower case, `+` merge marker
+ * dropped) → grantees, empty values skipped; `all privileges` is `all`.
+ *
+ * @throws TsdbtError `invalid-grant-privilege`, `invalid-grantee`.
+ */
+export function resolveGrants(grants: Record<string, readonly string[] | string> | null | undefined, q: Quoter): Map<string, Grantee[]> {
+  const out = new Map<string, Grantee[]>();
+  if (!grants) return out;
+  for (const [rawPrivilege, value] of Object.entries(grants)) {
+    const privilege = rawPrivilege.replace(/^\+/, '').trim().toLowerCase().replace(/\s+/g, ' ');
+    if (!(GRANT_PRIVILEGES as readonly string[]).includes(privilege)) {
+      throw new TsdbtError('invalid-grant-privilege', `grants: ${JSON.stringify(rawPrivilege)} is not a privilege on a table or view`, {
+        kind: 'project',
+        hint: `Use one of: ${GRANT_PRIVILEGES.join(', ')}.`,
+      });
+    }
+    const list = (typeof value === 'string' ? [value] : (value ?? [])).map(String).filter((g) => g.trim() !== '');
+    const key = privilege === 'all privileges' ? 'all' : privilege;
+    const seen = new Map((out.get(key) ?? []).map((g) => [g.name, g]));
+    for (const g of list) {
+      const grantee = parseGrantee(g, q);
+      seen.set(grantee.name, grantee);
+    }
+    out.set(key, [...seen.values()]);
   }
   return out;
+}
+
+/**
+ * dbt-postgres's `get_grant_sql` for the `grants` config: one
+ * `grant <privilege> on <relation> to <grantees>` per privilege with grantees.
+ * Unlike dbt, grantees go through the quoter (see {@link parseGrantee}), so a
+ * config value can never inject SQL.
+ *
+ * @throws TsdbtError `invalid-grant-privilege`, `invalid-grantee`.
+ */
+export function grantsSql(target: RelationRef, grants: Record<string, readonly string[] | string> | null | undefined, q: Quoter): string[] {
+  const out: string[] = [];
+  for (const [privilege, grantees] of resolveGrants(grants, q)) {
+    if (grantees.length === 0) continue;
+    out.push(grantSql(target, privilege, grantees, q));
+  }
+  return out;
+}
+
+/** `grant <privilege> on <relation> to <grantees>` for resolved grantees. */
+export function grantSql(target: RelationRef, privilege: string, grantees: readonly Grantee[], q: Quoter): string {
+  return `grant ${privilege} on ${qualified(target, q)} to ${grantees.map((g) => g.sql).join(', ')}`;
+}
+
+/** dbt-postgres's `get_revoke_sql`: `revoke <privilege> on <relation> from <grantees>`. */
+export function revokeSql(target: RelationRef, privilege: string, grantees: readonly Grantee[], q: Quoter): string {
+  return `revoke ${privilege} on ${qualified(target, q)} from ${grantees.map((g) => g.sql).join(', ')}`;
+}
+
+/** `grant usage on schema "s" to <grantees>` — what a grantee needs to reach the relations it may read. */
+export function grantSchemaUsageSql(schema: string, grantees: readonly Grantee[], q: Quoter): string {
+  return `grant usage on schema ${q.quoteIdentifier(schema)} to ${grantees.map((g) => g.sql).join(', ')}`;
+}
+
+/**
+ * Privileges held on relation `$1` (schema) . `$2` (name) by roles other than
+ * its owner. Rows: `{ grantee: string ('PUBLIC' for public), privilege: string (lower case) }`.
+ */
+export function currentGrantsSql(): string {
+  return [
+    "select case when a.grantee = 0 then 'PUBLIC' else pg_catalog.pg_get_userbyid(a.grantee)::text end as grantee,",
+    '       pg_catalog.lower(a.privilege_type) as privilege',
+    'from pg_catalog.pg_class c',
+    'join pg_catalog.pg_namespace n on n.oid = c.relnamespace',
+    'cross join lateral pg_catalog.aclexplode(c.relacl) a',
+    'where n.nspname = $1 and c.relname = $2 and a.grantee <> c.relowner',
+  ].join('\n');
 }
 
 // ---------------------------------------------------------------- indexes (dbt-postgres `indexes` config)

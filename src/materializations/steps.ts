@@ -14,7 +14,13 @@ import {
   parseIndexes,
   qualified,
   dropRelationSql,
-  grantsSql,
+  grantSql,
+  grantSchemaUsageSql,
+  currentGrantsSql,
+  resolveGrants,
+  revokeSql,
+  swapLockSql,
+  type Grantee,
   identifierBytes,
   MAX_IDENTIFIER_BYTES,
   modelSqlOffset,
@@ -68,9 +74,62 @@ export async function runHooks(s: RecordingSession, hooks: readonly string[] | u
   }
 }
 
-/** Grants from the `grants` config, then post-hooks: what runs last, inside the final transaction. */
-export async function finishInTransaction(tx: RecordingSession, ctx: MaterializeContext): Promise<void> {
-  for (const g of grantsSql(ctx.relation, ctx.config.grants, ctx.adapter)) await tx.query(g);
+/**
+ * Applies the `grants` config to `ctx.relation` inside the final transaction,
+ * as dbt's `apply_grants`:
+ *  - no `grants` config, or `{}`: nothing is done (dbt: a no-op);
+ *  - a relation created by this build (`revoke: false`, the swap): every
+ *    configured privilege is granted — it starts with none, so a grantee
+ *    removed from the config has lost its access;
+ *  - a relation kept by the build (`revoke: true`, an incremental run): the
+ *    current grants (aclexplode, owner excluded) are compared with the config
+ *    and the differences granted and revoked, privilege by privilege (a
+ *    privilege missing from the config, or `select: []`, is revoked from
+ *    everyone).
+ * Every grantee also gets `usage` on the relation's schema (tsdbt's addition:
+ * without it the grant is useless; dbt projects do it in on-run-end hooks). It
+ * is never revoked automatically. The schema grant takes the swap lock first:
+ * two concurrent GRANTs on one schema fail with "tuple concurrently updated".
+ *
+ * @throws TsdbtError `invalid-grant-privilege`, `invalid-grantee`;
+ *   DatabaseError e.g. for a role that does not exist.
+ */
+export async function applyGrants(tx: RecordingSession, ctx: MaterializeContext, opts: { revoke: boolean }): Promise<void> {
+  const config = ctx.config.grants;
+  if (!config || Object.keys(config).length === 0) return;
+  const q = ctx.adapter;
+  const desired = resolveGrants(config, q);
+  const wanted = (privilege: string, name: string) =>
+    (desired.get(privilege) ?? []).some((g) => g.name === name) || (desired.get('all') ?? []).some((g) => g.name === name);
+  const have = new Set<string>();
+  if (opts.revoke) {
+    const current = await tx.look<{ grantee: string; privilege: string }>(currentGrantsSql(), [ctx.relation.schema, ctx.relation.identifier]);
+    const toRevoke = new Map<string, Grantee[]>();
+    for (const row of current.rows) {
+      have.add(`${row.privilege}\u0000${row.grantee}`);
+      if (wanted(row.privilege, row.grantee)) continue;
+      const grantee: Grantee = row.grantee === 'PUBLIC' ? { name: 'PUBLIC', sql: 'public' } : { name: row.grantee, sql: q.quoteIdentifier(row.grantee) };
+      (toRevoke.get(row.privilege) ?? toRevoke.set(row.privilege, []).get(row.privilege)!).push(grantee);
+    }
+    for (const [privilege, grantees] of toRevoke) await tx.query(revokeSql(ctx.relation, privilege, grantees, q));
+  }
+  const everyone = new Map<string, Grantee>();
+  for (const [privilege, grantees] of desired) {
+    const missing = grantees.filter((g) => privilege === 'all' || !have.has(`${privilege}\u0000${g.name}`));
+    for (const g of grantees) everyone.set(g.name, g);
+    if (missing.length === 0) continue;
+    await tx.query(grantSql(ctx.relation, privilege, missing, q));
+  }
+  const roles = [...everyone.values()];
+  if (roles.length > 0) {
+    await tx.query(swapLockSql());
+    await tx.query(grantSchemaUsageSql(ctx.relation.schema, roles, q));
+  }
+}
+
+/** Grants from the `grants` config (see {@link applyGrants}), then post-hooks: what runs last, inside the final transaction. */
+export async function finishInTransaction(tx: RecordingSession, ctx: MaterializeContext, opts: { revoke?: boolean } = {}): Promise<void> {
+  await applyGrants(tx, ctx, { revoke: opts.revoke ?? false });
   await runHooks(tx, ctx.postHooks);
 }
 
