@@ -54,10 +54,15 @@ export function toDatabaseError(err: unknown): DatabaseError {
  * A what-to-do hint for errors the server sends without one, where the fix is
  * always the same. 42701 "column "id" specified more than once" comes from
  * `create table … as` / `create view … as` over a SELECT with two columns of one name.
+ * 42P01 "relation … does not exist" is most often a source that was never loaded or
+ * a relation written by hand instead of through ref()/source().
  */
 function fallbackHint(sqlState: string, message: string): string | undefined {
   if (sqlState === '42701' && /specified more than once/.test(message)) {
     return 'every column of the result needs its own name: give the duplicates an alias (e.g. select o.id, c.id as customer_id)';
+  }
+  if (sqlState === '42P01' && /^relation ".*" does not exist$/.test(message)) {
+    return "check that it exists: a source's table must be loaded before tsdbt runs (schema and identifier come from its sources: entry); refer to models and seeds with ref() so they are built first";
   }
   return undefined;
 }
