@@ -1,0 +1,2 @@
+select id, status
+from {{ source('jaffle_shop', 'orders') }}
