@@ -232,11 +232,12 @@ export class FaultProject {
     return r.map((x) => x.relname);
   }
 
-  /** The server pids of this project's running statements that match `like` (pg_stat_activity). */
+  /** The server pids of this project's running statements (naming its schema) that match `like` (pg_stat_activity). */
   async backendsRunning(like: string): Promise<number[]> {
     const r = await this.rows<{ pid: number }>(
-      `select pid from pg_stat_activity where application_name = 'tsdbt' and state = 'active' and query like $1 and pid <> pg_backend_pid()`,
-      [like],
+      `select pid from pg_stat_activity
+        where application_name = 'tsdbt' and state = 'active' and query like $1 and strpos(query, $2) > 0 and pid <> pg_backend_pid()`,
+      [like, this.schema],
     );
     return r.map((x) => Number(x.pid));
   }

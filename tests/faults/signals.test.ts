@@ -67,7 +67,9 @@ describe('signals (postgres)', { skip }, () => {
       const run = p.start('run', ['--select', 'slow', '--vars', '{sleep: 0, version: 3}']);
       await until('the swap to wait for the reader', async () => {
         const r = await p.rows<{ n: number }>(
-          `select count(*)::int as n from pg_stat_activity where application_name = 'tsdbt' and wait_event_type = 'Lock' and query ilike 'alter table%rename%'`,
+          `select count(*)::int as n from pg_stat_activity
+            where application_name = 'tsdbt' and wait_event_type = 'Lock' and query ilike 'alter table%rename%' and strpos(query, $1) > 0`,
+          [p.schema],
         );
         return r[0].n > 0;
       });
