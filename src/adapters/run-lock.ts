@@ -115,12 +115,14 @@ export async function acquireRunLock(config: pg.ClientConfig, opts: RunLockOptio
     application_name: `tsdbt run-lock pid=${process.pid} host=${hostname().replace(/\s+/g, '_')}`.slice(0, 63),
   });
   let released = false;
-  client.on('error', (err) => {
-    if (!released) opts.onLost?.(err);
-  });
-  client.on('end', () => {
-    if (!released) opts.onLost?.(new Error('the run-lock connection was closed by the server'));
-  });
+  let lost = false;
+  const onLost = (err: Error) => {
+    if (released || lost) return;
+    lost = true;
+    opts.onLost?.(err);
+  };
+  client.on('error', onLost);
+  client.on('end', () => onLost(new Error('the run-lock connection was closed by the server')));
   await client.connect();
   const release = async () => {
     if (released) return;
