@@ -44,7 +44,8 @@ export function bundleDocsApp(): Promise<DocsAppBundle> {
       format: 'iife',
       platform: 'browser',
       target: 'es2020',
-      minify: true,
+      // TSDBT_DOCS_DEBUG=1 keeps the script readable (for profiling the page).
+      minify: process.env.TSDBT_DOCS_DEBUG !== '1',
       legalComments: 'eof',
       charset: 'utf8',
       logLevel: 'silent',

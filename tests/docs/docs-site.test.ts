@@ -205,6 +205,11 @@ describe('tsdbt docs: the example project in a browser', { skip }, () => {
     await page.waitForFunction(() => document.getElementById('focus-bar')!.hidden);
     assert.equal((await page.evaluate(() => (window as any).tsdbtDocs.drawn())).nodes, 11);
   });
+
+  it('raised no errors in the page along the way', () => {
+    assert.deepEqual(errors, []);
+    assert.deepEqual(offline, []);
+  });
 });
 
 async function waitForGraph(page: Page): Promise<void> {

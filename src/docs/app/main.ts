@@ -252,50 +252,88 @@ function computeEmphasis(): void {
   } else emphasis = null;
 }
 
-const renderer = new Sigma<NodeAttrs>(fullGraph, graphEl, {
-  defaultEdgeType: 'arrow',
-  labelFont: 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif',
-  labelSize: 13,
-  labelWeight: '500',
-  labelColor: { color: '#1f2937' },
-  labelDensity: 1,
-  labelGridCellSize: 60,
-  defaultDrawNodeLabel: drawLabelBelow,
-  defaultDrawNodeHover: drawHoverBelow,
-  labelRenderedSizeThreshold: nodes.length > 2000 ? 4 : 2,
-  stagePadding: 40,
-  zIndex: true,
-  minCameraRatio: 0.02,
-  maxCameraRatio: 4,
-  nodeReducer: (node, attrs) => {
-    const out: Record<string, unknown> = { ...attrs };
-    const i = attrs.i;
-    if (emphasis && !emphasis.has(node)) {
-      out.color = DIM_NODE;
-      out.label = '';
-      out.zIndex = 0;
-    } else if (emphasis) {
-      out.zIndex = 1;
-      if (state.search && emphasis.size <= 300) out.forceLabel = true;
-    }
-    if (i === state.open) {
-      out.highlighted = true;
-      out.size = attrs.size * 1.5;
-      out.forceLabel = true;
-      out.zIndex = 2;
-    }
-    if (i === state.hovered) out.forceLabel = true;
-    return out;
-  },
-  edgeReducer: (edge, attrs) => {
-    if (!emphasis) return attrs;
-    const g = renderer.getGraph();
-    const a = g.source(edge);
-    const b = g.target(edge);
-    if (emphasis.has(a) && emphasis.has(b) && (state.search || isCentre(a) || isCentre(b))) return { ...attrs, color: EDGE_HI, zIndex: 1 };
-    return { ...attrs, color: DIM_EDGE, zIndex: 0 };
-  },
-});
+/**
+ * Two sigma instances: the whole project (kept alive, so going back to it is
+ * instant) and the lineage view (created on first use). `renderer` is the one shown.
+ */
+const fullLayer = h('div', { class: 'sigma-layer', id: 'graph-full' });
+const lineageLayer = h('div', { class: 'sigma-layer', id: 'graph-lineage', hidden: true });
+graphEl.append(fullLayer, lineageLayer);
+
+function makeRenderer(graph: DirectedGraph<NodeAttrs>, container: HTMLElement): Sigma<NodeAttrs> {
+  let self: Sigma<NodeAttrs> | undefined;
+  const r: Sigma<NodeAttrs> = new Sigma<NodeAttrs>(graph, container, {
+    defaultEdgeType: 'arrow',
+    labelFont: 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif',
+    labelSize: 13,
+    labelWeight: '500',
+    labelColor: { color: '#1f2937' },
+    labelDensity: 1,
+    labelGridCellSize: 60,
+    defaultDrawNodeLabel: drawLabelBelow,
+    defaultDrawNodeHover: drawHoverBelow,
+    labelRenderedSizeThreshold: graph.order > 2000 ? 4 : 2,
+    // Big graphs: draw edges only when the camera rests (panning and zooming stay smooth).
+    hideEdgesOnMove: graph.order > 2000,
+    stagePadding: 40,
+    // The hidden one of the two layers has no size; it is resized when shown again.
+    allowInvalidContainer: true,
+    zIndex: true,
+    minCameraRatio: 0.02,
+    maxCameraRatio: 4,
+    nodeReducer: (node, attrs) => {
+      const out: Record<string, unknown> = { ...attrs };
+      const i = attrs.i;
+      if (emphasis && !emphasis.has(node)) {
+        out.color = DIM_NODE;
+        out.label = '';
+        out.zIndex = 0;
+      } else if (emphasis) {
+        out.zIndex = 1;
+        if (state.search && emphasis.size <= 300) out.forceLabel = true;
+      }
+      if (i === state.open) {
+        out.highlighted = true;
+        out.size = attrs.size * 1.5;
+        out.forceLabel = true;
+        out.zIndex = 2;
+      }
+      if (i === state.hovered) out.forceLabel = true;
+      return out;
+    },
+    edgeReducer: (edge, attrs) => {
+      if (!emphasis) return attrs;
+      const g = self?.getGraph() ?? graph; // `self` is unset while the constructor runs the reducers
+      const a = g.source(edge);
+      const b = g.target(edge);
+      if (emphasis.has(a) && emphasis.has(b) && (state.search || isCentre(a) || isCentre(b))) return { ...attrs, color: EDGE_HI, zIndex: 1 };
+      return { ...attrs, color: DIM_EDGE, zIndex: 0 };
+    },
+  });
+  self = r;
+  r.on('beforeRender', () => {
+    const a = r.graphToViewport({ x: 0, y: 0 });
+    const b = r.graphToViewport({ x: view.columnWidth, y: 0 });
+    labelSpace.width = Math.abs(b.x - a.x);
+  });
+  r.on('afterRender', () => placeCaptions(r));
+  r.on('clickNode', ({ node }) => go(byId.get(node)!));
+  // Hovering dims everything but the node's neighbours — a full refresh, so only on graphs that redraw fast.
+  const hoverDims = graph.order <= 2000;
+  r.on('enterNode', ({ node }) => {
+    graphEl.style.cursor = 'pointer';
+    if (!hoverDims) return;
+    state.hovered = byId.get(node) ?? null;
+    refresh();
+  });
+  r.on('leaveNode', () => {
+    graphEl.style.cursor = '';
+    if (!hoverDims) return;
+    state.hovered = null;
+    refresh();
+  });
+  return r;
+}
 
 function isCentre(id: string): boolean {
   const c = state.hovered ?? state.open;
@@ -308,7 +346,7 @@ let columnX: Map<number, number> = fullColumnX;
 let view = { columnWidth: data.layout.columnWidth, rowHeight: data.layout.rowHeight };
 
 /** Frames graph `g` with room for labels: half a column left and right, a row above and below. */
-function frame(g: DirectedGraph<NodeAttrs>): void {
+function frame(r: Sigma<NodeAttrs>, g: DirectedGraph<NodeAttrs>): void {
   let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
   g.forEachNode((_, a) => {
     minX = Math.min(minX, a.x);
@@ -319,16 +357,12 @@ function frame(g: DirectedGraph<NodeAttrs>): void {
   if (minX === Infinity) return;
   const cw = view.columnWidth / 2;
   const rh = view.rowHeight * 1.5;
-  renderer.setCustomBBox({ x: [minX - cw, maxX + cw], y: [minY - rh, maxY + rh] });
+  r.setCustomBBox({ x: [minX - cw, maxX + cw], y: [minY - rh, maxY + rh] });
 }
-frame(fullGraph);
 
-renderer.on('beforeRender', () => {
-  const a = renderer.graphToViewport({ x: 0, y: 0 });
-  const b = renderer.graphToViewport({ x: view.columnWidth, y: 0 });
-  labelSpace.width = Math.abs(b.x - a.x);
-});
-renderer.on('afterRender', () => {
+/** Puts the column captions over the columns `r` shows. */
+function placeCaptions(r: Sigma<NodeAttrs>): void {
+  if (r !== renderer) return;
   const width = labelSpace.width;
   captions.childNodes.forEach((el, d) => {
     const span = el as HTMLElement;
@@ -337,34 +371,24 @@ renderer.on('afterRender', () => {
       span.hidden = true;
       return;
     }
-    const x = renderer.graphToViewport({ x: gx, y: 0 }).x;
+    const x = r.graphToViewport({ x: gx, y: 0 }).x;
     span.hidden = false;
     span.style.left = `${x - width / 2}px`;
     span.style.width = `${width}px`;
   });
-});
+}
 
 graphEl.append(captions);
 
 let renderedAt: number | null = null;
-renderer.once('afterRender', () => {
+const fullRenderer = makeRenderer(fullGraph, fullLayer);
+let lineageRenderer: Sigma<NodeAttrs> | null = null;
+let renderer: Sigma<NodeAttrs> = fullRenderer;
+frame(fullRenderer, fullGraph);
+fullRenderer.once('afterRender', () => {
   renderedAt = performance.now();
 });
-
-renderer.on('clickNode', ({ node }) => {
-  const i = byId.get(node)!;
-  go(i);
-});
-renderer.on('enterNode', ({ node }) => {
-  state.hovered = byId.get(node) ?? null;
-  graphEl.style.cursor = 'pointer';
-  refresh();
-});
-renderer.on('leaveNode', () => {
-  state.hovered = null;
-  graphEl.style.cursor = '';
-  refresh();
-});
+placeCaptions(fullRenderer);
 
 function refresh(): void {
   computeEmphasis();
@@ -414,40 +438,48 @@ function setFocus(focus: { anchor: number; up: number; down: number } | null): v
   if (same) return;
   if (!focus) {
     state.focus = null;
-    renderer.setGraph(fullGraph);
+    lineageLayer.hidden = true;
+    fullLayer.hidden = false;
+    renderer = fullRenderer;
+    renderer.resize();
     columnX = fullColumnX;
     view = { columnWidth: data.layout.columnWidth, rowHeight: data.layout.rowHeight };
-    frame(fullGraph);
     focusBar.hidden = true;
-  } else {
-    const members = lineageOf(focus.anchor, focus.up, focus.down);
-    state.focus = { ...focus, members };
-    // The whole project's columns and order, packed: empty columns dropped, each column closed up.
-    const cols = new Map<number, number[]>();
-    for (const i of members) {
-      const d = nodes[i]!.depth;
-      if (!cols.has(d)) cols.set(d, []);
-      cols.get(d)!.push(i);
-    }
-    const depths = [...cols.keys()].sort((a, b) => a - b);
-    const spacing = layeredSpacing(depths.length, Math.max(...[...cols.values()].map((c) => c.length)));
-    const pos = new Map<number, { x: number; y: number }>();
-    columnX = new Map();
-    depths.forEach((d, k) => {
-      const ids = cols.get(d)!.sort((a, b) => nodes[b]!.y - nodes[a]!.y);
-      const mid = (ids.length - 1) / 2;
-      columnX.set(d, k * spacing.columnWidth);
-      ids.forEach((i, r) => pos.set(i, { x: k * spacing.columnWidth, y: (mid - r) * spacing.rowHeight }));
-    });
-    view = spacing;
-    const sub = buildGraph(members, (i) => pos.get(i)!);
-    renderer.setGraph(sub);
-    frame(sub);
-    focusBar.hidden = false;
-    focusLabel.textContent = nodes[focus.anchor]!.name;
-    upSelect.value = depthText(focus.up);
-    downSelect.value = depthText(focus.down);
+    refresh();
+    return;
   }
+  const members = lineageOf(focus.anchor, focus.up, focus.down);
+  state.focus = { ...focus, members };
+  // The whole project's columns and order, packed: empty columns dropped, each column closed up.
+  const cols = new Map<number, number[]>();
+  for (const i of members) {
+    const d = nodes[i]!.depth;
+    if (!cols.has(d)) cols.set(d, []);
+    cols.get(d)!.push(i);
+  }
+  const depths = [...cols.keys()].sort((a, b) => a - b);
+  const spacing = layeredSpacing(depths.length, Math.max(...[...cols.values()].map((c) => c.length)));
+  const pos = new Map<number, { x: number; y: number }>();
+  columnX = new Map();
+  depths.forEach((d, k) => {
+    const ids = cols.get(d)!.sort((a, b) => nodes[b]!.y - nodes[a]!.y);
+    const mid = (ids.length - 1) / 2;
+    columnX.set(d, k * spacing.columnWidth);
+    ids.forEach((i, r) => pos.set(i, { x: k * spacing.columnWidth, y: (mid - r) * spacing.rowHeight }));
+  });
+  view = spacing;
+  const sub = buildGraph(members, (i) => pos.get(i)!);
+  focusBar.hidden = false;
+  fullLayer.hidden = true;
+  lineageLayer.hidden = false;
+  if (lineageRenderer) lineageRenderer.setGraph(sub);
+  else lineageRenderer = makeRenderer(sub, lineageLayer);
+  renderer = lineageRenderer;
+  renderer.resize();
+  frame(renderer, sub);
+  focusLabel.textContent = nodes[focus.anchor]!.name;
+  upSelect.value = depthText(focus.up);
+  downSelect.value = depthText(focus.down);
   renderer.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 });
   refresh();
 }
@@ -514,7 +546,7 @@ function showOverview(): void {
   for (const f of folders) {
     const ids = byFolder.get(f)!.sort((a, b) => (nodes[a]!.name < nodes[b]!.name ? -1 : 1));
     const ul = h('ul', { class: 'node-list' });
-    const details = h('details', { open: folders.length <= 12 ? true : undefined }, h('summary', {}, `${f}/ `, h('span', { class: 'muted' }, String(ids.length))), ul);
+    const details = h('details', { open: nodes.length <= 300 ? true : undefined }, h('summary', {}, `${f}/ `, h('span', { class: 'muted' }, String(ids.length))), ul);
     const fill = () => {
       if (!ul.childElementCount) ul.append(...ids.map((i) => h('li', {}, nodeLink(i))));
     };
