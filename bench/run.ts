@@ -354,7 +354,38 @@ mkdirSync(out, { recursive: true });
 const m = results.machine as Record<string, string>;
 console.log(`tsdbt bench — ${m.cpu}, ${m.cores} cores, ${m.memory}, Node ${m.node}, PostgreSQL ${m.postgres}; load average at start ${m.load}; median of ${runs} run(s)\n`);
 
+/** Start-up alone: `tsdbt --version` through tsx (as shipped) and, when esbuild is installed (tsx brings it), from a one-file bundle. */
+async function benchStartup(): Promise<{ how: string; wall: number; rss: number }[]> {
+  const rowsOut: { how: string; wall: number; rss: number }[] = [];
+  const sample = (args: string[]) => {
+    const xs: Sample[] = [];
+    for (let i = 0; i < Math.max(3, runs); i++) xs.push(timeNode(args, repo));
+    return { wall: median(xs.map((x) => x.wall)), rss: Math.max(...xs.map((x) => x.rss)) };
+  };
+  rowsOut.push({ how: 'node bin/tsdbt.mjs --version (tsx, as shipped)', ...sample([bin, '--version']) });
+  try {
+    const esbuild = (await import('esbuild')) as typeof import('esbuild');
+    const dist = join(out, 'dist');
+    mkdirSync(dist, { recursive: true });
+    writeFileSync(join(dist, 'entry.ts'), `import { main } from ${JSON.stringify(join(repo, 'src/cli/main.ts'))};\nprocess.exitCode = await main(process.argv);\n`);
+    await esbuild.build({ entryPoints: [join(dist, 'entry.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: join(dist, 'tsdbt.mjs'), logLevel: 'error' });
+    // node_modules must resolve from the bundle: put it where the repo's node_modules is an ancestor (bench/.out/dist is)
+    rowsOut.push({ how: 'the same CLI bundled into one .mjs (esbuild), no tsx', ...sample([join(dist, 'tsdbt.mjs'), '--version']) });
+  } catch (e) {
+    process.stderr.write(`(no bundled start-up figure: ${(e as Error).message.split('\n')[0]})\n`);
+  }
+  return rowsOut;
+}
+
 if (doCompile) {
+  const su = await benchStartup();
+  results.startup = su;
+  console.log('start-up (no project work)');
+  console.log('| how | wall (s) | peak RSS (MB) |');
+  console.log('|---|---:|---:|');
+  for (const r of su) console.log(`| ${r.how} | ${fmt(r.wall)} | ${fmt(r.rss, 0)} |`);
+  console.log('');
+
   const rowsC: CompileRow[] = [];
   for (const n of sizes) rowsC.push(...benchCompile(n));
   results.compile = rowsC;
