@@ -72,7 +72,8 @@ export function parseYaml(text: string, file: string, abs = file): YamlFile {
       }
     }
     if (err.code === 'DUPLICATE_KEY') {
-      const key = text.slice(err.pos[0], err.pos[1]).trim();
+      const rest = text.slice(err.pos[0]);
+      const key = (/^\s*([^:\n]+?)\s*:/.exec(rest)?.[1] ?? text.slice(err.pos[0], err.pos[1])).trim().replace(/^['"]|['"]$/g, '');
       first = `the key '${key}' appears twice in the same mapping`;
       hint = `keep one '${key}' (YAML keeps only the last one, which hides the first)`;
     }

@@ -86,7 +86,8 @@ export function locateError(e: unknown, file: string, line: number, column: numb
   }
   const suffix = where ? ` (${where})` : '';
   if (e instanceof TsdbtError) {
-    if (e.file) return markLocated(e);
+    // An error raised for this same file without a line gets the line of the call; one that points elsewhere keeps its place.
+    if (e.file && (e.line !== undefined || e.file !== file)) return markLocated(e);
     // An error that knows its own line (raised by the runtime) keeps it.
     const at = e.line !== undefined ? { line: e.line, column: e.column } : { line, column };
     return markLocated(new TsdbtError(e.code, e.message + suffix, { file, ...at, hint: e.hint, kind: e.kind, cause: e }));
