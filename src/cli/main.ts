@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { rmSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TsdbtError } from '../errors.ts';
+import { DatabaseError } from '../adapters/adapter.ts';
 import { createConsole, type Console } from './console.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, type CommonFlags } from './pipeline.ts';
 import { createAdapter } from '../adapters/index.ts';
@@ -184,6 +185,11 @@ export function reportError(e: unknown, out: Console, debug: boolean): number {
     out.error(e.format());
     if (debug && e.stack) out.error(redact(e.stack));
     return e.kind === 'runtime' ? 1 : 2;
+  }
+  if (e instanceof DatabaseError) {
+    // A statement outside any node (show --inline, debug): the database's own words.
+    out.error(redact(`Database Error: ${e.message}${e.detail ? `\n  DETAIL: ${e.detail}` : ''}${e.hint ? `\n  hint: ${e.hint}` : ''}`));
+    return 1;
   }
   const err = e as Error;
   out.error(`Internal error in tsdbt (this is a bug, please report it): ${redact(err?.message ?? String(e))}`);
