@@ -195,11 +195,33 @@ export function describeNodeError(e: unknown, node: ManifestNode): string {
   if (e instanceof TsdbtError) return redact(e.format());
   if (e instanceof DatabaseError) {
     const parts = [`Database Error in ${what}`, `  ${e.message}`];
+    const at = errorLocation(e, node);
+    if (at) parts.push(`  ${at}`);
     if (e.detail) parts.push(`  DETAIL: ${e.detail}`);
     if (e.hint) parts.push(`  HINT: ${e.hint}`);
     return redact(parts.join('\n'));
   }
   return redact(`Error in ${what}: ${dbMessage}`);
+}
+
+/**
+ * Where in the model a database error points, from its `position` (1-based,
+ * relative to the compiled SQL: the materializations subtract the wrapping
+ * `create … as (`). `models/x.sql:4:6: <that line>` when the compiled SQL has
+ * as many lines as the file (Jinja expressions on one line keep lines in
+ * place); otherwise the line of `target/compiled/…`. Null without a position.
+ */
+export function errorLocation(e: DatabaseError, node: ManifestNode): string | null {
+  const compiled = node.compiled_code;
+  if (e.position === undefined || typeof compiled !== 'string' || e.position < 1 || e.position > compiled.length + 1) return null;
+  const before = compiled.slice(0, e.position - 1);
+  const line = before.split('\n').length;
+  const column = e.position - before.lastIndexOf('\n') - 1;
+  const text = compiled.split('\n')[line - 1]?.trim() ?? '';
+  const raw = node.raw_code;
+  const sameLines = typeof raw === 'string' && raw.split('\n').length === compiled.split('\n').length;
+  const where = sameLines ? `${node.original_file_path}:${line}:${column}` : `line ${line} of the compiled SQL (${node.compiled_path ?? 'target/compiled'})`;
+  return `${where}: ${text.length > 120 ? text.slice(0, 117) + '…' : text}`;
 }
 
 /** Executes the plan; never throws for a node failure (it becomes that node's result). */
