@@ -49,6 +49,21 @@ export function redact(text: string): string {
 }
 
 /**
+ * {@link redact} for a JSON document: also masks secrets in their
+ * JSON-escaped spelling (a secret holding `"` or `\\` appears escaped in JSON).
+ * Used on every artifact before it is written.
+ */
+export function redactJson(json: string): string {
+  if (secrets.size === 0) return json;
+  let out = redact(json);
+  for (const s of secrets) {
+    const escaped = JSON.stringify(s).slice(1, -1);
+    if (escaped !== s && escaped.length) out = out.split(escaped).join(MASK);
+  }
+  return out;
+}
+
+/**
  * True when an environment-variable or config key name looks like it holds a
  * secret: it contains PASSWORD, SECRET, TOKEN or KEY (case-insensitive). This
  * covers dbt's `DBT_ENV_SECRET_` prefix too.

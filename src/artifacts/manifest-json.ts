@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import type { Manifest, ManifestNode, SourceDefinition } from '../parse/manifest.ts';
-import { redact } from '../secrets.ts';
+import { redact, redactJson } from '../secrets.ts';
 import { DOC_KEYS, MACRO_KEYS, MANIFEST_METADATA_KEYS, MANIFEST_SCHEMA_VERSION, NODE_KEYS, pick, SOURCE_KEYS } from './schema-keys.ts';
 
 /** The file name dbt uses. */
@@ -254,7 +254,8 @@ export function writeFileAtomic(path: string, text: string): void {
 export function writeManifest(dir: string, manifest: Manifest): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, MANIFEST_FILE);
-  writeFileAtomic(path, JSON.stringify(manifestForJson(manifest)));
+  // Every string is masked, not just compiled_code: a secret can sit in any config value (meta, vars, …).
+  writeFileAtomic(path, redactJson(JSON.stringify(manifestForJson(manifest))));
   return path;
 }
 

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
-import { isSecretName, redact } from '../secrets.ts';
+import { isSecretName, redact, redactJson } from '../secrets.ts';
 import { readJson, writeFileAtomic } from './manifest-json.ts';
 import { RUN_RESULTS_SCHEMA_VERSION } from './schema-keys.ts';
 
@@ -171,7 +171,7 @@ export function writeRunResults(dir: string, results: readonly NodeResult[], opt
     elapsed_time: options.elapsedTime,
     args: redactArgs(options.args ?? {}),
   };
-  writeFileAtomic(path, JSON.stringify(doc));
+  writeFileAtomic(path, redactJson(JSON.stringify(doc)));
   return path;
 }
 
