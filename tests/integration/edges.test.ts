@@ -6,9 +6,9 @@
  * --fail-fast; a broken view model keeps the old view; GitHub annotation for
  * a model error; exit 2 for an unknown target.
  */
-import { describe, it, before, after } from 'node:test';
+import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENGINES, Project, projectYml, type Files } from './harness.ts';
+import { describeEngines, Project, projectYml, type Files } from './harness.ts';
 
 const FILES: Files = {
   'dbt_project.yml': projectYml(
@@ -89,127 +89,125 @@ sources:
                     fail_calc: "sum(n_records)"
 `;
 
-for (const engine of ENGINES) {
-  describe(`edge cases on ${engine.name}`, { skip: await engine.skipReason() }, () => {
-    let p: Project;
-    const outcome = (): Record<string, [string, number]> => {
-      const manifest = p.json('target/manifest.json');
-      const results = p.json('target/run_results.json').results as { unique_id: string; status: string; failures: number | null }[];
-      return Object.fromEntries(results.map((r) => [manifest.nodes[r.unique_id]?.name ?? r.unique_id, [r.status, r.failures ?? 0]]));
-    };
+await describeEngines('edge cases', (engine) => {
+  let p: Project;
+  const outcome = (): Record<string, [string, number]> => {
+    const manifest = p.json('target/manifest.json');
+    const results = p.json('target/run_results.json').results as { unique_id: string; status: string; failures: number | null }[];
+    return Object.fromEntries(results.map((r) => [manifest.nodes[r.unique_id]?.name ?? r.unique_id, [r.status, r.failures ?? 0]]));
+  };
 
-    before(async () => {
-      p = await Project.create(engine, FILES);
-      p.write({ 'models/sources.yml': sourcesYml(`${p.schema}_raw`) });
-      for (const cmd of ['seed', 'run']) {
-        const r = await p.cli(cmd);
-        assert.equal(r.code, 0, r.output);
-      }
-    });
-    after(async () => {
-      await p?.cleanup();
-    });
-
-    it('thresholds, fail_calc, source tests, expression tests, quote: false, data_tests: project config', async () => {
-      const r = await p.cli('test');
-      assert.equal(r.code, 1, r.output);
-      assert.deepEqual(outcome(), {
-        source_not_null_shop_items_id: ['pass', 0],
-        source_unique_shop_items_id: ['fail', 3],
-        // dbt's names: args sorted (column_name, quote, values), runs of other characters → '_'.
-        unique_items_m__id_a_b_: ['fail', 1],
-        accepted_values_items_m_qty__False__1__2__3: ['fail', 1],
-        qty_small_threshold: ['pass', 0],
-        not_null_items_m_qty: ['pass', 0],
-        accepted_values_items_m_a__x: ['fail', 2],
-        accepted_values_items_m_b__p: ['fail', 1],
-        unique_items_l_id: ['warn', 1],
-      });
-    });
-
-    it('store_failures with limit keeps only the first failing rows', async () => {
-      const rows = await p.rows<{ value_field: string }>(`select value_field from ${p.schema}_dbt_test__audit.accepted_values_items_m_b__p`);
-      assert.equal(rows.length, 1);
-      assert.ok(['q', 'r'].includes(rows[0].value_field));
-      assert.equal(await p.count(`${p.schema}_dbt_test__audit.not_null_items_m_qty`), 0);
-    });
-
-    it('build: a failing test on a seed skips the models downstream', async () => {
-      p.write({
-        'seeds/items.yml': `version: 2
-seeds:
-  - name: items
-    columns:
-      - name: qty
-        data_tests:
-          - accepted_values:
-              values: [1, 2, 3]
-              quote: false
-`,
-        'models/from_seed.sql': "select * from {{ ref('items') }}\n",
-        'models/from_seed_child.sql': "select * from {{ ref('from_seed') }}\n",
-      });
-      try {
-        const r = await p.cli('build', ['--select', 'items+']);
-        assert.equal(r.code, 1, r.output);
-        assert.deepEqual(outcome(), {
-          items: ['success', 0],
-          accepted_values_items_qty__False__1__2__3: ['fail', 1],
-          from_seed: ['skipped', 0],
-          from_seed_child: ['skipped', 0],
-        });
-      } finally {
-        p.write({ 'seeds/items.yml': null, 'models/from_seed.sql': null, 'models/from_seed_child.sql': null });
-      }
-    });
-
-    it('--fail-fast stops at the first failure and skips the rest', async () => {
-      p.write({
-        'models/boom_1.sql': "{{ config(materialized='table') }}\nselect 1/0 as x\n",
-        'models/boom_2.sql': "{{ config(materialized='table') }}\nselect 1/0 as x\n",
-        'models/later.sql': "select * from {{ ref('items_l') }}\n",
-      });
-      const r = await p.cli('run', ['--fail-fast', '--threads', '1', '--select', 'boom_1', 'boom_2', 'later']);
-      assert.equal(r.code, 1, r.output);
-      const statuses = Object.values(outcome()).map(([s]) => s);
-      assert.equal(statuses.filter((s) => s === 'error').length, 1, r.output);
-      assert.equal(statuses.filter((s) => s === 'skipped').length, 2, r.output);
-      p.write({ 'models/boom_1.sql': null, 'models/boom_2.sql': null, 'models/later.sql': null });
-    });
-
-    it('a broken view model keeps the previous view; under GitHub Actions its error is annotated at the file', async () => {
-      p.write({ 'models/a_view.sql': "{{ config(materialized='view') }}\nselect 1 as v\n" });
-      let r = await p.cli('run', ['--select', 'a_view']);
+  before(async () => {
+    p = await Project.create(engine, FILES);
+    p.write({ 'models/sources.yml': sourcesYml(`${p.schema}_raw`) });
+    for (const cmd of ['seed', 'run']) {
+      const r = await p.cli(cmd);
       assert.equal(r.code, 0, r.output);
-      p.write({ 'models/a_view.sql': "{{ config(materialized='view') }}\nselect v from no_such_table\n" });
-      r = await p.cli('run', ['--select', 'a_view'], { GITHUB_ACTIONS: 'true' });
-      assert.equal(r.code, 1, r.output);
-      assert.match(r.output, /no_such_table/);
-      assert.deepEqual(await p.rows('select v from a_view'), [{ v: 1 }]);
-      assert.match(r.stdout, /^::error file=models\/a_view\.sql[,:]/m, r.output);
-      p.write({ 'models/a_view.sql': null });
-    });
+    }
+  });
+  after(async () => {
+    await p?.cleanup();
+  });
 
-    it(
-      'a source schema written with Jinja ({{ target.schema }}_raw) is rendered',
-      { todo: 'src/parse/parse-project.ts uses source schema/database/identifier as written; dbt renders them (see report)' },
-      async () => {
-        p.write({ 'models/sources.yml': sourcesYml('{{ target.schema }}_raw') });
-        try {
-          const r = await p.cli('compile', ['--select', 'items_m']);
-          assert.equal(r.code, 0, r.output);
-          const sql = p.read('target/compiled/edges/models/strict/items_m.sql') ?? '';
-          assert.ok(sql.includes(`"${p.schema}_raw"."items"`), sql);
-        } finally {
-          p.write({ 'models/sources.yml': sourcesYml(`${p.schema}_raw`) });
-        }
-      },
-    );
-
-    it('an unknown --target exits 2 with a message naming it', async () => {
-      const r = await p.cli('run', ['--target', 'nope']);
-      assert.equal(r.code, 2, r.output);
-      assert.match(r.stderr, /nope/);
+  it('thresholds, fail_calc, source tests, expression tests, quote: false, data_tests: project config', async () => {
+    const r = await p.cli('test');
+    assert.equal(r.code, 1, r.output);
+    assert.deepEqual(outcome(), {
+      source_not_null_shop_items_id: ['pass', 0],
+      source_unique_shop_items_id: ['fail', 3],
+      // dbt's names: args sorted (column_name, quote, values), runs of other characters → '_'.
+      unique_items_m__id_a_b_: ['fail', 1],
+      accepted_values_items_m_qty__False__1__2__3: ['fail', 1],
+      qty_small_threshold: ['pass', 0],
+      not_null_items_m_qty: ['pass', 0],
+      accepted_values_items_m_a__x: ['fail', 2],
+      accepted_values_items_m_b__p: ['fail', 1],
+      unique_items_l_id: ['warn', 1],
     });
   });
-}
+
+  it('store_failures with limit keeps only the first failing rows', async () => {
+    const rows = await p.rows<{ value_field: string }>(`select value_field from ${p.schema}_dbt_test__audit.accepted_values_items_m_b__p`);
+    assert.equal(rows.length, 1);
+    assert.ok(['q', 'r'].includes(rows[0].value_field));
+    assert.equal(await p.count(`${p.schema}_dbt_test__audit.not_null_items_m_qty`), 0);
+  });
+
+  it('build: a failing test on a seed skips the models downstream', async () => {
+    p.write({
+      'seeds/items.yml': `version: 2
+seeds:
+- name: items
+  columns:
+    - name: qty
+      data_tests:
+        - accepted_values:
+            values: [1, 2, 3]
+            quote: false
+`,
+      'models/from_seed.sql': "select * from {{ ref('items') }}\n",
+      'models/from_seed_child.sql': "select * from {{ ref('from_seed') }}\n",
+    });
+    try {
+      const r = await p.cli('build', ['--select', 'items+']);
+      assert.equal(r.code, 1, r.output);
+      assert.deepEqual(outcome(), {
+        items: ['success', 0],
+        accepted_values_items_qty__False__1__2__3: ['fail', 1],
+        from_seed: ['skipped', 0],
+        from_seed_child: ['skipped', 0],
+      });
+    } finally {
+      p.write({ 'seeds/items.yml': null, 'models/from_seed.sql': null, 'models/from_seed_child.sql': null });
+    }
+  });
+
+  it('--fail-fast stops at the first failure and skips the rest', async () => {
+    p.write({
+      'models/boom_1.sql': "{{ config(materialized='table') }}\nselect 1/0 as x\n",
+      'models/boom_2.sql': "{{ config(materialized='table') }}\nselect 1/0 as x\n",
+      'models/later.sql': "select * from {{ ref('items_l') }}\n",
+    });
+    const r = await p.cli('run', ['--fail-fast', '--threads', '1', '--select', 'boom_1', 'boom_2', 'later']);
+    assert.equal(r.code, 1, r.output);
+    const statuses = Object.values(outcome()).map(([s]) => s);
+    assert.equal(statuses.filter((s) => s === 'error').length, 1, r.output);
+    assert.equal(statuses.filter((s) => s === 'skipped').length, 2, r.output);
+    p.write({ 'models/boom_1.sql': null, 'models/boom_2.sql': null, 'models/later.sql': null });
+  });
+
+  it('a broken view model keeps the previous view; under GitHub Actions its error is annotated at the file', async () => {
+    p.write({ 'models/a_view.sql': "{{ config(materialized='view') }}\nselect 1 as v\n" });
+    let r = await p.cli('run', ['--select', 'a_view']);
+    assert.equal(r.code, 0, r.output);
+    p.write({ 'models/a_view.sql': "{{ config(materialized='view') }}\nselect v from no_such_table\n" });
+    r = await p.cli('run', ['--select', 'a_view'], { GITHUB_ACTIONS: 'true' });
+    assert.equal(r.code, 1, r.output);
+    assert.match(r.output, /no_such_table/);
+    assert.deepEqual(await p.rows('select v from a_view'), [{ v: 1 }]);
+    assert.match(r.stdout, /^::error file=models\/a_view\.sql[,:]/m, r.output);
+    p.write({ 'models/a_view.sql': null });
+  });
+
+  it(
+    'a source schema written with Jinja ({{ target.schema }}_raw) is rendered',
+    { todo: 'src/parse/parse-project.ts uses source schema/database/identifier as written; dbt renders them (see report)' },
+    async () => {
+      p.write({ 'models/sources.yml': sourcesYml('{{ target.schema }}_raw') });
+      try {
+        const r = await p.cli('compile', ['--select', 'items_m']);
+        assert.equal(r.code, 0, r.output);
+        const sql = p.read('target/compiled/edges/models/strict/items_m.sql') ?? '';
+        assert.ok(sql.includes(`"${p.schema}_raw"."items"`), sql);
+      } finally {
+        p.write({ 'models/sources.yml': sourcesYml(`${p.schema}_raw`) });
+      }
+    },
+  );
+
+  it('an unknown --target exits 2 with a message naming it', async () => {
+    const r = await p.cli('run', ['--target', 'nope']);
+    assert.equal(r.code, 2, r.output);
+    assert.match(r.stderr, /nope/);
+  });
+});

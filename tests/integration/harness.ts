@@ -3,21 +3,19 @@
  * engine, the real `tsdbt` CLI as a child process, and SQL afterwards.
  *
  * ```ts
- * import { describe, it, before, after } from 'node:test';
- * import { ENGINES, Project } from './harness.ts';
+ * import { it, before, after } from 'node:test';
+ * import { describeEngines, Project } from './harness.ts';
  *
- * for (const engine of ENGINES) {
- *   describe(engine.name, { skip: await engine.skipReason() }, () => {
- *     let p: Project;
- *     before(async () => { p = await Project.create(engine, { 'dbt_project.yml': '…', 'models/a.sql': 'select 1 as x' }); });
- *     after(async () => { await p?.cleanup(); });
- *     it('builds', async () => {
- *       const r = await p.cli('build');
- *       assert.equal(r.code, 0, r.output);
- *       assert.deepEqual(await p.rows('select x from a'), [{ x: 1 }]);   // unqualified names → the target schema
- *     });
+ * await describeEngines('my scenario', (engine) => {
+ *   let p: Project;
+ *   before(async () => { p = await Project.create(engine, { 'dbt_project.yml': '…', 'models/a.sql': 'select 1 as x' }); });
+ *   after(async () => { await p?.cleanup(); });
+ *   it('builds', async () => {
+ *     const r = await p.cli('build');
+ *     assert.equal(r.code, 0, r.output);
+ *     assert.deepEqual(await p.rows('select x from a'), [{ x: 1 }]);   // unqualified names → the target schema
  *   });
- * }
+ * });
  * ```
  *
  * Engines (the availability convention of src/adapters/testing.ts):
@@ -30,6 +28,7 @@
  *   deleted when the process exits. The CLI and `query()` never hold it at once: query()
  *   opens, queries and closes the adapter (PGlite locks its directory while open).
  */
+import { describe } from 'node:test';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +59,22 @@ export const ENGINES: readonly Engine[] = [
   { name: 'postgres', skipReason: postgresSkipReason },
   { name: 'pglite', skipReason: async () => undefined },
 ];
+
+/**
+ * Declares `<title> on postgres` and `<title> on pglite` suites, running the two
+ * engines' suites side by side (their tests stay sequential, in order). Call with
+ * top-level await. An engine that must be skipped (see {@link Engine.skipReason}) is
+ * reported as skipped. Only one pglite suite runs at a time (suites declared by
+ * separate calls run one after the other), so they can share the data directory.
+ */
+export async function describeEngines(title: string, body: (engine: Engine) => void): Promise<void> {
+  const skips = await Promise.all(ENGINES.map((e) => e.skipReason()));
+  describe(title, { concurrency: ENGINES.length }, () => {
+    ENGINES.forEach((engine, i) => {
+      describe(`${title} on ${engine.name}`, { skip: skips[i], concurrency: 1 }, () => body(engine));
+    });
+  });
+}
 
 /** What a CLI invocation left behind. `output` is stdout + stderr (for assertion messages). */
 export interface CliResult {
