@@ -86,3 +86,34 @@ await describeEngines('failures', (engine) => {
     assert.equal(results.results[0].status, 'error');
   });
 });
+
+// Ctrl-C in the middle of a run: run_results.json is still written, the running node is
+// rolled back (cancelled on postgres; on PGlite it finishes, then the run stops), what had
+// not started is skipped, exit 130; `tsdbt retry` finishes the run.
+await describeEngines('interrupted run', (engine) => {
+  let p: Project;
+  before(async () => {
+    p = await Project.create(engine, {
+      'dbt_project.yml': projectYml('interrupted', 'models:\n  interrupted:\n    +materialized: table\n'),
+      'models/fast.sql': 'select 1 as x\n',
+      'models/slow.sql': "select x from {{ ref('fast') }}, (select pg_sleep(2)) s\n",
+      'models/after_slow.sql': "select * from {{ ref('slow') }}\n",
+    });
+  });
+  after(async () => {
+    await p?.cleanup();
+  });
+
+  it('SIGINT: exit 130, run_results.json written with every node, nothing half-built; retry finishes', async () => {
+    const r = await p.cli('run', [], {}, { interrupt: { when: /OK created .*fast/, delayMs: 300 } });
+    assert.equal(r.code, 130, r.output);
+    const status = Object.fromEntries(
+      (p.json('target/run_results.json').results as { unique_id: string; status: string }[]).map((x) => [x.unique_id.split('.').pop(), x.status]),
+    );
+    assert.deepEqual(status, { fast: 'success', slow: 'error', after_slow: 'skipped' });
+    assert.deepEqual(await p.relations(), { fast: 'table' });
+    const retry = await p.cli('retry');
+    assert.equal(retry.code, 0, retry.output);
+    assert.deepEqual(await p.relations(), { fast: 'table', slow: 'table', after_slow: 'table' });
+  });
+});

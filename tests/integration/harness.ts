@@ -212,9 +212,10 @@ export class Project {
   /**
    * Runs `node bin/tsdbt.mjs <command> --project-dir <dir> --profiles-dir <dir> …args`.
    * The environment is the test's minus GITHUB_ACTIONS / DBT_PROFILES_DIR / TSDBT_PROFILES_DIR,
-   * plus `env`. Never throws for a non-zero exit.
+   * plus `env`. Never throws for a non-zero exit. `opts.interrupt` sends SIGINT once stdout
+   * matches `when` (e.g. a node has started), as a user pressing Ctrl-C.
    */
-  cli(command: string, args: readonly string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
+  cli(command: string, args: readonly string[] = [], env: Record<string, string> = {}, opts: { interrupt?: { when: RegExp; delayMs?: number } } = {}): Promise<CliResult> {
     const base = { ...process.env };
     delete base.GITHUB_ACTIONS;
     delete base.DBT_PROFILES_DIR;
@@ -225,7 +226,14 @@ export class Project {
       const child = spawn(process.execPath, argv, { cwd: this.dir, env: { ...base, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      let interrupted = false;
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+        if (opts.interrupt && !interrupted && opts.interrupt.when.test(stdout)) {
+          interrupted = true;
+          setTimeout(() => child.kill('SIGINT'), opts.interrupt.delayMs ?? 0);
+        }
+      });
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
       child.on('error', reject);
