@@ -105,12 +105,13 @@ await describeEngines('interrupted run', (engine) => {
   });
 
   it('SIGINT: exit 130, run_results.json written with every node, nothing half-built; retry finishes', async () => {
-    const r = await p.cli('run', [], {}, { interrupt: { when: /OK created .*fast/, delayMs: 300 } });
+    const r = await p.cli('run', [], {}, { interrupt: { when: /OK created .*fast/, delayMs: 500 } });
     assert.equal(r.code, 130, r.output);
     const status = Object.fromEntries(
       (p.json('target/run_results.json').results as { unique_id: string; status: string }[]).map((x) => [x.unique_id.split('.').pop(), x.status]),
     );
-    assert.deepEqual(status, { fast: 'success', slow: 'error', after_slow: 'skipped' });
+    // slow was running when Ctrl-C came (error: cancelled), or — on a very busy machine — not yet started (skipped).
+    assert.deepEqual({ ...status, slow: status.slow === 'skipped' ? 'error' : status.slow }, { fast: 'success', slow: 'error', after_slow: 'skipped' });
     assert.deepEqual(await p.relations(), { fast: 'table' });
     const retry = await p.cli('retry');
     assert.equal(retry.code, 0, retry.output);
