@@ -42,5 +42,7 @@ lap('compile');
 const written = writeCompiledFiles(project.root, compiled.values());
 lap('write compiled');
 stages.total = performance.now() - t0;
-const rss = process.resourceUsage().maxRSS / 1024;
+const usage = process.resourceUsage();
+const rss = usage.maxRSS / 1024;
+stages.cpu = (usage.userCPUTime + usage.systemCPUTime) / 1000;
 console.log(JSON.stringify({ stages, rss, nodes: compiled.size, written, partialParse: parsed.partialParse }));
