@@ -123,6 +123,9 @@ export async function main(argv: string[]): Promise<number> {
     .command('clean')
     .description('delete the clean-targets directories (target/ by default)')
     .option('--project-dir <dir>', 'directory holding dbt_project.yml')
+    .option('--profiles-dir <dir>', 'accepted for dbt compatibility; clean reads no profile')
+    .option('-t, --target <name>', 'accepted for dbt compatibility; clean reads no profile')
+    .option('--vars <yaml>', 'accepted for dbt compatibility')
     .option('--debug', 'show stack traces')
     .action(
       act(async (flags) => {
@@ -217,8 +220,14 @@ async function compileCommand(flags: CommonFlags, out: Console): Promise<number>
     await adapter?.close();
   }
   const compiled = compileSession(s, p, ids, relations);
-  if (flags.select?.length && compiled.size === 1) out.out([...compiled.values()][0].compiledCode);
-  else out.info(`Compiled ${compiled.size} nodes to ${s.project.targetPath}/compiled/`);
+  // As dbt: print the SQL of each compiled node named in --select (graph operators stripped).
+  const named = new Set((flags.select ?? []).map((t) => t.replace(/^(\d*\+|@)/, '').replace(/\+\d*$/, '')));
+  const shown = [...compiled.values()].filter((c) => named.has(p.parsed.manifest.nodes[c.uniqueId]?.name));
+  for (const c of shown) {
+    if (shown.length > 1) out.out(`-- Compiled node '${p.parsed.manifest.nodes[c.uniqueId].name}' is:`);
+    out.out(c.compiledCode);
+  }
+  if (!shown.length) out.info(`Compiled ${compiled.size} nodes to ${s.project.targetPath}/compiled/`);
   return 0;
 }
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ProjectConfig, TargetConfig } from '../config/types.ts';
-import { loadProjectConfig, loadProfile, parseVars } from '../config/index.ts';
+import { loadRuntimeConfig, parseVars } from '../config/index.ts';
 import { parseProject, type ParseResult } from '../parse/parse-project.ts';
 import { buildGraph, assertAcyclic, selectNodesDetailed, type LineageGraph } from '../graph/index.ts';
 import { compileNodes, type CompiledNode, type RelationState } from '../compile/compile.ts';
@@ -61,8 +61,12 @@ export interface Session {
 export function openSession(flags: CommonFlags, out: Console): Session {
   const projectDir = resolve(flags.projectDir ?? process.cwd());
   const cliVars = flags.vars ? parseVars(flags.vars) : {};
-  const project = loadProjectConfig(projectDir, { vars: cliVars });
-  const { target: loaded, notice, warnings } = loadProfile(project, { profilesDir: flags.profilesDir, target: flags.target });
+  // The profile is read first, then dbt_project.yml is rendered once with `target` available (as dbt).
+  const { project, target: loaded, notice, warnings } = loadRuntimeConfig(projectDir, {
+    vars: cliVars,
+    profilesDir: flags.profilesDir,
+    target: flags.target,
+  });
   if (notice) out.notice(notice);
   for (const w of warnings ?? []) out.warn(String(w));
   let target = loaded;
