@@ -4,10 +4,25 @@
 
 const MAX_CELL = 40;
 
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/**
+ * A Date as the database would print it. pg builds `date` and `timestamp`
+ * values in the machine's time zone, so their local fields are the stored
+ * wall-clock value: `2018-01-01`, or `2018-01-01 10:00:00` (never a UTC shift).
+ */
+function dateText(d: Date): string {
+  if (Number.isNaN(d.getTime())) return 'Invalid Date';
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const ms = d.getMilliseconds();
+  if (!d.getHours() && !d.getMinutes() && !d.getSeconds() && !ms) return day;
+  return `${day} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${ms ? '.' + pad(ms, 3) : ''}`;
+}
+
 function cell(v: unknown): string {
   let s: string;
   if (v === null || v === undefined) s = 'null';
-  else if (v instanceof Date) s = Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
+  else if (v instanceof Date) s = dateText(v);
   else if (typeof v === 'object') s = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
   else s = String(v);
   s = s.replace(/\r\n|\r|\n/g, '\\n').replace(/\t/g, '\\t');
