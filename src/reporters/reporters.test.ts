@@ -186,8 +186,9 @@ describe('formatFailingRows', () => {
     assert.equal(formatFailingRows([{ n: '3', s: '12' }, { n: '10', s: 'x' }]), ['n  | s', '-- | --', ' 3 | 12', '10 | x'].join('\n'));
   });
 
-  it('prints dates, objects and bigints', () => {
-    const text = formatFailingRows([{ d: new Date('2024-01-02T03:04:05Z'), j: { a: [1] }, b: 10n }]);
-    assert.equal(text.split('\n')[2], '2024-01-02T03:04:05.000Z | {"a":[1]} | 10');
+  it('prints dates as the database does (wall clock, no UTC shift), objects and bigints', () => {
+    // pg builds date/timestamp values from their local fields; so does this test.
+    const text = formatFailingRows([{ d: new Date(2024, 0, 2, 3, 4, 5), j: { a: [1] }, b: 10n, day: new Date(2018, 0, 1) }]);
+    assert.equal(text.split('\n')[2], '2024-01-02 03:04:05 | {"a":[1]} | 10 | 2018-01-01');
   });
 });
