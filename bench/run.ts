@@ -99,8 +99,9 @@ function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): 
  * "Cold" means no target/. Deleting 12,000 files right before a run makes
  * that run's file creation wait on the filesystem freeing the old blocks (on
  * this VM's ext4, mounted with `discard`, 12,000 new files then take ~3.5 s
- * instead of ~0.2 s). So target/ is renamed aside (no blocks freed) and the
- * set-aside copies are deleted once every figure is taken.
+ * instead of ~0.2 s). So target/ is renamed aside (no blocks freed), the
+ * set-aside copies are deleted once every figure is taken, and each cold run
+ * waits for {@link settle}.
  */
 const trash = join(projectsDir, '.trash');
 let trashed = 0;
@@ -108,6 +109,16 @@ function setAside(path: string): void {
   if (!existsSync(path)) return;
   mkdirSync(trash, { recursive: true });
   renameSync(path, join(trash, `${process.pid}-${trashed++}`));
+}
+
+/**
+ * Lets the filesystem finish freeing blocks from earlier runs (rewritten
+ * files, a replaced manifest.json) before a cold run: `sync`, then 6 s (more
+ * than ext4's 5 s journal commit interval).
+ */
+function settle(): void {
+  spawnSync('sync');
+  spawnSync('sleep', ['6']);
 }
 
 const median = (xs: number[]): number => {
@@ -177,6 +188,7 @@ function benchCompile(n: number): CompileRow[] {
   const cold: Sample[] = [];
   for (let i = 0; i < runs; i++) {
     setAside(join(dir, 'target'));
+    settle();
     const s = timeNode(args, dir);
     if (s.code !== 0) fail(`tsdbt compile (${n} models, cold)`, s);
     cold.push(s);
@@ -237,6 +249,7 @@ function benchStages(n: number, bundled: string | null): StageRow[] {
   const cold = [];
   for (let i = 0; i < runs; i++) {
     setAside(join(dir, 'target'));
+    settle();
     cold.push(runOnce());
   }
   const warm = [];
