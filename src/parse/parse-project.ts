@@ -254,12 +254,21 @@ export function parseProject(opts: ParseOptions): ParseResult {
    */
   const captureCached = (cached: RenderCapture | undefined, raw: string, file: string, config: NodeConfig, self: JinjaRelation | null): RenderCapture | undefined => {
     const key = configKey(config);
-    if (cached && cached.configKey === key && Object.entries(cached.env).every(([k, v]) => (env[k] ?? null) === v)) return cached;
+    if (cached && cached.configKey === key && Object.entries(cached.env).every(([k, v]) => envFingerprint(env[k]) === v)) return cached;
     const envSeen: Record<string, string | null> = {};
     const c = capture(raw, file, config, self, envSeen);
     if (!c) return undefined;
-    return { configKey: key, refs: c.refs, sources: c.sources, config: c.config, env: envSeen };
+    const fingerprints: Record<string, string | null> = {};
+    for (const k of Object.keys(envSeen)) fingerprints[k] = envFingerprint(env[k]);
+    return { configKey: key, refs: c.refs, sources: c.sources, config: c.config, env: fingerprints };
   };
+  /**
+   * What partial_parse.json may keep of a capture: nothing when the render read a
+   * secret-named env var (its value could sit in the captured config), so such a
+   * file is rendered again every time and its secret registered for masking.
+   */
+  const cacheable = (c: RenderCapture | undefined): RenderCapture | undefined =>
+    c && Object.keys(c.env).some(isSecretName) ? undefined : c;
 
   const nodes: Record<string, ManifestNode> = {};
   const disabled: Record<string, ManifestNode[]> = {};
@@ -398,7 +407,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
       refs = c.refs.map((r) => ({ ...r }));
       sources = c.sources.map((x) => [...x] as [string, string]);
       fileConfig = c.config;
-      pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: null, capture: c });
+      pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: null, capture: cacheable(c) });
     }
     config = mergeConfig(config, fileConfig);
     const defaults: NodeConfig = {
@@ -552,7 +561,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     let config = projectConfig(project.tests, fqn, f.originalFilePath);
     const c = captureCached(look.hit ? look.entry.capture : undefined, raw, f.originalFilePath, config, null);
     if (!c) continue;
-    pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: null, capture: c });
+    pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: null, capture: cacheable(c) });
     config = mergeConfig(config, c.config);
     config = testDefaults(config);
     const tags = uniq([...(config.tags ?? [])]);
@@ -774,6 +783,11 @@ export function parseProject(opts: ParseOptions): ParseResult {
     unit_tests: {},
   };
   return { manifest, jinja, staticCalls, warnings: [...(properties.warnings ?? []), ...warnings, ...diags.warnings], database, partialParse: pp.stats };
+}
+
+/** A one-way fingerprint of an environment variable's value (null when unset): the cache never stores values. */
+function envFingerprint(v: string | undefined): string | null {
+  return v === undefined ? null : createHash('sha256').update(v).digest('hex').slice(0, 16);
 }
 
 function testDefaults(config: NodeConfig): NodeConfig {
