@@ -4,13 +4,14 @@
  * way (manifest.json, run_results.json), as dbt's tasks do.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { ProjectConfig, TargetConfig } from '../config/types.ts';
 import { loadRuntimeConfig, parseVars } from '../config/index.ts';
 import { parseProject, type ParseResult } from '../parse/parse-project.ts';
 import { buildGraph, assertAcyclic, selectNodesDetailed, type LineageGraph } from '../graph/index.ts';
 import { compileNodes, type CompiledNode, type RelationState } from '../compile/compile.ts';
+import { writeCompiledFiles } from '../compile/write-compiled.ts';
 import { createAdapter } from '../adapters/index.ts';
 import type { Adapter } from '../adapters/adapter.ts';
 import { writeManifest, writeRunResults, buildParentChildMaps, readManifest, readRunResults, type NodeResult, type RunResults } from '../artifacts/index.ts';
@@ -150,15 +151,16 @@ export function compileSession(s: Session, p: Parsed, ids: readonly string[], re
     },
     ids,
   );
+  const files: { compiledPath: string; compiledCode: string }[] = [];
   for (const c of compiled.values()) {
-    const path = join(s.project.root, c.compiledPath);
-    mkdirSync(dirname(path), { recursive: true });
     // Secret env_var() values and the password are masked in target/ (the database gets the real SQL).
-    writeFileSync(path, redact(c.compiledCode));
+    files.push({ compiledPath: c.compiledPath, compiledCode: redact(c.compiledCode) });
     const node = p.parsed.manifest.nodes[c.uniqueId];
     node.compiled_code = c.compiledCode;
     node.compiled_path = c.compiledPath;
   }
+  // Files already holding the same text are left alone (an unchanged project writes nothing).
+  writeCompiledFiles(s.project.root, files);
   return compiled;
 }
 
