@@ -17,6 +17,7 @@ import { JinjaRelation } from '../parse/relation.ts';
 import { buildContext, type ContextHooks } from '../parse/jinja-context.ts';
 import { staticExtract, substituteCalls, type StaticCall } from '../parse/static-extract.ts';
 import type { ProjectConfig } from '../config/types.ts';
+import { assertModelIsSelect } from './model-statement.ts';
 
 /** One compiled node: its SQL with every ref resolved and ephemeral CTEs inlined. */
 export interface CompiledNode {
@@ -65,6 +66,7 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
   const diags = new Diagnostics();
   const out = new Map<string, CompiledNode>();
   const bodies = new Map<string, string>(); // uid → rendered SQL before CTE injection
+  const failed = new Set<string>(); // uids whose render was reported as an error (reported once)
   const runStartedAt = new Date();
   const byName = new Map<string, ManifestNode>();
   for (const n of Object.values(manifest.nodes)) {
@@ -136,6 +138,7 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
 
   const render = (node: ManifestNode): string | undefined => {
     if (bodies.has(node.unique_id)) return bodies.get(node.unique_id);
+    if (failed.has(node.unique_id)) return undefined;
     let sql: string | undefined;
     const calls = parsed.staticCalls.get(node.unique_id);
     if (calls) {
@@ -145,7 +148,15 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
     } else {
       sql = diags.capture(() => parsed.jinja.render(node.raw_code, contextFor(node), { file: node.original_file_path }));
     }
-    if (sql !== undefined) bodies.set(node.unique_id, sql);
+    if (sql !== undefined && node.resource_type === 'model') {
+      const body = sql;
+      if (!diags.capture(() => (assertModelIsSelect(node, body), true))) sql = undefined;
+    }
+    if (sql === undefined) {
+      failed.add(node.unique_id);
+      return undefined;
+    }
+    bodies.set(node.unique_id, sql);
     return sql;
   };
 
@@ -248,7 +259,7 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
 
 /** Where dbt writes a node's compiled SQL: `<target>/compiled/<package>/<file>` (generic tests: `<yml path>/<test name>.sql`). */
 export function compiledPathOf(project: ProjectConfig, node: ManifestNode, kind: 'compiled' | 'run' = 'compiled'): string {
-  const file = node.test_metadata ? `${node.original_file_path}/${node.name}.sql` : node.original_file_path;
+  const file = node.test_metadata ? `${node.original_file_path}/${node.path}` : node.original_file_path;
   return `${project.targetPath}/${kind}/${node.package_name}/${file}`;
 }
 
