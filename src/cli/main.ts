@@ -212,8 +212,17 @@ async function compileCommand(flags: CommonFlags, out: Console): Promise<number>
   const p = parseSession(s, out);
   const ids = select(s, p, ['model', 'test', 'analysis', 'snapshot'], out);
   let relations = new Map<string, string>() as ReadonlyMap<string, string>;
-  // is_incremental() needs to know what exists; compile without a database when none is reachable.
-  const adapter = await createAdapter(s.target).catch(() => null);
+  // Which relations exist matters only to is_incremental() and to templates that look at a relation's
+  // type or call the adapter; opening the database (PGlite: ~0.6 s and its lock) is skipped when no selected
+  // node is incremental and neither their code nor a non-builtin macro could ask. Without a reachable
+  // database everything compiles as if nothing existed.
+  const m = p.parsed.manifest;
+  const asksDatabase = /\badapter\.|\brun_query\b|\bstatement\s*\(|load_relation|(?:\bthis|\))\.(?:type|is_(?:table|view|materialized_view))\b/;
+  const rendered = ids.map((id) => m.nodes[id]).concat(Object.values(m.nodes).filter((n) => n.config.materialized === 'ephemeral'));
+  const needsRelations =
+    rendered.some((n) => n && (n.config.materialized === 'incremental' || asksDatabase.test(n.raw_code ?? ''))) ||
+    Object.values(m.macros).some((mac) => mac.package_name !== 'dbt' && asksDatabase.test(mac.macro_sql ?? ''));
+  const adapter = needsRelations ? await createAdapter(s.target).catch(() => null) : null;
   try {
     if (adapter) relations = await relationState(adapter, p.parsed);
   } finally {
