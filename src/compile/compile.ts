@@ -27,6 +27,10 @@ export interface CompiledNode {
   readonly compiledPath: string;
   /** Whether `is_incremental()` was true when this node was compiled. */
   readonly incremental: boolean;
+  /** The `pre_hook` config, each rendered with the node's context (`{{ this }}` is the node); absent when none. */
+  readonly preHooks?: readonly string[];
+  /** The `post_hook` config, rendered as `preHooks`. */
+  readonly postHooks?: readonly string[];
 }
 
 /** unique_id → compiled node, for the nodes that were asked for. */
@@ -217,6 +221,35 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
     return String(result ?? '');
   };
 
+  /**
+   * The node's `pre_hook` / `post_hook` configs rendered with its context, as
+   * dbt renders model hooks at run time (`{{ this }}` is the node's relation).
+   * A hook may be a string or dbt's `{sql, transaction}` dict; empty results
+   * are dropped.
+   */
+  const renderHooks = (node: ManifestNode): { preHooks?: string[]; postHooks?: string[] } => {
+    const cfg = node.config as { pre_hook?: unknown; post_hook?: unknown };
+    const result: { preHooks?: string[]; postHooks?: string[] } = {};
+    let ctx: Record<string, unknown> | undefined;
+    for (const [key, field] of [['pre_hook', 'preHooks'], ['post_hook', 'postHooks']] as const) {
+      const list = cfg[key] === undefined || cfg[key] === null ? [] : Array.isArray(cfg[key]) ? (cfg[key] as unknown[]) : [cfg[key]];
+      const sqls: string[] = [];
+      for (const h of list) {
+        const text = typeof h === 'string' ? h : h && typeof h === 'object' && typeof (h as { sql?: unknown }).sql === 'string' ? (h as { sql: string }).sql : null;
+        if (text === null) {
+          throw new TsdbtError('invalid-hook', `${key} of ${node.resource_type} ${node.name} must be SQL text, got ${JSON.stringify(h)}`, {
+            file: node.original_file_path,
+            hint: `e.g. {{ config(${key}="grant select on {{ this }} to reporting") }} or a list of such strings`,
+          });
+        }
+        const sql = text.includes('{') ? parsed.jinja.render(text, (ctx ??= contextFor(node)), { file: node.original_file_path }) : text;
+        if (sql.trim()) sqls.push(sql);
+      }
+      if (sqls.length) result[field] = sqls;
+    }
+    return result;
+  };
+
   /** Ephemeral models `node` uses, transitively, in dependency order. */
   const ephemeralDeps = (node: ManifestNode, seen = new Set<string>(), order: ManifestNode[] = []): ManifestNode[] => {
     for (const dep of node.depends_on.nodes) {
@@ -246,11 +279,14 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
     }
     if (!ok) continue;
     const compiled = ctes.length ? injectCtes(body, ctes) : body;
+    const hooks = node.resource_type === 'test' ? undefined : diags.capture(() => renderHooks(node));
+    if (hooks === undefined && node.resource_type !== 'test') continue;
     out.set(id, {
       uniqueId: id,
       compiledCode: compiled,
       compiledPath: compiledPathOf(opts.project, node),
       incremental: isIncremental(node),
+      ...hooks,
     });
   }
   diags.throwIfErrors();

@@ -345,6 +345,8 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
           config: node.config,
           fullRefresh: opts.fullRefresh,
           rebuiltLater: rebuiltLater(id),
+          preHooks: c?.preHooks,
+          postHooks: c?.postHooks,
           seed: node.resource_type === 'seed' ? { file: node.seed_file!, displayPath: node.original_file_path } : undefined,
         });
       });
