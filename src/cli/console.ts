@@ -143,6 +143,6 @@ export function createConsole(opts: { color?: boolean; quiet?: boolean; stdout?:
 }
 
 function compiledPathHint(node: ManifestNode): string {
-  const file = node.test_metadata ? `${node.original_file_path}/${node.name}.sql` : node.original_file_path;
+  const file = node.test_metadata ? `${node.original_file_path}/${node.path}` : node.original_file_path;
   return `target/compiled/${node.package_name}/${file}`;
 }

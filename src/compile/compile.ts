@@ -48,11 +48,21 @@ export interface CompileOptions {
   readonly fullRefresh: boolean;
   readonly relations: RelationState;
   readonly env?: NodeJS.ProcessEnv;
-  /** Resolve refs to a node not built in this run against another manifest's relation (`--defer`). */
+  /**
+   * `--defer --state DIR`: the state manifest. A `ref()` to a model, seed or
+   * snapshot that is not among the compiled `ids` (not selected) and whose
+   * relation does not exist in `relations` resolves to that node's relation
+   * in this manifest instead, as dbt's deferral (dbt decides at run time
+   * whether the relation exists; tsdbt compiles first, so selected nodes,
+   * built earlier in the same run, are never deferred). Ephemeral models and
+   * `{{ this }}` are never deferred.
+   */
   readonly deferTo?: Manifest | null;
 }
 
 const COMPILABLE = new Set(['model', 'test', 'analysis', 'snapshot']);
+/** Node types a ref() can point at, hence deferrable. */
+const DEFERRABLE = new Set(['model', 'seed', 'snapshot']);
 
 /** The CTE name dbt gives an ephemeral model. */
 export function cteName(node: Pick<ManifestNode, 'name'>): string {
@@ -82,6 +92,21 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
       ? new JinjaRelation({ identifier: cteName(n) }, undefined, true)
       : new JinjaRelation({ database: n.database, schema: n.schema, identifier: n.alias, type: kindOf(n) });
   const kindOf = (n: ManifestNode): string | null => opts.relations.get(`${n.schema}.${n.alias}`) ?? null;
+  const idList = [...ids];
+  const selectedIds = new Set(idList);
+  /** The state manifest's node that a ref() to `n` resolves to under `--defer`, else null. */
+  const deferredOf = (n: ManifestNode): ManifestNode | null => {
+    const state = opts.deferTo;
+    if (!state || selectedIds.has(n.unique_id) || n.config.materialized === 'ephemeral' || kindOf(n) !== null) return null;
+    const other = state.nodes[n.unique_id];
+    if (!other || other.config?.materialized === 'ephemeral' || !DEFERRABLE.has(other.resource_type)) return null;
+    return other;
+  };
+  /** The relation `ref()` to `n` gives: its own, or the state manifest's under `--defer`. */
+  const refRelationOf = (n: ManifestNode): JinjaRelation => {
+    const d = deferredOf(n);
+    return d ? new JinjaRelation({ database: d.database, schema: d.schema, identifier: d.alias }) : relationOf(n);
+  };
   const isIncremental = (n: ManifestNode): boolean => {
     if (n.config.materialized !== 'incremental') return false;
     const fullRefresh = n.config.full_refresh ?? opts.fullRefresh;
@@ -103,7 +128,7 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
           hint: `add \`-- depends_on: {{ ref('${call.name}') }}\` to the top of ${node.original_file_path}`,
         });
       }
-      return relationOf(target);
+      return refRelationOf(target);
     },
     source: (s, t) => {
       const src = manifest.sources[`source.${node.package_name}.${s}.${t}`];
@@ -165,6 +190,7 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
   };
 
   const rendered = new Map<string, string>(); // unique_id → its relation as SQL text
+  const renderedRefs = new Map<string, string>(); // unique_id → what ref() to it renders (under --defer)
   const renderedRelation = (n: ManifestNode): string => {
     let text = rendered.get(n.unique_id);
     if (text === undefined) rendered.set(n.unique_id, (text = relationOf(n).render()));
@@ -176,8 +202,13 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
         return '';
       case 'this':
         return renderedRelation(node);
-      case 'ref':
-        return renderedRelation(byName.get(c.ref.name)!);
+      case 'ref': {
+        const n = byName.get(c.ref.name)!;
+        if (!opts.deferTo) return renderedRelation(n);
+        let text = renderedRefs.get(n.unique_id);
+        if (text === undefined) renderedRefs.set(n.unique_id, (text = refRelationOf(n).render()));
+        return text;
+      }
       case 'source': {
         const src = manifest.sources[`source.${node.package_name}.${c.source[0]}.${c.source[1]}`];
         return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier }).render();
@@ -262,7 +293,7 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
     return order;
   };
 
-  for (const id of ids) {
+  for (const id of idList) {
     const node = manifest.nodes[id];
     if (!node || !COMPILABLE.has(node.resource_type)) continue;
     const body = render(node);

@@ -73,6 +73,8 @@ export interface ManifestNode {
   column_name?: string | null;
   /** The node a generic test is attached to (dbt's `attached_node`). */
   attached_node?: string | null;
+  /** Generic tests: the properties key they were declared under, e.g. `models.orders`, `sources.raw` (dbt's `file_key_name`). */
+  file_key_name?: string | null;
   /** For seeds: absolute path of the CSV (dbt: `root_path` + path). */
   seed_file?: string;
   /** Filled by compile. */

@@ -15,10 +15,11 @@ import { join, posix } from 'node:path';
 import { Diagnostics, TsdbtError } from '../errors.ts';
 import type { NodeConfig, ProjectConfig, Properties, NodeProperties, TargetConfig, ColumnProperties } from '../config/types.ts';
 import { resolveNodeConfig, mergeConfig, loadProperties, resolveVar } from '../config/index.ts';
+import { renderValue, targetForJinja } from '../config/render.ts';
 import { isSecretName, registerSecret } from '../secrets.ts';
 import { JinjaEnv, extractDocBlocks } from '../jinja/index.ts';
 import { closestNames } from '../graph/index.ts';
-import { parseTestEntry, genericTestNodeName, genericTestUniqueId, BUILTIN_TEST_MACROS } from '../datatests/index.ts';
+import { parseTestEntry, genericTestNames, genericTestUniqueId, BUILTIN_TEST_MACROS } from '../datatests/index.ts';
 import { discoverFiles, type ProjectFile } from './discover.ts';
 import { staticExtract, extractionFromCalls, type StaticCall, type StaticExtraction } from './static-extract.ts';
 import { PartialParse, partialParseKey, configKey, type PartialParseStats, type RenderCapture } from './partial-parse.ts';
@@ -365,9 +366,15 @@ export function parseProject(opts: ParseOptions): ParseResult {
     `${quoteIdent(n.database)}.${quoteIdent(n.schema)}.${quoteIdent(n.alias)}`;
 
   const warnings: TsdbtError[] = [];
+  const seenConfigWarnings = new Set<TsdbtError>();
   const projectConfig = (tree: Record<string, unknown>, fqn: string[], file: string): NodeConfig => {
     const r = resolveNodeConfig(tree, pkg, fqn);
-    for (const w of (r as { warnings?: TsdbtError[] }).warnings ?? []) warnings.push(w);
+    // The same warning objects come back for every node under a folder: report each once.
+    for (const w of r.unknownKeys ?? []) {
+      if (seenConfigWarnings.has(w)) continue;
+      seenConfigWarnings.add(w);
+      warnings.push(w);
+    }
     return r.config;
   };
 
@@ -520,9 +527,14 @@ export function parseProject(opts: ParseOptions): ParseResult {
       const uid = `source.${pkg}.${s.name}.${t.name}`;
       const fqn = [pkg, ...folderParts(s.file.split('/').slice(1).join('/')), s.name, t.name];
       const config = mergeConfig(mergeConfig(projectConfig(project.sources, [pkg, s.name, t.name], s.file), (s.config ?? {}) as NodeConfig), (t.config ?? {}) as NodeConfig);
-      const schema = s.schema ?? s.name;
-      const identifier = t.identifier ?? t.name;
-      const db = s.database ?? database;
+      // dbt renders a source's schema, database and identifier ({{ target.schema }}_raw, env_var(...)).
+      const rendered = (v: string | undefined, line: number) =>
+        v === undefined
+          ? undefined
+          : diags.capture(() => String(renderValue(v, { env, cliVars: opts.cliVars, target: targetForJinja(target), file: s.file, fileKind: 'properties' }, line)));
+      const schema = rendered(s.schema, s.line) ?? s.name;
+      const identifier = rendered(t.identifier, t.line) ?? t.name;
+      const db = rendered(s.database, s.line) ?? database;
       if (config.enabled === false) continue;
       sources[uid] = {
         unique_id: uid,
@@ -601,13 +613,15 @@ export function parseProject(opts: ParseOptions): ParseResult {
     at: { file: string; line: number },
     attached: { resourceType: string; name: string; sourceName?: string; uid: string; folder: string[] },
     columnName: string | null,
+    quoteColumn = false,
   ) => {
     for (const entry of entries) {
       const spec = diags.capture(() => parseTestEntry(entry, at));
       if (!spec) continue;
-      const name = genericTestNodeName(spec, attached, columnName ?? undefined);
+      const { name, shortName } = genericTestNames(spec, attached, columnName ?? undefined);
       const kwargs: Record<string, unknown> = { ...spec.kwargs };
-      if (columnName !== null) kwargs.column_name = columnName;
+      // As dbt: a column declared `quote: true` reaches the test macro quoted.
+      if (columnName !== null) kwargs.column_name = quoteColumn ? quoteIdent(columnName) : columnName;
       const modelArg =
         attached.resourceType === 'source'
           ? `{{ get_where_subquery(source('${attached.sourceName}', '${attached.name}')) }}`
@@ -633,7 +647,8 @@ export function parseProject(opts: ParseOptions): ParseResult {
         resource_type: 'test',
         package_name: pkg,
         name,
-        path: `${name}.sql`,
+        // dbt names the file and the relation (store_failures) by the short, hashed name when the full one is long.
+        path: `${shortName}.sql`,
         original_file_path: at.file,
         fqn,
         raw_code: `{{ test_${spec.testName}(**_dbt_generic_test_kwargs) }}`,
@@ -648,14 +663,15 @@ export function parseProject(opts: ParseOptions): ParseResult {
         patch_path: null,
         database,
         schema: `${target.schema}_dbt_test__audit`,
-        alias: name,
+        alias: (config.alias as string | undefined) ?? shortName,
         relation_name: null,
-        depends_on: { nodes: [], macros: [`macro.${spec.namespace ?? 'dbt'}.test_${spec.testName}`] },
+        depends_on: { nodes: [], macros: [`macro.${spec.namespace ?? 'dbt'}.test_${spec.testName}`, 'macro.dbt.get_where_subquery'] },
         refs,
         sources: srcs,
         test_metadata: { name: spec.testName, kwargs, namespace: spec.namespace ?? null },
         column_name: columnName,
         attached_node: attached.uid,
+        file_key_name: attached.resourceType === 'source' ? `sources.${attached.sourceName}` : `${attached.resourceType}s.${attached.name}`,
         created_at: now,
       };
       (node as ManifestNode & { line?: number }).line = at.line;
@@ -691,7 +707,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     const attached = { resourceType, name: props.name, uid, folder };
     addGenericTests(props.tests, { file: props.file, line: props.line }, attached, null);
     for (const col of props.columns) {
-      addGenericTests(col.tests, { file: props.file, line: (col as ColumnProperties & { line?: number }).line ?? props.line }, attached, col.name);
+      addGenericTests(col.tests, { file: props.file, line: (col as ColumnProperties & { line?: number }).line ?? props.line }, attached, col.name, col.quote === true);
     }
   };
   for (const p of properties.models) testsFor(p, 'model');
@@ -703,7 +719,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
       if (!sources[uid]) continue;
       const attached = { resourceType: 'source', name: t.name, sourceName: s.name, uid, folder: [] as string[] };
       addGenericTests(t.tests, { file: s.file, line: t.line }, attached, null);
-      for (const col of t.columns) addGenericTests(col.tests, { file: s.file, line: (col as ColumnProperties & { line?: number }).line ?? t.line }, attached, col.name);
+      for (const col of t.columns) addGenericTests(col.tests, { file: s.file, line: (col as ColumnProperties & { line?: number }).line ?? t.line }, attached, col.name, col.quote === true);
     }
   }
 

@@ -191,7 +191,6 @@ seeds:
 
   it(
     'a source schema written with Jinja ({{ target.schema }}_raw) is rendered',
-    { todo: 'src/parse/parse-project.ts uses source schema/database/identifier as written; dbt renders them (see report)' },
     async () => {
       p.write({ 'models/sources.yml': sourcesYml('{{ target.schema }}_raw') });
       try {
