@@ -46,7 +46,8 @@ function common(cmd: Command, opts: { selection?: boolean; run?: boolean } = {})
       .option('--warn-error', 'treat warnings (e.g. tests with severity warn) as errors')
       .option('--store-failures', "keep each test's failing rows in <target schema>_dbt_test__audit")
       .option('--junit <path>', 'write a JUnit XML report (one testcase per node) for CI systems')
-      .option('--no-wait', 'fail (exit 1) instead of waiting when another tsdbt run holds this target (PostgreSQL)');
+      .option('--no-wait', 'fail (exit 1) instead of waiting when another tsdbt run holds this target (PostgreSQL)')
+      .option('--defer', "with --state DIR: ref() to a node that is not selected and not built in this target reads that node's relation from DIR's manifest");
   }
   if (opts.selection) {
     cmd
