@@ -85,15 +85,20 @@ export interface Parsed {
   readonly graph: LineageGraph;
 }
 
-/** Parses and links the project; writes target/manifest.json. */
-export function parseSession(s: Session, out: Console): Parsed {
+/**
+ * Parses and links the project (parent/child/group maps filled); writes
+ * target/manifest.json unless `opts.writeManifest` is false (runCommand
+ * writes it once, after compiling).
+ */
+export function parseSession(s: Session, out: Console, opts: { writeManifest?: boolean } = {}): Parsed {
   const parsed = parseProject({ project: s.project, target: s.target, cliVars: s.cliVars, invocationId: s.invocationId });
   for (const w of parsed.warnings) out.warn(w.format());
   const graph = buildGraph(parsed.manifest);
   assertAcyclic(parsed.manifest, graph);
-  buildParentChildMaps(parsed.manifest);
   parsed.manifest.metadata.adapter_type = s.target.type === 'pglite' ? 'postgres' : s.target.type;
-  writeManifest(join(s.project.root, s.project.targetPath), parsed.manifest);
+  // writeManifest fills the maps itself.
+  if (opts.writeManifest === false) buildParentChildMaps(parsed.manifest);
+  else writeManifest(join(s.project.root, s.project.targetPath), parsed.manifest);
   return { parsed, graph };
 }
 
@@ -126,21 +131,6 @@ export function loadState(s: Session): { manifest: Manifest; results: RunResults
   return { manifest, results };
 }
 
-/**
- * `--defer`: the `--state` manifest that refs to unselected, unbuilt nodes
- * resolve against (see CompileOptions.deferTo); null without `--defer`.
- * @throws TsdbtError `bad-flag` for `--defer` without `--state`.
- */
-export function deferManifest(s: Session): Manifest | null {
-  if (!s.flags.defer) return null;
-  if (!s.flags.state) {
-    throw new TsdbtError('bad-flag', '--defer needs --state DIR: the target/ directory (manifest.json) of the run to defer to', {
-      hint: 'e.g. tsdbt run --select my_model --defer --state prod-run-artifacts/',
-    });
-  }
-  return loadState(s).manifest;
-}
-
 /** Every relation that exists in the schemas the manifest uses (for is_incremental()). */
 export async function relationState(adapter: Adapter, parsed: ParseResult): Promise<RelationState> {
   const schemas = new Set<string>();
@@ -153,7 +143,7 @@ export async function relationState(adapter: Adapter, parsed: ParseResult): Prom
 }
 
 /** Compiles `ids` and writes each to target/compiled/…. */
-export function compileSession(s: Session, p: Parsed, ids: readonly string[], relations: RelationState, deferTo: Manifest | null = null): Map<string, CompiledNode> {
+export function compileSession(s: Session, p: Parsed, ids: readonly string[], relations: RelationState): Map<string, CompiledNode> {
   const compiled = compileNodes(
     {
       project: s.project,
@@ -163,7 +153,6 @@ export function compileSession(s: Session, p: Parsed, ids: readonly string[], re
       invocationId: s.invocationId,
       fullRefresh: !!s.flags.fullRefresh,
       relations,
-      deferTo,
     },
     ids,
   );
@@ -198,7 +187,14 @@ export function writeResults(s: Session, results: readonly NodeResult[], command
  */
 export async function runCommand(command: RunCommand, flags: CommonFlags, out: Console, signal?: AbortSignal): Promise<number> {
   const s = openSession(flags, out);
-  const p = parseSession(s, out);
+  // manifest.json is written once: after compiling (with compiled_code), or in `finally` when it never got there.
+  const p = parseSession(s, out, { writeManifest: false });
+  let manifestWritten = false;
+  const writeManifestOnce = () => {
+    if (manifestWritten) return;
+    manifestWritten = true;
+    writeManifest(join(s.project.root, s.project.targetPath), p.parsed.manifest);
+  };
   const types = COMMAND_RESOURCE_TYPES[command];
   const chosen = flags.only ? flags.only.filter((id) => p.parsed.manifest.nodes[id] && types.includes(p.parsed.manifest.nodes[id].resource_type)) : select(s, p, types, out);
   const selected = chosen.filter((id) => p.parsed.manifest.nodes[id]?.config.materialized !== 'ephemeral');
@@ -221,8 +217,8 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       lock = await takeRunLock(s, adapter, command, out, signal);
       const relations = await relationState(adapter, p.parsed);
       // Compile everything first: every compile error is reported before any statement runs.
-      const compiled = compileSession(s, p, selected, relations, deferManifest(s));
-      writeManifest(join(s.project.root, s.project.targetPath), p.parsed.manifest);
+      const compiled = compileSession(s, p, selected, relations);
+      writeManifestOnce();
       out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name}): ${countTypes(p.parsed.manifest.nodes, selected)}`);
       out.info('');
       results = await executePlan({
@@ -258,6 +254,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
     }
     return results.some((r) => r.status === 'error' || r.status === 'fail') ? 1 : 0;
   } finally {
+    writeManifestOnce();
     writeResults(s, results, command);
     await report(s, p.parsed.manifest, results, out);
   }
