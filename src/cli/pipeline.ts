@@ -131,6 +131,21 @@ export function loadState(s: Session): { manifest: Manifest; results: RunResults
   return { manifest, results };
 }
 
+/**
+ * `--defer`: the `--state` manifest that refs to unselected, unbuilt nodes
+ * resolve against (see CompileOptions.deferTo); null without `--defer`.
+ * @throws TsdbtError `bad-flag` for `--defer` without `--state`.
+ */
+export function deferManifest(s: Session): Manifest | null {
+  if (!s.flags.defer) return null;
+  if (!s.flags.state) {
+    throw new TsdbtError('bad-flag', '--defer needs --state DIR: the target/ directory (manifest.json) of the run to defer to', {
+      hint: 'e.g. tsdbt run --select my_model --defer --state prod-run-artifacts/',
+    });
+  }
+  return loadState(s).manifest;
+}
+
 /** Every relation that exists in the schemas the manifest uses (for is_incremental()). */
 export async function relationState(adapter: Adapter, parsed: ParseResult): Promise<RelationState> {
   const schemas = new Set<string>();
@@ -143,7 +158,7 @@ export async function relationState(adapter: Adapter, parsed: ParseResult): Prom
 }
 
 /** Compiles `ids` and writes each to target/compiled/…. */
-export function compileSession(s: Session, p: Parsed, ids: readonly string[], relations: RelationState): Map<string, CompiledNode> {
+export function compileSession(s: Session, p: Parsed, ids: readonly string[], relations: RelationState, deferTo: Manifest | null = null): Map<string, CompiledNode> {
   const compiled = compileNodes(
     {
       project: s.project,
@@ -153,6 +168,7 @@ export function compileSession(s: Session, p: Parsed, ids: readonly string[], re
       invocationId: s.invocationId,
       fullRefresh: !!s.flags.fullRefresh,
       relations,
+      deferTo,
     },
     ids,
   );
@@ -217,7 +233,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       lock = await takeRunLock(s, adapter, command, out, signal);
       const relations = await relationState(adapter, p.parsed);
       // Compile everything first: every compile error is reported before any statement runs.
-      const compiled = compileSession(s, p, selected, relations);
+      const compiled = compileSession(s, p, selected, relations, deferManifest(s));
       writeManifestOnce();
       out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name}): ${countTypes(p.parsed.manifest.nodes, selected)}`);
       out.info('');
