@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { Diagnostics, TsdbtError } from '../errors.ts';
 import type { NodeConfig, ProjectConfig, Properties, NodeProperties, TargetConfig, ColumnProperties } from '../config/types.ts';
-import { resolveNodeConfig, mergeConfig, loadProperties, resolveVar } from '../config/index.ts';
+import { resolveNodeConfig, mergeConfig, loadProperties, resolveVar, KNOWN_CONFIG_KEYS, suggestConfigKey } from '../config/index.ts';
 import { renderValue, targetForJinja } from '../config/render.ts';
 import { isSecretName, registerSecret } from '../secrets.ts';
 import { JinjaEnv, extractDocBlocks } from '../jinja/index.ts';
@@ -58,6 +58,8 @@ export interface ParseResult {
 }
 
 const REFABLE = new Set(['model', 'seed', 'snapshot']);
+/** Materializations tsdbt implements for models. */
+const MATERIALIZATIONS = ['view', 'table', 'incremental', 'ephemeral'];
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -85,12 +87,12 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function columnsFrom(cols: readonly ColumnProperties[] | undefined, docs: (t: string) => string): Record<string, ColumnInfo> {
+function columnsFrom(cols: readonly ColumnProperties[] | undefined, docs: (t: string, line?: number) => string): Record<string, ColumnInfo> {
   const out: Record<string, ColumnInfo> = {};
   for (const c of cols ?? []) {
     out[c.name] = {
       name: c.name,
-      description: docs(c.description ?? ''),
+      description: docs(c.description ?? '', (c as ColumnProperties & { line?: number }).line),
       data_type: c.data_type ?? null,
       meta: c.meta ?? {},
       tags: c.tags ?? [],
@@ -132,7 +134,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
       };
     }
   }
-  const renderDocs = (text: string, file?: string): string => {
+  const renderDocs = (text: string, file?: string, line?: number): string => {
     if (!text || !text.includes('{{')) return text;
     return text.replace(/\{\{\s*doc\(\s*(?:['"]([^'"]+)['"]\s*,\s*)?['"]([^'"]+)['"]\s*\)\s*\}\}/g, (_m, _p, name: string) => {
       const d = docs[`doc.${pkg}.${name}`];
@@ -140,6 +142,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
         diags.error(
           new TsdbtError('doc-not-found', `doc('${name}') refers to a docs block that does not exist`, {
             file,
+            line,
             hint: `define {% docs ${name} %}…{% enddocs %} in a .md file under a docs path${suggest(name, Object.values(docs).map((x) => x.name))}`,
           }),
         );
@@ -378,6 +381,43 @@ export function parseProject(opts: ParseOptions): ParseResult {
     return r.config;
   };
 
+  /**
+   * Checks the keys and values a file's `config()` call set: an unknown key is a warning with a
+   * suggestion (dbt keeps it as custom config, so a typo silently does nothing); a boolean setting
+   * that is not true/false is an error. Both point at the line of the `config(` call.
+   */
+  const checkFileConfig = (fileConfig: NodeConfig, file: string, raw: string) => {
+    const keys = Object.keys(fileConfig);
+    if (!keys.length) return;
+    const line = lineOf(raw, /\bconfig\s*\(/);
+    for (const key of keys) {
+      if (!KNOWN_CONFIG_KEYS.has(key)) {
+        const suggestion = suggestConfigKey(key);
+        warnings.push(
+          new TsdbtError('unknown-config-key', `unknown config key '${key}' in config()${suggestion ? `; did you mean '${suggestion}'?` : ''}`, {
+            file,
+            line,
+            hint: suggestion
+              ? `rename it to '${suggestion}' (dbt keeps unknown keys as custom config, so a misspelt key silently does nothing)`
+              : 'if it is a custom setting for your own macros, put it under meta instead',
+          }),
+        );
+      }
+    }
+    for (const key of ['enabled', 'full_refresh'] as const) {
+      const v = fileConfig[key];
+      if (v !== undefined && v !== null && typeof v !== 'boolean') {
+        diags.error(
+          new TsdbtError('config-invalid', `config '${key}' must be true or false, got ${JSON.stringify(v)}`, {
+            file,
+            line,
+            hint: `write ${key}=true or ${key}=false (without quotes)`,
+          }),
+        );
+      }
+    }
+  };
+
   // ---- models ----
   const modelLike = (f: ProjectFile, resourceType: 'model' | 'analysis' | 'snapshot', tree: Record<string, unknown>, props?: NodeProperties) => {
     const look = pp.lookup(f.originalFilePath, f.absPath);
@@ -416,6 +456,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
       fileConfig = c.config;
       pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: null, capture: cacheable(c) });
     }
+    checkFileConfig(fileConfig, f.originalFilePath, raw);
     config = mergeConfig(config, fileConfig);
     const defaults: NodeConfig = {
       enabled: true,
@@ -434,6 +475,16 @@ export function parseProject(opts: ParseOptions): ParseResult {
     };
     config = { ...defaults, ...config };
     if (typeof config.tags === 'string') config.tags = [config.tags];
+    if (resourceType === 'model' && config.enabled !== false && !MATERIALIZATIONS.includes(String(config.materialized))) {
+      diags.error(
+        new TsdbtError('unknown-materialization', `model '${name}' is configured with materialized='${config.materialized}', which tsdbt does not know`, {
+          file: f.originalFilePath,
+          line: fileConfig.materialized !== undefined ? (lineOf(raw, /\bconfig\s*\(/) ?? 1) : undefined,
+          hint: `use one of ${MATERIALIZATIONS.map((m) => `'${m}'`).join(', ')}${suggest(String(config.materialized), MATERIALIZATIONS)}`,
+        }),
+      );
+      return;
+    }
     const uid = `${resourceType}.${pkg}.${name}`;
     const base = { name, resource_type: resourceType, fqn, original_file_path: f.originalFilePath } as const;
     const names = diags.capture(() => naming(base, config));
@@ -453,8 +504,8 @@ export function parseProject(opts: ParseOptions): ParseResult {
       checksum: { name: 'sha256', checksum: look.checksum },
       config: { ...config, tags },
       tags,
-      description: renderDocs(props?.description ?? '', props?.file),
-      columns: columnsFrom(props?.columns, (t) => renderDocs(t, props?.file)),
+      description: renderDocs(props?.description ?? '', props?.file, props?.line),
+      columns: columnsFrom(props?.columns, (t, line) => renderDocs(t, props?.file, line ?? props?.line)),
       meta: (config.meta as Record<string, unknown>) ?? {},
       docs: { show: props?.docs?.show ?? true, node_color: null },
       patch_path: props ? `${pkg}://${props.file}` : null,
@@ -503,8 +554,8 @@ export function parseProject(opts: ParseOptions): ParseResult {
       checksum: { name: 'sha256', checksum },
       config: { ...config, tags },
       tags,
-      description: renderDocs(props?.description ?? '', props?.file),
-      columns: columnsFrom(props?.columns, (t) => renderDocs(t, props?.file)),
+      description: renderDocs(props?.description ?? '', props?.file, props?.line),
+      columns: columnsFrom(props?.columns, (t, line) => renderDocs(t, props?.file, line ?? props?.line)),
       meta: (config.meta as Record<string, unknown>) ?? {},
       docs: { show: true, node_color: null },
       patch_path: props ? `${pkg}://${props.file}` : null,
@@ -542,15 +593,15 @@ export function parseProject(opts: ParseOptions): ParseResult {
         package_name: pkg,
         name: t.name,
         source_name: s.name,
-        source_description: renderDocs(s.description ?? '', s.file),
+        source_description: renderDocs(s.description ?? '', s.file, s.line),
         identifier,
         database: db,
         schema,
         relation_name: `${quoteIdent(db)}.${quoteIdent(schema)}.${quoteIdent(identifier)}`,
-        description: renderDocs(t.description ?? '', s.file),
+        description: renderDocs(t.description ?? '', s.file, t.line),
         loader: s.loader ?? '',
         loaded_at_field: t.loaded_at_field ?? null,
-        columns: columnsFrom(t.columns, (x) => renderDocs(x, s.file)),
+        columns: columnsFrom(t.columns, (x, line) => renderDocs(x, s.file, line ?? t.line)),
         meta: t.meta ?? {},
         source_meta: s.meta ?? {},
         tags: uniq([...(s.tags ?? []), ...(t.tags ?? [])]),
