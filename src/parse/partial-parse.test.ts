@@ -94,7 +94,7 @@ test('a changed file of the same size and mtime is still seen (ctime)', async ()
     parse(dir);
     const p = join(dir, 'models/b.sql');
     const before = readFileSync(p, 'utf8');
-    const after = before.replace("ref('a')", "ref('c')").replace("materialized='table'", "materialized='tablx'");
+    const after = before.replace("ref('a')", "ref('c')");
     assert.equal(after.length, before.length);
     const st = statSync(p);
     const ref = join(dir, 'mtime-ref');
