@@ -14,6 +14,10 @@
  *
  * Options: --models 1000,10000  --runs 3  --rows 1000000  --no-compile
  *          --no-seed  --json FILE (also write the figures as JSON)
+ *          --no-bundle (run the CLI through tsx: TSDBT_NO_BUNDLE=1; by
+ *          default the bench builds dist/tsdbt.mjs first, as `npm ci` does,
+ *          and counts how many runs used it: a run falls back to tsx when a
+ *          file under src/ changed since the build)
  *          --dir DIR (where the generated projects go; default bench/.out)
  * Needs PostgreSQL at 127.0.0.1:5432 (user postgres, database test) for the
  * seed figures; override with PGHOST/PGPORT/PGUSER/PGDATABASE.
@@ -28,6 +32,8 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { parse as parseCsv } from 'csv-parse';
 import { generateProject } from './generate-project.ts';
+// @ts-expect-error plain .mjs without types
+import { buildBundle, bundleIsFresh } from '../bin/bundle.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -47,6 +53,7 @@ const rows = Number(opt('rows', '1000000'));
 const doCompile = !argv.includes('--no-compile');
 const doSeed = !argv.includes('--no-seed');
 const jsonOut = opt('json', '');
+const useBundle = !argv.includes('--no-bundle');
 /** Where the generated projects go (default bench/.out; e.g. --dir /tmp/tsdbt-bench to measure another directory's file-creation cost). */
 const projectsDir = resolve(opt('dir', out));
 
@@ -64,16 +71,19 @@ interface Sample {
   rss: number; // MB
   code: number;
   stderr: string;
+  /** bin/tsdbt.mjs ran dist/tsdbt.mjs (the bundle was fresh when the run started). */
+  bundled: boolean;
 }
 
 /** Runs `node [--import preload] args` in `cwd`; wall time measured here, CPU and peak RSS reported by the child. */
 function timeNode(args: string[], cwd: string): Sample {
   const usageFile = join(out, `usage-${process.pid}.json`);
   rmSync(usageFile, { force: true });
+  const bundled = useBundle && (bundleIsFresh() as boolean);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', preload, ...args], {
     cwd,
-    env: { ...process.env, TSDBT_BENCH_USAGE: usageFile, NO_COLOR: '1' },
+    env: { ...process.env, TSDBT_BENCH_USAGE: usageFile, NO_COLOR: '1', ...(useBundle ? {} : { TSDBT_NO_BUNDLE: '1' }) },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -85,7 +95,7 @@ function timeNode(args: string[], cwd: string): Sample {
     /* the child died before exit handlers ran */
   }
   rmSync(usageFile, { force: true });
-  return { wall, cpu: (u.user + u.system) / 1e6, rss: u.maxRSS / 1024, code: r.status ?? -1, stderr: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  return { wall, cpu: (u.user + u.system) / 1e6, rss: u.maxRSS / 1024, code: r.status ?? -1, stderr: `${r.stdout ?? ''}${r.stderr ?? ''}`, bundled };
 }
 
 /** Runs a command; wall time. */
@@ -160,6 +170,8 @@ interface CompileRow {
   cpu: number;
   rss: number;
   walls: number[];
+  /** How many of the runs used dist/tsdbt.mjs (the rest went through tsx). */
+  bundled: string;
 }
 
 function benchCompile(n: number): CompileRow[] {
@@ -180,6 +192,7 @@ function benchCompile(n: number): CompileRow[] {
       cpu: median(samples.map((s) => s.cpu)),
       rss: Math.max(...samples.map((s) => s.rss)),
       walls: samples.map((s) => s.wall),
+      bundled: `${samples.filter((s) => s.bundled).length}/${samples.length}`,
     });
   };
   const nodesOf = (s: Sample) => /Compiled (\d+) nodes/.exec(s.stderr)?.[1] ?? '?';
@@ -410,21 +423,29 @@ const m = results.machine as Record<string, string>;
 console.log(`tsdbt bench — projects in ${projectsDir}; ${m.cpu}, ${m.cores} cores, ${m.memory}, Node ${m.node}, PostgreSQL ${m.postgres}; load average at start ${m.load}; median of ${runs} run(s)\n`);
 
 /** Start-up alone: `tsdbt --version` through tsx (as shipped) and, when esbuild is installed (tsx brings it), from a one-file bundle. */
-async function benchStartup(): Promise<{ how: string; wall: number; rss: number }[]> {
-  const rowsOut: { how: string; wall: number; rss: number }[] = [];
-  const sample = (args: string[]) => {
-    const xs: Sample[] = [];
-    for (let i = 0; i < Math.max(3, runs); i++) xs.push(timeNode(args, repo));
-    return { wall: median(xs.map((x) => x.wall)), rss: Math.max(...xs.map((x) => x.rss)) };
+async function benchStartup(): Promise<{ how: string; wall: number; rss: number; bundled: string }[]> {
+  const rowsOut: { how: string; wall: number; rss: number; bundled: string }[] = [];
+  const sample = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const xs: { wall: number; rss: number; bundled: boolean }[] = [];
+    for (let i = 0; i < Math.max(3, runs); i++) {
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      try {
+        xs.push(timeNode(args, repo));
+      } finally {
+        for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
+      }
+    }
+    return { wall: median(xs.map((x) => x.wall)), rss: Math.max(...xs.map((x) => x.rss)), bundled: `${xs.filter((x) => x.bundled && !env.TSDBT_NO_BUNDLE).length}/${xs.length}` };
   };
-  rowsOut.push({ how: 'node bin/tsdbt.mjs --version (tsx, as shipped)', ...sample([bin, '--version']) });
-  const dist = join(out, 'dist');
-  mkdirSync(dist, { recursive: true });
-  writeFileSync(join(dist, 'entry.ts'), `import { main } from ${JSON.stringify(join(repo, 'src/cli/main.ts'))};\nprocess.exitCode = await main(process.argv);\n`);
-  // node_modules resolves from the bundle because bench/.out/dist is inside the repository
-  const cli = await bundle(join(dist, 'entry.ts'), join(dist, 'tsdbt.mjs'));
-  if (cli) rowsOut.push({ how: 'the same CLI bundled into one .mjs (esbuild), no tsx', ...sample([cli, '--version']) });
+  if (useBundle) rowsOut.push({ how: 'node bin/tsdbt.mjs --version (dist/tsdbt.mjs, as after npm ci)', ...sample([bin, '--version']) });
+  rowsOut.push({ how: 'TSDBT_NO_BUNDLE=1 node bin/tsdbt.mjs --version (tsx: no bundle, or src/ edited since)', ...sample([bin, '--version'], { TSDBT_NO_BUNDLE: '1' }) });
   return rowsOut;
+}
+
+if (useBundle && (doCompile || doSeed)) {
+  process.stderr.write('building dist/tsdbt.mjs (bin/bundle.mjs, as npm ci does) … ');
+  process.stderr.write((await buildBundle()) ? 'done\n' : 'failed: runs go through tsx\n');
 }
 
 if (doCompile) {
@@ -433,27 +454,27 @@ if (doCompile) {
   console.log('start-up (no project work)');
   console.log('| how | wall (s) | peak RSS (MB) |');
   console.log('|---|---:|---:|');
-  for (const r of su) console.log(`| ${r.how} | ${fmt(r.wall)} | ${fmt(r.rss, 0)} |`);
+  for (const r of su) console.log(`| ${r.how} | ${fmt(r.wall)} | ${fmt(r.rss, 0)} |${r.bundled.startsWith('0/') ? '' : ` (bundle used in ${r.bundled} runs)`}`);
   console.log('');
 
   const rowsC: CompileRow[] = [];
   for (const n of sizes) rowsC.push(...benchCompile(n));
   results.compile = rowsC;
   console.log('parse + compile (`tsdbt compile`, child process, wall time incl. Node/tsx start-up)');
-  console.log('| models | nodes compiled | case | wall (s) | CPU (s) | peak RSS (MB) | target |');
-  console.log('|---:|---:|---|---:|---:|---:|---|');
+  console.log('| models | nodes compiled | case | wall (s) | CPU (s) | peak RSS (MB) | runs via dist/tsdbt.mjs | target |');
+  console.log('|---:|---:|---|---:|---:|---:|---:|---|');
   for (const r of rowsC) {
     let target = '';
     if (r.models === 10000 && r.case.startsWith('cold')) target = `≤ 1.5 s, ≤ 500 MB: ${r.wall <= 1.5 && r.rss <= 500 ? 'met' : 'NOT met'}`;
     if (r.models === 10000 && r.case === 'unchanged') target = `≤ 0.5 s, ≤ 500 MB: ${r.wall <= 0.5 && r.rss <= 500 ? 'met' : 'NOT met'}`;
-    console.log(`| ${r.models} | ${r.nodes} | ${r.case} | ${fmt(r.wall)} | ${fmt(r.cpu)} | ${fmt(r.rss, 0)} | ${target} |`);
+    console.log(`| ${r.models} | ${r.nodes} | ${r.case} | ${fmt(r.wall)} | ${fmt(r.cpu)} | ${fmt(r.rss, 0)} | ${r.bundled} | ${target} |`);
   }
   console.log('');
 
   const largest = Math.max(...sizes);
-  const stageRuns: { how: string; rows: StageRow[] }[] = [{ how: 'tsx (as shipped)', rows: benchStages(largest, null) }];
+  const stageRuns: { how: string; rows: StageRow[] }[] = [{ how: 'tsx', rows: benchStages(largest, null) }];
   const bundledStages = await bundle(join(here, 'stages.ts'), join(out, 'dist', 'stages.mjs'));
-  if (bundledStages) stageRuns.push({ how: 'one-file bundle, no tsx', rows: benchStages(largest, bundledStages) });
+  if (bundledStages) stageRuns.push({ how: 'one-file bundle (as bin/tsdbt.mjs runs after npm ci)', rows: benchStages(largest, bundledStages) });
   results.stages = stageRuns;
   const keys = Object.keys(stageRuns[0].rows[0].stages);
   console.log(`where the time goes: the same pipeline in-process (bench/stages.ts: writes only changed compiled files), ${largest} models, ms, median`);
