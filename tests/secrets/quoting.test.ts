@@ -47,7 +47,7 @@ for (const engine of ['postgres', 'pglite'] as const) {
       assert.deepEqual(await p.rows(`select n from "${p.schema}".uses_seed order by n`), [{ n: 1 }, { n: 2 }]);
     });
 
-    it('a generic test on a column with quote: true quotes it', { todo: 'the parser does not pass the column name quoted when the column has quote: true (dbt does)' }, async () => {
+    it('a generic test on a column with quote: true quotes it', async () => {
       p.write({ 'models/_schema.yml': QUOTED_COLUMN_TEST });
       try {
         const r = await p.cli('test');
