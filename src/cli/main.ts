@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import { DatabaseError } from '../adapters/adapter.ts';
 import { createConsole, type Console } from './console.ts';
+import { common } from './flags.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, type CommonFlags } from './pipeline.ts';
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
@@ -21,41 +22,6 @@ import { registerDocsCommands } from '../docs/commands.ts';
 
 const VERSION = '0.1.0';
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(/\s+/).filter(Boolean)];
-}
-
-/** Adds the flags every project command takes. */
-function common(cmd: Command, opts: { selection?: boolean; run?: boolean } = {}): Command {
-  cmd
-    .option('--project-dir <dir>', 'directory holding dbt_project.yml (default: current directory)')
-    .option('--profiles-dir <dir>', 'directory holding profiles.yml (default: $DBT_PROFILES_DIR, the project dir, then ~/.dbt)')
-    .option('-t, --target <name>', 'target (profile output) to use')
-    .option('--vars <yaml>', "variables for var(), as YAML or JSON, e.g. '{start_date: 2025-01-01}'")
-    .option('--debug', 'show stack traces and debug output');
-  if (opts.selection) {
-    cmd
-      .option('-s, --select <selector...>', 'nodes to include (dbt selection syntax: name, +name, name+, tag:x, path:x, …)', collect)
-      .option('--exclude <selector...>', 'nodes to exclude', collect);
-  }
-  if (opts.run) {
-    cmd
-      .option('--threads <n>', 'run up to n independent nodes at once (PGlite always runs one at a time)')
-      .option('--full-refresh', 'rebuild incremental models and seeds from scratch')
-      .option('-x, --fail-fast', 'stop at the first failure')
-      .option('--warn-error', 'treat warnings (e.g. tests with severity warn) as errors')
-      .option('--store-failures', "keep each test's failing rows in <target schema>_dbt_test__audit")
-      .option('--junit <path>', 'write a JUnit XML report (one testcase per node) for CI systems')
-      .option('--no-wait', 'fail (exit 1) instead of waiting when another tsdbt run holds this target (PostgreSQL)')
-      .option('--defer', "with --state DIR: ref() to a node that is not selected and not built in this target reads that node's relation from DIR's manifest");
-  }
-  if (opts.selection) {
-    cmd
-      .option('--state <dir>', 'a previous target/ (manifest.json) for state:modified / state:new selection')
-      .option('--resource-type <type...>', 'only these resource types');
-  }
-  return cmd;
-}
 
 /** Runs the CLI with `argv` (process.argv shape). Resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {

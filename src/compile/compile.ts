@@ -17,7 +17,7 @@ import { JinjaRelation } from '../parse/relation.ts';
 import { buildContext, type ContextHooks } from '../parse/jinja-context.ts';
 import { staticExtract, substituteCalls, type StaticCall } from '../parse/static-extract.ts';
 import type { ProjectConfig } from '../config/types.ts';
-import { assertModelIsSelect } from './model-statement.ts';
+import { assertModelIsSelect, firstToken } from './model-statement.ts';
 
 /** One compiled node: its SQL with every ref resolved and ephemeral CTEs inlined. */
 export interface CompiledNode {
@@ -359,18 +359,7 @@ function nodeDict(node: ManifestNode): Record<string, unknown> {
  */
 export function injectCtes(sql: string, ctes: readonly { name: string; sql: string }[]): string {
   const defs = ctes.map((c) => `${c.name} as (\n${c.sql.trim()}\n)`).join(',\n');
-  // skip whitespace and comments to find the first token
-  let i = 0;
-  for (;;) {
-    while (i < sql.length && /\s/.test(sql[i])) i++;
-    if (sql.startsWith('--', i)) {
-      const nl = sql.indexOf('\n', i);
-      i = nl < 0 ? sql.length : nl + 1;
-    } else if (sql.startsWith('/*', i)) {
-      const end = sql.indexOf('*/', i + 2);
-      i = end < 0 ? sql.length : end + 2;
-    } else break;
-  }
+  const i = firstToken(sql)?.offset ?? sql.length;
   const m = /^with(\s+recursive)?\s/i.exec(sql.slice(i));
   if (m) {
     const at = i + m[0].length;

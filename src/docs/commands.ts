@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import type { Console } from '../cli/console.ts';
+import { common } from '../cli/flags.ts';
 import { openSession, parseSession, type CommonFlags } from '../cli/pipeline.ts';
 import { loadProjectConfig } from '../config/index.ts';
 import { TsdbtError } from '../errors.ts';
@@ -19,26 +20,6 @@ export type ActionWrapper = (
   fn: (flags: CommonFlags & Record<string, unknown>, cmd: Command) => Promise<number>,
 ) => (...args: unknown[]) => Promise<void>;
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(/\s+/).filter(Boolean)];
-}
-
-/** The project flags every tsdbt command takes (same spelling as main.ts). */
-function projectFlags(cmd: Command, selection: boolean): Command {
-  cmd
-    .option('--project-dir <dir>', 'directory holding dbt_project.yml (default: current directory)')
-    .option('--profiles-dir <dir>', 'directory holding profiles.yml (default: $DBT_PROFILES_DIR, the project dir, then ~/.dbt)')
-    .option('-t, --target <name>', 'target (profile output) to use')
-    .option('--vars <yaml>', "variables for var(), as YAML or JSON, e.g. '{start_date: 2025-01-01}'")
-    .option('--debug', 'show stack traces and debug output');
-  if (selection) {
-    cmd
-      .option('-s, --select <selector...>', 'nodes to include (dbt selection syntax: name, +name, name+, tag:x, path:x, …)', collect)
-      .option('--exclude <selector...>', 'nodes to exclude', collect);
-  }
-  return cmd;
-}
-
 /** A console whose informational lines go to stderr, so stdout holds only the command's output. */
 function quietStdout(out: Console): Console {
   return { ...out, info: (t: string) => void process.stderr.write(redact(t) + '\n') };
@@ -51,11 +32,11 @@ function quietStdout(out: Console): Console {
 export function registerDocsCommands(program: Command, act: ActionWrapper, out: Console, signal?: AbortSignal): Command {
   const docs = program.command('docs').description('generate the documentation site (lineage graph + a page per node), serve it, or print the lineage');
 
-  projectFlags(
+  common(
     docs
       .command('generate')
       .description('write target/index.html (one self-contained file), target/manifest.json and target/catalog.json'),
-    true,
+    { selection: true },
   )
     .option('--no-compile', 'do not compile the project first (the site shows raw SQL only)')
     .option('--empty-catalog', 'do not read the database: catalog.json has no relations (no column types or stats)')
@@ -99,7 +80,7 @@ export function registerDocsCommands(program: Command, act: ActionWrapper, out: 
       }),
     );
 
-  projectFlags(docs.command('lineage').description('print the lineage (models, seeds, snapshots, analyses, sources) as Mermaid, Graphviz DOT or JSON'), true)
+  common(docs.command('lineage').description('print the lineage (models, seeds, snapshots, analyses, sources) as Mermaid, Graphviz DOT or JSON'), { selection: true })
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot', 'json']).default('mermaid'))
     .action(
       act(async (flags) => {
