@@ -42,8 +42,8 @@ describe('tsdbt docs: the example project in a browser', { skip }, () => {
 
   before(async () => {
     db = await freshPgliteDir();
-    // The example has no tags: give the marts one so the search can find them by tag.
-    dir = copyExampleProject(db, (yml) => yml.replace(/(\n {4}mart:\n)/, "$1      +tags: ['daily_report']\n"));
+    // The example's marts are tagged daily_report (dbt_project.yml): the search finds them by tag.
+    dir = copyExampleProject(db);
     const build = await tsdbt(dir, ['build']);
     assert.equal(build.code, 0, build.output);
     const gen = await tsdbt(dir, ['docs', 'generate']);
