@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { ProjectConfig, TargetConfig } from '../config/types.ts';
 import { loadRuntimeConfig, parseVars } from '../config/index.ts';
 import { parseProject, type ParseResult } from '../parse/parse-project.ts';
-import { buildGraph, assertAcyclic, selectNodesDetailed, type LineageGraph } from '../graph/index.ts';
+import { buildGraph, assertAcyclic, selectNodesDetailed, topologicalOrder, type LineageGraph } from '../graph/index.ts';
 import { compileNodes, type CompiledNode, type RelationState } from '../compile/compile.ts';
 import { writeCompiledFiles } from '../compile/write-compiled.ts';
 import { createAdapter } from '../adapters/index.ts';
@@ -213,7 +213,11 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
   };
   const types = COMMAND_RESOURCE_TYPES[command];
   const chosen = flags.only ? flags.only.filter((id) => p.parsed.manifest.nodes[id] && types.includes(p.parsed.manifest.nodes[id].resource_type)) : select(s, p, types, out);
-  const selected = chosen.filter((id) => p.parsed.manifest.nodes[id]?.config.materialized !== 'ephemeral');
+  // Topological order: ready nodes start upstream-first, as dbt's graph queue does.
+  const rank = new Map(topologicalOrder(p.graph).map((id, i) => [id, i]));
+  const selected = chosen
+    .filter((id) => p.parsed.manifest.nodes[id]?.config.materialized !== 'ephemeral')
+    .sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
   let results: NodeResult[] = [];
   try {
     if (!selected.length) {
@@ -361,5 +365,10 @@ function countTypes(nodes: Record<string, { resource_type: string }>, ids: reado
     const t = nodes[id].resource_type;
     m.set(t, (m.get(t) ?? 0) + 1);
   }
-  return [...m].map(([t, n]) => `${n} ${t}${n === 1 ? '' : 's'}`).join(', ');
+  // A fixed order, as dbt's "Found 5 models, 3 seeds, 20 data tests".
+  const order = ['model', 'seed', 'snapshot', 'test', 'analysis'];
+  return [...m]
+    .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
+    .map(([t, n]) => `${n} ${t}${n === 1 ? '' : 's'}`)
+    .join(', ');
 }
