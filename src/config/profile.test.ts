@@ -7,17 +7,7 @@ import { TsdbtError } from '../errors.ts';
 import { clearSecrets, maskTarget, redact } from '../secrets.ts';
 import { loadProfile } from './profile.ts';
 import { loadProjectConfig } from './project.ts';
-import { writeProject } from './write-project.ts';
-
-function thrown(fn: () => unknown): TsdbtError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof TsdbtError, `expected TsdbtError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
+import { thrown, writeProject } from './write-project.ts';
 
 /** An environment with an empty HOME, so ~/.dbt/profiles.yml of the machine is never read. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

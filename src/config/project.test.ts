@@ -4,17 +4,7 @@ import { describe, it } from 'node:test';
 import { TsdbtError } from '../errors.ts';
 import { loadProjectConfig } from './project.ts';
 import { loadRuntimeConfig } from './runtime.ts';
-import { writeProject } from './write-project.ts';
-
-function thrown(fn: () => unknown): TsdbtError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof TsdbtError, `expected TsdbtError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
+import { thrown, writeProject } from './write-project.ts';
 
 describe('loadProjectConfig', () => {
   it('applies dbt defaults', () => {

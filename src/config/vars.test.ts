@@ -3,17 +3,7 @@ import { describe, it } from 'node:test';
 import { TsdbtError } from '../errors.ts';
 import { loadProjectConfig } from './project.ts';
 import { parseVars, resolveVar, varsFor } from './vars.ts';
-import { writeProject } from './write-project.ts';
-
-function thrown(fn: () => unknown): TsdbtError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof TsdbtError, `expected TsdbtError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
+import { thrown, writeProject } from './write-project.ts';
 
 describe('parseVars', () => {
   it('reads YAML and JSON mappings', () => {

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { TsdbtError } from '../errors.ts';
 /**
  * Test helper: writes a small project to a fresh temp directory, dbt
  * functional-test style. Keys are project-relative paths, values file text.
@@ -15,4 +17,15 @@ export function writeProject(files: Record<string, string>): string {
     writeFileSync(abs, text);
   }
   return root;
+}
+
+/** Runs `fn` and returns the TsdbtError it throws; fails the test when it throws nothing or something else. */
+export function thrown(fn: () => unknown): TsdbtError {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof TsdbtError, `expected TsdbtError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected an error');
 }
