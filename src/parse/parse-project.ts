@@ -493,15 +493,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     const node: ManifestNode = {
       unique_id: uid,
       resource_type: resourceType,
-      package_name: pkg,
-      name,
-      path: f.path,
-      original_file_path: f.originalFilePath,
-      abs_path: f.absPath,
-      fqn,
-      raw_code: raw,
-      language: 'sql',
-      checksum: { name: 'sha256', checksum: look.checksum },
+      ...fileNodeBase(pkg, f, name, fqn, raw, look.checksum),
       config: { ...config, tags },
       tags,
       description: renderDocs(props?.description ?? '', props?.file, props?.line),
@@ -543,15 +535,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     register({
       unique_id: `seed.${pkg}.${name}`,
       resource_type: 'seed',
-      package_name: pkg,
-      name,
-      path: f.path,
-      original_file_path: f.originalFilePath,
-      abs_path: f.absPath,
-      fqn,
-      raw_code: '',
-      language: 'sql',
-      checksum: { name: 'sha256', checksum },
+      ...fileNodeBase(pkg, f, name, fqn, '', checksum),
       config: { ...config, tags },
       tags,
       description: renderDocs(props?.description ?? '', props?.file, props?.line),
@@ -631,15 +615,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     register({
       unique_id: `test.${pkg}.${name}`,
       resource_type: 'test',
-      package_name: pkg,
-      name,
-      path: f.path,
-      original_file_path: f.originalFilePath,
-      abs_path: f.absPath,
-      fqn,
-      raw_code: raw,
-      language: 'sql',
-      checksum: { name: 'sha256', checksum: look.checksum },
+      ...fileNodeBase(pkg, f, name, fqn, raw, look.checksum),
       config: { ...config, tags },
       tags,
       description: '',
@@ -855,6 +831,21 @@ export function parseProject(opts: ParseOptions): ParseResult {
 /** A one-way fingerprint of an environment variable's value (null when unset): the cache never stores values. */
 function envFingerprint(v: string | undefined): string | null {
   return v === undefined ? null : createHash('sha256').update(v).digest('hex').slice(0, 16);
+}
+
+/** The fields every node read from its own file shares (dbt's `package_name`, paths, code, checksum). */
+function fileNodeBase(pkg: string, f: ProjectFile, name: string, fqn: string[], raw: string, checksum: string) {
+  return {
+    package_name: pkg,
+    name,
+    path: f.path,
+    original_file_path: f.originalFilePath,
+    abs_path: f.absPath,
+    fqn,
+    raw_code: raw,
+    language: 'sql' as const,
+    checksum: { name: 'sha256' as const, checksum },
+  };
 }
 
 function testDefaults(config: NodeConfig): NodeConfig {

@@ -22,6 +22,7 @@
  * in this parse. Properties (.yml) files are cached as a whole: any change
  * to the list of properties files or to one of them re-reads all of them.
  */
+import { targetForJinja } from '../config/render.ts';
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, readdirSync, realpathSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
@@ -158,18 +159,9 @@ export function partialParseKey(input: PartialParseKeyInput): string {
   h.update(`tsdbt ${tsdbtVersion()} format ${FORMAT}\n`);
   h.update(JSON.stringify(projectRest));
   h.update('\n');
+  // The target as templates see it (never its password): any change re-parses everything.
   h.update(
-    JSON.stringify({
-      name: target.name,
-      profile: target.profileName,
-      type: target.type,
-      schema: target.schema,
-      dbname: target.dbname ?? null,
-      host: target.host ?? null,
-      port: target.port ?? null,
-      user: target.user ?? null,
-      threads: target.threads,
-    }),
+    JSON.stringify(targetForJinja(target)),
   );
   h.update('\n');
   h.update(JSON.stringify(input.cliVars));
