@@ -163,6 +163,7 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
       config: node.config,
       file: node.original_file_path,
       hooks,
+      dispatch: (name: string, ns: string | null) => parsed.jinja.dispatch(name, ns),
     });
 
   const render = (node: ManifestNode): string | undefined => {

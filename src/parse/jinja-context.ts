@@ -50,6 +50,11 @@ export interface ContextInput {
   readonly hooks: ContextHooks;
   /** Receives `config()`/`ref()`/`source()` calls (parse phase). */
   readonly captured?: Captured;
+  /**
+   * `adapter.dispatch(macro_name, macro_namespace)`: the macro dbt's dispatch
+   * picks (see JinjaEnv.dispatch). Absent: `adapter.dispatch` raises `[unsupported]`.
+   */
+  readonly dispatch?: (macroName: string, macroNamespace: string | null) => unknown;
 }
 
 /** The public view of the target, without secrets (dbt's `target`). */
@@ -136,6 +141,19 @@ export function buildContext(input: ContextInput): Record<string, unknown> {
     type: () => 'postgres',
     get_relation: () => null,
     get_columns_in_relation: () => [],
+    dispatch: (...raw: unknown[]) => {
+      const { positional, kwargs } = splitArgs(raw);
+      const name = positional[0] ?? kwargs.macro_name;
+      const ns = positional[1] ?? kwargs.macro_namespace ?? null;
+      if (typeof name !== 'string') {
+        throw new TsdbtError('bad-dispatch', `adapter.dispatch() takes a macro name (and a macro_namespace); got ${JSON.stringify(name)}`, {
+          file: input.file,
+          hint: "e.g. {{ return(adapter.dispatch('my_macro', 'my_package')(arg)) }}",
+        });
+      }
+      if (!input.dispatch) throw new TsdbtError('unsupported', `[unsupported] adapter.dispatch is not available here`, { file: input.file });
+      return input.dispatch(name, typeof ns === 'string' ? ns : null);
+    },
   };
   return {
     ref,

@@ -153,7 +153,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   };
 
   // ---- macros ----
-  const jinja = new JinjaEnv({});
+  const jinja = new JinjaEnv({ rootPackage: pkg, dispatch: project.dispatch });
   const macros: Record<string, Macro> = {};
   const addMacros = (source: string, file: string, relPath: string, packageName: string) => {
     const defs = diags.capture(() => jinja.addMacroFile(source, file, packageName)) ?? [];
@@ -227,6 +227,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     invocationId: opts.invocationId,
     runStartedAt: new Date(),
     fullRefresh: false,
+    dispatch: (name: string, ns: string | null) => jinja.dispatch(name, ns),
   };
 
   /** Renders a file in the parse phase, capturing its calls. */
