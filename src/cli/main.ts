@@ -195,7 +195,7 @@ async function compileCommand(flags: CommonFlags, out: Console): Promise<number>
   } finally {
     await adapter?.close();
   }
-  const compiled = compileSession(s, p, ids, relations);
+  const compiled = await compileSession(s, p, ids, relations, { out });
   // As dbt: print the SQL of each compiled node named in --select (graph operators stripped).
   const named = new Set((flags.select ?? []).map((t) => t.replace(/^(\d*\+|@)/, '').replace(/\+\d*$/, '')));
   const shown = [...compiled.values()].filter((c) => named.has(p.parsed.manifest.nodes[c.uniqueId]?.name));
@@ -248,7 +248,7 @@ async function showCommand(flags: CommonFlags & Record<string, unknown>, out: Co
       if (node.resource_type === 'seed') sql = `select * from ${node.relation_name}`;
       else {
         const relations = await relationState(adapter, p.parsed);
-        sql = compileSession(s, p, ids, relations).get(ids[0])!.compiledCode;
+        sql = (await compileSession(s, p, ids, relations, { adapter, out })).get(ids[0])!.compiledCode;
       }
     }
     const r = await adapter.query(`select * from (\n${sql.replace(/;\s*$/, '')}\n) tsdbt_show limit ${limit}`);

@@ -10,16 +10,16 @@ import type { ProjectConfig, TargetConfig } from '../config/types.ts';
 import { loadRuntimeConfig, parseVars } from '../config/index.ts';
 import { parseProject, type ParseResult } from '../parse/parse-project.ts';
 import { buildGraph, assertAcyclic, selectNodesDetailed, topologicalOrder, type LineageGraph } from '../graph/index.ts';
-import { compileNodes, type CompiledNode, type RelationState } from '../compile/compile.ts';
+import { Compiler, type CompiledNode, type RelationState } from '../compile/compile.ts';
 import { writeCompiledFiles } from '../compile/write-compiled.ts';
 import { createAdapter } from '../adapters/index.ts';
-import type { Adapter } from '../adapters/adapter.ts';
+import type { Adapter, Connection } from '../adapters/adapter.ts';
 import { writeManifest, writeRunResults, buildParentChildMaps, readManifest, readRunResults, type NodeResult, type RunResults } from '../artifacts/index.ts';
 import type { Manifest, ManifestNode } from '../parse/manifest.ts';
 import { writeJunit, githubAnnotations, type ReportedResult } from '../reporters/index.ts';
 import { executePlan, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import type { Console } from './console.ts';
-import { TsdbtError } from '../errors.ts';
+import { CompileErrors, TsdbtError } from '../errors.ts';
 import { registerSecret, redact } from '../secrets.ts';
 import { describeHolder, type RunLock } from '../adapters/run-lock.ts';
 import { CANCELLED_MESSAGE } from '../runner/faults.ts';
@@ -157,9 +157,23 @@ export async function relationState(adapter: Adapter, parsed: ParseResult): Prom
   return state;
 }
 
-/** Compiles `ids` and writes each to target/compiled/…. */
-export function compileSession(s: Session, p: Parsed, ids: readonly string[], relations: RelationState, deferTo: Manifest | null = null): Map<string, CompiledNode> {
-  const compiled = compileNodes(
+/** A session's compile: the up-front pass done, the nodes left for run time, and the compiler to finish them. */
+export interface SessionCompile {
+  readonly compiler: Compiler;
+  /** unique_id → compiled node; run-time compiles are added as they happen. */
+  readonly compiled: Map<string, CompiledNode>;
+  /** Nodes whose templates ask the database: compiled on their connection, just before they run. */
+  readonly atRunTime: ReadonlySet<string>;
+}
+
+/**
+ * The up-front compile of `ids` (every node that asks the database nothing),
+ * each written to target/compiled/…; the rest are left for
+ * {@link compileAtRunTime} / {@link compileRemaining}.
+ * @throws CompileErrors: every template error of the up-front nodes at once.
+ */
+export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], relations: RelationState, deferTo: Manifest | null = null, command = 'compile', out?: Console): SessionCompile {
+  const compiler = new Compiler(
     {
       project: s.project,
       parsed: p.parsed,
@@ -169,11 +183,21 @@ export function compileSession(s: Session, p: Parsed, ids: readonly string[], re
       fullRefresh: !!s.flags.fullRefresh,
       relations,
       deferTo,
+      selected: ids,
+      onLog: (msg, info) => (info ? out?.info(msg) : undefined),
+      flags: { FULL_REFRESH: !!s.flags.fullRefresh, WHICH: command, STORE_FAILURES: !!s.flags.storeFailures, FAIL_FAST: !!s.flags.failFast, WARN_ERROR: !!s.flags.warnError, DEBUG: !!s.flags.debug },
     },
     ids,
   );
+  const { compiled, atRunTime } = compiler.compileUpFront();
+  recordCompiled(s, p, [...compiled.values()]);
+  return { compiler, compiled, atRunTime };
+}
+
+/** Writes compiled nodes to target/compiled/… (secrets masked) and notes their compiled code on the node. */
+export function recordCompiled(s: Session, p: Parsed, nodes: readonly CompiledNode[]): void {
   const files: { compiledPath: string; compiledCode: string }[] = [];
-  for (const c of compiled.values()) {
+  for (const c of nodes) {
     // Secret env_var() values and the password are masked in target/ (the database gets the real SQL).
     files.push({ compiledPath: c.compiledPath, compiledCode: redact(c.compiledCode) });
     const node = p.parsed.manifest.nodes[c.uniqueId];
@@ -182,7 +206,65 @@ export function compileSession(s: Session, p: Parsed, ids: readonly string[], re
   }
   // Files already holding the same text are left alone (an unchanged project writes nothing).
   writeCompiledFiles(s.project.root, files);
-  return compiled;
+}
+
+/** Compiles one set-aside node on `conn` (run time) and records it. */
+export async function compileAtRunTime(s: Session, p: Parsed, sc: SessionCompile, uniqueId: string, conn: Connection, threadId?: string): Promise<CompiledNode> {
+  const c = await sc.compiler.compileAtRunTime(uniqueId, conn, threadId);
+  sc.compiled.set(uniqueId, c);
+  recordCompiled(s, p, [c]);
+  return c;
+}
+
+/**
+ * Compiles the nodes the up-front pass left, in DAG order, each on a
+ * connection of `adapter` (for `compile`, `show`, `docs generate`: dbt's
+ * compile connects too). Errors are collected, then thrown together.
+ */
+export async function compileRemaining(s: Session, p: Parsed, sc: SessionCompile, adapter: Adapter): Promise<void> {
+  const rank = new Map(topologicalOrder(p.graph).map((id, i) => [id, i]));
+  const ids = [...sc.atRunTime].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
+  const errors: TsdbtError[] = [];
+  for (const id of ids) {
+    try {
+      await adapter.withConnection((conn) => compileAtRunTime(s, p, sc, id, conn));
+    } catch (e) {
+      if (!(e instanceof TsdbtError)) throw e;
+      errors.push(e);
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new CompileErrors(errors);
+}
+
+/**
+ * Compiles `ids` completely (compile, show, docs generate): the up-front
+ * pass, then — only if some node asks the database — the rest on a
+ * connection, opened here when `adapter` is not given.
+ * @throws CompileErrors, or a connection error naming the node that needed the database.
+ */
+export async function compileSession(s: Session, p: Parsed, ids: readonly string[], relations: RelationState, opts: { deferTo?: Manifest | null; adapter?: Adapter | null; out?: Console } = {}): Promise<Map<string, CompiledNode>> {
+  const sc = compileUpFront(s, p, ids, relations, opts.deferTo ?? null, 'compile', opts.out);
+  if (!sc.atRunTime.size) return sc.compiled;
+  let adapter = opts.adapter ?? null;
+  const own = !adapter;
+  if (!adapter) {
+    const first = p.parsed.manifest.nodes[[...sc.atRunTime][0]];
+    try {
+      adapter = await createAdapter(s.target);
+    } catch (e) {
+      throw new TsdbtError('needs-database', `${first.resource_type} ${first.name} asks the database while compiling (run_query, adapter introspection or a statement), and the target could not be reached: ${e instanceof Error ? e.message : String(e)}`, {
+        file: first.original_file_path,
+        hint: 'start the database of the target (or choose another with --target); dbt compiles such nodes against the database too',
+      });
+    }
+  }
+  try {
+    await compileRemaining(s, p, sc, adapter);
+  } finally {
+    if (own) await adapter.close();
+  }
+  return sc.compiled;
 }
 
 /** Writes run_results.json (always, including failed runs). */
@@ -236,8 +318,10 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
     try {
       lock = await takeRunLock(s, adapter, command, out, signal);
       const relations = await relationState(adapter, p.parsed);
-      // Compile everything first: every compile error is reported before any statement runs.
-      const compiled = compileSession(s, p, selected, relations, deferManifest(s));
+      // Compile up front every node that asks the database nothing: all their errors are reported before any
+      // statement runs. The others compile on their own connection just before they run (as dbt does).
+      const sc = compileUpFront(s, p, selected, relations, deferManifest(s), command, out);
+      const compiled = sc.compiled;
       writeManifestOnce();
       out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name}): ${countTypes(p.parsed.manifest.nodes, selected)}`);
       out.info('');
@@ -257,6 +341,8 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         reporter: out,
         signal,
         retries: s.target.type === 'postgres' ? (s.target.retries ?? 1) : 0,
+        compileAtRunTime: (id, conn, threadId) => compileAtRunTime(s, p, sc, id, conn, threadId),
+        renderHookAtRunTime: (id, template, conn, threadId) => sc.compiler.renderHookAtRunTime(id, template, conn, threadId),
       });
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -4,7 +4,16 @@
  * true), inlines ephemeral models as CTEs (`__dbt__cte__<name>`, as dbt),
  * and builds generic tests' SQL from their test macros.
  *
- * Pure: the database state it needs (which relations exist, for
+ * Two passes, as dbt compiles each node just before it runs (see README.md):
+ *  - up front, without a database: every node whose templates ask the
+ *    database nothing is compiled here, so their errors are all reported
+ *    before any statement runs; a node whose render reaches `run_query`,
+ *    `adapter.get_columns_in_relation`, `statement` … is set aside;
+ *  - at run time, {@link Compiler.compileAtRunTime} compiles a set-aside node
+ *    on the connection it will be built on, once its parents are built
+ *    (database calls answered by replay, see live.ts).
+ *
+ * The relation state it needs up front (which relations exist, for
  * `is_incremental()`) is passed in.
  */
 import { Diagnostics, TsdbtError } from '../errors.ts';
@@ -18,6 +27,9 @@ import { buildContext, type ContextHooks } from '../parse/jinja-context.ts';
 import { staticExtract, substituteCalls, type StaticCall } from '../parse/static-extract.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import { assertModelIsSelect, firstToken } from './model-statement.ts';
+import { ReplayLog, findNeedsDatabase, renderWithDatabase, type LiveDatabase } from './live.ts';
+import { runContextMembers } from './run-context.ts';
+import { guardAdapter } from '../parse/unsupported-context.ts';
 
 /** One compiled node: its SQL with every ref resolved and ephemeral CTEs inlined. */
 export interface CompiledNode {
@@ -27,11 +39,19 @@ export interface CompiledNode {
   readonly compiledPath: string;
   /** Whether `is_incremental()` was true when this node was compiled. */
   readonly incremental: boolean;
-  /** The `pre_hook` config, each rendered with the node's context (`{{ this }}` is the node); absent when none. */
-  readonly preHooks?: readonly string[];
+  /**
+   * The `pre_hook` config, each rendered with the node's context (`{{ this }}`
+   * is the node); absent when none. A hook whose template asks the database
+   * is kept as `{ template }` and rendered when the materialization reaches it
+   * (dbt renders hooks just before running each), on the node's connection.
+   */
+  readonly preHooks?: readonly HookSql[];
   /** The `post_hook` config, rendered as `preHooks`. */
-  readonly postHooks?: readonly string[];
+  readonly postHooks?: readonly HookSql[];
 }
+
+/** A hook's SQL, or its template when it can only be rendered on the connection, just before it runs. */
+export type HookSql = string | { readonly template: string };
 
 /** unique_id → compiled node, for the nodes that were asked for. */
 export type CompiledGraph = ReadonlyMap<string, CompiledNode>;
@@ -58,6 +78,19 @@ export interface CompileOptions {
    * `{{ this }}` are never deferred.
    */
   readonly deferTo?: Manifest | null;
+  /** unique_ids selected in this invocation (`selected_resources`); default: the ids compiled. */
+  readonly selected?: readonly string[];
+  /** Where `log(msg, info=True)`, `print()` and `print_table()` write; default: nowhere. */
+  readonly onLog?: (msg: string, info: boolean) => void;
+  /** dbt's `flags` (`WHICH`, `FULL_REFRESH`, `STORE_FAILURES`, …) as templates see them. */
+  readonly flags?: Record<string, unknown>;
+}
+
+/** The up-front pass's result: compiled nodes, and the ones that must compile at run time. */
+export interface UpFrontCompile {
+  readonly compiled: Map<string, CompiledNode>;
+  /** unique_ids whose templates ask the database: compile them with {@link Compiler.compileAtRunTime}. */
+  readonly atRunTime: ReadonlySet<string>;
 }
 
 const COMPILABLE = new Set(['model', 'test', 'analysis', 'snapshot']);
@@ -70,17 +103,58 @@ export function cteName(node: Pick<ManifestNode, 'name'>): string {
 }
 
 /**
- * Compiles `ids` (and, transitively, the ephemeral models they use).
+ * Compiles `ids` (and, transitively, the ephemeral models they use) without a
+ * database. A node that asks the database is an error here: use
+ * {@link Compiler} where a connection is available.
  * @throws TsdbtError / CompileErrors listing every node that failed to compile.
  */
 export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<string, CompiledNode> {
+  const c = new Compiler(opts, ids);
+  const { compiled, atRunTime } = c.compileUpFront();
+  if (atRunTime.size) {
+    const first = opts.parsed.manifest.nodes[[...atRunTime][0]];
+    throw new TsdbtError('needs-database', `${first.resource_type} ${first.name} asks the database while compiling (run_query, adapter introspection, statement), and no connection is open here`, {
+      file: first.original_file_path,
+      hint: 'compile it with a connection (tsdbt compile / run connect to the target)',
+    });
+  }
+  return compiled;
+}
+
+/**
+ * Compiles one invocation's nodes: {@link compileUpFront} for every node that
+ * needs no database, {@link compileAtRunTime} for the others, on the
+ * connection they run on. One per invocation (it caches rendered relations
+ * and ephemeral bodies).
+ */
+export class Compiler {
+  /** Up-front pass over the ids given to the constructor. @throws CompileErrors (every static error at once). */
+  readonly compileUpFront: () => UpFrontCompile;
+  /**
+   * Compiles one node on `db` (run time: its parents are built). Database
+   * calls in its templates run on `db`, each once.
+   * @throws TsdbtError for a template error, or the DatabaseError of a call.
+   */
+  readonly compileAtRunTime: (uniqueId: string, db: LiveDatabase, threadId?: string) => Promise<CompiledNode>;
+  /**
+   * Renders a hook kept as `{ template }` (see {@link HookSql}) on `db`, just
+   * before it runs. @throws TsdbtError, or a call's DatabaseError.
+   */
+  readonly renderHookAtRunTime: (uniqueId: string, template: string, db: LiveDatabase, threadId?: string) => Promise<string>;
+
+  constructor(opts: CompileOptions, ids: Iterable<string>) {
+    const impl = makeCompiler(opts, ids);
+    this.compileUpFront = impl.compileUpFront;
+    this.compileAtRunTime = impl.compileAtRunTime;
+    this.renderHookAtRunTime = impl.renderHookAtRunTime;
+  }
+}
+
+function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
   const { parsed, target } = opts;
   const manifest = parsed.manifest;
   const env = opts.env ?? process.env;
   const diags = new Diagnostics();
-  const out = new Map<string, CompiledNode>();
-  const bodies = new Map<string, string>(); // uid → rendered SQL before CTE injection
-  const failed = new Set<string>(); // uids whose render was reported as an error (reported once)
   const runStartedAt = new Date();
   const byName = new Map<string, ManifestNode>();
   for (const n of Object.values(manifest.nodes)) {
@@ -149,8 +223,14 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
     isIncremental: () => isIncremental(node),
   });
 
-  const contextFor = (node: ManifestNode, hooks: ContextHooks = hooksFor(node)) =>
-    buildContext({
+  const selectedForTemplates = opts.selected ?? idList;
+  const onLog = opts.onLog ?? (() => {});
+  const flags = opts.flags ?? { FULL_REFRESH: opts.fullRefresh, WHICH: 'run' };
+
+  /** The node's Jinja context: dbt's parse-time context with the run-time members over it. */
+  const contextFor = (node: ManifestNode, log: ReplayLog, hooks: ContextHooks = hooksFor(node), threadId?: string): Record<string, unknown> => {
+    const file = node.original_file_path;
+    const ctx = buildContext({
       execute: true,
       target,
       targetDatabase: parsed.database,
@@ -161,32 +241,40 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
       self: node.resource_type === 'test' ? null : relationOf(node),
       model: nodeDict(node),
       config: node.config,
-      file: node.original_file_path,
+      file,
       hooks,
       dispatch: (name: string, ns: string | null) => parsed.jinja.dispatch(name, ns),
     });
+    const run = runContextMembers({
+      log,
+      manifest,
+      selected: selectedForTemplates,
+      onLog,
+      file,
+      database: parsed.database,
+      threadId,
+      flags,
+      render: (text) => parsed.jinja.render(text, ctx, { file }),
+    });
+    const adapter = guardAdapter({ ...(ctx.adapter as object), ...(run.adapter as object) }, file);
+    return Object.assign(ctx, run, { adapter });
+  };
 
-  const render = (node: ManifestNode): string | undefined => {
-    if (bodies.has(node.unique_id)) return bodies.get(node.unique_id);
-    if (failed.has(node.unique_id)) return undefined;
-    let sql: string | undefined;
+  /** Bodies of nodes whose render asked the database nothing (reused by every node that inlines them). */
+  const staticBodies = new Map<string, string>();
+
+  /** The node's SQL before CTE injection. @throws TsdbtError, or NeedsDatabase (through the Jinja layer) */
+  const renderBody = (node: ManifestNode, log: ReplayLog, threadId?: string): string => {
+    const known = staticBodies.get(node.unique_id);
+    if (known !== undefined) return known;
+    const callsBefore = log.calls;
+    let sql: string;
     const calls = parsed.staticCalls.get(node.unique_id);
-    if (calls) {
-      sql = diags.capture(() => substituteCalls(node.raw_code, calls, (c: StaticCall) => staticRender(c, node)));
-    } else if (node.test_metadata) {
-      sql = diags.capture(() => renderGenericTest(node));
-    } else {
-      sql = diags.capture(() => parsed.jinja.render(node.raw_code, contextFor(node), { file: node.original_file_path }));
-    }
-    if (sql !== undefined && node.resource_type === 'model') {
-      const body = sql;
-      if (!diags.capture(() => (assertModelIsSelect(node, body), true))) sql = undefined;
-    }
-    if (sql === undefined) {
-      failed.add(node.unique_id);
-      return undefined;
-    }
-    bodies.set(node.unique_id, sql);
+    if (calls) sql = substituteCalls(node.raw_code, calls, (c: StaticCall) => staticRender(c, node));
+    else if (node.test_metadata) sql = renderGenericTest(node, log, threadId);
+    else sql = parsed.jinja.render(node.raw_code, contextFor(node, log, undefined, threadId), { file: node.original_file_path });
+    if (node.resource_type === 'model') assertModelIsSelect(node, sql);
+    if (log.calls === callsBefore) staticBodies.set(node.unique_id, sql);
     return sql;
   };
 
@@ -231,10 +319,10 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
     return undefined;
   };
 
-  const renderGenericTest = (node: ManifestNode): string => {
+  const renderGenericTest = (node: ManifestNode, log: ReplayLog, threadId?: string): string => {
     const meta = node.test_metadata!;
     const hooks = hooksFor(node);
-    const ctx = contextFor(node, hooks);
+    const ctx = contextFor(node, log, hooks, threadId);
     const kwargs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(meta.kwargs)) {
       if (typeof v === 'string' && (k === 'model' || /^\s*(ref|source)\s*\(.*\)\s*$/s.test(v))) {
@@ -259,13 +347,13 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
    * A hook may be a string or dbt's `{sql, transaction}` dict; empty results
    * are dropped.
    */
-  const renderHooks = (node: ManifestNode): { preHooks?: string[]; postHooks?: string[] } => {
+  const renderHooks = (node: ManifestNode, threadId?: string): { preHooks?: HookSql[]; postHooks?: HookSql[] } => {
     const cfg = node.config as { pre_hook?: unknown; post_hook?: unknown };
-    const result: { preHooks?: string[]; postHooks?: string[] } = {};
+    const result: { preHooks?: HookSql[]; postHooks?: HookSql[] } = {};
     let ctx: Record<string, unknown> | undefined;
     for (const [key, field] of [['pre_hook', 'preHooks'], ['post_hook', 'postHooks']] as const) {
       const list = cfg[key] === undefined || cfg[key] === null ? [] : Array.isArray(cfg[key]) ? (cfg[key] as unknown[]) : [cfg[key]];
-      const sqls: string[] = [];
+      const sqls: HookSql[] = [];
       for (const h of list) {
         const text = typeof h === 'string' ? h : h && typeof h === 'object' && typeof (h as { sql?: unknown }).sql === 'string' ? (h as { sql: string }).sql : null;
         if (text === null) {
@@ -274,8 +362,18 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
             hint: `e.g. {{ config(${key}="grant select on {{ this }} to reporting") }} or a list of such strings`,
           });
         }
-        const sql = text.includes('{') ? parsed.jinja.render(text, (ctx ??= contextFor(node)), { file: node.original_file_path }) : text;
-        if (sql.trim()) sqls.push(sql);
+        if (!text.includes('{')) {
+          if (text.trim()) sqls.push(text);
+          continue;
+        }
+        try {
+          // Hooks never ask the database while the node compiles: one that does is rendered when it runs.
+          const sql = parsed.jinja.render(text, (ctx ??= contextFor(node, new ReplayLog(false), undefined, threadId)), { file: node.original_file_path });
+          if (sql.trim()) sqls.push(sql);
+        } catch (e) {
+          if (!findNeedsDatabase(e)) throw e;
+          sqls.push({ template: text });
+        }
       }
       if (sqls.length) result[field] = sqls;
     }
@@ -294,35 +392,58 @@ export function compileNodes(opts: CompileOptions, ids: Iterable<string>): Map<s
     return order;
   };
 
-  for (const id of idList) {
-    const node = manifest.nodes[id];
-    if (!node || !COMPILABLE.has(node.resource_type)) continue;
-    const body = render(node);
-    if (body === undefined) continue;
-    const ctes: { name: string; sql: string }[] = [];
-    let ok = true;
-    for (const e of ephemeralDeps(node)) {
-      const s = render(e);
-      if (s === undefined) {
-        ok = false;
-        continue;
-      }
-      ctes.push({ name: cteName(e), sql: s });
-    }
-    if (!ok) continue;
+  /** Compiles one node: body, inlined ephemerals, hooks. @throws TsdbtError (or NeedsDatabase, through the Jinja layer) */
+  const compileOne = (node: ManifestNode, log: ReplayLog, threadId?: string): CompiledNode => {
+    const body = renderBody(node, log, threadId);
+    const ctes = ephemeralDeps(node).map((e) => ({ name: cteName(e), sql: renderBody(e, log, threadId) }));
     const compiled = ctes.length ? injectCtes(body, ctes) : body;
-    const hooks = node.resource_type === 'test' ? undefined : diags.capture(() => renderHooks(node));
-    if (hooks === undefined && node.resource_type !== 'test') continue;
-    out.set(id, {
-      uniqueId: id,
+    const hooks = node.resource_type === 'test' ? undefined : renderHooks(node, threadId);
+    return {
+      uniqueId: node.unique_id,
       compiledCode: compiled,
       compiledPath: compiledPathOf(opts.project, node),
       incremental: isIncremental(node),
       ...hooks,
-    });
-  }
-  diags.throwIfErrors();
-  return out;
+    };
+  };
+
+  const compileUpFront = (): UpFrontCompile => {
+    const out = new Map<string, CompiledNode>();
+    const atRunTime = new Set<string>();
+    const reported = new Set<unknown>(); // an ephemeral's error is reported once, not once per user
+    for (const id of idList) {
+      const node = manifest.nodes[id];
+      if (!node || !COMPILABLE.has(node.resource_type)) continue;
+      try {
+        out.set(id, compileOne(node, new ReplayLog(false)));
+      } catch (e) {
+        if (findNeedsDatabase(e)) {
+          atRunTime.add(id);
+          continue;
+        }
+        if (!(e instanceof TsdbtError)) throw e;
+        const key = `${e.file}:${e.line}:${e.message}`;
+        if (!reported.has(key)) diags.error(e);
+        reported.add(key);
+      }
+    }
+    diags.throwIfErrors();
+    return { compiled: out, atRunTime };
+  };
+
+  const compileAtRunTime = async (uniqueId: string, db: LiveDatabase, threadId?: string): Promise<CompiledNode> => {
+    const node = manifest.nodes[uniqueId];
+    const { value } = await renderWithDatabase((log) => compileOne(node, log, threadId), db);
+    return value;
+  };
+
+  const renderHookAtRunTime = async (uniqueId: string, template: string, db: LiveDatabase, threadId?: string): Promise<string> => {
+    const node = manifest.nodes[uniqueId];
+    const { value } = await renderWithDatabase((log) => parsed.jinja.render(template, contextFor(node, log, undefined, threadId), { file: node.original_file_path }), db);
+    return value;
+  };
+
+  return { compileUpFront, compileAtRunTime, renderHookAtRunTime };
 }
 
 /** Where dbt writes a node's compiled SQL: `<target>/compiled/<package>/<file>` (generic tests: `<yml path>/<test name>.sql`). */

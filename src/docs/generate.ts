@@ -62,7 +62,7 @@ export async function docsGenerate(flags: CommonFlags, out: Console, opts: DocsG
     const selected = select(s, p, ['model', 'test', 'analysis', 'snapshot', 'seed']);
     if (opts.compile) {
       const relations = adapter ? await relationState(adapter, p.parsed) : new Map<string, string>();
-      compileSession(s, p, selected.filter((id) => manifest.nodes[id]?.resource_type !== 'seed'), relations);
+      await compileSession(s, p, selected.filter((id) => manifest.nodes[id]?.resource_type !== 'seed'), relations, { adapter, out });
     }
     const manifestPath = writeManifest(targetDir, manifest);
 

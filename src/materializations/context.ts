@@ -5,6 +5,9 @@
 import type { Adapter, Connection, CopyObserver, QueryResult, RelationRef } from '../adapters/adapter.ts';
 import type { NodeConfig } from '../config/types.ts';
 
+/** A hook's SQL, or a template to render just before it runs (see MaterializeContext.renderHook). */
+export type HookSql = string | { readonly template: string };
+
 /**
  * Everything one materialization needs. All SQL runs on `conn` (PGlite has a
  * single session; on Postgres the runner lends one pooled connection per node).
@@ -24,10 +27,12 @@ export interface MaterializeContext {
   readonly fullRefresh: boolean;
   /** For seeds: the CSV's absolute path and its project-relative path (for messages). */
   readonly seed?: { readonly file: string; readonly displayPath: string };
-  /** Rendered pre-hooks, run before the build (dbt runs them first, too). */
-  readonly preHooks?: readonly string[];
+  /** Rendered pre-hooks, run before the build (dbt runs them first, too). `{ template }`: rendered by `renderHook` just before it runs. */
+  readonly preHooks?: readonly HookSql[];
   /** Rendered post-hooks, run inside the final transaction, after the swap and grants. */
-  readonly postHooks?: readonly string[];
+  readonly postHooks?: readonly HookSql[];
+  /** Renders a hook template on the node's connection (the transaction's, for post-hooks). */
+  readonly renderHook?: (template: string, conn: Pick<Connection, 'query'>) => Promise<string>;
   /**
    * Relations this invocation will build after this node (its selected
    * downstream models). A dependent view among them that no longer fits the

@@ -144,7 +144,7 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
 
   const osc = validateOnSchemaChange(ctx.config.on_schema_change);
   const warnings = osc.warning ? [osc.warning] : [];
-  await runHooks(s, ctx.preHooks);
+  await runHooks(s, ctx.preHooks, ctx.renderHook);
   const tempName = helperIdentifier(target.identifier, INCREMENTAL_SUFFIX);
   const source = tempQualified(tempName, q);
   await s.query(dropTempTableSql(tempName, q));

@@ -5,7 +5,7 @@
 import type { RelationRef } from '../adapters/adapter.ts';
 import { DatabaseError } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
-import type { MaterializeContext, RecordingSession } from './context.ts';
+import type { HookSql, MaterializeContext, RecordingSession } from './context.ts';
 import { dropLeftovers, swapIntoPlace } from './swap.ts';
 import {
   createIndexSql,
@@ -67,8 +67,12 @@ export async function ensureSchema(s: RecordingSession, q: Quoter, schema: strin
 }
 
 /** Runs each hook statement in order (empty ones skipped). */
-export async function runHooks(s: RecordingSession, hooks: readonly string[] | undefined): Promise<void> {
-  for (const h of hooks ?? []) {
+export async function runHooks(s: RecordingSession, hooks: readonly HookSql[] | undefined, render?: MaterializeContext['renderHook']): Promise<void> {
+  for (const hook of hooks ?? []) {
+    let h: string;
+    if (typeof hook === 'string') h = hook;
+    else if (render) h = await render(hook.template, s);
+    else throw new Error(`a hook needs the database to render but no renderer was given: ${hook.template}`);
     if (trimModelSql(h).trim() === '') continue;
     await s.query(h);
   }
@@ -130,7 +134,7 @@ export async function applyGrants(tx: RecordingSession, ctx: MaterializeContext,
 /** Grants from the `grants` config (see {@link applyGrants}), then post-hooks: what runs last, inside the final transaction. */
 export async function finishInTransaction(tx: RecordingSession, ctx: MaterializeContext, opts: { revoke?: boolean } = {}): Promise<void> {
   await applyGrants(tx, ctx, { revoke: opts.revoke ?? false });
-  await runHooks(tx, ctx.postHooks);
+  await runHooks(tx, ctx.postHooks, ctx.renderHook);
 }
 
 /**
@@ -183,7 +187,7 @@ export async function buildAndSwap<R>(
   checkIdentifier(ctx.relation);
   await ensureSchema(s, q, ctx.relation.schema);
   await dropLeftovers(s, q, ctx.relation);
-  await runHooks(s, ctx.preHooks);
+  await runHooks(s, ctx.preHooks, ctx.renderHook);
   const tmp = tmpRelation(ctx.relation);
   try {
     const value = await build(tmp);

@@ -9,11 +9,13 @@
  *     return placeholder relations;
  *   - compile (`execute` true): they resolve to real relations.
  */
-import { splitArgs } from '../jinja/index.ts';
+import { datetimeFromDate, splitArgs } from '../jinja/index.ts';
 import { TsdbtError } from '../errors.ts';
 import { JinjaRelation } from './relation.ts';
 import type { RefCall } from './manifest.ts';
 import type { NodeConfig, TargetConfig } from '../config/types.ts';
+import { apiColumn } from './column.ts';
+import { guardAdapter, unsupportedMembers } from './unsupported-context.ts';
 
 /** What a render recorded (parse phase). */
 export interface Captured {
@@ -135,12 +137,34 @@ export function buildContext(input: ContextInput): Record<string, unknown> {
     const { positional } = splitArgs(raw);
     return hooks.envVar(String(positional[0]), positional[1] ?? null, positional.length > 1);
   };
+  // dbt's parse-time answers (execute is false): introspection finds nothing and runs nothing,
+  // statement blocks do not run, run_query and load_result give None. The compiler replaces these
+  // with the real members (src/compile/run-context.ts) when it renders with execute true.
+  const none = () => null;
+  const nothing = () => '';
   const adapter = {
     quote: (s: string) => '"' + String(s).replace(/"/g, '""') + '"',
     quote_as_configured: (s: string) => '"' + String(s).replace(/"/g, '""') + '"',
+    quote_seed_column: (s: string) => '"' + String(s).replace(/"/g, '""') + '"',
     type: () => 'postgres',
-    get_relation: () => null,
+    get_relation: none,
     get_columns_in_relation: () => [],
+    get_columns_in_query: () => [],
+    list_relations_without_caching: () => [],
+    get_missing_columns: () => [],
+    already_exists: () => false,
+    check_schema_exists: () => false,
+    list_schemas: () => [],
+    drop_relation: nothing,
+    truncate_relation: nothing,
+    rename_relation: nothing,
+    create_schema: nothing,
+    drop_schema: nothing,
+    expand_target_column_types: nothing,
+    execute: () => [null, null],
+    commit: nothing,
+    Column: apiColumn,
+    Relation: { create: (...raw: unknown[]) => relationCreate(raw) },
     dispatch: (...raw: unknown[]) => {
       const { positional, kwargs } = splitArgs(raw);
       const name = positional[0] ?? kwargs.macro_name;
@@ -166,15 +190,52 @@ export function buildContext(input: ContextInput): Record<string, unknown> {
     is_incremental: () => hooks.isIncremental(),
     execute: input.execute,
     model: input.model,
-    adapter,
+    adapter: guardAdapter(adapter, input.file),
+    api: { Relation: adapter.Relation, Column: apiColumn },
+    run_query: none,
+    statement: nothing,
+    load_result: none,
+    store_result: nothing,
+    store_raw_result: nothing,
+    load_relation: none,
+    load_cached_relation: none,
+    get_columns_in_query: () => [],
+    graph: { nodes: {}, sources: {}, exposures: {}, metrics: {}, groups: {}, semantic_models: {}, saved_queries: {}, unit_tests: {} },
+    selected_resources: [],
+    write: nothing,
+    thread_id: 'MainThread',
     invocation_id: input.invocationId,
-    run_started_at: input.runStartedAt,
+    run_started_at: datetimeFromDate(input.runStartedAt, true),
     project_name: input.projectName,
+    dbt_version: DBT_VERSION,
     schema: input.target.schema,
     database: input.targetDatabase,
     flags: { FULL_REFRESH: input.fullRefresh, WHICH: 'run' },
-    dbt_version: '1.8.0',
+    builtins: { ref, source, config },
+    dbt_metadata_envs: metadataEnvs(),
+    invocation_args_dict: {},
+    ...unsupportedMembers(input.file),
   };
+}
+
+/** The dbt version tsdbt reports to templates (`dbt_version`) and checks `require-dbt-version` against. */
+export const DBT_VERSION = '1.8.0';
+
+/** dbt's `dbt_metadata_envs`: env vars prefixed `DBT_ENV_CUSTOM_ENV_`, without the prefix. */
+function metadataEnvs(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('DBT_ENV_CUSTOM_ENV_') && v !== undefined) out[k.slice('DBT_ENV_CUSTOM_ENV_'.length)] = v;
+  return out;
+}
+
+/** `api.Relation.create(database=, schema=, identifier=, type=)`. */
+function relationCreate(raw: unknown[]): JinjaRelation {
+  const { positional, kwargs } = splitArgs(raw);
+  const get = (i: number, k: string): string | null => {
+    const v = positional[i] ?? kwargs[k];
+    return v === undefined || v === null ? null : String(v);
+  };
+  return new JinjaRelation({ database: get(0, 'database'), schema: get(1, 'schema'), identifier: get(2, 'identifier') ?? '', type: get(3, 'type') });
 }
 
 /** `pre-hook` → `pre_hook`; config keys as written in `config()` calls. */

@@ -73,6 +73,15 @@ export interface RunPlanOptions {
   readonly retries?: number;
   /** Wait before the first retry, in ms (doubled each time, at most 10 s). Default 1000. */
   readonly retryDelayMs?: number;
+  /**
+   * Compiles a selected node that is not in `compiled` (its templates ask the
+   * database) on the connection it is about to run on, once its parents are
+   * built — dbt's compile-just-before-execute. A TsdbtError it throws is that
+   * node's error (downstream skipped).
+   */
+  readonly compileAtRunTime?: (uniqueId: string, conn: Connection, threadId: string) => Promise<CompiledNode>;
+  /** Renders a hook that asks the database (`{ template }` in CompiledNode) just before it runs, on `conn`. */
+  readonly renderHookAtRunTime?: (uniqueId: string, template: string, conn: Pick<Connection, 'query'>, threadId: string) => Promise<string>;
 }
 
 /** Node types each command executes. */
@@ -166,7 +175,7 @@ export function queryTimeoutSeconds(node: ManifestNode): number | null {
  * name, what happened and what was kept: `cancelled`, a lost connection, a
  * statement timeout (naming `query_timeout`).
  */
-export function describeNodeError(e: unknown, node: ManifestNode): string {
+export function describeNodeError(e: unknown, node: ManifestNode, compiledCode: string | undefined = node.compiled_code): string {
   if (isCancellation(e)) return CANCELLED_MESSAGE;
   const what = `${node.resource_type} ${node.name} (${node.original_file_path})`;
   const dbMessage = e instanceof Error ? e.message : String(e);
@@ -195,7 +204,7 @@ export function describeNodeError(e: unknown, node: ManifestNode): string {
   if (e instanceof TsdbtError) return redact(e.format());
   if (e instanceof DatabaseError) {
     const parts = [`Database Error in ${what}`, `  ${e.message}`];
-    const at = errorLocation(e, node);
+    const at = errorLocation(e, node, compiledCode);
     if (at) parts.push(`  ${at}`);
     if (e.detail) parts.push(`  DETAIL: ${e.detail}`);
     if (e.hint) parts.push(`  HINT: ${e.hint}`);
@@ -211,8 +220,7 @@ export function describeNodeError(e: unknown, node: ManifestNode): string {
  * as many lines as the file (Jinja expressions on one line keep lines in
  * place); otherwise the line of `target/compiled/…`. Null without a position.
  */
-export function errorLocation(e: DatabaseError, node: ManifestNode): string | null {
-  const compiled = node.compiled_code;
+export function errorLocation(e: DatabaseError, node: ManifestNode, compiled: string | undefined = node.compiled_code): string | null {
   if (e.position === undefined || typeof compiled !== 'string' || e.position < 1 || e.position > compiled.length + 1) return null;
   const before = compiled.slice(0, e.position - 1);
   const line = before.split('\n').length;
@@ -316,7 +324,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
     const threadId = `Thread-${(threadSeq++ % concurrency) + 1}`;
     const startedAt = nowIso();
     const t0 = performance.now();
-    const c = compiled.get(id);
+    let c = compiled.get(id);
     const base = {
       unique_id: id,
       thread_id: threadId,
@@ -324,10 +332,17 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
       relation_name: node.relation_name,
       batch_results: null,
     };
+    /** The node's compiled form: from the up-front pass, or compiled now on `conn`. */
+    const compiledOn = async (conn: Connection): Promise<CompiledNode | undefined> => {
+      if (c || !opts.compileAtRunTime || node.resource_type === 'seed') return c;
+      c = await opts.compileAtRunTime(id, conn, threadId);
+      base.compiled_code = c.compiledCode;
+      return c;
+    };
     opts.reporter.nodeStarted?.(node, counter + 1, total);
     try {
       if (node.resource_type === 'test') {
-        return await runTest(node, c!, base, startedAt, t0);
+        return await runTest(node, c, compiledOn, base, startedAt, t0);
       }
       if (node.resource_type === 'snapshot') {
         throw new TsdbtError('unsupported-snapshot', `snapshots are not supported yet (${node.name})`, {
@@ -337,16 +352,18 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
         });
       }
       const res = await onConnection(node, async (conn: Connection) => {
+        const cc = await compiledOn(conn);
         return materialize({
           conn,
           adapter,
           relation: { database: node.database, schema: node.schema, identifier: node.alias },
-          sql: c?.compiledCode ?? '',
+          sql: cc?.compiledCode ?? '',
           config: node.config,
           fullRefresh: opts.fullRefresh,
           rebuiltLater: rebuiltLater(id),
-          preHooks: c?.preHooks,
-          postHooks: c?.postHooks,
+          preHooks: cc?.preHooks,
+          postHooks: cc?.postHooks,
+          renderHook: opts.renderHookAtRunTime ? (template, hookConn) => opts.renderHookAtRunTime!(id, template, hookConn, threadId) : undefined,
           seed: node.resource_type === 'seed' ? { file: node.seed_file!, displayPath: node.original_file_path } : undefined,
         });
       });
@@ -363,7 +380,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
       } as NodeResult);
       return 'ok';
     } catch (e) {
-      const message = describeNodeError(e, node);
+      const message = describeNodeError(e, node, c?.compiledCode);
       record(
         node,
         {
@@ -381,7 +398,16 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
     }
   };
 
-  const runTest = async (node: ManifestNode, c: CompiledNode, base: Record<string, unknown>, startedAt: string, t0: number): Promise<TaskOutcome> => {
+  const runTest = async (
+    node: ManifestNode,
+    known: CompiledNode | undefined,
+    compiledOn: (conn: Connection) => Promise<CompiledNode | undefined>,
+    base: Record<string, unknown>,
+    startedAt: string,
+    t0: number,
+  ): Promise<TaskOutcome> => {
+    // A test whose SQL asks the database compiles on a connection first (then runs as any other).
+    const c = known ?? (await onConnection(node, compiledOn))!;
     const config = node.config;
     const statements: string[] = [];
     let countSql = c.compiledCode;
