@@ -233,6 +233,9 @@ export function closestName(name: string, names: Iterable<string>): string | und
 function callWrap(fn: unknown, name: string, context: SuggestingContext, args: unknown[]): unknown {
   if (typeof fn === 'function') return (fn as (...a: unknown[]) => unknown).apply(context, args);
   const pretty = prettyName(name);
+  // dbt's parse-time Undefined is callable (it returns itself): `run_query(q).columns[0].values()` renders at
+  // parse, where run_query gives None. A bare undefined name stays an error (a misspelt macro).
+  if (fn === undefined && lenientUndefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(pretty)) return undefined;
   if (fn === undefined || fn === null) {
     if (fn === null) {
       throw new TsdbtError('jinja-error', `'${pretty}' is None and cannot be called`, { hint: `Check what sets '${pretty}'.` });

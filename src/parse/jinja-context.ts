@@ -214,6 +214,16 @@ export function buildContext(input: ContextInput): Record<string, unknown> {
     builtins: { ref, source, config },
     dbt_metadata_envs: metadataEnvs(),
     invocation_args_dict: {},
+    try_or_compiler_error: (...raw: unknown[]) => {
+      const { positional, kwargs } = splitArgs(raw);
+      const [message, fn, ...args] = positional;
+      if (typeof fn !== 'function') throw new TsdbtError('compiler-error', String(message), { file: input.file });
+      try {
+        return (fn as (...a: unknown[]) => unknown)(...args, ...(Object.keys(kwargs).length ? [{ ...kwargs, __keywords: true }] : []));
+      } catch {
+        throw new TsdbtError('compiler-error', String(message), { file: input.file, hint: 'raised by try_or_compiler_error()' });
+      }
+    },
     ...unsupportedMembers(input.file),
   };
 }

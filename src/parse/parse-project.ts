@@ -244,7 +244,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
       isIncremental: () => false,
     };
     const ctx = buildContext({ ...baseContextInput, self, model: { name: self?.identifier }, config, file, hooks, captured });
-    const ok = diags.capture(() => jinja.render(raw, ctx, { file }));
+    const ok = diags.capture(() => jinja.render(raw, ctx, { file, lenientUndefined: true }));
     if (ok === undefined) return undefined;
     for (const r of captured.refs) {
       r.line = lineOf(raw, new RegExp(`ref\\s*\\((?:\\s*['"][^'"]*['"]\\s*,)?\\s*['"]${escapeRe(r.name)}['"]`));
