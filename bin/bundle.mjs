@@ -18,42 +18,67 @@
 import { readdirSync, statSync, readFileSync, writeFileSync, renameSync, rmSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createHash } from 'node:crypto';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 export const BUNDLE = join(root, 'dist', 'tsdbt.mjs');
 export const STAMP = join(root, 'dist', 'tsdbt.stamp.json');
-const STAMP_VERSION = 1;
+/** The programmatic API (src/index.ts) as one module: package.json's "exports". */
+export const API_BUNDLE = join(root, 'dist', 'index.mjs');
+const STAMP_VERSION = 2;
+
+/** Files under src/ that are not part of the bundle (and not packed: see package.json "files"): tests, benchmarks, test helpers. */
+const NOT_BUNDLED = /\.(test|bench)\.ts$|^src\/(graph\/fixtures|config\/write-project|adapters\/testing)\.ts$/;
 
 /**
  * `[path relative to the repository, size in bytes, mtime in ms]` for every
- * file under src/ and for the bundle, sorted by path, as one string.
- * Throws the file system's error (e.g. ENOENT when the bundle is missing).
+ * file under src/ that goes into the bundle (tests and benchmarks excluded),
+ * sorted by path. Throws the file system's error.
  */
-export function currentStamp() {
+export function currentFiles() {
   const rows = [];
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else {
+      else if (!NOT_BUNDLED.test(relative(root, p))) {
         const st = statSync(p);
-        rows.push(`${relative(root, p)}\t${st.size}\t${st.mtimeMs}`);
+        rows.push([relative(root, p), st.size, st.mtimeMs]);
       }
     }
   };
   walk(join(root, 'src'));
-  rows.sort();
-  return rows.join('\n');
+  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return rows;
 }
 
-/** True when dist/tsdbt.mjs exists and was built from exactly the src/ files there are now. */
+/** sha1 of a file's bytes (hex). */
+function hashOf(path) {
+  return createHash('sha1').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * True when dist/tsdbt.mjs exists and was built from exactly the src/ files
+ * there are now: same paths and sizes, and for each file either the same
+ * mtime (the cheap path: one stat per file) or, when the mtime moved (git
+ * checkout, an npm install, which resets mtimes), the same content hash.
+ */
 export function bundleIsFresh() {
   try {
     const stamp = JSON.parse(readFileSync(STAMP, 'utf8'));
     if (stamp.version !== STAMP_VERSION) return false;
     const b = statSync(BUNDLE);
-    if (stamp.bundle !== `${b.size}\t${b.mtimeMs}`) return false;
-    return stamp.src === currentStamp();
+    if (stamp.bundle.size !== b.size) return false;
+    if (stamp.bundle.mtimeMs !== b.mtimeMs && stamp.bundle.hash !== hashOf(BUNDLE)) return false;
+    const cur = currentFiles();
+    if (cur.length !== stamp.files.length) return false;
+    for (let i = 0; i < cur.length; i++) {
+      const [path, size, mtimeMs] = cur[i];
+      const [sPath, sSize, sMtime, sHash] = stamp.files[i];
+      if (path !== sPath || size !== sSize) return false;
+      if (mtimeMs !== sMtime && hashOf(join(root, path)) !== sHash) return false;
+    }
+    return true;
   } catch {
     return false;
   }
@@ -70,7 +95,8 @@ export async function buildBundle() {
   }
   mkdirSync(dirname(BUNDLE), { recursive: true });
   rmSync(STAMP, { force: true });
-  const src = currentStamp(); // before reading any file: an edit during the build makes the stamp stale
+  // Before reading any file: an edit during the build makes the stamp stale.
+  const files = currentFiles().map(([path, size, mtimeMs]) => [path, size, mtimeMs, hashOf(join(root, path))]);
   const metaUrl = {
     name: 'source-import-meta-url',
     setup(build) {
@@ -93,8 +119,22 @@ export async function buildBundle() {
     logLevel: 'error',
   });
   renameSync(tmp, BUNDLE);
+  // The programmatic API (package.json "exports"): src/index.ts as one module, same settings.
+  const apiTmp = `${API_BUNDLE}.${process.pid}.tmp.mjs`;
+  await esbuild.build({
+    entryPoints: [join(root, 'src', 'index.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile: apiTmp,
+    plugins: [metaUrl],
+    logLevel: 'error',
+  });
+  renameSync(apiTmp, API_BUNDLE);
   const b = statSync(BUNDLE);
-  writeFileSync(`${STAMP}.${process.pid}.tmp`, JSON.stringify({ version: STAMP_VERSION, bundle: `${b.size}\t${b.mtimeMs}`, src }));
+  writeFileSync(`${STAMP}.${process.pid}.tmp`, JSON.stringify({ version: STAMP_VERSION, bundle: { size: b.size, mtimeMs: b.mtimeMs, hash: hashOf(BUNDLE) }, files }));
   renameSync(`${STAMP}.${process.pid}.tmp`, STAMP);
   return true;
 }
