@@ -18,6 +18,8 @@ import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
 import { formatFailingRows } from '../datatests/index.ts';
 import { loadProjectConfig } from '../config/index.ts';
+import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
+import { topologicalOrder } from '../graph/index.ts';
 import { registerDocsCommands } from '../docs/commands.ts';
 
 const VERSION = '0.1.0';
@@ -82,9 +84,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--limit <n>', 'rows to show', '5')
     .action(act((flags) => showCommand(flags, out)));
 
-  common(program.command('debug').description('show the project, the profile target (password masked) and test the connection')).action(
-    act((flags) => debugCommand(flags, out)),
-  );
+  common(program.command('debug').description('show the project, the profile target (password masked) and test the connection'), { selection: true })
+    .addOption(new Option('--plan [command]', 'print, as JSON, what COMMAND would execute for the selection (the ExecutionPlan), without connecting').choices(['run', 'seed', 'test', 'build']))
+    .action(act((flags) => (flags.plan ? planCommand(flags, out) : debugCommand(flags, out))));
 
   program
     .command('clean')
@@ -257,6 +259,16 @@ async function showCommand(flags: CommonFlags & Record<string, unknown>, out: Co
   } finally {
     await adapter.close();
   }
+}
+
+/** `tsdbt debug --plan [command]`: the ExecutionPlan as JSON (pure: no database). */
+async function planCommand(flags: CommonFlags & Record<string, unknown>, out: Console): Promise<number> {
+  const command = (typeof flags.plan === 'string' ? flags.plan : 'build') as RunCommand;
+  const s = openSession(flags, out);
+  const p = parseSession(s, out);
+  const chosen = select(s, p, COMMAND_RESOURCE_TYPES[command], out);
+  out.out(JSON.stringify(planRun(p.parsed.manifest, { command, selected: chosen }, topologicalOrder(p.graph)), null, 2));
+  return 0;
 }
 
 async function debugCommand(flags: CommonFlags, out: Console): Promise<number> {

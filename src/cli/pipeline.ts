@@ -17,7 +17,7 @@ import type { Adapter, Connection } from '../adapters/adapter.ts';
 import { writeManifest, writeRunResults, buildParentChildMaps, readManifest, readRunResults, type NodeResult, type RunResults } from '../artifacts/index.ts';
 import type { Manifest, ManifestNode } from '../parse/manifest.ts';
 import { writeJunit, githubAnnotations, type ReportedResult } from '../reporters/index.ts';
-import { executePlan, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
+import { executePlan, planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import type { Console } from './console.ts';
 import { CompileErrors, TsdbtError } from '../errors.ts';
 import { registerSecret, redact } from '../secrets.ts';
@@ -296,10 +296,8 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
   const types = COMMAND_RESOURCE_TYPES[command];
   const chosen = flags.only ? flags.only.filter((id) => p.parsed.manifest.nodes[id] && types.includes(p.parsed.manifest.nodes[id].resource_type)) : select(s, p, types, out);
   // Topological order: ready nodes start upstream-first, as dbt's graph queue does.
-  const rank = new Map(topologicalOrder(p.graph).map((id, i) => [id, i]));
-  const selected = chosen
-    .filter((id) => p.parsed.manifest.nodes[id]?.config.materialized !== 'ephemeral')
-    .sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
+  const plan = planRun(p.parsed.manifest, { command, selected: chosen }, topologicalOrder(p.graph));
+  const selected = plan.nodes.map((n) => n.uniqueId);
   let results: NodeResult[] = [];
   try {
     if (!selected.length) {
@@ -331,7 +329,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         manifest: p.parsed.manifest,
         compiled,
         adapter,
-        selected,
+        plan,
         threads: s.target.threads,
         fullRefresh: !!flags.fullRefresh,
         failFast: !!flags.failFast,

@@ -22,12 +22,15 @@ import type { ProjectConfig } from '../config/types.ts';
 import { materialize } from '../materializations/index.ts';
 import { wrapTestSql, testResult, failingRowsSql, storeFailures, resolveStoreFailures, auditSchemaName, type TestResultRow, type TestRunConfig } from '../datatests/index.ts';
 import type { NodeResult } from '../artifacts/index.ts';
-import { runTasks, type Task, type TaskOutcome } from './scheduler.ts';
+import { runTasks, type TaskOutcome } from './scheduler.ts';
+import type { ExecutionPlan } from './plan.ts';
 import { redact } from '../secrets.ts';
 import { isRetrySafe } from '../materializations/index.ts';
 import { CANCELLED_MESSAGE, CancelledError, guardConnection, isCancellation, isConnectionLost, isStatementTimeout } from './faults.ts';
 
-export type RunCommand = 'run' | 'seed' | 'test' | 'build';
+import type { RunCommand } from './plan.ts';
+export type { RunCommand } from './plan.ts';
+export { planRun, type ExecutionPlan, type PlannedNode } from './plan.ts';
 
 /** What the runner tells the console as it goes. */
 export interface RunReporter {
@@ -53,8 +56,8 @@ export interface RunPlanOptions {
   readonly manifest: Manifest;
   readonly compiled: ReadonlyMap<string, CompiledNode>;
   readonly adapter: Adapter;
-  /** Selected unique_ids (already filtered to what `command` executes). */
-  readonly selected: readonly string[];
+  /** What runs, in which order, after what: {@link planRun}'s result. */
+  readonly plan: ExecutionPlan;
   readonly threads: number;
   readonly fullRefresh: boolean;
   readonly failFast: boolean;
@@ -91,63 +94,6 @@ export const COMMAND_RESOURCE_TYPES: Record<RunCommand, readonly string[]> = {
   test: ['test'],
   build: ['model', 'seed', 'test', 'snapshot'],
 };
-
-/** Builds the task list: deps are the nearest selected ancestors; in build, tests gate the tested node's children. */
-export function planTasks(manifest: Manifest, selected: readonly string[], command: RunCommand): Task[] {
-  const sel = new Set(selected);
-  const nearest = new Map<string, string[]>();
-  const nearestSelected = (id: string): string[] => {
-    const cached = nearest.get(id);
-    if (cached) return cached;
-    const out = new Set<string>();
-    const stack = [...(manifest.nodes[id]?.depends_on.nodes ?? [])];
-    const seen = new Set<string>();
-    while (stack.length) {
-      const p = stack.pop()!;
-      if (seen.has(p)) continue;
-      seen.add(p);
-      if (sel.has(p)) out.add(p);
-      else stack.push(...(manifest.nodes[p]?.depends_on.nodes ?? []));
-    }
-    const list = [...out];
-    nearest.set(id, list);
-    return list;
-  };
-  const deps = new Map<string, Set<string>>();
-  for (const id of selected) deps.set(id, new Set(nearestSelected(id)));
-  if (command === 'build') {
-    // A test blocks the children of the nodes it tests (dbt build), unless that would make a cycle.
-    const childrenOf = new Map<string, string[]>();
-    for (const id of selected) for (const p of deps.get(id)!) (childrenOf.get(p) ?? childrenOf.set(p, []).get(p)!).push(id);
-    for (const id of selected) {
-      const t = manifest.nodes[id];
-      if (t?.resource_type !== 'test') continue;
-      const parents = deps.get(id)!;
-      for (const p of parents) {
-        for (const c of childrenOf.get(p) ?? []) {
-          if (c === id || manifest.nodes[c]?.resource_type === 'test' || parents.has(c)) continue;
-          if (isAncestor(c, parents, deps)) continue;
-          deps.get(c)!.add(id);
-        }
-      }
-    }
-  }
-  let i = 0;
-  return selected.map((id) => ({ id, deps: [...deps.get(id)!], priority: i++ }));
-}
-
-function isAncestor(candidate: string, of: Set<string>, deps: Map<string, Set<string>>): boolean {
-  const stack = [...of];
-  const seen = new Set<string>();
-  while (stack.length) {
-    const x = stack.pop()!;
-    if (x === candidate) return true;
-    if (seen.has(x)) continue;
-    seen.add(x);
-    for (const d of deps.get(x) ?? []) stack.push(d);
-  }
-  return false;
-}
 
 function nowIso(): string {
   return new Date().toISOString();
@@ -235,14 +181,15 @@ export function errorLocation(e: DatabaseError, node: ManifestNode, compiled: st
 /** Executes the plan; never throws for a node failure (it becomes that node's result). */
 export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
   const { manifest, adapter, compiled } = opts;
-  const tasks = planTasks(manifest, opts.selected, opts.command);
+  const tasks = opts.plan.nodes.map((n) => ({ id: n.uniqueId, deps: [...n.dependsOn], priority: n.priority }));
+  const selected = opts.plan.nodes.map((n) => n.uniqueId);
   const total = tasks.length;
   const results = new Map<string, NodeResult>();
   let counter = 0;
   let threadSeq = 0;
   const concurrency = Math.max(1, Math.min(opts.threads, adapter.capabilities.maxConcurrency));
 
-  const selectedSet = new Set(opts.selected);
+  const selectedSet = new Set(selected);
   /** Relations of selected models downstream of `id`: the materialization may drop their stale views, since they are rebuilt later. */
   const rebuiltLater = (id: string) => {
     const out: { schema: string; identifier: string }[] = [];
@@ -487,5 +434,5 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
       },
     },
   );
-  return opts.selected.map((id) => results.get(id)!).filter(Boolean);
+  return selected.map((id) => results.get(id)!).filter(Boolean);
 }
