@@ -18,6 +18,7 @@ import {
   pyStr,
   toList,
   truthy,
+  tsTuple,
 } from './python.ts';
 import { memberLookup } from './runtime.ts';
 import { parseLiteral } from './literal.ts';
@@ -84,7 +85,7 @@ export const FILTERS: Record<string, Fn> = {
     const idx = p.by === 'value' ? 1 : 0;
     entries.sort((x, y) => pyCompare(sortKey(x[idx], truthy(p.case_sensitive)), sortKey(y[idx], truthy(p.case_sensitive))));
     if (truthy(p.reverse)) entries.reverse();
-    return entries;
+    return entries.map(tsTuple);
   },
   first: (v) => toList(v)[0],
   float(v, ...a) {
@@ -122,7 +123,7 @@ export const FILTERS: Record<string, Fn> = {
     }
     return Number.isNaN(n) ? p.default : n;
   },
-  items: (v) => (v == null ? [] : Object.entries(v as object).filter(([k]) => k !== '__keywords')),
+  items: (v) => (v == null ? [] : Object.entries(v as object).filter(([k]) => k !== '__keywords').map(tsTuple)),
   join(v, ...a) {
     const p = readParams(a, ['d', 'attribute'], { d: '' });
     let list = toList(v);
@@ -252,8 +253,6 @@ function isMapping(v: unknown): boolean {
 
 /** Tests for `x is …` (Jinja2's, with undefined treated as none). */
 export const TESTS: Record<string, Fn> = {
-  // `x is none`: nunjucks compiles the literal `none` to a test named "null".
-  null: (v) => v === null || v === undefined,
   none: (v) => v === null || v === undefined,
   defined: (v) => v !== undefined,
   undefined: (v) => v === undefined,

@@ -10,7 +10,7 @@ import { TsdbtError } from '../errors.ts';
 import { readParams, splitArgs } from './args.ts';
 import { datetimeModule } from './datetime.ts';
 import { pyJson } from './json.ts';
-import { pyEq, pyStr, toList, truthy } from './python.ts';
+import { pyEq, pyStr, toList, truthy, tsTuple } from './python.ts';
 import { reModule } from './re.ts';
 import { MacroReturn } from './runtime.ts';
 
@@ -33,7 +33,7 @@ function zipLists(lists: unknown[][], strict: boolean): unknown[][] {
   const lens = lists.map((l) => l.length);
   if (strict && new Set(lens).size > 1) throw new TsdbtError('compiler-error', 'zip_strict(): the arguments have different lengths', { hint: 'Pass lists of equal length.' });
   const n = Math.min(...lens);
-  return Array.from({ length: n }, (_, i) => lists.map((l) => l[i]));
+  return Array.from({ length: n }, (_, i) => tsTuple(lists.map((l) => l[i])));
 }
 
 /** Builds the globals for one JinjaEnv (log/print/warn go to `out`). */

@@ -18,6 +18,19 @@ export function isSafeString(v: unknown): v is { val: string } {
   return v instanceof SafeString;
 }
 
+const TUPLES = new WeakSet<object>();
+
+/** Marks `items` as a Python tuple (it prints as `(a, b)`); returns it. */
+export function tsTuple<T extends unknown[]>(items: T): T {
+  TUPLES.add(items);
+  return items;
+}
+
+/** True for an array made by {@link tsTuple}. */
+export function isTuple(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && TUPLES.has(v);
+}
+
 /** A plain dict: `{}` literal, JSON/YAML object, kwargs — not a class instance. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
@@ -92,7 +105,10 @@ function reprString(s: string): string {
 export function pyRepr(v: unknown): string {
   const s = asStr(v);
   if (s !== undefined) return reprString(s);
-  if (Array.isArray(v)) return '[' + v.map(pyRepr).join(', ') + ']';
+  if (Array.isArray(v)) {
+    if (TUPLES.has(v)) return v.length === 1 ? `(${pyRepr(v[0])},)` : '(' + v.map(pyRepr).join(', ') + ')';
+    return '[' + v.map(pyRepr).join(', ') + ']';
+  }
   if (isPlainObject(v)) {
     const parts: string[] = [];
     for (const k of Object.keys(v)) if (k !== '__keywords') parts.push(`${reprString(k)}: ${pyRepr(v[k])}`);
@@ -448,7 +464,7 @@ export function pyCompare(a: unknown, b: unknown): number {
 
 /** Python dict methods on template dicts: `d.items()`, `d.get(k, default)` (None when missing). */
 export const DICT_METHODS: Record<string, Method> = {
-  items: (d: Record<string, unknown>) => Object.keys(d).filter((k) => k !== '__keywords').map((k) => [k, d[k]]),
+  items: (d: Record<string, unknown>) => Object.keys(d).filter((k) => k !== '__keywords').map((k) => tsTuple([k, d[k]])),
   keys: (d: Record<string, unknown>) => Object.keys(d).filter((k) => k !== '__keywords'),
   values: (d: Record<string, unknown>) => Object.keys(d).filter((k) => k !== '__keywords').map((k) => d[k]),
   get: (d: Record<string, unknown>, k: unknown, def: unknown = null) => {

@@ -23,6 +23,7 @@ import {
   pyStr,
   toList,
   truthy,
+  tsTuple,
 } from './python.ts';
 
 const base = nunjucks.runtime as unknown as Record<string, unknown>;
@@ -355,14 +356,149 @@ function tsUnpack(value: unknown, count: number): unknown[] {
   return list;
 }
 
-/** `kwargs` inside a macro: keyword arguments the macro did not declare. */
-function tsExtraKwargs(kwargs: Record<string, unknown>, declared: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(kwargs)) {
-    if (k === '__keywords' || k === 'caller' || declared.includes(k)) continue;
-    out[k] = kwargs[k];
+function isKeywords(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && (v as { __keywords?: unknown }).__keywords === true;
+}
+
+/**
+ * A compiled macro with Jinja's argument binding (jinja2.runtime.Macro):
+ * positional then keyword arguments fill the parameters in order; missing
+ * ones are undefined (or their default); extra positional arguments go to
+ * `varargs` and unknown keyword arguments to `kwargs` when the body uses
+ * them, else the call fails, as in Jinja. `flags`: 1 uses varargs, 2 uses
+ * kwargs, 4 uses caller. `func` gets the positional parameters, then an
+ * object with the given defaulted parameters, `caller`, `__varargs`, `__kwargs`.
+ */
+function tsMakeMacro(name: string, flags: number, argNames: string[], kwargNames: string[], func: (...a: unknown[]) => unknown) {
+  const params = argNames.concat(kwargNames);
+  const n = params.length;
+  const na = argNames.length;
+  return function macro(this: unknown, ...all: unknown[]): unknown {
+    let np = all.length;
+    const kw = np > 0 && isKeywords(all[np - 1]) ? (all[--np] as Record<string, unknown>) : undefined;
+    const args: unknown[] = new Array(na + 1);
+    const rest: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const p = params[i];
+      if (i < np) {
+        if (i < na) args[i] = all[i];
+        else rest[p] = all[i];
+      } else if (kw !== undefined && hasOwn.call(kw, p)) {
+        if (i < na) args[i] = kw[p];
+        else rest[p] = kw[p];
+      }
+    }
+    let extra: Record<string, unknown> | undefined;
+    if (kw !== undefined) {
+      for (const k in kw) {
+        if (k === '__keywords') continue;
+        const at = params.indexOf(k);
+        if (at >= np) continue;
+        if (k === 'caller' && flags & 4) rest.caller = kw[k];
+        else (extra ??= {})[k] = kw[k];
+      }
+    }
+    if (flags & 2) rest.__kwargs = extra ?? {};
+    else if (extra !== undefined) {
+      const first = Object.keys(extra)[0];
+      throw new TsdbtError(
+        'jinja-error',
+        first === 'caller' ? `macro '${name}' was invoked with two values for the special caller argument` : `macro '${name}' takes no keyword argument '${first}'`,
+        { hint: first === 'caller' ? `Use caller() inside macro '${name}', or call it with {{ ${name}(...) }} instead of {% call %}.` : `Check the arguments of macro '${name}'.` },
+      );
+    }
+    if (flags & 1) rest.__varargs = tsTuple(np > n ? all.slice(n, np) : []);
+    else if (np > n) {
+      throw new TsdbtError('jinja-error', `macro '${name}' takes not more than ${n} argument(s)`, { hint: `Check the arguments of macro '${name}'.` });
+    }
+    args[na] = rest;
+    return func.apply(this, args);
+  };
+}
+
+/** `f(*a, **k)`: the argument list with `a` spread and `k` merged into the keyword arguments. */
+function tsCallArgs(pos: unknown[], star: unknown, kw: Record<string, unknown> | null, dstar: unknown): unknown[] {
+  const out = star === null || star === undefined ? pos : pos.concat(toList(star));
+  let k = kw;
+  if (dstar !== null && dstar !== undefined) {
+    if (!isPlainObject(dstar)) throw new TsdbtError('jinja-error', `argument after ** must be a mapping, not ${pyTypeName(dstar)}`, { hint: 'Pass a dict after **.' });
+    k = Object.assign(k ?? { __keywords: true }, dstar);
+  }
+  if (k) {
+    let any = false;
+    for (const key in k) if (key !== '__keywords') any = true;
+    if (any) out.push(k);
   }
   return out;
+}
+
+/** A dict literal's computed key: Python's str of it (JavaScript object keys are strings). */
+function tsKey(k: unknown): string {
+  return typeof k === 'string' ? k : pyStr(k);
+}
+
+/** The items a `{% for %}` iterates: dict keys, string characters; undefined is empty, None and numbers fail. */
+function tsForItems(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (v === undefined) return [];
+  if (typeof v === 'string') return Array.from(v);
+  if (isSafeString(v)) return Array.from(v.val);
+  if (isPlainObject(v)) return Object.keys(v).filter((k) => k !== '__keywords');
+  if (v instanceof Map) return [...v.keys()];
+  if (v !== null && typeof v === 'object' && Symbol.iterator in v) return Array.from(v as Iterable<unknown>);
+  throw new TsdbtError('jinja-error', `'${pyTypeName(v)}' object is not iterable`, { hint: 'Loop over a list, dict or string; guard a value that can be none with {% if x %}.' });
+}
+
+const NO_ITEM = Symbol('no item');
+
+/** Jinja's `loop` inside `{% for %}` (one object per loop, moved on each iteration). */
+class TsLoop {
+  index0 = 0;
+  private lastChanged: unknown = NO_ITEM;
+  readonly depth = 1;
+  readonly depth0 = 0;
+
+  constructor(private readonly items: unknown[]) {}
+
+  get index(): number {
+    return this.index0 + 1;
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  get revindex(): number {
+    return this.items.length - this.index0;
+  }
+  get revindex0(): number {
+    return this.items.length - this.index0 - 1;
+  }
+  get first(): boolean {
+    return this.index0 === 0;
+  }
+  get last(): boolean {
+    return this.index0 === this.items.length - 1;
+  }
+  get previtem(): unknown {
+    return this.index0 > 0 ? this.items[this.index0 - 1] : undefined;
+  }
+  get nextitem(): unknown {
+    return this.index0 + 1 < this.items.length ? this.items[this.index0 + 1] : undefined;
+  }
+  /** `loop.cycle(a, b, …)`: the argument at index0 modulo their count. */
+  cycle(...args: unknown[]): unknown {
+    if (args.length === 0) throw new TsdbtError('jinja-error', 'no items for cycling given', { hint: 'Pass the values to cycle through: loop.cycle("odd", "even").' });
+    return args[this.index0 % args.length];
+  }
+  /** `loop.changed(x)`: true on the first call and whenever the value differs from the previous call's. */
+  changed(...args: unknown[]): boolean {
+    const v = tsTuple(args);
+    if (this.lastChanged !== NO_ITEM && pyEq(this.lastChanged, v)) return false;
+    this.lastChanged = v;
+    return true;
+  }
+  toString(): string {
+    return `<LoopContext ${this.index}/${this.length}>`;
+  }
 }
 
 /**
@@ -402,7 +538,12 @@ export const RUNTIME: Record<string, unknown> = {
   tsSlice: pySlice,
   tsSetAttr,
   tsUnpack,
-  tsExtraKwargs,
+  tsMakeMacro,
+  tsCallArgs,
+  tsKey,
+  tsTuple,
+  tsForItems,
+  TsLoop,
   tsMacroCatch,
 };
 
