@@ -51,6 +51,8 @@ const TsTuple: Any = nodes.NodeList.extend('TsTuple');
 const TsStarArgs: Any = nodes.Node.extend('TsStarArgs', { fields: ['target'] });
 /** `**kwargs` in a call. */
 const TsStarKwargs: Any = nodes.Node.extend('TsStarKwargs', { fields: ['target'] });
+/** `{% with a = 1 %}…{% endwith %}`: names bound in a scope of their own. */
+const TsWith: Any = nodes.Node.extend('TsWith', { fields: ['targets', 'values', 'body'] });
 /** `x[a:b:c]`. */
 const TsSlice: Any = nodes.Node.extend('TsSlice', { fields: ['start', 'stop', 'step'] });
 /** `{% break %}` / `{% continue %}` (Jinja's loopcontrols extension, which dbt enables). */
@@ -208,6 +210,8 @@ class TsParser extends BaseParser {
           this.advanceAfterBlockEnd(tok.value);
           return new TsLoopControl(tok.lineno, tok.colno, tok.value);
         }
+        case 'with':
+          return this.parseWith();
         case 'switch':
         case 'verbatim':
         case 'ifAsync':
@@ -381,6 +385,96 @@ class TsParser extends BaseParser {
     if (kwargs.children.length) args.addChild(kwargs);
     if (dstar) args.addChild(dstar);
     return args;
+  }
+
+  /** `{% if %}…{% elif %}…{% else %}…{% endif %}` (Jinja has no `elseif`). */
+  parseIf(): Any {
+    const tag = this.peekToken();
+    if (!this.skipSymbol('if') && !this.skipSymbol('elif')) this.fail('expected if or elif', tag.lineno, tag.colno);
+    const node = new nodes.If(tag.lineno, tag.colno);
+    node.cond = this.parseExpression();
+    this.advanceAfterBlockEnd(tag.value);
+    node.body = this.parseUntilBlocks('elif', 'else', 'endif');
+    const tok = this.peekToken();
+    switch (tok && tok.value) {
+      case 'elif':
+        node.else_ = this.parseIf();
+        break;
+      case 'else':
+        this.advanceAfterBlockEnd();
+        node.else_ = this.parseUntilBlocks('endif');
+        this.advanceAfterBlockEnd();
+        break;
+      case 'endif':
+        node.else_ = null;
+        this.advanceAfterBlockEnd();
+        break;
+      default:
+        this.fail('expected elif, else, or endif, got end of file');
+    }
+    return node;
+  }
+
+  /** `{% raw %}…{% endraw %}` (not nested, as in Jinja), with `-` whitespace control on both tags. */
+  parseRaw(): Any {
+    const begun = this.advanceAfterBlockEnd();
+    const m = this.tokens._extractRegex(/([\s\S]*?)\{%([-+]?)\s*endraw\s*(-?)%\}/);
+    if (!m) this.fail('{% raw %} is never closed with {% endraw %}', begun.lineno, begun.colno);
+    let str: string = m[1];
+    if (this.dropLeadingWhitespace) {
+      str = str.replace(/^\s*/, '');
+      this.dropLeadingWhitespace = false;
+    }
+    if (m[2] === '-') str = str.replace(/\s*$/, '');
+    if (m[3] === '-') this.dropLeadingWhitespace = true;
+    return new nodes.Output(begun.lineno, begun.colno, [new nodes.TemplateData(begun.lineno, begun.colno, str)]);
+  }
+
+  /** `| f(a) | g` applied to `node`. */
+  private parseFilterChain(node: Any): Any {
+    do {
+      const name = this.parseFilterName();
+      node = new nodes.Filter(name.lineno, name.colno, name, new nodes.NodeList(name.lineno, name.colno, [node].concat(this.parseFilterArgs())));
+    } while (this.skip(lexer.TOKEN_PIPE));
+    return node;
+  }
+
+  /** The chain from parseFilterChain with its innermost input replaced by `body`. */
+  private static fillFilterInput(chain: Any, body: Any): Any {
+    let f = chain;
+    while (f.args.children[0] instanceof nodes.Filter) f = f.args.children[0];
+    f.args.children[0] = body;
+    return chain;
+  }
+
+  /** `{% filter upper | replace('a', 'b') %}…{% endfilter %}`. */
+  parseFilterStatement(): Any {
+    const tok = this.peekToken();
+    if (!this.skipSymbol('filter')) this.fail('expected filter');
+    const chain = this.parseFilterChain(new nodes.Literal(tok.lineno, tok.colno, ''));
+    this.advanceAfterBlockEnd(tok.value);
+    const body = new nodes.Capture(tok.lineno, tok.colno, this.parseUntilBlocks('endfilter'));
+    this.advanceAfterBlockEnd();
+    return new nodes.Output(tok.lineno, tok.colno, [TsParser.fillFilterInput(chain, body)]);
+  }
+
+  /** `{% with a = 1, b = x %}…{% endwith %}`. */
+  parseWith(): Any {
+    const tok = this.nextToken();
+    const targets: Any[] = [];
+    const values: Any[] = [];
+    while (this.peekToken()?.type !== lexer.TOKEN_BLOCK_END) {
+      if (targets.length && !this.skip(lexer.TOKEN_COMMA)) this.fail("expected ',' in {% with %}");
+      const name = this.nextToken();
+      if (!name || name.type !== lexer.TOKEN_SYMBOL) this.fail('expected a name in {% with %}', name?.lineno, name?.colno);
+      if (!this.skipValue(lexer.TOKEN_OPERATOR, '=')) this.fail("expected '=' in {% with %}");
+      targets.push(new nodes.Symbol(name.lineno, name.colno, name.value));
+      values.push(this.parseExpression());
+    }
+    this.advanceAfterBlockEnd(tok.value);
+    const body = this.parseUntilBlocks('endwith');
+    this.advanceAfterBlockEnd();
+    return new TsWith(tok.lineno, tok.colno, targets, values, body);
   }
 
   /** `|filter(args)`: the arguments (Jinja's call arguments). */
@@ -599,8 +693,12 @@ class TsParser extends BaseParser {
       this.advanceAfterBlockEnd(tag.value);
       return node;
     }
-    if (!this.skip(lexer.TOKEN_BLOCK_END)) this.fail('parseSet: expected = or block end in set tag', tag.lineno, tag.colno);
-    node.body = new nodes.Capture(tag.lineno, tag.colno, this.parseUntilBlocks('endset'));
+    const chain = this.skip(lexer.TOKEN_PIPE) ? this.parseFilterChain(new nodes.Literal(tag.lineno, tag.colno, '')) : null;
+    const end = this.nextToken();
+    if (!end || end.type !== lexer.TOKEN_BLOCK_END) this.fail('expected = or block end in set tag', tag.lineno, tag.colno);
+    if (end.value.charAt(0) === '-') this.dropLeadingWhitespace = true;
+    const body = new nodes.Capture(tag.lineno, tag.colno, this.parseUntilBlocks('endset'));
+    node.body = chain ? TsParser.fillFilterInput(chain, body) : body;
     node.value = null;
     this.advanceAfterBlockEnd();
     return node;
@@ -613,7 +711,7 @@ class TsCompiler extends BaseCompiler {
   }
 
   assertType(node: Any, ...types: Any[]): void {
-    if (node instanceof TsTruthy || node instanceof TsIter || node instanceof TsLoopFilter || node instanceof TsUnpack || node instanceof TsTuple || node instanceof TsSlice) return;
+    if (node instanceof TsTruthy || node instanceof TsIter || node instanceof TsLoopFilter || node instanceof TsUnpack || node instanceof TsTuple || node instanceof TsSlice || node instanceof TsWith) return;
     super.assertType(node, ...types);
   }
 
@@ -918,6 +1016,36 @@ class TsCompiler extends BaseCompiler {
       this.compile(node.else_, frame);
       this._emitLine('}');
     }
+  }
+
+  compileTsWith(node: Any, frame: Any): void {
+    const outer = this._tmpid();
+    const ids = node.values.map((v: Any) => {
+      const id = this._tmpid();
+      this._emit(`var ${id} = `);
+      this._compileExpression(v, frame);
+      this._emitLine(';');
+      return id;
+    });
+    this._emitLine(`var ${outer} = frame; frame = frame.push(true);`);
+    const inner = frame.push(true);
+    node.targets.forEach((t: Any, k: number) => {
+      this._emitLine(`frame.set(${JSON.stringify(t.value)}, ${ids[k]});`);
+      inner.set(t.value, ids[k]);
+    });
+    this.compile(node.body, inner);
+    this._emitLine(`frame = ${outer};`);
+  }
+
+  /** A macro defined inside a block (e.g. a loop) sees the names around it, as in Jinja. */
+  compileMacro(node: Any, frame: Any): void {
+    if (!frame.parent) {
+      super.compileMacro(node, frame);
+      return;
+    }
+    const funcId = this._compileMacro(node, frame);
+    frame.set(node.name.value, funcId);
+    this._emitLine(`frame.set(${JSON.stringify(node.name.value)}, ${funcId});`);
   }
 
   compileCapture(node: Any, frame: Any): void {

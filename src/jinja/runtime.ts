@@ -178,6 +178,9 @@ function memberLookup(obj: unknown, key: unknown, name?: string, lineno?: number
     return undefined;
   }
   if (typeof obj === 'function') {
+    const info = (obj as { __jinja?: Record<string, unknown> }).__jinja;
+    if (info !== undefined) return hasOwn.call(info, key as string) ? info[key as string] : undefined;
+    if (key === 'arguments' || key === 'caller') return undefined;
     const v = (obj as unknown as Record<string, unknown>)[key as string];
     return typeof v === 'function' ? bindTo(v as (...a: unknown[]) => unknown, obj) : v;
   }
@@ -373,7 +376,7 @@ function tsMakeMacro(name: string, flags: number, argNames: string[], kwargNames
   const params = argNames.concat(kwargNames);
   const n = params.length;
   const na = argNames.length;
-  return function macro(this: unknown, ...all: unknown[]): unknown {
+  const macro = function macro(this: unknown, ...all: unknown[]): unknown {
     let np = all.length;
     const kw = np > 0 && isKeywords(all[np - 1]) ? (all[--np] as Record<string, unknown>) : undefined;
     const args: unknown[] = new Array(na + 1);
@@ -414,6 +417,14 @@ function tsMakeMacro(name: string, flags: number, argNames: string[], kwargNames
     args[na] = rest;
     return func.apply(this, args);
   };
+  macro.__jinja = {
+    name,
+    arguments: tsTuple(params.slice()),
+    catch_varargs: (flags & 1) !== 0,
+    catch_kwargs: (flags & 2) !== 0,
+    caller: (flags & 4) !== 0,
+  } as Record<string, unknown>;
+  return macro;
 }
 
 /** `f(*a, **k)`: the argument list with `a` spread and `k` merged into the keyword arguments. */
