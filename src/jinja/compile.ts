@@ -1302,7 +1302,11 @@ function hintForSyntax(msg: string): string {
   return 'Fix the Jinja syntax at this position.';
 }
 
-/** Unknown filters and tests are compile errors, as in Jinja (with a "did you mean"). */
+/**
+ * Unknown filters and tests are compile errors, as in Jinja (with a "did you
+ * mean"), except inside an `{% if %}` or an inline if, where Jinja 3 fails
+ * only when the filter is actually used.
+ */
 function checkFiltersAndTests(ast: Any, env: Any): void {
   const check = (kind: 'filter' | 'test', name: unknown, node: Any, known: Record<string, unknown>) => {
     const n = name === null ? 'null' : String(name);
@@ -1311,11 +1315,20 @@ function checkFiltersAndTests(ast: Any, env: Any): void {
     const err = new (N.lib.TemplateError)(`no ${kind} named '${n}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno + 1, node.colno + 1);
     throw err;
   };
-  for (const f of ast.findAll(nodes.Filter)) check('filter', f.name.value, f.name, env.filters);
-  for (const t of ast.findAll(nodes.Is)) {
-    const right = t.right;
-    check('test', right.name ? right.name.value : right.value, right, env.tests);
-  }
+  const visit = (node: Any): void => {
+    if (!(node instanceof nodes.Node) || node instanceof nodes.If || node instanceof nodes.InlineIf) return;
+    if (node instanceof nodes.Filter) check('filter', node.name.value, node.name, env.filters);
+    else if (node instanceof nodes.Is) {
+      const right = node.right;
+      check('test', right.name ? right.name.value : right.value, right, env.tests);
+    }
+    for (const field of node.fields) {
+      const v = node[field];
+      if (Array.isArray(v)) v.forEach(visit);
+      else visit(v);
+    }
+  };
+  visit(ast);
 }
 
 function collectCalls(body: Any): string[] {
