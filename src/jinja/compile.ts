@@ -865,17 +865,30 @@ class TsCompiler extends BaseCompiler {
     this.binaryCall('tsConcat', node, frame);
   }
 
+  /** Comparisons with Python meaning: `==` by value, ordering only between comparable types, chains `a < b < c`. */
   compileCompare(node: Any, frame: Any): void {
-    const op = node.ops.length === 1 ? node.ops[0].type : undefined;
-    if (op === '==' || op === '!=') {
-      this._emit(op === '==' ? 'runtime.tsEq(' : '!runtime.tsEq(');
+    const ops: Any[] = node.ops;
+    const fn = (op: string) => (op === '==' ? 'runtime.tsEq(' : op === '!=' ? '!runtime.tsEq(' : `runtime.tsCmp(${JSON.stringify(op)}, `);
+    if (ops.length === 1) {
+      this._emit(fn(ops[0].type));
       this.compile(node.expr, frame);
       this._emit(', ');
-      this.compile(node.ops[0].expr, frame);
+      this.compile(ops[0].expr, frame);
       this._emit(')');
       return;
     }
-    super.compileCompare(node, frame);
+    // a < b < c: each operand evaluated once, as in Python.
+    const tmps = [node.expr, ...ops.map((o: Any) => o.expr)].map(() => this._tmpid());
+    this._emit(`(function() { var ${tmps.join(', ')}; ${tmps[0]} = `);
+    this.compile(node.expr, frame);
+    this._emit('; return ');
+    ops.forEach((op: Any, k: number) => {
+      if (k > 0) this._emit(' && ');
+      this._emit(`${fn(op.type)}${tmps[k]}, (${tmps[k + 1]} = `);
+      this.compile(op.expr, frame);
+      this._emit('))');
+    });
+    this._emit('; })()');
   }
 
   compileLookupVal(node: Any, frame: Any): void {

@@ -328,6 +328,20 @@ export const TESTS: Record<string, Fn> = {
     return typeof b === 'object' && b !== null && Object.prototype.hasOwnProperty.call(b, pyStr(a));
   },
   divisibleby: (a, b) => Number(a) % Number(b) === 0,
+  filter(name) {
+    try {
+      return typeof this.env.getFilter(pyStr(name)) === 'function';
+    } catch {
+      return false;
+    }
+  },
+  test(name) {
+    try {
+      return typeof this.env.getTest(pyStr(name)) === 'function';
+    } catch {
+      return false;
+    }
+  },
   even: (v) => Number(v) % 2 === 0,
   odd: (v) => Math.abs(Number(v) % 2) === 1,
   lower: (v) => pyStr(v) === pyStr(v).toLowerCase(),

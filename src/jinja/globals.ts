@@ -36,6 +36,24 @@ function zipLists(lists: unknown[][], strict: boolean): unknown[][] {
   return Array.from({ length: n }, (_, i) => tsTuple(lists.map((l) => l[i])));
 }
 
+/** Jinja's cycler(): `next()` returns the current item and moves on; `current` is the item next() returns next. */
+class Cycler {
+  private pos = 0;
+  constructor(private readonly items: unknown[]) {}
+  get current(): unknown {
+    return this.items[this.pos];
+  }
+  next(): unknown {
+    const v = this.items[this.pos];
+    this.pos = (this.pos + 1) % this.items.length;
+    return v;
+  }
+  reset(): string {
+    this.pos = 0;
+    return '';
+  }
+}
+
 /** Builds the globals for one JinjaEnv (log/print/warn go to `out`). */
 export function makeGlobals(out: JinjaOutput): Record<string, unknown> {
   const log = out.onLog ?? (() => {});
@@ -68,6 +86,7 @@ export function makeGlobals(out: JinjaOutput): Record<string, unknown> {
       for (let i = start; step > 0 ? i < stop : i > stop; i += step) r.push(i);
       return r;
     },
+    cycler: (...items: unknown[]) => new Cycler(items),
     zip: (...a: unknown[]) => zipLists(a.map(toList), false),
     zip_strict: (...a: unknown[]) => zipLists(a.map(toList), true),
     set: (...a: unknown[]) => {

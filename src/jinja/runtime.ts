@@ -18,6 +18,7 @@ import {
   isPlainObject,
   isSafeString,
   percentFormat,
+  pyCompare,
   pyEq,
   pySlice,
   pyStr,
@@ -334,6 +335,40 @@ function tsMod(a: unknown, b: unknown): unknown {
   return ((x % y) + y) % y;
 }
 
+const CMP_NAMES: Record<string, string> = { '<': 'lt', '>': 'gt', '<=': 'le', '>=': 'ge' };
+
+/** Python ordering for `<`, `>`, `<=`, `>=`: numbers with numbers, strings with strings, lists by item; else TypeError. */
+function tsCmp(op: string, a: unknown, b: unknown): boolean {
+  let c: number;
+  const ta = typeof a;
+  if ((ta === 'number' || ta === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) {
+    const x = Number(a);
+    const y = Number(b);
+    c = x < y ? -1 : x > y ? 1 : x === y ? 0 : NaN;
+  } else {
+    const sa = asStr(a);
+    const sb = asStr(b);
+    if (sa !== undefined && sb !== undefined) c = sa < sb ? -1 : sa > sb ? 1 : 0;
+    else if (Array.isArray(a) && Array.isArray(b)) c = pyCompare(a, b);
+    else {
+      const what = a === undefined || b === undefined ? `'${a === undefined ? 'undefined' : pyTypeName(a)}' and '${b === undefined ? 'undefined' : pyTypeName(b)}'` : `'${pyTypeName(a)}' and '${pyTypeName(b)}'`;
+      throw new TsdbtError('jinja-error', `'${op}' not supported between instances of ${what}`, {
+        hint: `Compare values of the same kind; convert with | int or | string first (Python's __${CMP_NAMES[op]}__).`,
+      });
+    }
+  }
+  switch (op) {
+    case '<':
+      return c < 0;
+    case '>':
+      return c > 0;
+    case '<=':
+      return c <= 0;
+    default:
+      return c >= 0;
+  }
+}
+
 function tsConcat(a: unknown, b: unknown): string {
   return pyStr(a) + pyStr(b);
 }
@@ -546,6 +581,7 @@ export const RUNTIME: Record<string, unknown> = {
   tsMul,
   tsMod,
   tsConcat,
+  tsCmp,
   tsSlice: pySlice,
   tsSetAttr,
   tsUnpack,
