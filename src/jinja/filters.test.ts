@@ -35,7 +35,8 @@ test('default, lower/upper/trim/replace, string, int, float, abs, round', () => 
   assert.equal(r("{{ missing | default('d') }}|{{ none | default('d') }}|{{ '' | default('d', true) }}|{{ 'v' | d('d') }}"), 'd|None|d|v');
   assert.equal(r("{{ 'AbC' | lower }} {{ 'abc' | upper }} [{{ '  x ' | trim }}] {{ 'a-b-c' | replace('-', '_') }} {{ 'a-b-c' | replace('-', '', 1) }}"), 'abc ABC [x] a_b_c ab-c');
   assert.equal(r("{{ 12 | string ~ '!' }} {{ none | string }} {{ '42' | int + 1 }} {{ '3.9' | int }} {{ 'x' | int }} {{ 'x' | int(7) }} {{ '2.5' | float * 2 }}"), '12! None 43 3 0 7 5');
-  assert.equal(r('{{ -3 | abs }} {{ 2.567 | round(2) }} {{ 2.5 | round }} {{ 2.1 | round(0, "ceil") }}'), '3 2.57 3 3');
+  // round() is Python's: halves go to the even neighbour (2.5 → 2, 3.5 → 4).
+  assert.equal(r('{{ -3 | abs }} {{ 2.567 | round(2) }} {{ 2.5 | round }} {{ 3.5 | round }} {{ 2.1 | round(0, "ceil") }}'), '3 2.57 2 4 3');
 });
 
 test('selectattr/rejectattr with tests, select/reject, sort, batch, sum, groupby, dictsort', () => {

@@ -350,7 +350,12 @@ function tsCmp(op: string, a: unknown, b: unknown): boolean {
     const sb = asStr(b);
     if (sa !== undefined && sb !== undefined) c = sa < sb ? -1 : sa > sb ? 1 : 0;
     else if (Array.isArray(a) && Array.isArray(b)) c = pyCompare(a, b);
-    else {
+    else if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Object.getPrototypeOf(a) === Object.getPrototypeOf(b) && typeof (a as { valueOf(): unknown }).valueOf() === 'number') {
+      // Objects of one class with a numeric value (datetime, date, timedelta) order by it.
+      const x = (a as { valueOf(): number }).valueOf();
+      const y = (b as { valueOf(): number }).valueOf();
+      c = x < y ? -1 : x > y ? 1 : 0;
+    } else {
       const what = a === undefined || b === undefined ? `'${a === undefined ? 'undefined' : pyTypeName(a)}' and '${b === undefined ? 'undefined' : pyTypeName(b)}'` : `'${pyTypeName(a)}' and '${pyTypeName(b)}'`;
       throw new TsdbtError('jinja-error', `'${op}' not supported between instances of ${what}`, {
         hint: `Compare values of the same kind; convert with | int or | string first (Python's __${CMP_NAMES[op]}__).`,
