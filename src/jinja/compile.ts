@@ -1,22 +1,26 @@
 /**
- * Turns template source into a nunjucks root function, with the changes dbt's
- * Jinja needs at compile time:
+ * Turns template source into a nunjucks root function that behaves as
+ * Jinja2 3.1 with dbt's `do` and `loopcontrols` extensions:
  *
- * - lexer: `}}` inside a dict literal closes the dict, not the tag
- *   (`{{ {'a': {'b': 1}} }}`);
- * - parser: `{% set a, b = … %}` (unpacking); `{% include/import/from/
- *   extends/block %}` refused (dbt renders each file alone);
- * - compiler: Python truthiness in `if`/`and`/`or`/`not`/inline-if, `==` by
- *   value, `+`/`-`/`*`/`%`/`~` with Python meaning, `(a, b)` tuples, slices,
- *   dict iteration, `{% for x in s if c %}` loop filters, `{% set ns.x = … %}`,
- *   unknown filters/tests as compile errors, line numbers for calls, lookups,
- *   filters and tests, and a try/catch in every macro so dbt's `return()`
- *   works and errors name the macro's own file and line;
+ * - lexer: Python string and number literals, `}` inside a dict literal
+ *   closes the dict, not the tag (`{{ {'a': {'b': 1}} }}`), no `r/…/` regexes;
+ * - parser: Jinja's expression grammar (precedence, tuples, trailing commas,
+ *   `*args`/`**kwargs`, expression dict keys, adjacent strings, `is` tests,
+ *   slices), macro signatures, `{% set a, b = … %}`, `{% set x | f %}`,
+ *   `{% filter f | g %}`, `{% with %}`, `{% raw %}`, `{% break/continue %}`;
+ *   `{% include/import/from/extends/block %}` refused (dbt renders each file alone);
+ * - compiler: Python truthiness, comparisons and operators, for loops with
+ *   Jinja's scoping and `loop` object, macro argument binding (varargs,
+ *   kwargs, caller), unknown filters/tests as compile errors outside `if`,
+ *   line numbers for calls, lookups, filters and tests, and a try/catch in
+ *   every macro so dbt's `return()` works and errors name the macro's own
+ *   file and line;
  * - tags: `{% do %}`, `{% test %}`/`{% data_test %}` (defines macro
  *   `test_<name>`), `{% docs %}` (renders nothing), `{% snapshot %}` (renders
  *   its body) and `{% materialization %}` (refused with a clear error).
  *
- * Source text is never rewritten, so line and column numbers are the user's.
+ * Source text is never rewritten (except newline normalisation), so line and
+ * column numbers are the user's.
  */
 import nunjucks from 'nunjucks';
 import { createRequire } from 'node:module';
@@ -39,8 +43,6 @@ const BaseTokenizer: Any = Object.getPrototypeOf(lexer.lex('', {})).constructor;
 
 /** `cond` as Python truthiness: compiles to `runtime.tsTruthy(cond)`. */
 const TsTruthy: Any = nodes.Node.extend('TsTruthy', { fields: ['target'] });
-/** `x` as the iterable of a one-variable for loop: dicts give their keys. */
-const TsIter: Any = nodes.Node.extend('TsIter', { fields: ['target'] });
 /** `seq` of `{% for x in seq if cond %}`: the items for which `cond` holds (Jinja's loop filter). */
 const TsLoopFilter: Any = nodes.Node.extend('TsLoopFilter', { fields: ['arr', 'name', 'cond'] });
 /** `a, b = value`: `value` as a list of exactly `count` items. */
@@ -711,19 +713,13 @@ class TsCompiler extends BaseCompiler {
   }
 
   assertType(node: Any, ...types: Any[]): void {
-    if (node instanceof TsTruthy || node instanceof TsIter || node instanceof TsLoopFilter || node instanceof TsUnpack || node instanceof TsTuple || node instanceof TsSlice || node instanceof TsWith) return;
+    if (node instanceof TsTruthy || node instanceof TsLoopFilter || node instanceof TsUnpack || node instanceof TsTuple || node instanceof TsSlice || node instanceof TsWith) return;
     super.assertType(node, ...types);
   }
 
   compileTsTruthy(node: Any, frame: Any): void {
     this._emit('runtime.tsTruthy(');
     this.compile(node.target, frame);
-    this._emit(')');
-  }
-
-  compileTsIter(node: Any, frame: Any): void {
-    this._emit('runtime.tsIter(');
-    this._compileExpression(node.target, frame);
     this._emit(')');
   }
 

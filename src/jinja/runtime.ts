@@ -283,16 +283,6 @@ function inOperator(key: unknown, container: unknown): boolean {
   });
 }
 
-/** Iterable for `{% for x in v %}`: dicts iterate their keys (as in Python). */
-function tsIter(v: unknown): unknown {
-  if (v === null || v === undefined || Array.isArray(v) || typeof v === 'string') return v;
-  if (isSafeString(v)) return v.val;
-  if (isPlainObject(v)) return Object.keys(v).filter((k) => k !== '__keywords');
-  if (v instanceof Map) return [...v.keys()];
-  if (typeof v === 'object' && Symbol.iterator in v) return Array.from(v as Iterable<unknown>);
-  return v;
-}
-
 type Dunder = { __add__?: (o: unknown) => unknown; __radd__?: (o: unknown) => unknown; __sub__?: (o: unknown) => unknown };
 
 function tsAdd(a: unknown, b: unknown): unknown {
@@ -580,7 +570,6 @@ export const RUNTIME: Record<string, unknown> = {
   tsTruthy: truthy,
   tsTmp: undefined,
   tsEq: pyEq,
-  tsIter,
   tsAdd,
   tsSub,
   tsMul,
