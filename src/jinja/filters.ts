@@ -251,6 +251,7 @@ export const FILTERS: Record<string, Fn> = {
   },
   title: (v) => STRING_METHODS.title(pyStr(v) as never),
   tojson(v, ...a) {
+    if (v === undefined) throw new Error('Object of type Undefined is not JSON serializable');
     const p = readParams(a, ['indent', 'sort_keys'], { indent: null, sort_keys: true });
     // Jinja's tojson filter is HTML-safe: <, >, & and ' are written as \u escapes.
     return pyJson(v, { indent: p.indent as number | null, sortKeys: truthy(p.sort_keys) }).replace(/[<>&']/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
@@ -301,7 +302,9 @@ export const TESTS: Record<string, Fn> = {
   true: (v) => v === true,
   false: (v) => v === false,
   mapping: (v) => isMapping(v),
+  // Jinja's Undefined iterates as empty.
   iterable: (v) =>
+    v === undefined ||
     typeof v === 'string' || isSafeString(v) || Array.isArray(v) || isMapping(v) || (typeof v === 'object' && v !== null && Symbol.iterator in v),
   sequence: (v) => typeof v === 'string' || isSafeString(v) || Array.isArray(v) || isMapping(v),
   callable: (v) => typeof v === 'function',

@@ -285,8 +285,17 @@ function inOperator(key: unknown, container: unknown): boolean {
 
 type Dunder = { __add__?: (o: unknown) => unknown; __radd__?: (o: unknown) => unknown; __sub__?: (o: unknown) => unknown };
 
+/** Arithmetic on an undefined value is an error, as with Jinja's Undefined (lenient renders give undefined). */
+function undefinedOperand(op: string): unknown {
+  if (lenientUndefined) return undefined;
+  throw new TsdbtError('jinja-error', `an undefined value was used with '${op}'`, {
+    hint: `Check that both sides of '${op}' are defined; give a fallback with | default(…).`,
+  });
+}
+
 function tsAdd(a: unknown, b: unknown): unknown {
   if (typeof a === 'number' && typeof b === 'number') return a + b;
+  if (a === undefined || b === undefined) return undefinedOperand('+');
   if (Array.isArray(a) && Array.isArray(b)) return a.concat(b);
   const sa = asStr(a);
   const sb = asStr(b);
@@ -302,12 +311,14 @@ function tsAdd(a: unknown, b: unknown): unknown {
 }
 
 function tsSub(a: unknown, b: unknown): unknown {
+  if (a === undefined || b === undefined) return undefinedOperand('-');
   if (a && typeof (a as Dunder).__sub__ === 'function') return (a as Dunder).__sub__!(b);
   return (a as number) - (b as number);
 }
 
 function tsMul(a: unknown, b: unknown): unknown {
   if (typeof a === 'number' && typeof b === 'number') return a * b;
+  if (a === undefined || b === undefined) return undefinedOperand('*');
   const sa = asStr(a);
   if (sa !== undefined && typeof b === 'number') return sa.repeat(Math.max(0, b));
   const sb = asStr(b);
@@ -319,6 +330,7 @@ function tsMul(a: unknown, b: unknown): unknown {
 function tsMod(a: unknown, b: unknown): unknown {
   const sa = asStr(a);
   if (sa !== undefined) return percentFormat(sa, b);
+  if (a === undefined || b === undefined) return undefinedOperand('%');
   const x = a as number;
   const y = b as number;
   if (y === 0) throw new TsdbtError('jinja-error', 'modulo by zero', { hint: 'Check the right side of %.' });
