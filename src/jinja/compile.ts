@@ -132,6 +132,11 @@ class TsTokenizer extends BaseTokenizer {
         this.curly--;
         return tok;
       }
+      if (cur === '+' && (self.str.startsWith('%}', self.index + 1) || (self.index >= 2 && self.str.startsWith('{%', self.index - 2)))) {
+        // `{%+` / `+%}`: Jinja's markers that turn off lstrip_blocks/trim_blocks, which dbt leaves off anyway.
+        self.forward();
+        return this.nextToken();
+      }
       if (cur === '"' || cur === "'") return this.pyString(self.lineno, self.colno);
       if (cur >= '0' && cur <= '9') {
         const lineno = self.lineno;
