@@ -862,6 +862,24 @@ class TsCompiler extends BaseCompiler {
     this.binaryCall('tsMod', node, frame);
   }
 
+  compileDiv(node: Any, frame: Any): void {
+    this.binaryCall('tsDiv', node, frame);
+  }
+
+  compileFloorDiv(node: Any, frame: Any): void {
+    this.binaryCall('tsFloorDiv', node, frame);
+  }
+
+  compilePow(node: Any, frame: Any): void {
+    this.binaryCall('tsPow', node, frame);
+  }
+
+  compileNeg(node: Any, frame: Any): void {
+    this._emit('runtime.tsNeg(');
+    this.compile(node.target, frame);
+    this._emit(')');
+  }
+
   compileConcat(node: Any, frame: Any): void {
     this.binaryCall('tsConcat', node, frame);
   }

@@ -293,6 +293,53 @@ function undefinedOperand(op: string): unknown {
   });
 }
 
+/** A Python number (bools count) for arithmetic `op`, else TypeError as in Python. */
+function num(v: unknown, op: string, other?: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return Number(v);
+  throw new TsdbtError('jinja-error', other === undefined ? `bad operand type for unary ${op}: '${pyTypeName(v)}'` : `unsupported operand type(s) for ${op}: '${pyTypeName(v)}' and '${pyTypeName(other)}'`, {
+    hint: `Use numbers with '${op}' (convert with | int or | float), or '~' to join text.`,
+  });
+}
+
+function binNums(a: unknown, b: unknown, op: string): [number, number] {
+  if ((typeof a === 'number' || typeof a === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) return [Number(a), Number(b)];
+  const bad = typeof a === 'number' || typeof a === 'boolean' ? b : a;
+  throw new TsdbtError('jinja-error', `unsupported operand type(s) for ${op}: '${pyTypeName(a)}' and '${pyTypeName(b)}'`, {
+    hint: `Both sides of '${op}' must be numbers; '${pyTypeName(bad)}' is not (convert with | int or | float).`,
+  });
+}
+
+function zeroDivision(what: string): never {
+  throw new TsdbtError('jinja-error', what, { hint: 'Check the right side of the division; guard it with {% if … %}.' });
+}
+
+function tsDiv(a: unknown, b: unknown): unknown {
+  if (a === undefined || b === undefined) return undefinedOperand('/');
+  const [x, y] = binNums(a, b, '/');
+  if (y === 0) zeroDivision('division by zero');
+  return x / y;
+}
+
+function tsFloorDiv(a: unknown, b: unknown): unknown {
+  if (a === undefined || b === undefined) return undefinedOperand('//');
+  const [x, y] = binNums(a, b, '//');
+  if (y === 0) zeroDivision('integer division or modulo by zero');
+  return Math.floor(x / y);
+}
+
+function tsPow(a: unknown, b: unknown): unknown {
+  if (a === undefined || b === undefined) return undefinedOperand('**');
+  const [x, y] = binNums(a, b, '**');
+  if (x === 0 && y < 0) zeroDivision('0.0 cannot be raised to a negative power');
+  return x ** y;
+}
+
+function tsNeg(a: unknown): unknown {
+  if (a === undefined) return undefinedOperand('-');
+  return -num(a, '-');
+}
+
 function tsAdd(a: unknown, b: unknown): unknown {
   if (typeof a === 'number' && typeof b === 'number') return a + b;
   if (a === undefined || b === undefined) return undefinedOperand('+');
@@ -313,7 +360,8 @@ function tsAdd(a: unknown, b: unknown): unknown {
 function tsSub(a: unknown, b: unknown): unknown {
   if (a === undefined || b === undefined) return undefinedOperand('-');
   if (a && typeof (a as Dunder).__sub__ === 'function') return (a as Dunder).__sub__!(b);
-  return (a as number) - (b as number);
+  const [x, y] = binNums(a, b, '-');
+  return x - y;
 }
 
 function tsMul(a: unknown, b: unknown): unknown {
@@ -324,16 +372,16 @@ function tsMul(a: unknown, b: unknown): unknown {
   const sb = asStr(b);
   if (sb !== undefined && typeof a === 'number') return sb.repeat(Math.max(0, a));
   if (Array.isArray(a) && typeof b === 'number') return Array.from({ length: Math.max(0, b) }, () => a).flat(1);
-  return (a as number) * (b as number);
+  const [x, y] = binNums(a, b, '*');
+  return x * y;
 }
 
 function tsMod(a: unknown, b: unknown): unknown {
   const sa = asStr(a);
   if (sa !== undefined) return percentFormat(sa, b);
   if (a === undefined || b === undefined) return undefinedOperand('%');
-  const x = a as number;
-  const y = b as number;
-  if (y === 0) throw new TsdbtError('jinja-error', 'modulo by zero', { hint: 'Check the right side of %.' });
+  const [x, y] = binNums(a, b, '%');
+  if (y === 0) zeroDivision('integer division or modulo by zero');
   return ((x % y) + y) % y;
 }
 
@@ -586,6 +634,10 @@ export const RUNTIME: Record<string, unknown> = {
   tsSub,
   tsMul,
   tsMod,
+  tsDiv,
+  tsFloorDiv,
+  tsPow,
+  tsNeg,
   tsConcat,
   tsCmp,
   tsSlice: pySlice,
