@@ -8,7 +8,10 @@
 import { readParams, splitArgs } from './args.ts';
 import { pyJson } from './json.ts';
 import {
+  DICT_METHODS,
   STRING_METHODS,
+  isTuple,
+  pyRepr,
   asStr,
   isPlainObject,
   isSafeString,
@@ -18,9 +21,34 @@ import {
   pyStr,
   toList,
   truthy,
+  tsTuple,
 } from './python.ts';
 import { memberLookup } from './runtime.ts';
 import { parseLiteral } from './literal.ts';
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
+
+/** markupsafe's escape(): & < > " ' as entities. */
+function htmlEscape(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+/**
+ * Python's round(x, ndigits): the exact decimal value of the double, ties to
+ * even (round(2.5) is 2, round(2.675, 2) is 2.67 because 2.675 is stored as 2.67499…).
+ */
+function pyRound(x: number, ndigits: number): number {
+  if (!Number.isFinite(x) || !Number.isInteger(ndigits) || ndigits < 0 || ndigits > 50 || Math.abs(x) >= 1e21) {
+    const f = 10 ** ndigits;
+    return Math.round(x * f) / f;
+  }
+  const [ip, fp] = Math.abs(x).toFixed(100).split('.');
+  let digits = BigInt(ip + fp.slice(0, ndigits));
+  const rest = fp.slice(ndigits).replace(/0+$/, '');
+  if (rest > '5' || (rest === '5' && digits % 2n === 1n)) digits += 1n;
+  const r = Number(digits) / 10 ** ndigits;
+  return x < 0 ? -r : r;
+}
 
 type Fn = (this: FilterContext, ...args: unknown[]) => unknown;
 /** The `this` filters see: the render context, which knows the environment. */
@@ -59,7 +87,8 @@ function selectOrReject(ctx: FilterContext, items: unknown, args: unknown[], wan
 /** Filters tsdbt installs (names as in Jinja2; dbt's as_bool/as_native/as_number/as_text too). */
 export const FILTERS: Record<string, Fn> = {
   abs: (v) => Math.abs(Number(v)),
-  attr: (obj, name) => memberLookup(obj, pyStr(name)),
+  // Jinja's attr() reads an attribute, never a dict key.
+  attr: (obj, name) => (isPlainObject(obj) && !Object.prototype.hasOwnProperty.call(DICT_METHODS, pyStr(name)) ? undefined : memberLookup(obj, pyStr(name))),
   batch(items, ...a) {
     const p = readParams(a, ['linecount', 'fill_with'], { fill_with: null });
     const n = Number(p.linecount);
@@ -84,8 +113,10 @@ export const FILTERS: Record<string, Fn> = {
     const idx = p.by === 'value' ? 1 : 0;
     entries.sort((x, y) => pyCompare(sortKey(x[idx], truthy(p.case_sensitive)), sortKey(y[idx], truthy(p.case_sensitive))));
     if (truthy(p.reverse)) entries.reverse();
-    return entries;
+    return entries.map(tsTuple);
   },
+  e: (v) => FILTERS.escape.call(undefined as never, v),
+  escape: (v) => (isSafeString(v) ? v : htmlEscape(pyStr(v))),
   first: (v) => toList(v)[0],
   float(v, ...a) {
     const p = readParams(a, ['default'], { default: 0 });
@@ -122,7 +153,7 @@ export const FILTERS: Record<string, Fn> = {
     }
     return Number.isNaN(n) ? p.default : n;
   },
-  items: (v) => (v == null ? [] : Object.entries(v as object).filter(([k]) => k !== '__keywords')),
+  items: (v) => (v == null ? [] : Object.entries(v as object).filter(([k]) => k !== '__keywords').map(tsTuple)),
   join(v, ...a) {
     const p = readParams(a, ['d', 'attribute'], { d: '' });
     let list = toList(v);
@@ -173,6 +204,7 @@ export const FILTERS: Record<string, Fn> = {
     const key = (x: unknown) => sortKey(p.attribute !== undefined ? getAttr(x, p.attribute) : x, truthy(p.case_sensitive));
     return list.reduce((m, x) => (pyCompare(key(x), key(m)) < 0 ? x : m));
   },
+  pprint: (v) => pyRepr(v),
   reject(v, ...a) {
     return selectOrReject(this, v, a, false, false);
   },
@@ -187,10 +219,11 @@ export const FILTERS: Record<string, Fn> = {
   },
   round(v, ...a) {
     const p = readParams(a, ['precision', 'method'], { precision: 0, method: 'common' });
-    const f = 10 ** Number(p.precision);
-    const x = Number(v) * f;
-    const r = p.method === 'ceil' ? Math.ceil(x) : p.method === 'floor' ? Math.floor(x) : Math.sign(x) * Math.round(Math.abs(x));
-    return r / f;
+    const prec = Number(p.precision);
+    const x = Number(v);
+    if (p.method === 'common') return pyRound(x, prec);
+    const f = 10 ** prec;
+    return (p.method === 'ceil' ? Math.ceil(x * f) : Math.floor(x * f)) / f;
   },
   select(v, ...a) {
     return selectOrReject(this, v, a, true, false);
@@ -201,7 +234,11 @@ export const FILTERS: Record<string, Fn> = {
   sort(v, ...a) {
     const p = readParams(a, ['reverse', 'case_sensitive', 'attribute'], { reverse: false, case_sensitive: false });
     const cs = truthy(p.case_sensitive);
-    const key = (x: unknown) => sortKey(p.attribute !== undefined ? getAttr(x, p.attribute) : x, cs);
+    // attribute='a,b' sorts by a, then b (Jinja's make_multi_attrgetter).
+    const attrs = typeof p.attribute === 'string' && p.attribute.includes(',') ? p.attribute.split(',') : undefined;
+    const key = attrs
+      ? (x: unknown) => attrs.map((at) => sortKey(getAttr(x, at), cs))
+      : (x: unknown) => sortKey(p.attribute !== undefined ? getAttr(x, p.attribute) : x, cs);
     const out = toList(v).slice().sort((x, y) => pyCompare(key(x), key(y)));
     return truthy(p.reverse) ? out.reverse() : out;
   },
@@ -214,6 +251,7 @@ export const FILTERS: Record<string, Fn> = {
   },
   title: (v) => STRING_METHODS.title(pyStr(v) as never),
   tojson(v, ...a) {
+    if (v === undefined) throw new Error('Object of type Undefined is not JSON serializable');
     const p = readParams(a, ['indent', 'sort_keys'], { indent: null, sort_keys: true });
     // Jinja's tojson filter is HTML-safe: <, >, & and ' are written as \u escapes.
     return pyJson(v, { indent: p.indent as number | null, sortKeys: truthy(p.sort_keys) }).replace(/[<>&']/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
@@ -244,6 +282,7 @@ export const FILTERS: Record<string, Fn> = {
     return typeof x === 'number' ? x : v;
   },
   as_text: (v) => (v === null || v === undefined ? '' : pyStr(v)),
+  is_list: (v) => Array.isArray(v) && !isTuple(v),
 };
 
 function isMapping(v: unknown): boolean {
@@ -252,8 +291,6 @@ function isMapping(v: unknown): boolean {
 
 /** Tests for `x is …` (Jinja2's, with undefined treated as none). */
 export const TESTS: Record<string, Fn> = {
-  // `x is none`: nunjucks compiles the literal `none` to a test named "null".
-  null: (v) => v === null || v === undefined,
   none: (v) => v === null || v === undefined,
   defined: (v) => v !== undefined,
   undefined: (v) => v === undefined,
@@ -265,7 +302,9 @@ export const TESTS: Record<string, Fn> = {
   true: (v) => v === true,
   false: (v) => v === false,
   mapping: (v) => isMapping(v),
+  // Jinja's Undefined iterates as empty.
   iterable: (v) =>
+    v === undefined ||
     typeof v === 'string' || isSafeString(v) || Array.isArray(v) || isMapping(v) || (typeof v === 'object' && v !== null && Symbol.iterator in v),
   sequence: (v) => typeof v === 'string' || isSafeString(v) || Array.isArray(v) || isMapping(v),
   callable: (v) => typeof v === 'function',
@@ -292,6 +331,20 @@ export const TESTS: Record<string, Fn> = {
     return typeof b === 'object' && b !== null && Object.prototype.hasOwnProperty.call(b, pyStr(a));
   },
   divisibleby: (a, b) => Number(a) % Number(b) === 0,
+  filter(name) {
+    try {
+      return typeof this.env.getFilter(pyStr(name)) === 'function';
+    } catch {
+      return false;
+    }
+  },
+  test(name) {
+    try {
+      return typeof this.env.getTest(pyStr(name)) === 'function';
+    } catch {
+      return false;
+    }
+  },
   even: (v) => Number(v) % 2 === 0,
   odd: (v) => Math.abs(Number(v) % 2) === 1,
   lower: (v) => pyStr(v) === pyStr(v).toLowerCase(),

@@ -10,7 +10,7 @@ import { TsdbtError } from '../errors.ts';
 import { readParams, splitArgs } from './args.ts';
 import { datetimeModule } from './datetime.ts';
 import { pyJson } from './json.ts';
-import { pyEq, pyStr, toList, truthy } from './python.ts';
+import { pyEq, pyStr, toList, truthy, tsTuple } from './python.ts';
 import { reModule } from './re.ts';
 import { MacroReturn } from './runtime.ts';
 
@@ -33,7 +33,25 @@ function zipLists(lists: unknown[][], strict: boolean): unknown[][] {
   const lens = lists.map((l) => l.length);
   if (strict && new Set(lens).size > 1) throw new TsdbtError('compiler-error', 'zip_strict(): the arguments have different lengths', { hint: 'Pass lists of equal length.' });
   const n = Math.min(...lens);
-  return Array.from({ length: n }, (_, i) => lists.map((l) => l[i]));
+  return Array.from({ length: n }, (_, i) => tsTuple(lists.map((l) => l[i])));
+}
+
+/** Jinja's cycler(): `next()` returns the current item and moves on; `current` is the item next() returns next. */
+class Cycler {
+  private pos = 0;
+  constructor(private readonly items: unknown[]) {}
+  get current(): unknown {
+    return this.items[this.pos];
+  }
+  next(): unknown {
+    const v = this.items[this.pos];
+    this.pos = (this.pos + 1) % this.items.length;
+    return v;
+  }
+  reset(): string {
+    this.pos = 0;
+    return '';
+  }
 }
 
 /** Builds the globals for one JinjaEnv (log/print/warn go to `out`). */
@@ -68,6 +86,7 @@ export function makeGlobals(out: JinjaOutput): Record<string, unknown> {
       for (let i = start; step > 0 ? i < stop : i > stop; i += step) r.push(i);
       return r;
     },
+    cycler: (...items: unknown[]) => new Cycler(items),
     zip: (...a: unknown[]) => zipLists(a.map(toList), false),
     zip_strict: (...a: unknown[]) => zipLists(a.map(toList), true),
     set: (...a: unknown[]) => {

@@ -370,6 +370,9 @@ export class JinjaEnv {
    *   file where it happened — a macro's file when it happened in a macro.
    */
   render(source: string, context: Record<string, unknown>, opts: JinjaRenderOptions): string {
+    // Jinja's lexer: newlines are normalised to \n and one trailing newline is dropped (keep_trailing_newline=False).
+    if (source.indexOf('\r') !== -1) source = source.replace(/\r\n?/g, '\n');
+    if (source.charCodeAt(source.length - 1) === 10) source = source.slice(0, -1);
     if (source.indexOf('{') === -1) return source;
     const tmpl = this.compile(source, opts.file);
     const ctx = new RenderContext(this, context, opts.snapshots);

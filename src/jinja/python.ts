@@ -18,6 +18,19 @@ export function isSafeString(v: unknown): v is { val: string } {
   return v instanceof SafeString;
 }
 
+const TUPLES = new WeakSet<object>();
+
+/** Marks `items` as a Python tuple (it prints as `(a, b)`); returns it. */
+export function tsTuple<T extends unknown[]>(items: T): T {
+  TUPLES.add(items);
+  return items;
+}
+
+/** True for an array made by {@link tsTuple}. */
+export function isTuple(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && TUPLES.has(v);
+}
+
 /** A plain dict: `{}` literal, JSON/YAML object, kwargs — not a class instance. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
@@ -92,7 +105,10 @@ function reprString(s: string): string {
 export function pyRepr(v: unknown): string {
   const s = asStr(v);
   if (s !== undefined) return reprString(s);
-  if (Array.isArray(v)) return '[' + v.map(pyRepr).join(', ') + ']';
+  if (Array.isArray(v)) {
+    if (TUPLES.has(v)) return v.length === 1 ? `(${pyRepr(v[0])},)` : '(' + v.map(pyRepr).join(', ') + ')';
+    return '[' + v.map(pyRepr).join(', ') + ']';
+  }
   if (isPlainObject(v)) {
     const parts: string[] = [];
     for (const k of Object.keys(v)) if (k !== '__keywords') parts.push(`${reprString(k)}: ${pyRepr(v[k])}`);
@@ -197,15 +213,53 @@ export function percentFormat(fmt: string, values: unknown): string {
 /** Python `str.format`: `{}`, `{0}`, `{name}`, `{x.attr}`, `{:>10}`/`{:.2f}` (common specs), `{{`/`}}`. */
 export function strFormat(fmt: string, args: unknown[]): string {
   const { positional, kwargs } = splitArgs(args);
-  let auto = 0;
-  return fmt.replace(/\{\{|\}\}|\{([^{}:!]*)(?:![rsa])?(?::([^{}]*))?\}/g, (m, field: string | undefined, spec: string | undefined) => {
-    if (m === '{{') return '{';
-    if (m === '}}') return '}';
-    const [head, ...path] = (field ?? '').split('.');
-    let v: unknown = head === '' ? positional[auto++] : /^\d+$/.test(head) ? positional[Number(head)] : kwargs[head];
-    for (const p of path) v = (v as Record<string, unknown>)?.[p];
+  const state = { auto: 0 };
+  const field = (inner: string): string => {
+    const m = /^([^.[!:]*)((?:\.[^.[!:]+|\[[^\]]*\])*)(?:!([rsa]))?(?::([\s\S]*))?$/.exec(inner);
+    if (!m) throw new Error(`invalid format field {${inner}}`);
+    const [, head, access, conv, rawSpec] = m;
+    let v: unknown = head === '' ? positional[state.auto++] : /^\d+$/.test(head) ? positional[Number(head)] : kwargs[head];
+    for (const part of access.match(/\.[^.[]+|\[[^\]]*\]/g) ?? []) {
+      const key = part.startsWith('.') ? part.slice(1) : part.slice(1, -1);
+      v = Array.isArray(v) && /^\d+$/.test(key) ? v[Number(key)] : (v as Record<string, unknown>)?.[key];
+    }
+    const spec = rawSpec ? walk(rawSpec) : '';
+    if (conv === 'r' || conv === 'a') v = pyRepr(v);
     return spec ? formatSpec(v, spec) : pyStr(v);
-  });
+  };
+  // `{field:spec}` with `{…}` fields nested in the spec (`{:{width}}`), `{{`/`}}` escapes.
+  function walk(text: string): string {
+    let out = '';
+    let i = 0;
+    while (i < text.length) {
+      const c = text[i];
+      if (c === '{') {
+        if (text[i + 1] === '{') {
+          out += '{';
+          i += 2;
+          continue;
+        }
+        let depth = 1;
+        let j = i + 1;
+        for (; j < text.length && depth > 0; j++) {
+          if (text[j] === '{') depth++;
+          else if (text[j] === '}') depth--;
+        }
+        if (depth > 0) throw new Error("expected '}' before end of string");
+        out += field(text.slice(i + 1, j - 1));
+        i = j;
+      } else if (c === '}') {
+        if (text[i + 1] !== '}') throw new Error("single '}' encountered in format string");
+        out += '}';
+        i += 2;
+      } else {
+        out += c;
+        i++;
+      }
+    }
+    return out;
+  }
+  return walk(fmt);
 }
 
 function formatSpec(v: unknown, spec: string): string {
@@ -322,7 +376,14 @@ export const STRING_METHODS: Record<string, Method> = {
     return out;
   },
   format: (s: string, ...a: unknown[]) => strFormat(s, a),
-  join: (s: string, items: unknown) => toList(items).map(pyStr).join(s),
+  join: (s: string, items: unknown) =>
+    toList(items)
+      .map((x, i) => {
+        const t = asStr(x);
+        if (t === undefined) throw new Error(`sequence item ${i}: expected str instance, ${x === null ? 'NoneType' : typeof x === 'number' ? (Number.isInteger(x) ? 'int' : 'float') : Array.isArray(x) ? 'list' : typeof x} found`);
+        return t;
+      })
+      .join(s),
   title: (s: string) => s.toLowerCase().replace(/(^|[^a-zA-Z'])([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase()),
   capitalize: (s: string) => s.charAt(0).toUpperCase() + s.slice(1).toLowerCase(),
   swapcase: (s: string) => [...s].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join(''),
@@ -349,16 +410,23 @@ export const STRING_METHODS: Record<string, Method> = {
   zfill: (s: string, w: unknown) => (s.startsWith('-') ? '-' + s.slice(1).padStart(Number(w) - 1, '0') : s.padStart(Number(w), '0')),
   ljust: (s: string, w: unknown, f?: unknown) => s.padEnd(Number(w), f == null ? ' ' : String(f)),
   rjust: (s: string, w: unknown, f?: unknown) => s.padStart(Number(w), f == null ? ' ' : String(f)),
-  center: (s: string, w: unknown) => {
+  center: (s: string, w: unknown, f?: unknown) => {
+    const fill = f == null ? ' ' : String(f);
     const total = Number(w) - s.length;
     if (total <= 0) return s;
-    const left = Math.floor(total / 2);
-    return ' '.repeat(left) + s + ' '.repeat(total - left);
+    // CPython: left = total / 2 + (total & width & 1)
+    const left = Math.floor(total / 2) + (total & Number(w) & 1);
+    return fill.repeat(left) + s + fill.repeat(total - left);
   },
   partition: (s: string, sep: unknown) => {
     const d = pyStr(sep);
     const i = s.indexOf(d);
-    return i < 0 ? [s, '', ''] : [s.slice(0, i), d, s.slice(i + d.length)];
+    return tsTuple(i < 0 ? [s, '', ''] : [s.slice(0, i), d, s.slice(i + d.length)]);
+  },
+  rpartition: (s: string, sep: unknown) => {
+    const d = pyStr(sep);
+    const i = s.lastIndexOf(d);
+    return tsTuple(i < 0 ? ['', '', s] : [s.slice(0, i), d, s.slice(i + d.length)]);
   },
   removeprefix: (s: string, p: unknown) => (s.startsWith(pyStr(p)) ? s.slice(pyStr(p).length) : s),
   removesuffix: (s: string, p: unknown) => (pyStr(p) && s.endsWith(pyStr(p)) ? s.slice(0, -pyStr(p).length) : s),
@@ -448,7 +516,7 @@ export function pyCompare(a: unknown, b: unknown): number {
 
 /** Python dict methods on template dicts: `d.items()`, `d.get(k, default)` (None when missing). */
 export const DICT_METHODS: Record<string, Method> = {
-  items: (d: Record<string, unknown>) => Object.keys(d).filter((k) => k !== '__keywords').map((k) => [k, d[k]]),
+  items: (d: Record<string, unknown>) => Object.keys(d).filter((k) => k !== '__keywords').map((k) => tsTuple([k, d[k]])),
   keys: (d: Record<string, unknown>) => Object.keys(d).filter((k) => k !== '__keywords'),
   values: (d: Record<string, unknown>) => Object.keys(d).filter((k) => k !== '__keywords').map((k) => d[k]),
   get: (d: Record<string, unknown>, k: unknown, def: unknown = null) => {

@@ -18,11 +18,13 @@ import {
   isPlainObject,
   isSafeString,
   percentFormat,
+  pyCompare,
   pyEq,
   pySlice,
   pyStr,
   toList,
   truthy,
+  tsTuple,
 } from './python.ts';
 
 const base = nunjucks.runtime as unknown as Record<string, unknown>;
@@ -177,6 +179,9 @@ function memberLookup(obj: unknown, key: unknown, name?: string, lineno?: number
     return undefined;
   }
   if (typeof obj === 'function') {
+    const info = (obj as { __jinja?: Record<string, unknown> }).__jinja;
+    if (info !== undefined) return hasOwn.call(info, key as string) ? info[key as string] : undefined;
+    if (key === 'arguments' || key === 'caller') return undefined;
     const v = (obj as unknown as Record<string, unknown>)[key as string];
     return typeof v === 'function' ? bindTo(v as (...a: unknown[]) => unknown, obj) : v;
   }
@@ -281,20 +286,66 @@ function inOperator(key: unknown, container: unknown): boolean {
   });
 }
 
-/** Iterable for `{% for x in v %}`: dicts iterate their keys (as in Python). */
-function tsIter(v: unknown): unknown {
-  if (v === null || v === undefined || Array.isArray(v) || typeof v === 'string') return v;
-  if (isSafeString(v)) return v.val;
-  if (isPlainObject(v)) return Object.keys(v).filter((k) => k !== '__keywords');
-  if (v instanceof Map) return [...v.keys()];
-  if (typeof v === 'object' && Symbol.iterator in v) return Array.from(v as Iterable<unknown>);
-  return v;
+type Dunder = { __add__?: (o: unknown) => unknown; __radd__?: (o: unknown) => unknown; __sub__?: (o: unknown) => unknown };
+
+/** Arithmetic on an undefined value is an error, as with Jinja's Undefined (lenient renders give undefined). */
+function undefinedOperand(op: string): unknown {
+  if (lenientUndefined) return undefined;
+  throw new TsdbtError('jinja-error', `an undefined value was used with '${op}'`, {
+    hint: `Check that both sides of '${op}' are defined; give a fallback with | default(…).`,
+  });
 }
 
-type Dunder = { __add__?: (o: unknown) => unknown; __radd__?: (o: unknown) => unknown; __sub__?: (o: unknown) => unknown };
+/** A Python number (bools count) for arithmetic `op`, else TypeError as in Python. */
+function num(v: unknown, op: string, other?: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return Number(v);
+  throw new TsdbtError('jinja-error', other === undefined ? `bad operand type for unary ${op}: '${pyTypeName(v)}'` : `unsupported operand type(s) for ${op}: '${pyTypeName(v)}' and '${pyTypeName(other)}'`, {
+    hint: `Use numbers with '${op}' (convert with | int or | float), or '~' to join text.`,
+  });
+}
+
+function binNums(a: unknown, b: unknown, op: string): [number, number] {
+  if ((typeof a === 'number' || typeof a === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) return [Number(a), Number(b)];
+  const bad = typeof a === 'number' || typeof a === 'boolean' ? b : a;
+  throw new TsdbtError('jinja-error', `unsupported operand type(s) for ${op}: '${pyTypeName(a)}' and '${pyTypeName(b)}'`, {
+    hint: `Both sides of '${op}' must be numbers; '${pyTypeName(bad)}' is not (convert with | int or | float).`,
+  });
+}
+
+function zeroDivision(what: string): never {
+  throw new TsdbtError('jinja-error', what, { hint: 'Check the right side of the division; guard it with {% if … %}.' });
+}
+
+function tsDiv(a: unknown, b: unknown): unknown {
+  if (a === undefined || b === undefined) return undefinedOperand('/');
+  const [x, y] = binNums(a, b, '/');
+  if (y === 0) zeroDivision('division by zero');
+  return x / y;
+}
+
+function tsFloorDiv(a: unknown, b: unknown): unknown {
+  if (a === undefined || b === undefined) return undefinedOperand('//');
+  const [x, y] = binNums(a, b, '//');
+  if (y === 0) zeroDivision('integer division or modulo by zero');
+  return Math.floor(x / y);
+}
+
+function tsPow(a: unknown, b: unknown): unknown {
+  if (a === undefined || b === undefined) return undefinedOperand('**');
+  const [x, y] = binNums(a, b, '**');
+  if (x === 0 && y < 0) zeroDivision('0.0 cannot be raised to a negative power');
+  return x ** y;
+}
+
+function tsNeg(a: unknown): unknown {
+  if (a === undefined) return undefinedOperand('-');
+  return -num(a, '-');
+}
 
 function tsAdd(a: unknown, b: unknown): unknown {
   if (typeof a === 'number' && typeof b === 'number') return a + b;
+  if (a === undefined || b === undefined) return undefinedOperand('+');
   if (Array.isArray(a) && Array.isArray(b)) return a.concat(b);
   const sa = asStr(a);
   const sb = asStr(b);
@@ -310,27 +361,70 @@ function tsAdd(a: unknown, b: unknown): unknown {
 }
 
 function tsSub(a: unknown, b: unknown): unknown {
+  if (a === undefined || b === undefined) return undefinedOperand('-');
   if (a && typeof (a as Dunder).__sub__ === 'function') return (a as Dunder).__sub__!(b);
-  return (a as number) - (b as number);
+  const [x, y] = binNums(a, b, '-');
+  return x - y;
 }
 
 function tsMul(a: unknown, b: unknown): unknown {
   if (typeof a === 'number' && typeof b === 'number') return a * b;
+  if (a === undefined || b === undefined) return undefinedOperand('*');
   const sa = asStr(a);
   if (sa !== undefined && typeof b === 'number') return sa.repeat(Math.max(0, b));
   const sb = asStr(b);
   if (sb !== undefined && typeof a === 'number') return sb.repeat(Math.max(0, a));
   if (Array.isArray(a) && typeof b === 'number') return Array.from({ length: Math.max(0, b) }, () => a).flat(1);
-  return (a as number) * (b as number);
+  const [x, y] = binNums(a, b, '*');
+  return x * y;
 }
 
 function tsMod(a: unknown, b: unknown): unknown {
   const sa = asStr(a);
   if (sa !== undefined) return percentFormat(sa, b);
-  const x = a as number;
-  const y = b as number;
-  if (y === 0) throw new TsdbtError('jinja-error', 'modulo by zero', { hint: 'Check the right side of %.' });
+  if (a === undefined || b === undefined) return undefinedOperand('%');
+  const [x, y] = binNums(a, b, '%');
+  if (y === 0) zeroDivision('integer division or modulo by zero');
   return ((x % y) + y) % y;
+}
+
+const CMP_NAMES: Record<string, string> = { '<': 'lt', '>': 'gt', '<=': 'le', '>=': 'ge' };
+
+/** Python ordering for `<`, `>`, `<=`, `>=`: numbers with numbers, strings with strings, lists by item; else TypeError. */
+function tsCmp(op: string, a: unknown, b: unknown): boolean {
+  let c: number;
+  const ta = typeof a;
+  if ((ta === 'number' || ta === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) {
+    const x = Number(a);
+    const y = Number(b);
+    c = x < y ? -1 : x > y ? 1 : x === y ? 0 : NaN;
+  } else {
+    const sa = asStr(a);
+    const sb = asStr(b);
+    if (sa !== undefined && sb !== undefined) c = sa < sb ? -1 : sa > sb ? 1 : 0;
+    else if (Array.isArray(a) && Array.isArray(b)) c = pyCompare(a, b);
+    else if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Object.getPrototypeOf(a) === Object.getPrototypeOf(b) && typeof (a as { valueOf(): unknown }).valueOf() === 'number') {
+      // Objects of one class with a numeric value (datetime, date, timedelta) order by it.
+      const x = (a as { valueOf(): number }).valueOf();
+      const y = (b as { valueOf(): number }).valueOf();
+      c = x < y ? -1 : x > y ? 1 : 0;
+    } else {
+      const what = a === undefined || b === undefined ? `'${a === undefined ? 'undefined' : pyTypeName(a)}' and '${b === undefined ? 'undefined' : pyTypeName(b)}'` : `'${pyTypeName(a)}' and '${pyTypeName(b)}'`;
+      throw new TsdbtError('jinja-error', `'${op}' not supported between instances of ${what}`, {
+        hint: `Compare values of the same kind; convert with | int or | string first (Python's __${CMP_NAMES[op]}__).`,
+      });
+    }
+  }
+  switch (op) {
+    case '<':
+      return c < 0;
+    case '>':
+      return c > 0;
+    case '<=':
+      return c <= 0;
+    default:
+      return c >= 0;
+  }
 }
 
 function tsConcat(a: unknown, b: unknown): string {
@@ -358,14 +452,157 @@ function tsUnpack(value: unknown, count: number): unknown[] {
   return list;
 }
 
-/** `kwargs` inside a macro: keyword arguments the macro did not declare. */
-function tsExtraKwargs(kwargs: Record<string, unknown>, declared: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(kwargs)) {
-    if (k === '__keywords' || k === 'caller' || declared.includes(k)) continue;
-    out[k] = kwargs[k];
+function isKeywords(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && (v as { __keywords?: unknown }).__keywords === true;
+}
+
+/**
+ * A compiled macro with Jinja's argument binding (jinja2.runtime.Macro):
+ * positional then keyword arguments fill the parameters in order; missing
+ * ones are undefined (or their default); extra positional arguments go to
+ * `varargs` and unknown keyword arguments to `kwargs` when the body uses
+ * them, else the call fails, as in Jinja. `flags`: 1 uses varargs, 2 uses
+ * kwargs, 4 uses caller. `func` gets the positional parameters, then an
+ * object with the given defaulted parameters, `caller`, `__varargs`, `__kwargs`.
+ */
+function tsMakeMacro(name: string, flags: number, argNames: string[], kwargNames: string[], func: (...a: unknown[]) => unknown) {
+  const params = argNames.concat(kwargNames);
+  const n = params.length;
+  const na = argNames.length;
+  const macro = function macro(this: unknown, ...all: unknown[]): unknown {
+    let np = all.length;
+    const kw = np > 0 && isKeywords(all[np - 1]) ? (all[--np] as Record<string, unknown>) : undefined;
+    const args: unknown[] = new Array(na + 1);
+    const rest: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const p = params[i];
+      if (i < np) {
+        if (i < na) args[i] = all[i];
+        else rest[p] = all[i];
+      } else if (kw !== undefined && hasOwn.call(kw, p)) {
+        if (i < na) args[i] = kw[p];
+        else rest[p] = kw[p];
+      }
+    }
+    let extra: Record<string, unknown> | undefined;
+    if (kw !== undefined) {
+      for (const k in kw) {
+        if (k === '__keywords') continue;
+        const at = params.indexOf(k);
+        if (at >= np) continue;
+        if (k === 'caller' && flags & 4) rest.caller = kw[k];
+        else (extra ??= {})[k] = kw[k];
+      }
+    }
+    if (flags & 2) rest.__kwargs = extra ?? {};
+    else if (extra !== undefined) {
+      const first = Object.keys(extra)[0];
+      throw new TsdbtError(
+        'jinja-error',
+        first === 'caller' ? `macro '${name}' was invoked with two values for the special caller argument` : `macro '${name}' takes no keyword argument '${first}'`,
+        { hint: first === 'caller' ? `Use caller() inside macro '${name}', or call it with {{ ${name}(...) }} instead of {% call %}.` : `Check the arguments of macro '${name}'.` },
+      );
+    }
+    if (flags & 1) rest.__varargs = tsTuple(np > n ? all.slice(n, np) : []);
+    else if (np > n) {
+      throw new TsdbtError('jinja-error', `macro '${name}' takes not more than ${n} argument(s)`, { hint: `Check the arguments of macro '${name}'.` });
+    }
+    args[na] = rest;
+    return func.apply(this, args);
+  };
+  macro.__jinja = {
+    name,
+    arguments: tsTuple(params.slice()),
+    catch_varargs: (flags & 1) !== 0,
+    catch_kwargs: (flags & 2) !== 0,
+    caller: (flags & 4) !== 0,
+  } as Record<string, unknown>;
+  return macro;
+}
+
+/** `f(*a, **k)`: the argument list with `a` spread and `k` merged into the keyword arguments. */
+function tsCallArgs(pos: unknown[], star: unknown, kw: Record<string, unknown> | null, dstar: unknown): unknown[] {
+  const out = star === null || star === undefined ? pos : pos.concat(toList(star));
+  let k = kw;
+  if (dstar !== null && dstar !== undefined) {
+    if (!isPlainObject(dstar)) throw new TsdbtError('jinja-error', `argument after ** must be a mapping, not ${pyTypeName(dstar)}`, { hint: 'Pass a dict after **.' });
+    k = Object.assign(k ?? { __keywords: true }, dstar);
+  }
+  if (k) {
+    let any = false;
+    for (const key in k) if (key !== '__keywords') any = true;
+    if (any) out.push(k);
   }
   return out;
+}
+
+/** A dict literal's computed key: Python's str of it (JavaScript object keys are strings). */
+function tsKey(k: unknown): string {
+  return typeof k === 'string' ? k : pyStr(k);
+}
+
+/** The items a `{% for %}` iterates: dict keys, string characters; undefined is empty, None and numbers fail. */
+function tsForItems(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (v === undefined) return [];
+  if (typeof v === 'string') return Array.from(v);
+  if (isSafeString(v)) return Array.from(v.val);
+  if (isPlainObject(v)) return Object.keys(v).filter((k) => k !== '__keywords');
+  if (v instanceof Map) return [...v.keys()];
+  if (v !== null && typeof v === 'object' && Symbol.iterator in v) return Array.from(v as Iterable<unknown>);
+  throw new TsdbtError('jinja-error', `'${pyTypeName(v)}' object is not iterable`, { hint: 'Loop over a list, dict or string; guard a value that can be none with {% if x %}.' });
+}
+
+const NO_ITEM = Symbol('no item');
+
+/** Jinja's `loop` inside `{% for %}` (one object per loop, moved on each iteration). */
+class TsLoop {
+  index0 = 0;
+  private lastChanged: unknown = NO_ITEM;
+  readonly depth = 1;
+  readonly depth0 = 0;
+
+  constructor(private readonly items: unknown[]) {}
+
+  get index(): number {
+    return this.index0 + 1;
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  get revindex(): number {
+    return this.items.length - this.index0;
+  }
+  get revindex0(): number {
+    return this.items.length - this.index0 - 1;
+  }
+  get first(): boolean {
+    return this.index0 === 0;
+  }
+  get last(): boolean {
+    return this.index0 === this.items.length - 1;
+  }
+  get previtem(): unknown {
+    return this.index0 > 0 ? this.items[this.index0 - 1] : undefined;
+  }
+  get nextitem(): unknown {
+    return this.index0 + 1 < this.items.length ? this.items[this.index0 + 1] : undefined;
+  }
+  /** `loop.cycle(a, b, …)`: the argument at index0 modulo their count. */
+  cycle(...args: unknown[]): unknown {
+    if (args.length === 0) throw new TsdbtError('jinja-error', 'no items for cycling given', { hint: 'Pass the values to cycle through: loop.cycle("odd", "even").' });
+    return args[this.index0 % args.length];
+  }
+  /** `loop.changed(x)`: true on the first call and whenever the value differs from the previous call's. */
+  changed(...args: unknown[]): boolean {
+    const v = tsTuple(args);
+    if (this.lastChanged !== NO_ITEM && pyEq(this.lastChanged, v)) return false;
+    this.lastChanged = v;
+    return true;
+  }
+  toString(): string {
+    return `<LoopContext ${this.index}/${this.length}>`;
+  }
 }
 
 /**
@@ -396,16 +633,25 @@ export const RUNTIME: Record<string, unknown> = {
   tsTruthy: truthy,
   tsTmp: undefined,
   tsEq: pyEq,
-  tsIter,
   tsAdd,
   tsSub,
   tsMul,
   tsMod,
+  tsDiv,
+  tsFloorDiv,
+  tsPow,
+  tsNeg,
   tsConcat,
+  tsCmp,
   tsSlice: pySlice,
   tsSetAttr,
   tsUnpack,
-  tsExtraKwargs,
+  tsMakeMacro,
+  tsCallArgs,
+  tsKey,
+  tsTuple,
+  tsForItems,
+  TsLoop,
   tsMacroCatch,
 };
 

@@ -49,7 +49,9 @@ test('Python string methods', () => {
   assert.equal(r("{{ 'a,b,,c'.split(',') }} {{ 'a b  c'.split() }} {{ 'a.b.c'.split('.', 1) }} {{ 'a.b.c'.rsplit('.', 1) }}"), "['a', 'b', '', 'c'] ['a', 'b', 'c'] ['a', 'b.c'] ['a.b', 'c']");
   assert.equal(r("{{ 'stg_x'.startswith('stg_') }} {{ 'x.sql'.endswith(('.sql', '.py')) }} {{ 'aXbX'.replace('X', '-') }} {{ 'xxx'.strip('x') }}"), 'True True a-b- ');
   assert.equal(r("{{ '{} and {}'.format('a', 'b') }}|{{ '{0}{0}'.format('z') }}|{{ '{name}!'.format(name='hi') }}|{{ '{:>5}'.format('ab') }}|{{ '{:.2f}'.format(3.14159) }}"), 'a and b|zz|hi!|   ab|3.14');
-  assert.equal(r("{{ ', '.join(['a', 'b']) }}|{{ ''.join(l) }}", { l: ['x', 1] }), 'a, b|x1');
+  assert.equal(r("{{ ', '.join(['a', 'b']) }}|{{ ''.join(l) }}", { l: ['x', 'y'] }), 'a, b|xy');
+  // str.join takes strings only, as in Python (Jinja's join filter converts).
+  assert.throws(() => r("{{ ''.join(l) }}", { l: ['x', 1] }), /sequence item 1: expected str instance, int found/);
   assert.equal(r("{{ 'hello world'.title() }} {{ 'hELLO'.capitalize() }} {{ 'hello'.find('l') }} {{ 'hello'.find('z') }} {{ 'hello'.count('l') }} {{ '123'.isdigit() }} {{ '12a'.isdigit() }}"), 'Hello World Hello 2 -1 2 True False');
   assert.equal(r("{{ ''.upper() }}|{{ 'abc'[0] }}|{{ 'abc'[-1] }}|{{ 'abcdef'[1:3] }}|{{ 'abc'[::-1] }}"), '|a|c|bc|cba');
   // Macro output (a SafeString) has the same methods.

@@ -428,16 +428,9 @@ export function parseProject(opts: ParseOptions): ParseResult {
     let config = projectConfig(tree, fqn, f.originalFilePath);
     if (props?.config) config = mergeConfig(config, normaliseConfigKeys(props.config as Record<string, unknown>));
     if (props?.meta) config = mergeConfig(config, { meta: props.meta });
-    if (resourceType === 'model' && raw.trim() === '') {
-      diags.error(
-        new TsdbtError('empty-model', `model '${name}' is empty`, {
-          file: f.originalFilePath,
-          line: 1,
-          hint: 'write a SELECT statement in the file, or delete it',
-        }),
-      );
-      return;
-    }
+    // dbt skips a model file that is empty or only whitespace: no node, no error
+    // (dbt-core read_files: files without contents are not parsed).
+    if (resourceType === 'model' && raw.trim() === '') return;
     let refs: RefCall[];
     let sources: [string, string][];
     let fileConfig: NodeConfig;
