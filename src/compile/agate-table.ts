@@ -61,6 +61,11 @@ export class AgateTable {
     this.columns = cols;
   }
 
+  /** `{% for row in table %}` iterates the rows. */
+  [Symbol.iterator](): Iterator<AgateRow> {
+    return this.rows[Symbol.iterator]();
+  }
+
   /** Number of rows (`table | length`, Python's len()). */
   get length(): number {
     return this.rows.length;

@@ -192,7 +192,8 @@ export function buildContext(input: ContextInput): Record<string, unknown> {
     model: input.model,
     adapter: guardAdapter(adapter, input.file),
     api: { Relation: adapter.Relation, Column: apiColumn },
-    run_query: none,
+    // dbt: run_query is a macro returning load_result(...).table, which at parse is its lenient Undefined
+    run_query: () => undefined,
     statement: nothing,
     load_result: none,
     store_result: nothing,
