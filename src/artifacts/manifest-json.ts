@@ -22,6 +22,15 @@ export const MANIFEST_FILE = 'manifest.json';
  * that group, sorted). Mirrors dbt's `Manifest.build_parent_and_child_maps`.
  */
 export function buildParentChildMaps(manifest: Manifest): Pick<Manifest, 'parent_map' | 'child_map' | 'group_map'> {
+  const maps = parentChildMaps(manifest);
+  manifest.parent_map = maps.parent_map;
+  manifest.child_map = maps.child_map;
+  manifest.group_map = maps.group_map;
+  return maps;
+}
+
+/** The maps {@link buildParentChildMaps} fills, computed without touching `manifest`. */
+export function parentChildMaps(manifest: Manifest): Pick<Manifest, 'parent_map' | 'child_map' | 'group_map'> {
   const parent_map: Record<string, string[]> = {};
   const child_map: Record<string, string[]> = {};
   const group_map: Record<string, string[]> = {};
@@ -43,9 +52,6 @@ export function buildParentChildMaps(manifest: Manifest): Pick<Manifest, 'parent
   }
   for (const id in child_map) if (child_map[id]!.length > 1) child_map[id]!.sort();
   for (const g in group_map) group_map[g]!.sort();
-  manifest.parent_map = parent_map;
-  manifest.child_map = child_map;
-  manifest.group_map = group_map;
   return { parent_map, child_map, group_map };
 }
 
@@ -133,10 +139,24 @@ const NODE_PICKERS = Object.fromEntries(Object.entries(NODE_KEYS).map(([title, k
   (obj: object) => Record<string, unknown>
 >;
 
-/** One node as manifest v12 allows it: known properties only, dbt's defaults for the rest. */
-export function nodeForJson(node: ManifestNode): Record<string, unknown> {
+/** A node's compiled SQL and where it was written (target/compiled/…), from the compile stage. */
+export interface CompiledFields {
+  readonly compiledCode: string;
+  readonly compiledPath: string;
+}
+
+/**
+ * One node as manifest v12 allows it: known properties only, dbt's defaults
+ * for the rest; `compiled` (when the node was compiled in this invocation)
+ * gives `compiled_code` / `compiled_path` (the Manifest itself is not changed).
+ */
+export function nodeForJson(node: ManifestNode, compiled?: CompiledFields): Record<string, unknown> {
   const title = schemaTitle(node);
   const out = NODE_PICKERS[title](node);
+  if (compiled) {
+    out.compiled_code = compiled.compiledCode;
+    out.compiled_path = compiled.compiledPath;
+  }
   const config = (node.config ?? {}) as Record<string, unknown>;
   out.config = configForJson(config);
   out.group ??= typeof config.group === 'string' ? config.group : null;
@@ -161,7 +181,7 @@ export function nodeForJson(node: ManifestNode): Record<string, unknown> {
   out.functions ??= [];
   out.language ??= 'sql';
   if (typeof out.compiled_code === 'string') out.compiled_code = redact(out.compiled_code);
-  out.compiled ??= typeof node.compiled_code === 'string';
+  out.compiled ??= typeof out.compiled_code === 'string';
   out.compiled_path ??= null;
   out.extra_ctes_injected ??= out.compiled;
   out.extra_ctes ??= [];
@@ -207,13 +227,14 @@ function disabledForJson(entries: unknown[]): unknown[] {
 /**
  * The manifest as the plain object written to manifest.json: dbt's v12
  * top-level keys, properties not in the schema removed, parent/child maps
- * recomputed. Does not modify `manifest` (except through
- * {@link buildParentChildMaps}, which it calls).
+ * recomputed; `compiled` (unique_id → compiled SQL and path) gives the
+ * nodes compiled in this invocation their `compiled_code`. Does not modify
+ * `manifest`.
  */
-export function manifestForJson(manifest: Manifest): Record<string, unknown> {
-  const maps = buildParentChildMaps(manifest);
+export function manifestForJson(manifest: Manifest, compiled?: ReadonlyMap<string, CompiledFields>): Record<string, unknown> {
+  const maps = parentChildMaps(manifest);
   const nodes: Record<string, unknown> = {};
-  for (const id in manifest.nodes) nodes[id] = nodeForJson(manifest.nodes[id]!);
+  for (const id in manifest.nodes) nodes[id] = nodeForJson(manifest.nodes[id]!, compiled?.get(id));
   const sources: Record<string, unknown> = {};
   for (const id in manifest.sources) sources[id] = sourceForJson(manifest.sources[id]!);
   const macros: Record<string, unknown> = {};
@@ -268,15 +289,15 @@ export function writeFileAtomic(path: string, text: string): void {
  * Writes `<dir>/manifest.json` (creating `dir`) in dbt's manifest v12
  * shape (`metadata.dbt_schema_version` =
  * https://schemas.getdbt.com/dbt/manifest/v12.json), compact JSON, one
- * `JSON.stringify`. Also fills the manifest's parent/child/group maps.
+ * `JSON.stringify`; the Manifest is not modified.
  * Returns the file's path. Throws the file system's error if `dir` cannot
  * be written.
  */
-export function writeManifest(dir: string, manifest: Manifest): string {
+export function writeManifest(dir: string, manifest: Manifest, compiled?: ReadonlyMap<string, CompiledFields>): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, MANIFEST_FILE);
   // Every string is masked, not just compiled_code: a secret can sit in any config value (meta, vars, …).
-  writeFileAtomic(path, redactJson(JSON.stringify(manifestForJson(manifest))));
+  writeFileAtomic(path, redactJson(JSON.stringify(manifestForJson(manifest, compiled))));
   return path;
 }
 

@@ -18,6 +18,7 @@ import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
 import { formatFailingRows } from '../datatests/index.ts';
 import { loadProjectConfig } from '../config/index.ts';
+import { writeManifest } from '../artifacts/index.ts';
 import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import { topologicalOrder } from '../graph/index.ts';
 import { registerDocsCommands } from '../docs/commands.ts';
@@ -178,7 +179,8 @@ function openSessionNoProfile(flags: CommonFlags): { root: string; cleanTargets:
 
 async function compileCommand(flags: CommonFlags, out: Console): Promise<number> {
   const s = openSession(flags, out);
-  const p = parseSession(s, out);
+  // manifest.json is written after compiling, with every compiled node's compiled_code (as dbt's compile).
+  const p = parseSession(s, out, { writeManifest: false });
   const ids = select(s, p, ['model', 'test', 'analysis', 'snapshot'], out);
   let relations = new Map<string, string>() as ReadonlyMap<string, string>;
   // Which relations exist matters only to is_incremental() and to templates that look at a relation's
@@ -198,6 +200,7 @@ async function compileCommand(flags: CommonFlags, out: Console): Promise<number>
     await adapter?.close();
   }
   const compiled = await compileSession(s, p, ids, relations, { out });
+  writeManifest(join(s.project.root, s.project.targetPath), p.parsed.manifest, compiled);
   // As dbt: print the SQL of each compiled node named in --select (graph operators stripped).
   const named = new Set((flags.select ?? []).map((t) => t.replace(/^(\d*\+|@)/, '').replace(/\+\d*$/, '')));
   const shown = [...compiled.values()].filter((c) => named.has(p.parsed.manifest.nodes[c.uniqueId]?.name));

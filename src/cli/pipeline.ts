@@ -15,7 +15,7 @@ import { writeCompiledFiles } from '../compile/write-compiled.ts';
 import { createAdapter } from '../adapters/index.ts';
 import type { Adapter, Connection } from '../adapters/adapter.ts';
 import { writeManifest, writeRunResults, buildParentChildMaps, readManifest, readRunResults, type NodeResult, type RunResults } from '../artifacts/index.ts';
-import type { Manifest, ManifestNode } from '../parse/manifest.ts';
+import { freezeManifest, type Manifest, type ManifestNode } from '../parse/manifest.ts';
 import { writeJunit, githubAnnotations, type ReportedResult } from '../reporters/index.ts';
 import { executePlan, planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import type { Console } from './console.ts';
@@ -96,9 +96,10 @@ export function parseSession(s: Session, out: Console, opts: { writeManifest?: b
   const graph = buildGraph(parsed.manifest);
   assertAcyclic(parsed.manifest, graph);
   parsed.manifest.metadata.adapter_type = s.target.type === 'pglite' ? 'postgres' : s.target.type;
-  // writeManifest fills the maps itself.
-  if (opts.writeManifest === false) buildParentChildMaps(parsed.manifest);
-  else writeManifest(join(s.project.root, s.project.targetPath), parsed.manifest);
+  buildParentChildMaps(parsed.manifest);
+  // From here on the Manifest is read-only: compile results travel beside it (CompiledNode), never in it.
+  freezeManifest(parsed.manifest);
+  if (opts.writeManifest !== false) writeManifest(join(s.project.root, s.project.targetPath), parsed.manifest);
   return { parsed, graph };
 }
 
@@ -194,16 +195,11 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
   return { compiler, compiled, atRunTime };
 }
 
-/** Writes compiled nodes to target/compiled/… (secrets masked) and notes their compiled code on the node. */
-export function recordCompiled(s: Session, p: Parsed, nodes: readonly CompiledNode[]): void {
+/** Writes compiled nodes to target/compiled/… (secrets masked). */
+export function recordCompiled(s: Session, _p: Parsed, nodes: readonly CompiledNode[]): void {
   const files: { compiledPath: string; compiledCode: string }[] = [];
-  for (const c of nodes) {
-    // Secret env_var() values and the password are masked in target/ (the database gets the real SQL).
-    files.push({ compiledPath: c.compiledPath, compiledCode: redact(c.compiledCode) });
-    const node = p.parsed.manifest.nodes[c.uniqueId];
-    node.compiled_code = c.compiledCode;
-    node.compiled_path = c.compiledPath;
-  }
+  // Secret env_var() values and the password are masked in target/ (the database gets the real SQL).
+  for (const c of nodes) files.push({ compiledPath: c.compiledPath, compiledCode: redact(c.compiledCode) });
   // Files already holding the same text are left alone (an unchanged project writes nothing).
   writeCompiledFiles(s.project.root, files);
 }
@@ -285,13 +281,15 @@ export function writeResults(s: Session, results: readonly NodeResult[], command
  */
 export async function runCommand(command: RunCommand, flags: CommonFlags, out: Console, signal?: AbortSignal): Promise<number> {
   const s = openSession(flags, out);
-  // manifest.json is written once: after compiling (with compiled_code), or in `finally` when it never got there.
+  // manifest.json is written after the up-front compile (with compiled_code), again at the end when nodes
+  // compiled at run time (their compiled_code too), or in `finally` when it never got there.
   const p = parseSession(s, out, { writeManifest: false });
   let manifestWritten = false;
+  let sc: SessionCompile | undefined;
   const writeManifestOnce = () => {
     if (manifestWritten) return;
     manifestWritten = true;
-    writeManifest(join(s.project.root, s.project.targetPath), p.parsed.manifest);
+    writeManifest(join(s.project.root, s.project.targetPath), p.parsed.manifest, sc?.compiled);
   };
   const types = COMMAND_RESOURCE_TYPES[command];
   const chosen = flags.only ? flags.only.filter((id) => p.parsed.manifest.nodes[id] && types.includes(p.parsed.manifest.nodes[id].resource_type)) : select(s, p, types, out);
@@ -318,8 +316,9 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       const relations = await relationState(adapter, p.parsed);
       // Compile up front every node that asks the database nothing: all their errors are reported before any
       // statement runs. The others compile on their own connection just before they run (as dbt does).
-      const sc = compileUpFront(s, p, selected, relations, deferManifest(s), command, out);
+      sc = compileUpFront(s, p, selected, relations, deferManifest(s), command, out);
       const compiled = sc.compiled;
+      const compiledSession = sc;
       writeManifestOnce();
       out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name}): ${countTypes(p.parsed.manifest.nodes, selected)}`);
       out.info('');
@@ -339,8 +338,8 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         reporter: out,
         signal,
         retries: s.target.type === 'postgres' ? (s.target.retries ?? 1) : 0,
-        compileAtRunTime: (id, conn, threadId) => compileAtRunTime(s, p, sc, id, conn, threadId),
-        renderHookAtRunTime: (id, template, conn, threadId) => sc.compiler.renderHookAtRunTime(id, template, conn, threadId),
+        compileAtRunTime: (id, conn, threadId) => compileAtRunTime(s, p, compiledSession, id, conn, threadId),
+        renderHookAtRunTime: (id, template, conn, threadId) => compiledSession.compiler.renderHookAtRunTime(id, template, conn, threadId),
       });
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -358,6 +357,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
     }
     return results.some((r) => r.status === 'error' || r.status === 'fail') ? 1 : 0;
   } finally {
+    if (sc?.atRunTime.size) manifestWritten = false; // again, with what compiled at run time
     writeManifestOnce();
     writeResults(s, results, command);
     await report(s, p.parsed.manifest, results, out);

@@ -108,6 +108,8 @@ export interface BuildDocsDataOptions {
   readonly catalog: Catalog;
   readonly catalogEmpty: boolean;
   readonly compiled: boolean;
+  /** unique_id → compiled SQL of the nodes compiled for this site (shown on their pages). */
+  readonly compiledCode?: ReadonlyMap<string, string>;
   readonly runResults: RunResults | null;
   readonly generatedAt?: string;
 }
@@ -130,7 +132,7 @@ export function buildDocsData(o: BuildDocsDataOptions): DocsData {
   const nodes: DocsNode[] = ids.map((id) => {
     const p = layout.points.get(id)!;
     const n = manifest.nodes[id];
-    const base = n ? nodeFields(n, o.compiled) : sourceFields(manifest.sources[id]!);
+    const base = n ? nodeFields(n, o.compiled ? (o.compiledCode?.get(id) ?? n.compiled_code) : undefined) : sourceFields(manifest.sources[id]!);
     const table = n ? o.catalog.nodes[id] : o.catalog.sources[id];
     const declared = (n ?? manifest.sources[id]!).columns;
     const r = results.get(id);
@@ -200,7 +202,7 @@ export function buildDocsData(o: BuildDocsDataOptions): DocsData {
 
 type NodeBase = Omit<DocsNode, 'depth' | 'x' | 'y' | 'columns' | 'stats' | 'tests' | 'result' | 'relationType' | 'owner'>;
 
-function nodeFields(n: ManifestNode, compiled: boolean): NodeBase {
+function nodeFields(n: ManifestNode, compiledCode: string | undefined): NodeBase {
   const hasRelation = !!n.relation_name;
   const materialized = typeof n.config?.materialized === 'string' ? n.config.materialized : null;
   return {
@@ -217,7 +219,7 @@ function nodeFields(n: ManifestNode, compiled: boolean): NodeBase {
     schema: hasRelation ? n.schema : null,
     identifier: hasRelation ? n.alias : null,
     rawCode: n.resource_type === 'seed' ? undefined : n.raw_code,
-    ...(compiled && typeof n.compiled_code === 'string' ? { compiledCode: n.compiled_code } : {}),
+    ...(typeof compiledCode === 'string' ? { compiledCode } : {}),
     ...(n.meta && Object.keys(n.meta).length ? { meta: n.meta } : {}),
   };
 }

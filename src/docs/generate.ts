@@ -11,6 +11,7 @@ import { createAdapter } from '../adapters/index.ts';
 import type { Adapter } from '../adapters/adapter.ts';
 import { readRunResults, writeManifest, writeFileAtomic, type RunResults } from '../artifacts/index.ts';
 import { openSession, parseSession, select, compileSession, relationState, type CommonFlags } from '../cli/pipeline.ts';
+import type { CompiledNode } from '../compile/compile.ts';
 import type { Console } from '../cli/console.ts';
 import { TsdbtError } from '../errors.ts';
 import { redact } from '../secrets.ts';
@@ -60,11 +61,12 @@ export async function docsGenerate(flags: CommonFlags, out: Console, opts: DocsG
     else if (opts.compile) adapter = await createAdapter(s.target).catch(() => null);
 
     const selected = select(s, p, ['model', 'test', 'analysis', 'snapshot', 'seed']);
+    let compiled: Map<string, CompiledNode> | undefined;
     if (opts.compile) {
       const relations = adapter ? await relationState(adapter, p.parsed) : new Map<string, string>();
-      await compileSession(s, p, selected.filter((id) => manifest.nodes[id]?.resource_type !== 'seed'), relations, { adapter, out });
+      compiled = await compileSession(s, p, selected.filter((id) => manifest.nodes[id]?.resource_type !== 'seed'), relations, { adapter, out });
     }
-    const manifestPath = writeManifest(targetDir, manifest);
+    const manifestPath = writeManifest(targetDir, manifest, compiled);
 
     const meta = { invocationId: s.invocationId, generatedAt: new Date().toISOString() };
     const narrowed = flags.select?.length || flags.exclude?.length;
@@ -74,7 +76,7 @@ export async function docsGenerate(flags: CommonFlags, out: Console, opts: DocsG
     for (const e of catalog.errors ?? []) out.warn(`catalog: ${e}`);
     const catalogPath = writeCatalog(targetDir, catalog);
 
-    const data = buildDocsData({ manifest, graph: p.graph, catalog, catalogEmpty: opts.emptyCatalog, compiled: opts.compile, runResults, generatedAt: meta.generatedAt });
+    const data = buildDocsData({ manifest, graph: p.graph, catalog, catalogEmpty: opts.emptyCatalog, compiled: opts.compile, compiledCode: compiled && new Map([...compiled].map(([id, c]) => [id, c.compiledCode])), runResults, generatedAt: meta.generatedAt });
     const html = renderIndexHtml(data, await bundleDocsApp());
     const indexPath = join(targetDir, INDEX_FILE);
     writeFileAtomic(indexPath, html);
