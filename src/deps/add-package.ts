@@ -94,6 +94,6 @@ export function addPackage(root: string, spec: string, source: AddSource): { fil
   }
   seq.flow = false;
   seq.items.push(doc.createNode(packagesYmlEntry(name, version, source)));
-  writeFileSync(abs, doc.toString({ indentSeq: true, lineWidth: 0 }));
+  writeFileSync(abs, doc.toString({ indentSeq: true, lineWidth: 0, singleQuote: true }));
   return { fileName, created, removed };
 }
