@@ -4,7 +4,8 @@
  * repositories made with the system git, and a Console that captures what a
  * user would see (through the real redacting console).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -121,4 +122,19 @@ export function captureConsole(): { out: Console; lines: string[]; text: () => s
   const sink = { isTTY: false, write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WriteStream;
   const out = createConsole({ color: false, stdout: sink, stderr: sink });
   return { out, lines, text: () => lines.join('') };
+}
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tsdbt.mjs');
+
+/** Runs the real `tsdbt` CLI (`node bin/tsdbt.mjs …args`) in `cwd`; never throws for a non-zero exit. */
+export function tsdbt(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolveP({ code: code ?? 1, stdout, stderr }));
+  });
 }
