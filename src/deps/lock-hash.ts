@@ -50,7 +50,8 @@ export function specToDbtDict(s: PackageSpec): Record<string, unknown> {
       d = { git: r.git, revision: opt('revision'), 'warn-unpinned': opt('warn-unpinned'), subdirectory: opt('subdirectory'), unrendered: s.unrendered };
       break;
     case 'hub': {
-      const ip = r.install_prerelease ?? r['install-prerelease'];
+      // The dataclass field is install_prerelease (no alias): a hyphenated key does not reach dbt's to_dict.
+      const ip = r.install_prerelease;
       d = { package: r.package, version: r.version, install_prerelease: ip === undefined ? false : ip, unrendered: s.unrendered };
       break;
     }

@@ -188,4 +188,17 @@ describe('tsdbt deps: hub packages from a local dbt Hub', () => {
     const bad = project(`packages:\n  - tarball: ${server.url}files/missing.tar.gz\n    name: x\n`);
     await assert.rejects(runDeps({ projectDir: bad, env }, captureConsole().out), (e: unknown) => e instanceof TsdbtError && e.code === 'deps-download' && /HTTP 404/.test(e.message));
   });
+
+  it("installs dbt-utils 1.4.1 from the hub when the hub serves its GitHub-made archive (pax headers, one top folder)", async () => {
+    server.routes.set('/api/v1/index.json', ['dbt-labs/dbt_utils']);
+    server.routes.set('/codeload/dbt-utils/1.4.1.tar.gz', readFileSync('/work/shared/third_party/dbt-utils-1.4.1.tar.gz'));
+    server.routes.set('/api/v1/dbt-labs/dbt_utils.json', {
+      name: 'dbt_utils', namespace: 'dbt-labs', latest: '1.4.1',
+      versions: { '1.4.1': { name: 'dbt_utils', packages: [], require_dbt_version: ['>=1.3.0', '<3.0.0'], downloads: { tarball: `${server.url}codeload/dbt-utils/1.4.1.tar.gz` } } },
+    });
+    const root = project(UTILS_RANGE);
+    await runDeps({ projectDir: root, env }, captureConsole().out);
+    assert.match(readFileSync(join(root, 'dbt_packages', 'dbt_utils', 'dbt_project.yml'), 'utf8'), /^name: 'dbt_utils'/m);
+    assert.ok(existsSync(join(root, 'dbt_packages', 'dbt_utils', 'macros', 'generic_tests', 'equal_rowcount.sql')));
+  });
 });
