@@ -174,7 +174,7 @@ function toSpec(yf: YamlFile, entry: unknown, i: number, ctx: SpecContext, requi
   }
   const kind = kinds[0];
   if (kind === 'private') {
-    throw new TsdbtError('unsupported', `[unsupported] private: packages (dbt Cloud's git-provider integration) are not supported by tsdbt (${file}, entry ${i + 1})`, {
+    throw new TsdbtError('unsupported', `private: packages (dbt Cloud's git-provider integration) are not supported by tsdbt (${file}, entry ${i + 1})`, {
       file, line, hint: 'use a git: URL instead, e.g. git: "https://{{ env_var(\'DBT_ENV_SECRET_GIT_TOKEN\') }}@github.com/org/repo.git"',
     });
   }

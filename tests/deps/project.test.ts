@@ -33,7 +33,7 @@ describe('tsdbt deps: the project side', () => {
       assert.equal(e.code, 'unsupported');
       assert.equal(e.file, 'packages.yml');
       assert.equal(e.line, 3);
-      assert.match(e.format(), /^packages\.yml:3 \[unsupported\] \[unsupported\] private: packages/);
+      assert.match(e.format(), /^packages\.yml:3 \[unsupported\] private: packages/);
     });
   });
 
