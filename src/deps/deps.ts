@@ -72,9 +72,11 @@ export async function runDeps(opts: DepsOptions, out: DepsOutput): Promise<DepsR
   const specsFile = readPackageSpecs(root, ctx);
   const hash = packagesSha1(specsFile.specs);
   const installDir = resolve(root, project.packagesInstallPath ?? 'dbt_packages');
-  if (installDir === root || !(installDir + sep).startsWith(root + sep) && !project.packagesInstallPath?.startsWith('/')) {
-    throw new TsdbtError('project-invalid', `packages-install-path '${project.packagesInstallPath}' must be a folder inside the project (it is emptied of anything package-lock.yml does not list)`, {
-      file: 'dbt_project.yml', hint: 'use the default dbt_packages, or another sub-folder',
+  // dbt empties packages-install-path wherever it points; tsdbt removes what the lock does not list, so it
+  // refuses a path outside the project (an absolute path or ../) rather than delete someone's folder.
+  if (!installDir.startsWith(root + sep)) {
+    throw new TsdbtError('project-invalid', `packages-install-path '${project.packagesInstallPath}' must be a folder inside the project: tsdbt deps removes from it every folder package-lock.yml does not list`, {
+      file: 'dbt_project.yml', hint: 'use the default dbt_packages, or another sub-folder of the project',
     });
   }
 
@@ -87,6 +89,8 @@ export async function runDeps(opts: DepsOptions, out: DepsOutput): Promise<DepsR
     if (!lock || opts.upgrade || lock.sha1Hash !== hash) {
       if (!specsFile.specs.length) {
         out.info(`No packages were found in ${specsFile.fileName}`);
+        // A lock left from packages that were all removed would keep asking for them: empty it.
+        if (lock?.packages.length) writeLockFile(root, [], hash);
         lock = { packages: [], sha1Hash: hash };
       } else {
         const why = !lock ? 'no package-lock.yml yet' : opts.upgrade ? '--upgrade' : `${specsFile.fileName} changed since the lock was written`;

@@ -104,6 +104,29 @@ describe('tsdbt deps: the project side', () => {
     assert.match(again.stderr, /based on package-lock\.yml, but found 0 installed in dbt_packages\/\. Not installed: my_lib/);
   });
 
+  it('a package removed from packages.yml is removed from dbt_packages/ and the lock; packages-install-path outside the project is refused', async () => {
+    const dir = tempDir();
+    writeFiles(join(dir, 'a'), packageFiles('pkg_a', 'a'));
+    writeFiles(join(dir, 'b'), packageFiles('pkg_b', 'b'));
+    const root = writeFiles(join(dir, 'root'), { 'dbt_project.yml': 'name: shop\nconfig-version: 2\n', 'packages.yml': 'packages:\n  - local: ../a\n  - local: ../b\n' });
+    await runDeps({ projectDir: root, env: {} }, captureConsole().out);
+    assert.deepEqual(readdirSync(join(root, 'dbt_packages')).filter((n) => !n.startsWith('.')).sort(), ['pkg_a', 'pkg_b']);
+    writeFiles(root, { 'packages.yml': 'packages:\n  - local: ../b\n' });
+    await runDeps({ projectDir: root, env: {} }, captureConsole().out);
+    assert.deepEqual(readdirSync(join(root, 'dbt_packages')).filter((n) => !n.startsWith('.')), ['pkg_b']);
+    assert.ok(existsSync(join(dir, 'a', 'dbt_project.yml')), 'the linked package itself is untouched');
+    writeFiles(root, { 'packages.yml': 'packages: []\n' });
+    await runDeps({ projectDir: root, env: {} }, captureConsole().out);
+    assert.deepEqual(readdirSync(join(root, 'dbt_packages')).filter((n) => !n.startsWith('.')), []);
+    assert.match(readFileSync(join(root, 'package-lock.yml'), 'utf8'), /^packages: \[\]\n/);
+
+    const outside = writeFiles(join(dir, 'outside'), { 'dbt_project.yml': 'name: shop\nconfig-version: 2\npackages-install-path: ../shared_packages\n', 'packages.yml': 'packages:\n  - local: ../a\n' });
+    await rejectsWith(runDeps({ projectDir: outside, env: {} }, captureConsole().out), (e) => {
+      assert.equal(e.code, 'project-invalid');
+      assert.match(e.message, /packages-install-path '\.\.\/shared_packages' must be a folder inside the project/);
+    });
+  });
+
   it("installs dbt-utils 1.4.1's integration_tests packages (local: ../) unchanged", async () => {
     const dir = tempDir();
     execFileSync('tar', ['xzf', DBT_UTILS_TARBALL, '-C', dir]);
