@@ -115,6 +115,15 @@ describe('tsdbt deps: git packages from a local bare repository', () => {
     assert.equal(marker(root, 'gitpkg'), 'feature 2');
   });
 
+  it('--add-package url@revision --source git adds a git entry with revision:', async () => {
+    const root = writeFiles(tempDir(), { 'dbt_project.yml': 'name: shop\nconfig-version: 2\n' });
+    const c = captureConsole();
+    await runDeps({ projectDir: root, env: {}, addPackage: `${bare}@v2.0.0`, source: 'git' }, c.out);
+    assert.equal(readFileSync(join(root, 'packages.yml'), 'utf8'), `packages:\n  - git: ${bare}\n    revision: v2.0.0\n`);
+    assert.match(c.text(), /Created packages\.yml/);
+    assert.equal(marker(root, 'gitpkg'), 'v2');
+  });
+
   it('two revisions of one repository are a conflict naming both requirers', async () => {
     const dir = tempDir();
     writeFiles(join(dir, 'shim'), packageFiles('shim', 'shim', `packages:\n  - git: ${bare}\n    revision: v2.0.0\n`));

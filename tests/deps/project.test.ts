@@ -127,6 +127,19 @@ describe('tsdbt deps: the project side', () => {
     });
   });
 
+  it('--add-package --source local writes to dependencies.yml when that file holds the packages (dbt: packages_specified_path)', async () => {
+    const dir = tempDir();
+    writeFiles(join(dir, 'lib'), packageFiles('lib', 'lib'));
+    writeFiles(join(dir, 'lib2'), packageFiles('lib2', 'lib2'));
+    const root = writeFiles(join(dir, 'root'), { 'dbt_project.yml': 'name: shop\nconfig-version: 2\n', 'dependencies.yml': 'packages:\n  - local: ../lib\n' });
+    const c = captureConsole();
+    await runDeps({ projectDir: root, env: {}, addPackage: '../lib2', source: 'local' }, c.out);
+    assert.equal(readFileSync(join(root, 'dependencies.yml'), 'utf8'), 'packages:\n  - local: ../lib\n  - local: ../lib2\n');
+    assert.ok(!existsSync(join(root, 'packages.yml')));
+    assert.deepEqual(readdirSync(join(root, 'dbt_packages')).filter((n) => !n.startsWith('.')).sort(), ['lib', 'lib2']);
+    assert.match(c.text(), /Added \.\.\/lib2 to dependencies\.yml/);
+  });
+
   it("installs dbt-utils 1.4.1's integration_tests packages (local: ../) unchanged", async () => {
     const dir = tempDir();
     execFileSync('tar', ['xzf', DBT_UTILS_TARBALL, '-C', dir]);
