@@ -81,7 +81,7 @@ export async function runDeps(opts: DepsOptions, out: DepsOutput): Promise<DepsR
   }
 
   const scratch = mkdtempSync(join(tmpdir(), 'tsdbt-deps-'));
-  const hub = new HubClient(env);
+  const hub = new HubClient(env, (t) => out.warn(t));
   const cache = new FetchCache(scratch, hub, ctx);
   try {
     let lock = readLockFile(root);

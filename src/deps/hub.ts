@@ -31,7 +31,8 @@ export class HubClient {
   private index?: Promise<Set<string>>;
   private readonly packages = new Map<string, Promise<Record<string, HubVersion>>>();
 
-  constructor(env: NodeJS.ProcessEnv) {
+  /** `warn` receives dbt's package-redirect deprecation (a package that moved to another org or name). */
+  constructor(env: NodeJS.ProcessEnv, private readonly warn: (text: string) => void = () => {}) {
     const u = env.DBT_PACKAGE_HUB_URL || DEFAULT_HUB_URL;
     this.baseUrl = u.endsWith('/') ? u : `${u}/`;
   }
@@ -59,7 +60,14 @@ export class HubClient {
   versions(pkg: string): Promise<Record<string, HubVersion>> {
     let p = this.packages.get(pkg);
     if (!p) {
-      p = httpGetJson(this.url(pkg), `hub package ${pkg}`).then((data) => readVersions(pkg, data, this.url(pkg)));
+      p = httpGetJson(this.url(pkg), `hub package ${pkg}`).then((data) => {
+        const d = (data ?? {}) as { namespace?: string; name?: string; redirectnamespace?: string; redirectname?: string };
+        if (d.redirectnamespace || d.redirectname) {
+          const moved = `${d.redirectnamespace || d.namespace}/${d.redirectname || d.name}`;
+          this.warn(`The package ${pkg} is deprecated in favor of ${moved}. Please update your packages.yml configuration to use ${moved} instead.`);
+        }
+        return readVersions(pkg, data, this.url(pkg));
+      });
       this.packages.set(pkg, p);
     }
     return p;

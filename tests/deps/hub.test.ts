@@ -145,6 +145,14 @@ describe('tsdbt deps: hub packages from a local dbt Hub', () => {
       (e: unknown) => e instanceof TsdbtError && e.code === 'package-version-not-found' && /requested 3\.0\.0/.test(e.message) && /compatible versions on the hub: 0\.9\.0, 1\.0\.0, 1\.1\.0, 2\.0\.0/.test(e.message));
   });
 
+  it("warns, as dbt's package-redirect deprecation, when the hub says a package moved", async () => {
+    const json = server.routes.get('/api/v1/dbt-labs/dbt_utils.json') as Record<string, unknown>;
+    server.routes.set('/api/v1/dbt-labs/dbt_utils.json', { ...json, redirectnamespace: 'dbt-community' });
+    const c = captureConsole();
+    await runDeps({ projectDir: project(UTILS_RANGE), env }, c.out);
+    assert.match(c.text(), /The package dbt-labs\/dbt_utils is deprecated in favor of dbt-community\/dbt_utils/);
+  });
+
   it('--lock writes package-lock.yml and installs nothing', async () => {
     const root = project(UTILS_RANGE);
     const r = await runDeps({ projectDir: root, env, lockOnly: true }, captureConsole().out);
