@@ -82,9 +82,9 @@ function copyPackage(from: string, to: string): void {
 /**
  * Installs `entries` (rendered lock entries, each with `name`) into
  * `installDir`. `root` is the root project (local paths are relative to it).
- * `unrenderedIds` are the entries as written in the lock, used as the install
- * record's keys so no secret is stored. Errors: the fetch errors, and
- * `package-invalid` for a lock entry without a name or of no known kind.
+ * `unrendered` are the same entries as written in the lock, used as the
+ * install record's keys so no secret is stored. Errors: the fetch errors, and
+ * `lock-invalid` for a lock entry without a usable name or of no known kind.
  */
 export async function installPackages(
   entries: readonly LockEntry[],
@@ -92,9 +92,13 @@ export async function installPackages(
   opts: { root: string; installDir: string; cache: FetchCache; out: DepsOutput },
 ): Promise<InstallSummary> {
   const { installDir, cache, out } = opts;
-  entries = await Promise.all(entries.map((e) => withName(e, opts.root, cache)));
-  mkdirSync(installDir, { recursive: true });
   const record = readRecord(installDir);
+  const nameById = new Map(Object.entries(record.packages).map(([n, id]) => [id, n]));
+  entries = await Promise.all(entries.map((e, i) => {
+    const known = nameById.get(entryId(unrendered[i]));
+    return !e.name && known && existsSync(join(installDir, known)) ? { ...e, name: known } : withName(e, opts.root, cache);
+  }));
+  mkdirSync(installDir, { recursive: true });
   const next: Record<string, string> = {};
   const summary: InstallSummary = { installed: [], upToDate: [], removed: [] };
   const names = new Set(entries.map((e) => e.name));

@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDeps } from '../../src/deps/index.ts';
+import { packagesSha1, readPackageSpecs, runDeps } from '../../src/deps/index.ts';
 import { TsdbtError } from '../../src/errors.ts';
 import { captureConsole, git, packageFiles, tempDir, tsdbt, writeFiles } from './helpers.ts';
 
@@ -122,6 +122,19 @@ describe('tsdbt deps: git packages from a local bare repository', () => {
     assert.equal(readFileSync(join(root, 'packages.yml'), 'utf8'), `packages:\n  - git: ${bare}\n    revision: v2.0.0\n`);
     assert.match(c.text(), /Created packages\.yml/);
     assert.equal(marker(root, 'gitpkg'), 'v2');
+  });
+
+  it('reads a lock dbt 1.7.0–1.7.2 wrote (entries without name:): the name comes from the package; the next run clones nothing', async () => {
+    const packagesYml = `packages:\n  - git: ${bare}\n    revision: v1.0.0\n`;
+    const root = project(packagesYml);
+    const hash = packagesSha1(readPackageSpecs(root, { env: {}, cliVars: {} }).specs);
+    writeFiles(root, { 'package-lock.yml': `packages:\n- git: ${bare}\n  revision: ${sha.v2}\nsha1_hash: ${hash}\n` });
+    const first = await runDeps({ projectDir: root, env: {} }, captureConsole().out);
+    assert.equal(first.locked, false, 'the lock matches packages.yml, so it is the source of truth');
+    assert.equal(marker(root, 'gitpkg'), 'v2', 'installs the pinned commit, not the tag in packages.yml');
+    const second = await runDeps({ projectDir: root, env: {} }, captureConsole().out);
+    assert.deepEqual(second.install?.installed, []);
+    assert.deepEqual(second.install?.upToDate, ['gitpkg']);
   });
 
   it('two revisions of one repository are a conflict naming both requirers', async () => {
