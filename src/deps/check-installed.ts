@@ -35,18 +35,22 @@ export function installedPackageNames(installDir: string): Set<string> {
 export function checkPackagesInstalled(root: string, installPath: string, env: NodeJS.ProcessEnv = process.env, cliVars: Record<string, unknown> = {}): void {
   const rootAbs = resolve(root);
   const lock = readLockFile(rootAbs);
-  const file = readPackageSpecs(rootAbs, { env, cliVars });
+  // With a lock, packages.yml is not read (so an env_var() only deps needs, e.g. a git token, need not be set).
+  const useLock = !!lock?.packages.length;
+  const file = useLock ? undefined : readPackageSpecs(rootAbs, { env, cliVars });
   const installed = installedPackageNames(resolve(rootAbs, installPath));
-  const specified = lock?.packages.length ? lock.packages.length : file.specs.length;
+  const specified = useLock ? lock!.packages.length : file!.specs.length;
   if (specified === 0) return;
-  const named = (lock?.packages ?? []).map((p) => p.name).filter((n): n is string => !!n);
+  const named = useLock ? lock!.packages.map((p) => p.name).filter((n): n is string => !!n) : [];
   const missing = named.filter((n) => !installed.has(n));
   if (installed.size === specified && missing.length === 0) return;
-  const list = missing.length ? missing : lock ? [] : file.specs.map(describeSpec);
+  const list = missing.length ? missing : file ? file.specs.map(describeSpec) : [];
+  const extra = useLock ? [...installed].filter((n) => !named.includes(n)) : [];
+  const source = file ? file.fileName : 'package-lock.yml';
   throw new TsdbtError(
     'packages-not-installed',
-    `the project expects ${specified} package(s) based on ${lock ? 'package-lock.yml' : file.fileName}, but found ${installed.size} installed in ${installPath}/` +
-      (list.length ? `. Not installed: ${list.join(', ')}` : ''),
-    { file: lock ? 'package-lock.yml' : file.fileName, hint: 'run tsdbt deps to install package dependencies' },
+    `the project expects ${specified} package(s) based on ${source}, but found ${installed.size} installed in ${installPath}/` +
+      (list.length ? `. Not installed: ${list.join(', ')}` : '') + (extra.length ? `. Installed but not in package-lock.yml: ${extra.join(', ')}` : ''),
+    { file: source, hint: 'run tsdbt deps to install package dependencies' },
   );
 }
