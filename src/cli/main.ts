@@ -17,9 +17,9 @@ import { openSession, parseSession, select, compileSession, relationState, runCo
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
 import { formatFailingRows } from '../datatests/index.ts';
-import { loadProjectConfig, parseVars } from '../config/index.ts';
+import { loadProjectConfig } from '../config/index.ts';
 import { registerDocsCommands } from '../docs/commands.ts';
-import { runDeps, checkPackagesInstalled } from '../deps/index.ts';
+import { registerDepsCommand } from '../deps/command.ts';
 
 const VERSION = '0.1.0';
 
@@ -113,42 +113,7 @@ export async function main(argv: string[]): Promise<number> {
       }),
     );
 
-  program
-    .command('deps')
-    .description('install the packages in packages.yml / dependencies.yml into packages-install-path, pinned by package-lock.yml')
-    .option('--project-dir <dir>', 'directory holding dbt_project.yml')
-    .option('--profiles-dir <dir>', 'accepted for dbt compatibility; deps reads no profile')
-    .option('-t, --target <name>', 'accepted for dbt compatibility; deps reads no profile')
-    .option('--vars <yaml>', 'variables visible to var() in packages.yml')
-    .option('--upgrade', 'resolve the versions again (newest allowed) and rewrite package-lock.yml')
-    .option('--lock', 'write package-lock.yml without installing the packages')
-    .option('--add-package <name@version>', 'add a package to packages.yml, then install (see --source)')
-    .addOption(new Option('--source <source>', 'where --add-package installs from').choices(['hub', 'git', 'local']).default('hub'))
-    .option('--debug', 'show stack traces')
-    .action(
-      act(async (flags) => {
-        await runDeps({
-          projectDir: flags.projectDir ?? process.cwd(), cliVars: flags.vars ? parseVars(flags.vars) : {}, upgrade: !!flags.upgrade,
-          lockOnly: !!flags.lock, addPackage: flags.addPackage as string | undefined, source: flags.source as 'hub' | 'git' | 'local',
-        }, out);
-        return 0;
-      }),
-    );
-  // As dbt (UninstalledPackagesFoundError): commands that load the project stop when its packages are not installed.
-  program.hook('preAction', (_p, cmd) => {
-    if (['deps', 'clean', 'debug'].includes(cmd.name())) return;
-    const flags = cmd.opts() as CommonFlags;
-    const dir = resolve(flags.projectDir ?? process.cwd());
-    if (!['packages.yml', 'dependencies.yml', 'package-lock.yml'].some((f) => existsSync(join(dir, f)))) return;
-    let installPath: string;
-    try {
-      installPath = loadProjectConfig(dir, { vars: flags.vars ? parseVars(flags.vars) : {} }).packagesInstallPath ?? 'dbt_packages';
-    } catch {
-      return; // the command itself reports a broken dbt_project.yml
-    }
-    checkPackagesInstalled(dir, installPath, process.env, flags.vars ? parseVars(flags.vars) : {});
-  });
-
+  registerDepsCommand(program, act, out);
   registerDocsCommands(program, act, out, controller.signal);
 
   // Ctrl-C / SIGTERM: cancel running queries at once (their transactions roll back), skip what has not
