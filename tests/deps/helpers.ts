@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,17 @@ import { dirname, join } from 'node:path';
 import * as tar from 'tar';
 import { createConsole, type Console } from '../../src/cli/console.ts';
 
-/** A fresh temp directory. */
+const created: string[] = [];
+process.on('exit', () => {
+  if (process.env.DEPS_KEEP) return;
+  for (const d of created) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temp directory, removed when the test process exits (unless DEPS_KEEP=1). */
 export function tempDir(prefix = 'tsdbt-deps-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  created.push(d);
+  return d;
 }
 
 /** Writes `files` (relative path → text) under `root`. Returns `root`. */
