@@ -22,6 +22,7 @@ import { writeManifest } from '../artifacts/index.ts';
 import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import { topologicalOrder } from '../graph/index.ts';
 import { registerDocsCommands } from '../docs/commands.ts';
+import { registerDepsCommand } from '../deps/command.ts';
 
 const VERSION = '0.1.0';
 
@@ -115,6 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       }),
     );
 
+  registerDepsCommand(program, act, out);
   registerDocsCommands(program, act, out, controller.signal);
 
   // Ctrl-C / SIGTERM: cancel running queries at once (their transactions roll back), skip what has not
