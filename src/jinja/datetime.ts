@@ -271,7 +271,18 @@ export class PyDateTime {
 }
 
 /** `datetime.timezone.utc`. */
-const UTC = { toString: () => 'UTC', utcoffset: () => new PyTimedelta(0), tzname: () => 'UTC' };
+class PyUtc {
+  toString(): string {
+    return 'UTC';
+  }
+  utcoffset(): PyTimedelta {
+    return new PyTimedelta(0);
+  }
+  tzname(): string {
+    return 'UTC';
+  }
+}
+const UTC = new PyUtc();
 
 function localNowUs(): number {
   const now = Date.now();

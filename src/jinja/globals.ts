@@ -12,6 +12,7 @@ import { datetimeModule } from './datetime.ts';
 import { pyJson } from './json.ts';
 import { pyEq, pyStr, toList, truthy, tsTuple } from './python.ts';
 import { reModule } from './re.ts';
+import { itertoolsModule, pytzModule } from './itertools.ts';
 import { MacroReturn } from './runtime.ts';
 
 /** Where `log`, `print` and `exceptions.warn` write. */
@@ -160,6 +161,8 @@ export function makeGlobals(out: JinjaOutput): Record<string, unknown> {
     modules: {
       datetime: datetimeModule,
       re: reModule,
+      itertools: itertoolsModule,
+      pytz: pytzModule,
     },
   };
 }

@@ -14,6 +14,7 @@ one JSON object per line on stdout, {"id", "ok": true, "out"} or
 """
 import datetime
 import json
+import itertools
 import re
 import sys
 
@@ -65,7 +66,7 @@ def make_env():
             "zip": _zip,
             "log": _log,
             "print": _print,
-            "modules": {"re": re, "datetime": datetime},
+            "modules": {"re": re, "datetime": datetime, "itertools": itertools},
         }
     )
     return env
