@@ -9,24 +9,20 @@
  *    failure skips everything downstream of the tested node (warnings do not);
  *  - ephemeral models are never executed (they are inlined where used).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { dirname, join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import type { Adapter, Connection } from '../adapters/adapter.ts';
 import { DatabaseError } from '../adapters/adapter.ts';
 import type { Manifest, ManifestNode } from '../parse/manifest.ts';
 import type { CompiledNode } from '../compile/compile.ts';
-import { compiledPathOf } from '../compile/compile.ts';
 import type { ProjectConfig } from '../config/types.ts';
-import { materialize } from '../materializations/index.ts';
-import { wrapTestSql, testResult, failingRowsSql, storeFailures, resolveStoreFailures, auditSchemaName, type TestResultRow, type TestRunConfig } from '../datatests/index.ts';
 import type { NodeResult } from '../artifacts/index.ts';
 import { runTasks, type TaskOutcome } from './scheduler.ts';
+import { createNodeSession } from './node-session.ts';
+import { RUNNERS, unsupportedRunner, type RunnerOptions } from './runners.ts';
 import type { ExecutionPlan } from './plan.ts';
 import { redact } from '../secrets.ts';
 import { isRetrySafe } from '../materializations/index.ts';
-import { CANCELLED_MESSAGE, CancelledError, guardConnection, isCancellation, isConnectionLost, isStatementTimeout } from './faults.ts';
+import { isCancellation, isConnectionLost, isStatementTimeout, CANCELLED_MESSAGE } from './faults.ts';
 
 import type { RunCommand } from './plan.ts';
 export type { RunCommand } from './plan.ts';
@@ -212,60 +208,25 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
     opts.reporter.nodeFinished(node, r, ++counter, total, detail);
   };
 
-  const writeRunFile = (node: ManifestNode, statements: readonly string[]) => {
-    if (!statements.length) return;
-    const path = join(opts.project.root, compiledPathOf(opts.project, node, 'run'));
-    mkdirSync(dirname(path), { recursive: true });
-    // Secrets (env_var values whose name looks secret, the password) never reach target/.
-    writeFileSync(path, redact(statements.map((s) => s.trim() + ';').join('\n\n') + '\n'));
+  const session = createNodeSession({
+    adapter,
+    project: opts.project,
+    signal: opts.signal,
+    retries: opts.retries,
+    retryDelayMs: opts.retryDelayMs,
+    warn: (node, message) => opts.reporter.nodeWarning?.(node, message),
+  });
+  const runnerOptions: RunnerOptions = {
+    adapter,
+    fullRefresh: opts.fullRefresh,
+    warnError: opts.warnError,
+    storeFailures: opts.storeFailures ?? false,
+    targetSchema: opts.targetSchema,
+    rebuiltLater,
+    renderHookAtRunTime: opts.renderHookAtRunTime,
   };
 
-  const retries = Math.max(0, Math.floor(opts.retries ?? 0));
-  const retryDelayMs = opts.retryDelayMs ?? 1000;
-  /** Hooks are user SQL of unknown effect: a node with any is never re-run (see retry-safety.ts). */
-  const hasHooks = (node: ManifestNode) => {
-    const c = node.config as { pre_hook?: unknown[]; post_hook?: unknown[] };
-    return (c.pre_hook?.length ?? 0) > 0 || (c.post_hook?.length ?? 0) > 0;
-  };
-
-  /**
-   * Runs `fn` on a borrowed connection that stops at the next statement once the
-   * run is cancelled, with the node's `query_timeout` as the session's
-   * statement_timeout (reset afterwards), re-running it on a new connection when
-   * the connection was lost and `retries` allow it (announced as a warning).
-   */
-  const onConnection = async <T>(node: ManifestNode, fn: (conn: Connection) => Promise<T>): Promise<T> => {
-    let timeout = queryTimeoutSeconds(node);
-    if (timeout !== null && !adapter.capabilities.cancel) {
-      opts.reporter.nodeWarning?.(node, `query_timeout is not enforced on ${adapter.type}: a running statement cannot be interrupted there`);
-      timeout = null;
-    }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await adapter.withConnection(async (raw) => {
-          const conn = guardConnection(raw, opts.signal);
-          if (timeout !== null) await conn.query(`set statement_timeout = ${Math.max(1, Math.round(timeout * 1000))}`);
-          try {
-            return await fn(conn);
-          } finally {
-            if (timeout !== null) await raw.query('reset statement_timeout').catch(() => undefined);
-          }
-        });
-      } catch (e) {
-        if (opts.signal?.aborted) throw isCancellation(e) || isConnectionLost(e) ? new CancelledError() : e;
-        if (attempt >= retries || !isConnectionLost(e) || !isRetrySafe(e) || hasHooks(node)) throw e;
-        const wait = Math.min(10_000, retryDelayMs * 2 ** attempt);
-        const reason = e instanceof Error ? e.message : String(e);
-        opts.reporter.nodeWarning?.(node, `lost the connection to the database (${reason}); running it again on a new connection in ${(wait / 1000).toFixed(1)} s (retry ${attempt + 1} of ${retries})`);
-        try {
-          await sleep(wait, undefined, { signal: opts.signal });
-        } catch {
-          throw new CancelledError();
-        }
-      }
-    }
-  };
-
+  /** Runs one node with the runner of its resource type; any error becomes the node's result. */
   const execute = async (id: string): Promise<TaskOutcome> => {
     const node = manifest.nodes[id];
     const threadId = `Thread-${(threadSeq++ % concurrency) + 1}`;
@@ -287,45 +248,25 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
       return c;
     };
     opts.reporter.nodeStarted?.(node, counter + 1, total);
+    const timing = () => [{ name: 'execute', started_at: startedAt, completed_at: nowIso() }];
     try {
-      if (node.resource_type === 'test') {
-        return await runTest(node, c, compiledOn, base, startedAt, t0);
-      }
-      if (node.resource_type === 'snapshot') {
-        throw new TsdbtError('unsupported-snapshot', `snapshots are not supported yet (${node.name})`, {
-          file: node.original_file_path,
-          hint: 'exclude it with --exclude resource_type:snapshot',
-          kind: 'runtime',
-        });
-      }
-      const res = await onConnection(node, async (conn: Connection) => {
-        const cc = await compiledOn(conn);
-        return materialize({
-          conn,
-          adapter,
-          relation: { database: node.database, schema: node.schema, identifier: node.alias },
-          sql: cc?.compiledCode ?? '',
-          config: node.config,
-          fullRefresh: opts.fullRefresh,
-          rebuiltLater: rebuiltLater(id),
-          preHooks: cc?.preHooks,
-          postHooks: cc?.postHooks,
-          renderHook: opts.renderHookAtRunTime ? (template, hookConn) => opts.renderHookAtRunTime!(id, template, hookConn, threadId) : undefined,
-          seed: node.resource_type === 'seed' ? { file: node.seed_file!, displayPath: node.original_file_path } : undefined,
-        });
-      });
-      writeRunFile(node, res.statements);
-      for (const w of res.warnings ?? []) opts.reporter.nodeWarning?.(node, w);
-      record(node, {
-        ...base,
-        status: 'success',
-        timing: [{ name: 'execute', started_at: startedAt, completed_at: nowIso() }],
-        execution_time: (performance.now() - t0) / 1000,
-        adapter_response: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
-        message: res.message,
-        failures: null,
-      } as NodeResult);
-      return 'ok';
+      const runner = RUNNERS[node.resource_type] ?? unsupportedRunner;
+      const r = await runner({ node, threadId, compiled: c, compiledOn, session, options: runnerOptions });
+      for (const w of r.warnings ?? []) opts.reporter.nodeWarning?.(node, w);
+      record(
+        node,
+        {
+          ...base,
+          status: r.status,
+          timing: timing(),
+          execution_time: (performance.now() - t0) / 1000,
+          adapter_response: r.adapterResponse,
+          message: r.message,
+          failures: r.failures ?? null,
+        } as NodeResult,
+        r.detail,
+      );
+      return r.outcome;
     } catch (e) {
       const message = describeNodeError(e, node, c?.compiledCode);
       record(
@@ -333,7 +274,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
         {
           ...base,
           status: 'error',
-          timing: [{ name: 'execute', started_at: startedAt, completed_at: nowIso() }],
+          timing: timing(),
           execution_time: (performance.now() - t0) / 1000,
           adapter_response: {},
           message,
@@ -343,67 +284,6 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
       );
       return 'fail';
     }
-  };
-
-  const runTest = async (
-    node: ManifestNode,
-    known: CompiledNode | undefined,
-    compiledOn: (conn: Connection) => Promise<CompiledNode | undefined>,
-    base: Record<string, unknown>,
-    startedAt: string,
-    t0: number,
-  ): Promise<TaskOutcome> => {
-    // A test whose SQL asks the database compiles on a connection first (then runs as any other).
-    const c = known ?? (await onConnection(node, compiledOn))!;
-    const config = node.config;
-    const statements: string[] = [];
-    let countSql = c.compiledCode;
-    const store = resolveStoreFailures(config as { store_failures?: boolean | null }, opts.storeFailures ?? false);
-    if (store.store) {
-      // Failing rows are kept in <target schema>_dbt_test__audit, replaced each run (as dbt's store_failures).
-      const plan = await storeFailures(adapter, { schema: auditSchemaName(opts.targetSchema), identifier: node.alias }, c.compiledCode, {
-        limit: (config.limit as number | null | undefined) ?? null,
-        as: store.as,
-      });
-      statements.push(...plan.statements);
-      countSql = plan.mainSql;
-    }
-    const wrapped = wrapTestSql(countSql, {
-      fail_calc: config.fail_calc as string | undefined,
-      warn_if: config.warn_if as string | undefined,
-      error_if: config.error_if as string | undefined,
-      limit: (config.limit as number | null | undefined) ?? null,
-    });
-    statements.push(wrapped);
-    const { row, failingRows } = await onConnection(node, async (conn) => {
-      const r = await conn.query(wrapped);
-      const row = r.rows[0] as unknown as TestResultRow;
-      let failingRows: Record<string, unknown>[] | undefined;
-      if (Number(row.failures) > 0) {
-        const sample = await conn.query(failingRowsSql(countSql, 5, (config.limit as number | null | undefined) ?? null)).catch(() => null);
-        failingRows = sample?.rows as Record<string, unknown>[] | undefined;
-      }
-      return { row, failingRows };
-    });
-    writeRunFile(node, statements);
-    const outcome = testResult(row, config as TestRunConfig, { warnError: opts.warnError });
-    const status = outcome.status;
-    const failures = outcome.failures;
-    const message = outcome.message;
-    record(
-      node,
-      {
-        ...base,
-        status,
-        timing: [{ name: 'execute', started_at: startedAt, completed_at: nowIso() }],
-        execution_time: (performance.now() - t0) / 1000,
-        adapter_response: { _message: 'SELECT 1', code: 'SELECT', rows_affected: 1 },
-        message,
-        failures,
-      } as NodeResult,
-      { failingRows },
-    );
-    return status === 'fail' ? 'fail' : status === 'warn' ? 'warn' : 'ok';
   };
 
   await runTasks(

@@ -1,0 +1,147 @@
+/**
+ * One runner per resource type, behind the one node-session policy
+ * (node-session.ts): the scheduler and executePlan know nothing about
+ * resource types; they call `RUNNERS[node.resource_type]`.
+ *
+ * - model, seed: materialize (src/materializations) — dbt's ModelRunner / SeedRunner;
+ * - test: the data test query, failing rows kept under store_failures — dbt's TestRunner;
+ * - snapshot (and anything else): `[unsupported]` until implemented, never a silent skip.
+ */
+import { TsdbtError } from '../errors.ts';
+import type { Adapter, Connection, RelationRef } from '../adapters/adapter.ts';
+import type { ManifestNode } from '../parse/manifest.ts';
+import type { CompiledNode } from '../compile/compile.ts';
+import type { NodeResult } from '../artifacts/index.ts';
+import { materialize } from '../materializations/index.ts';
+import { wrapTestSql, testResult, failingRowsSql, storeFailures, resolveStoreFailures, auditSchemaName, type TestResultRow, type TestRunConfig } from '../datatests/index.ts';
+import type { NodeSession } from './node-session.ts';
+import type { TaskOutcome } from './scheduler.ts';
+import type { NodeDetail } from './run.ts';
+
+/** Invocation-wide settings the runners read. */
+export interface RunnerOptions {
+  readonly adapter: Adapter;
+  readonly fullRefresh: boolean;
+  readonly warnError: boolean;
+  readonly storeFailures: boolean;
+  readonly targetSchema: string;
+  /** Relations of selected models downstream of a node (their stale views may be dropped; they are rebuilt later). */
+  readonly rebuiltLater: (uniqueId: string) => RelationRef[];
+  readonly renderHookAtRunTime?: (uniqueId: string, template: string, conn: Pick<Connection, 'query'>, threadId: string) => Promise<string>;
+}
+
+/** What a runner is given for one node. */
+export interface RunnerInput {
+  readonly node: ManifestNode;
+  readonly threadId: string;
+  /** The up-front compile, when the node had one. */
+  readonly compiled: CompiledNode | undefined;
+  /** The compiled node: the up-front one, or compiled now on `conn` (a node whose templates ask the database). */
+  readonly compiledOn: (conn: Connection) => Promise<CompiledNode | undefined>;
+  readonly session: NodeSession;
+  readonly options: RunnerOptions;
+}
+
+/** A runner's result for one node (executePlan adds timing, thread and compiled code). */
+export interface RunnerResult {
+  readonly status: NodeResult['status'];
+  readonly message: string | null;
+  readonly adapterResponse: NodeResult['adapter_response'];
+  readonly failures?: number | null;
+  readonly outcome: TaskOutcome;
+  readonly warnings?: readonly string[];
+  readonly detail?: NodeDetail;
+}
+
+/** Runs one node. Throws for a node error (executePlan turns it into the node's result). */
+export type NodeRunner = (input: RunnerInput) => Promise<RunnerResult>;
+
+/** model and seed: dbt's materializations. */
+export const materializeRunner: NodeRunner = async ({ node, threadId, compiledOn, session, options }) => {
+  const res = await session.onConnection(node, async (conn: Connection) => {
+    const cc = await compiledOn(conn);
+    const render = options.renderHookAtRunTime;
+    return materialize({
+      conn,
+      adapter: options.adapter,
+      relation: { database: node.database, schema: node.schema, identifier: node.alias },
+      sql: cc?.compiledCode ?? '',
+      config: node.config,
+      fullRefresh: options.fullRefresh,
+      rebuiltLater: options.rebuiltLater(node.unique_id),
+      preHooks: cc?.preHooks,
+      postHooks: cc?.postHooks,
+      renderHook: render ? (template, hookConn) => render(node.unique_id, template, hookConn, threadId) : undefined,
+      seed: node.resource_type === 'seed' ? { file: node.seed_file!, displayPath: node.original_file_path } : undefined,
+    });
+  });
+  session.writeRunFile(node, res.statements);
+  return {
+    status: 'success',
+    message: res.message,
+    adapterResponse: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
+    outcome: 'ok',
+    warnings: res.warnings,
+  };
+};
+
+/** test: the data test's failures counted as dbt's get_test_sql, with warn_if/error_if; failing rows sampled for the console. */
+export const testRunner: NodeRunner = async ({ node, compiled, compiledOn, session, options }) => {
+  // A test whose SQL asks the database compiles on a connection first (then runs as any other).
+  const c = compiled ?? (await session.onConnection(node, compiledOn))!;
+  const config = node.config;
+  const statements: string[] = [];
+  let countSql = c.compiledCode;
+  const limit = (config.limit as number | null | undefined) ?? null;
+  const store = resolveStoreFailures(config as { store_failures?: boolean | null }, options.storeFailures);
+  if (store.store) {
+    // Failing rows are kept in <target schema>_dbt_test__audit, replaced each run (as dbt's store_failures).
+    const plan = await storeFailures(options.adapter, { schema: auditSchemaName(options.targetSchema), identifier: node.alias }, c.compiledCode, { limit, as: store.as });
+    statements.push(...plan.statements);
+    countSql = plan.mainSql;
+  }
+  const wrapped = wrapTestSql(countSql, {
+    fail_calc: config.fail_calc as string | undefined,
+    warn_if: config.warn_if as string | undefined,
+    error_if: config.error_if as string | undefined,
+    limit,
+  });
+  statements.push(wrapped);
+  const { row, failingRows } = await session.onConnection(node, async (conn) => {
+    const r = await conn.query(wrapped);
+    const row = r.rows[0] as unknown as TestResultRow;
+    let failingRows: Record<string, unknown>[] | undefined;
+    if (Number(row.failures) > 0) {
+      const sample = await conn.query(failingRowsSql(countSql, 5, limit)).catch(() => null);
+      failingRows = sample?.rows as Record<string, unknown>[] | undefined;
+    }
+    return { row, failingRows };
+  });
+  session.writeRunFile(node, statements);
+  const outcome = testResult(row, config as TestRunConfig, { warnError: options.warnError });
+  return {
+    status: outcome.status,
+    message: outcome.message,
+    adapterResponse: { _message: 'SELECT 1', code: 'SELECT', rows_affected: 1 },
+    failures: outcome.failures,
+    outcome: outcome.status === 'fail' ? 'fail' : outcome.status === 'warn' ? 'warn' : 'ok',
+    detail: { failingRows },
+  };
+};
+
+/** A resource type tsdbt cannot run yet: an error naming it, never a silent skip. */
+export const unsupportedRunner: NodeRunner = async ({ node }) => {
+  throw new TsdbtError(`unsupported-${node.resource_type}`, `[unsupported] ${node.resource_type}s are not supported yet (${node.name})`, {
+    file: node.original_file_path,
+    hint: `exclude it with --exclude resource_type:${node.resource_type}`,
+    kind: 'runtime',
+  });
+};
+
+/** The runner of each resource type. */
+export const RUNNERS: Partial<Record<ManifestNode['resource_type'], NodeRunner>> = {
+  model: materializeRunner,
+  seed: materializeRunner,
+  test: testRunner,
+  snapshot: unsupportedRunner,
+};
