@@ -81,14 +81,15 @@ array_cat({{ array_1 }}, {{ array_2 }})
   {{- return(adapter.dispatch('except', 'dbt')()) -}}
 {%- endmacro %}
 
-{% macro default__except() -%}
-except
-{%- endmacro %}
+{#- Surrounded by newlines, as dbt's, so `select 1{{ dbt.except() }}select 2` still parses. -#}
+{% macro default__except() %}
+    except
+{% endmacro %}
 
 {% macro intersect() -%}
   {{- return(adapter.dispatch('intersect', 'dbt')()) -}}
 {%- endmacro %}
 
-{% macro default__intersect() -%}
-intersect
-{%- endmacro %}
+{% macro default__intersect() %}
+    intersect
+{% endmacro %}
