@@ -193,6 +193,36 @@ describe('the built-in macro files', () => {
   });
 });
 
+describe('lazy macro files (how parse registers the built-ins)', () => {
+  it('compile on first call; the real functions replace the stubs; a project macro of the same name still wins', () => {
+    const env = new JinjaEnv({ rootPackage: 'proj' });
+    const defs = env.addMacroFile('{% macro a() %}A{{ b() }}{% endmacro %}{% macro b() %}B{% endmacro %}{% macro shadowed() %}dbt{% endmacro %}', 'lib.sql', 'dbt', { lazy: true });
+    assert.deepEqual(
+      defs.map((m) => m.name),
+      ['a', 'b', 'shadowed'],
+    );
+    env.addMacroFile('{% macro shadowed() %}project{% endmacro %}', 'macros/p.sql', 'proj');
+    const stub = env.getMacro('a', 'dbt');
+    assert.equal(env.render('{{ a() }} {{ dbt.b() }} {{ shadowed() }} {{ dbt.shadowed() }}', {}, { file: 'm.sql' }), 'AB B project dbt');
+    assert.notEqual(env.getMacro('a', 'dbt'), stub, 'after the first call, lookups find the compiled macro');
+    assert.equal(env.render("{{ a() }}", {}, { file: "m.sql" }), 'AB');
+  });
+
+  it('a Jinja error in a lazy file surfaces at the first call, located in that file', () => {
+    const env = new JinjaEnv({ rootPackage: 'proj' });
+    env.addMacroFile('{% macro ok() %}fine{% endmacro %}\n{% macro bad() %}{{ 1 + }}{% endmacro %}', 'lib.sql', 'dbt', { lazy: true });
+    assert.throws(
+      () => env.render('{{ ok() }}', {}, { file: 'm.sql' }),
+      (e: unknown) => e instanceof TsdbtError && e.code === 'jinja-syntax' && e.file === 'lib.sql' && e.line === 2,
+    );
+  });
+
+  it('every built-in file compiles (registered eagerly here)', () => {
+    const env = new JinjaEnv({ rootPackage: 'proj' });
+    for (const f of builtinMacroFiles()) assert.ok(env.addMacroFile(f.source, f.file, 'dbt').length > 0, f.name);
+  });
+});
+
 const rowsText = (rows: Record<string, unknown>[]) => rows.map((r) => Object.values(r).map((v) => (v instanceof Date ? v.toISOString() : String(v))).join('|'));
 
 for (const tt of testTargets()) {

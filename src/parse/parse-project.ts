@@ -155,8 +155,8 @@ export function parseProject(opts: ParseOptions): ParseResult {
   // ---- macros ----
   const jinja = new JinjaEnv({ rootPackage: pkg, dispatch: project.dispatch });
   const macros: Record<string, Macro> = {};
-  const addMacros = (source: string, file: string, relPath: string, packageName: string) => {
-    const defs = diags.capture(() => jinja.addMacroFile(source, file, packageName)) ?? [];
+  const addMacros = (source: string, file: string, relPath: string, packageName: string, lazy = false) => {
+    const defs = diags.capture(() => jinja.addMacroFile(source, file, packageName, { lazy })) ?? [];
     for (const d of defs) {
       const uid = `macro.${packageName}.${d.name}`;
       macros[uid] = {
@@ -174,7 +174,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
       };
     }
   };
-  for (const f of builtinMacroFiles()) addMacros(f.source, f.file, f.path, 'dbt'); // dbt's global macros (src/macros/dbt)
+  for (const f of builtinMacroFiles()) addMacros(f.source, f.file, f.path, 'dbt', true); // dbt's global macros (src/macros/dbt), compiled on first use
   const macroSources: string[] = [builtinMacrosDigest()];
   for (const f of files.macros) {
     const text = readFileSync(f.absPath, 'utf8');
