@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import nunjucks from 'nunjucks';
 import pg from 'pg';
 import type { Adapter, Connection, RelationInfo, RelationRef } from '../adapters/adapter.ts';
-import { BUILTIN_TEST_MACROS } from './builtin-tests.ts';
+import { JinjaEnv } from '../jinja/index.ts';
+import { builtinMacroFiles } from '../macros/builtin-macros.ts';
 import { genericTestKwargs, renderTestKwargs } from './generic-test-name.ts';
 import { auditSchemaName, resolveStoreFailures, storeFailures, storeFailuresSql, storedFailuresQuery } from './store-failures.ts';
 import { parseTestEntry } from './test-spec.ts';
@@ -17,8 +17,9 @@ const q = (s: string) => '"' + s.replace(/"/g, '""') + '"';
 const rel = (name: string) => `${q(schema)}.${q(name)}`;
 let client: pg.Client;
 
-const env = new nunjucks.Environment(null, { autoescape: false });
-const macros = new nunjucks.Template(BUILTIN_TEST_MACROS, env, 'builtin_generic_tests.sql', true);
+// tsdbt's Jinja with dbt's built-in macros, as parse registers them: test_unique dispatches to default__test_unique.
+const env = new JinjaEnv({ rootPackage: 'tsdbt_dt' });
+for (const f of builtinMacroFiles()) env.addMacroFile(f.source, f.file, 'dbt');
 
 interface TestConfigLike {
   where?: string;
@@ -26,29 +27,19 @@ interface TestConfigLike {
   [k: string]: unknown;
 }
 
-/** A test context like the runner's: `config.get`, `flags`, `ref`. */
+/** A test context like the runner's: `config.get`, `flags`, `ref`, `adapter.dispatch`. */
 function context(config: TestConfigLike, flags: Record<string, unknown> = {}) {
   return {
     config: { get: (k: string, d: unknown = null) => (config[k] === undefined ? d : config[k]) },
     flags,
     ref: (name: string) => rel(name),
     source: (_s: string, t: string) => rel(t),
-    get_where_subquery: (relation: string) =>
-      config.where ? `(select * from ${relation} where ${config.where}) dbt_subquery` : relation,
+    adapter: { dispatch: (name: string, ns: string | null = null) => env.dispatch(name, ns) },
   };
 }
 
-function callMacro(name: string, ctx: object, kwargs: Record<string, unknown>): string {
-  let out = '';
-  // getExported is public in nunjucks but missing from @types/nunjucks.
-  const t = macros as unknown as {
-    getExported(ctx: object, cb: (err: Error | null, exported: Record<string, (...a: unknown[]) => unknown>) => void): void;
-  };
-  t.getExported(ctx, (err, exported) => {
-    if (err) throw err;
-    out = String(exported[name]({ ...kwargs, __keywords: true }));
-  });
-  return out;
+function callMacro(name: string, ctx: Record<string, unknown>, kwargs: Record<string, unknown>): string {
+  return String(env.callMacro(name, [], kwargs, ctx));
 }
 
 /**
@@ -59,7 +50,7 @@ function compileTest(entry: unknown, model: string, column?: string, flags: Reco
   const spec = parseTestEntry(entry, { file: 'models/schema.yml', line: 1 });
   const ctx = context(spec.config as TestConfigLike, flags);
   const kwargs = renderTestKwargs(genericTestKwargs(spec, { resourceType: 'model', name: model }, column), (t) =>
-    env.renderString(t, ctx),
+    env.render(t, ctx, { file: 'models/schema.yml' }),
   );
   return { spec, sql: callMacro(`test_${spec.testName}`, ctx, kwargs) };
 }

@@ -228,17 +228,24 @@ export class JinjaEnv {
    * last: the last registered non-dbt macro wins). All are also reachable as
    * `<package>.<name>` (e.g. `dbt.current_timestamp()`).
    *
+   * With `{ lazy: true }` the file is only split into its blocks now and
+   * compiled the first time one of its macros is called (its definitions'
+   * `calls` are then empty, and Jinja syntax errors surface at that call):
+   * for large libraries of which a project uses a few macros, such as
+   * tsdbt's built-in `dbt` package.
+   *
    * @returns the definitions found, in file order.
    * @throws TsdbtError `jinja-syntax` (with file/line/column),
    *   `unsupported-materialization-block`, or `duplicate-macro` when the same
    *   package already defines the name in another file.
    */
-  addMacroFile(source: string, file: string, packageName: string): MacroDefinition[] {
+  addMacroFile(source: string, file: string, packageName: string, opts: { readonly lazy?: boolean } = {}): MacroDefinition[] {
     const blocks = findTopLevelBlocks(source, file);
     const mat = blocks.find((b) => b.tag === 'materialization');
     if (mat) throw unsupportedMaterialization(mat.name, file, mat.line, mat.column);
     const kept = blocks.filter((b) => b.tag === 'macro' || b.tag === 'test' || b.tag === 'data_test');
     if (kept.length === 0) return [];
+    if (opts.lazy) return this.addLazyMacroFile(source, file, packageName, kept);
     const compiled = compileTemplate(keepOnlyBlocks(source, kept), file, this.nunjucksEnv);
     const fileCtx = new MacroFileContext(this);
     const frame = new (nunjucks.runtime as unknown as { Frame: new () => { topLevel: boolean } }).Frame();
@@ -267,22 +274,90 @@ export class JinjaEnv {
         sql: source.slice(b.start, b.end),
         calls: info?.calls ?? [],
       };
-      const prev = this.entries.get(def.uniqueId);
-      if (prev && prev.def.file !== file) {
-        throw new TsdbtError('duplicate-macro', `macro '${name}' is defined twice in package '${packageName}': ${prev.def.file}:${prev.def.line} and ${file}:${b.line}`, {
-          file,
-          line: b.line,
-          column: b.column,
-          hint: 'Rename or delete one of the two macros; dbt requires macro names to be unique within a package.',
-        });
+      this.register(def, fn, b.column);
+      defs.push(def);
+    }
+    return defs;
+  }
+
+  /** Records one macro under its bare name, its package namespace and its unique_id. */
+  private register(def: MacroDefinition, fn: AnyFn, column: number): void {
+    const prev = this.entries.get(def.uniqueId);
+    if (prev && prev.def.file !== def.file) {
+      throw new TsdbtError('duplicate-macro', `macro '${def.name}' is defined twice in package '${def.packageName}': ${prev.def.file}:${prev.def.line} and ${def.file}:${def.line}`, {
+        file: def.file,
+        line: def.line,
+        column,
+        hint: 'Rename or delete one of the two macros; dbt requires macro names to be unique within a package.',
+      });
+    }
+    this.entries.set(def.uniqueId, { fn, def });
+    this.defsByFn.set(fn, def);
+    if (def.packageName === 'dbt') this.dbtMacros.set(def.name, fn);
+    else this.userMacros.set(def.name, fn);
+    let ns = this.namespaces.get(def.packageName);
+    if (!ns) this.namespaces.set(def.packageName, (ns = Object.create(null) as Record<string, AnyFn>));
+    ns[def.name] = fn;
+  }
+
+  /**
+   * The lazy form of {@link addMacroFile}: each macro is registered as a stub
+   * that compiles and runs the file on its first call, then puts the real
+   * functions wherever a stub still stands (so later lookups skip the stub).
+   */
+  private addLazyMacroFile(source: string, file: string, packageName: string, kept: ReturnType<typeof findTopLevelBlocks>): MacroDefinition[] {
+    let real: Map<string, AnyFn> | undefined;
+    const stubs = new Map<string, AnyFn>();
+    const load = (): Map<string, AnyFn> => {
+      if (real) return real;
+      const compiled = compileTemplate(keepOnlyBlocks(source, kept), file, this.nunjucksEnv);
+      const fileCtx = new MacroFileContext(this);
+      const frame = new (nunjucks.runtime as unknown as { Frame: new () => { topLevel: boolean } }).Frame();
+      frame.topLevel = true;
+      let failure: unknown;
+      compiled.root(this.nunjucksEnv, fileCtx, frame, RUNTIME, (err) => {
+        failure = err;
+      });
+      if (failure) throw this.finishError(failure, file);
+      real = fileCtx.defined;
+      const bare = packageName === 'dbt' ? this.dbtMacros : this.userMacros;
+      const ns = this.namespaces.get(packageName);
+      for (const [name, stub] of stubs) {
+        const fn = real.get(name);
+        if (!fn) continue;
+        const uid = `macro.${packageName}.${name}`;
+        const entry = this.entries.get(uid);
+        if (entry?.fn === stub) {
+          this.entries.set(uid, { fn, def: entry.def });
+          this.defsByFn.set(fn, entry.def);
+        }
+        if (bare.get(name) === stub) bare.set(name, fn);
+        if (ns?.[name] === stub) ns[name] = fn;
       }
-      this.entries.set(def.uniqueId, { fn, def });
-      this.defsByFn.set(fn, def);
-      if (packageName === 'dbt') this.dbtMacros.set(name, fn);
-      else this.userMacros.set(name, fn);
-      let ns = this.namespaces.get(packageName);
-      if (!ns) this.namespaces.set(packageName, (ns = Object.create(null) as Record<string, AnyFn>));
-      ns[name] = fn;
+      return real;
+    };
+    const defs: MacroDefinition[] = [];
+    for (const b of kept) {
+      const kind = b.tag === 'macro' ? 'macro' : 'test';
+      const name = kind === 'macro' ? b.name : `test_${b.name}`;
+      const def: MacroDefinition = {
+        name,
+        kind,
+        packageName,
+        uniqueId: `macro.${packageName}.${name}`,
+        file,
+        line: b.line,
+        arguments: parseMacroSignature(b.rest),
+        sql: source.slice(b.start, b.end),
+        calls: [],
+      };
+      const stub = function (this: unknown, ...args: unknown[]): unknown {
+        const fn = load().get(name);
+        if (!fn) throw new TsdbtError('macro-not-found', `macro '${name}' in ${file} did not compile to a macro`, { file, line: def.line });
+        return fn.apply(this, args);
+      };
+      stubs.set(name, stub);
+      this.register(def, stub, b.column);
       defs.push(def);
     }
     return defs;

@@ -19,13 +19,13 @@ import { renderValue, targetForJinja } from '../config/render.ts';
 import { isSecretName, registerSecret } from '../secrets.ts';
 import { JinjaEnv, extractDocBlocks } from '../jinja/index.ts';
 import { closestNames } from '../graph/index.ts';
-import { parseTestEntry, genericTestNames, genericTestUniqueId, BUILTIN_TEST_MACROS } from '../datatests/index.ts';
+import { parseTestEntry, genericTestNames, genericTestUniqueId } from '../datatests/index.ts';
 import { discoverFiles, type ProjectFile } from './discover.ts';
 import { staticExtract, extractionFromCalls, type StaticCall, type StaticExtraction } from './static-extract.ts';
 import { PartialParse, partialParseKey, configKey, type PartialParseStats, type RenderCapture } from './partial-parse.ts';
 import { buildContext, normaliseConfigKeys, type Captured, type ContextHooks } from './jinja-context.ts';
 import { JinjaRelation, quoteIdent } from './relation.ts';
-import { BUILTIN_MACROS } from './builtin-macros.ts';
+import { builtinMacroFiles, builtinMacrosDigest } from './builtin-macros.ts';
 import type { ColumnInfo, Documentation, Macro, Manifest, ManifestNode, RefCall, SourceDefinition } from './manifest.ts';
 
 export interface ParseOptions {
@@ -155,8 +155,8 @@ export function parseProject(opts: ParseOptions): ParseResult {
   // ---- macros ----
   const jinja = new JinjaEnv({ rootPackage: pkg, dispatch: project.dispatch });
   const macros: Record<string, Macro> = {};
-  const addMacros = (source: string, file: string, relPath: string, packageName: string) => {
-    const defs = diags.capture(() => jinja.addMacroFile(source, file, packageName)) ?? [];
+  const addMacros = (source: string, file: string, relPath: string, packageName: string, lazy = false) => {
+    const defs = diags.capture(() => jinja.addMacroFile(source, file, packageName, { lazy })) ?? [];
     for (const d of defs) {
       const uid = `macro.${packageName}.${d.name}`;
       macros[uid] = {
@@ -174,9 +174,8 @@ export function parseProject(opts: ParseOptions): ParseResult {
       };
     }
   };
-  addMacros(BUILTIN_MACROS, 'tsdbt/builtin_macros.sql', 'builtin_macros.sql', 'dbt');
-  addMacros(BUILTIN_TEST_MACROS, 'tsdbt/builtin_tests.sql', 'builtin_tests.sql', 'dbt');
-  const macroSources: string[] = [BUILTIN_MACROS, BUILTIN_TEST_MACROS];
+  for (const f of builtinMacroFiles()) addMacros(f.source, f.file, f.path, 'dbt', true); // dbt's global macros (src/macros/dbt), compiled on first use
+  const macroSources: string[] = [builtinMacrosDigest()];
   for (const f of files.macros) {
     const text = readFileSync(f.absPath, 'utf8');
     macroSources.push(f.originalFilePath, text);
@@ -191,9 +190,12 @@ export function parseProject(opts: ParseOptions): ParseResult {
     partialParseOn,
   );
   const properties: Properties = pp.properties(project, () => loadProperties(project));
-  const customSchemaMacro = jinja.hasMacro('generate_schema_name') && Object.values(macros).some((m) => m.package_name === pkg && m.name === 'generate_schema_name');
-  const customAliasMacro = Object.values(macros).some((m) => m.package_name === pkg && m.name === 'generate_alias_name');
-  const customDatabaseMacro = Object.values(macros).some((m) => m.package_name === pkg && m.name === 'generate_database_name');
+  // A project's generate_x_name, or its default__/postgres__ implementation (dispatch finds those first), is called;
+  // dbt's own default__ forms are computed without a render.
+  const customNaming = (n: string) => Object.values(macros).some((m) => m.package_name === pkg && (m.name === n || m.name === `default__${n}` || m.name === `postgres__${n}`));
+  const customSchemaMacro = customNaming('generate_schema_name');
+  const customAliasMacro = customNaming('generate_alias_name');
+  const customDatabaseMacro = customNaming('generate_database_name');
 
   // ---- variables and hooks shared by every parse-phase render ----
   const variable = (name: string, fallback: unknown, hasDefault: boolean, file?: string): unknown => {
@@ -295,7 +297,8 @@ export function parseProject(opts: ParseOptions): ParseResult {
     const custom = (config.schema ?? null) as string | null;
     let schema: string;
     const nodeDict = { name: node.name, resource_type: node.resource_type, fqn: node.fqn, original_file_path: node.original_file_path, config };
-    if (customSchemaMacro) {
+    let ctx: Record<string, unknown> | undefined;
+    const namingContext = (): Record<string, unknown> => {
       const hooks: ContextHooks = {
         ref: (call) => new JinjaRelation({ database, schema: target.schema, identifier: call.name }),
         source: (s, t) => new JinjaRelation({ database, schema: s, identifier: t }),
@@ -303,33 +306,21 @@ export function parseProject(opts: ParseOptions): ParseResult {
         envVar: (n, f, h) => envVar(n, f, h, node.original_file_path),
         isIncremental: () => false,
       };
-      const ctx = buildContext({ ...baseContextInput, self: null, model: nodeDict, config, file: node.original_file_path, hooks });
-      schema = String(jinja.callMacro('generate_schema_name', [custom, nodeDict], {}, ctx) ?? '').trim();
+      return (ctx ??= buildContext({ ...baseContextInput, self: null, model: nodeDict, config, file: node.original_file_path, hooks }));
+    };
+    if (customSchemaMacro) {
+      schema = String(jinja.callMacro('generate_schema_name', [custom, nodeDict], {}, namingContext()) ?? '').trim();
     } else {
       schema = custom == null ? target.schema : `${target.schema}_${String(custom).trim()}`;
     }
     let alias = (config.alias ?? null) as string | null;
     if (customAliasMacro) {
-      const ctx = buildContext({
-        ...baseContextInput,
-        self: null,
-        model: nodeDict,
-        config,
-        file: node.original_file_path,
-        hooks: {
-          ref: (call) => new JinjaRelation({ database, schema: target.schema, identifier: call.name }),
-          source: (s, t) => new JinjaRelation({ database, schema: s, identifier: t }),
-          variable: (n, f, h) => variable(n, f, h, node.original_file_path),
-          envVar: (n, f, h) => envVar(n, f, h, node.original_file_path),
-          isIncremental: () => false,
-        },
-      });
-      alias = String(jinja.callMacro('generate_alias_name', [alias, nodeDict], {}, ctx) ?? '').trim();
+      alias = String(jinja.callMacro('generate_alias_name', [alias, nodeDict], {}, namingContext()) ?? '').trim();
     }
     let db = (config.database ?? null) as string | null;
     if (customDatabaseMacro) {
       // Postgres cannot cross databases; the macro's answer is recorded but relations stay in the target database.
-      db = String(jinja.callMacro('generate_database_name', [db, nodeDict], {}, {}) ?? database).trim();
+      db = String(jinja.callMacro('generate_database_name', [db, nodeDict], {}, namingContext()) ?? database).trim();
     }
     return { schema, alias: alias || node.name, database: db || database };
   };
