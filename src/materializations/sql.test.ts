@@ -195,7 +195,7 @@ describe('incremental DML (dbt shapes)', () => {
     const [del] = deleteInsertSql(orders, src, ['id', 'day'], cols, q, ["DBT_INTERNAL_DEST.day > '2024-01-01'"]);
     assert.equal(
       del,
-      'delete from "analytics"."orders" as DBT_INTERNAL_DEST\nwhere (id, day) in (\n    select distinct id, day\n    from pg_temp."orders__tsdbt_incr" as DBT_INTERNAL_SOURCE\n)\n    and DBT_INTERNAL_DEST.day > \'2024-01-01\'',
+      'delete from "analytics"."orders" as DBT_INTERNAL_DEST\nwhere (id, day) in (\n    select distinct id, day\n    from pg_temp."orders__tsdbt_incr" as DBT_INTERNAL_SOURCE\n)\n    and (DBT_INTERNAL_DEST.day > \'2024-01-01\')',
     );
     assert.equal(deleteInsertSql(orders, src, [], cols, q).length, 1);
   });
