@@ -60,7 +60,7 @@ for (const t of testTargets()) {
       const r2 = await run('tbl', 'select g as id from generate_series(1, 5) g;', { materialized: 'table' });
       assert.equal(r2.message, 'SELECT 5');
       assert.equal(await count('tbl'), 5);
-      assert.ok(r2.statements.some((s) => s.startsWith(`create table ${rel('tbl__tsdbt_tmp')}`)));
+      assert.ok(r2.statements.some((s) => s.startsWith(`create table ${rel(`tbl__tsdbt_tmp_${adapter.invocationToken}`)}`)));
       assert.deepEqual(await leftovers(), []);
     });
 
@@ -233,11 +233,15 @@ for (const t of testTargets()) {
       assert.deepEqual(await leftovers(), []);
     });
 
-    it('leftovers of a crashed run are dropped before building', async () => {
+    it('leftovers of a crashed run are dropped before building (token-less names, and names of a dead invocation)', async () => {
       await adapter.query(`create table ${rel('crash__tsdbt_tmp')} (x int)`);
       await adapter.query(`create view ${rel('crash__tsdbt_backup')} as select 1 as x`);
+      await adapter.query(`create table ${rel('crash__tsdbt_tmp_0a0b0c')} (x int)`);
+      await adapter.query(`create table ${rel('crash__tsdbt_backup_0a0b0c')} (x int)`);
+      await adapter.query(`create table ${rel('crashx__tsdbt_tmp_0a0b0c')} (x int)`); // another model's: kept
       await run('crash', 'select 1 as id', { materialized: 'table' });
-      assert.deepEqual(await leftovers(), []);
+      assert.deepEqual(await leftovers(), ['crashx__tsdbt_tmp_0a0b0c']);
+      await adapter.query(`drop table ${rel('crashx__tsdbt_tmp_0a0b0c')}`);
     });
 
     it('creates a missing schema', async () => {

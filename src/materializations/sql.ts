@@ -89,14 +89,53 @@ export function helperIdentifier(alias: string, suffix: string): string {
   return `${truncateToBytes(alias, room)}_${hash}${suffix}`;
 }
 
-/** The relation a model is built under before the swap (same schema). */
-export function tmpRelation(rel: RelationRef): RelationRef {
-  return { schema: rel.schema, identifier: helperIdentifier(rel.identifier, TMP_SUFFIX) };
+/**
+ * An invocation's token (six lower-case hex digits, `Adapter.invocationToken`) as a
+ * suffix of the helper names: `orders__tsdbt_tmp_3fa9c1`. Two invocations that write one
+ * schema (two targets whose `generate_schema_name` meets) never share a helper relation.
+ * Without a token the names are the plain `<alias>__tsdbt_tmp` / `__tsdbt_backup`.
+ */
+function withToken(suffix: string, token: string | undefined): string {
+  if (token === undefined || token === '') return suffix;
+  if (!HELPER_TOKEN.test(token)) throw new Error(`invocation token must be six lower-case hex digits, got ${JSON.stringify(token)}`);
+  return `${suffix}_${token}`;
 }
 
-/** The name the previous relation takes during the swap (same schema). */
-export function backupRelation(rel: RelationRef): RelationRef {
-  return { schema: rel.schema, identifier: helperIdentifier(rel.identifier, BACKUP_SUFFIX) };
+/** What an invocation token looks like (see {@link tmpRelation}). */
+export const HELPER_TOKEN = /^[0-9a-f]{6}$/u;
+
+/** The relation a model is built under before the swap (same schema): `<alias>__tsdbt_tmp[_<token>]`. */
+export function tmpRelation(rel: RelationRef, token?: string): RelationRef {
+  return { schema: rel.schema, identifier: helperIdentifier(rel.identifier, withToken(TMP_SUFFIX, token)) };
+}
+
+/** The name the previous relation takes during the swap (same schema): `<alias>__tsdbt_backup[_<token>]`. */
+export function backupRelation(rel: RelationRef, token?: string): RelationRef {
+  return { schema: rel.schema, identifier: helperIdentifier(rel.identifier, withToken(BACKUP_SUFFIX, token)) };
+}
+
+/**
+ * Catalog query for the helper relations of `alias` left by any invocation (a crashed
+ * run, or a run of another target on the same schema): the exact names `$2` (text[],
+ * the token-less names) and every name that is one of the prefixes `$3` (text[]) followed
+ * by six hex digits. `$1` schema. Rows: `{ name, relkind }`.
+ */
+export function leftoverLookupSql(): string {
+  return [
+    'select c.relname::text as name, c.relkind::text as relkind',
+    'from pg_catalog.pg_class c',
+    'join pg_catalog.pg_namespace n on n.oid = c.relnamespace',
+    'where n.nspname = $1',
+    "  and (c.relname = any($2::text[]) or (pg_catalog.left(c.relname, -6) = any($3::text[]) and pg_catalog.right(c.relname, 6) ~ '^[0-9a-f]{6}$'))",
+    'order by 1',
+  ].join('\n');
+}
+
+/** Parameters of {@link leftoverLookupSql} for one model relation: `[schema, exact names, token prefixes]`. */
+export function leftoverLookupParams(rel: RelationRef): [string, string[], string[]] {
+  const exact = [tmpRelation(rel).identifier, backupRelation(rel).identifier];
+  const prefixes = [tmpRelation(rel, '000000').identifier, backupRelation(rel, '000000').identifier].map((n) => n.slice(0, -6));
+  return [rel.schema, exact, prefixes];
 }
 
 /** The SQL keyword for a kind: `table`, `view`, `materialized view`. */

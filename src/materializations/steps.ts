@@ -167,7 +167,7 @@ async function dropQuietly(s: RecordingSession, q: Quoter, rel: RelationRef, kin
 }
 
 /**
- * Builds the model under `<alias>__tsdbt_tmp` with `build`, then swaps it into
+ * Builds the model under `<alias>__tsdbt_tmp_<token>` (the adapter's invocation token) with `build`, then swaps it into
  * place (see swap.ts). Creates the schema when missing, drops leftovers of a
  * crashed run, runs pre-hooks before the build and grants + post-hooks inside
  * the swap's transaction. On any failure the temporary relation is dropped and
@@ -182,14 +182,16 @@ export async function buildAndSwap<R>(
   const q = ctx.adapter;
   checkIdentifier(ctx.relation);
   await ensureSchema(s, q, ctx.relation.schema);
-  await dropLeftovers(s, q, ctx.relation);
+  const token = ctx.adapter.invocationToken;
+  await dropLeftovers(s, q, ctx.relation, token);
   await runHooks(s, ctx.preHooks);
-  const tmp = tmpRelation(ctx.relation);
+  const tmp = tmpRelation(ctx.relation, token);
   try {
     const value = await build(tmp);
     const { warnings } = await swapIntoPlace(s, q, ctx.relation, tmp, kind, {
       after: (tx) => finishInTransaction(tx, ctx),
       rebuiltLater: ctx.rebuiltLater,
+      token,
     });
     return { value, warnings };
   } catch (e) {
