@@ -243,6 +243,21 @@ function sessionFor(client: pg.PoolClient): Connection {
 }
 
 /**
+ * What every pooled session runs once, as one simple-protocol query:
+ *  - PostgreSQL ≥ 14: `client_connection_check_interval = 2000`, so a backend whose client
+ *    vanished (tsdbt killed, second Ctrl-C) stops its query within 2 s instead of running it
+ *    to the end (older servers reject the setting: ignored inside the DO block);
+ *  - the invocation lock (shared, session-level) on `token`.
+ */
+export function sessionSetupSql(token: string): string {
+  return (
+    "do $tsdbt$ begin perform pg_catalog.set_config('client_connection_check_interval', '2000', false); " +
+    'exception when others then null; end $tsdbt$; ' +
+    invocationLockSql(token)
+  );
+}
+
+/**
  * Opens a pool of `target.threads` connections to the target's PostgreSQL and checks
  * it with one connection (retried `target.retries` times, default 1, on network
  * errors only).
@@ -263,13 +278,9 @@ export async function createPostgresAdapter(target: TargetConfig, options: Postg
   for (let attempt = 0; ; attempt++) {
     const candidate = new pg.Pool(config);
     candidate.on('error', () => undefined); // an idle client lost its socket: the pool drops it
-    // PostgreSQL ≥ 14: a backend whose client vanished (tsdbt killed, second Ctrl-C) stops its query within
-    // 2 s instead of running it to the end. Older servers reject the setting; nothing else depends on it.
-    candidate.on('connect', (client) => {
-      void client.query('set client_connection_check_interval = 2000').catch(() => undefined);
-      // Held for the connection's life: tells other runs this invocation's helper relations are in use.
-      void client.query(invocationLockSql(invocationToken)).catch(() => undefined);
-    });
+    // The invocation lock is held for the connection's life: it tells other runs that this invocation's
+    // helper relations are in use (see invocation-token.ts). One query, so the client never has two in flight.
+    candidate.on('connect', (client) => void client.query(sessionSetupSql(invocationToken)).catch(() => undefined));
     try {
       const client = await candidate.connect();
       client.release();
