@@ -11,7 +11,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { postgresSkipReason, uniqueSchemaName } from '../../src/adapters/testing.ts';
+import { postgresSkipReason, postgresTarget, uniqueSchemaName } from '../../src/adapters/testing.ts';
+import { createAdapter } from '../../src/adapters/index.ts';
+import { materialize } from '../../src/materializations/index.ts';
 import { acquireRunLock } from '../../src/adapters/run-lock.ts';
 import { INVOCATION_LOCK_CLASS, invocationLockKey } from '../../src/adapters/invocation-token.ts';
 import { TsdbtError } from '../../src/errors.ts';
@@ -51,22 +53,44 @@ describe('two targets writing one schema (postgres)', { skip, concurrency: 1 }, 
     await p?.cleanup();
   });
 
-  it('both targets build t1 at the same time: both succeed, one t1 is left, no helper relation remains', async () => {
-    const building = async () =>
-      (await p.rows(`select 1 from pg_stat_activity where query like 'create table %t1\\_\\_tsdbt\\_tmp\\_%' and strpos(query, $1) > 0 and state = 'active' and pid <> pg_backend_pid()`, [shared])).length;
-    const a = p.start('run', ['--vars', '{sleep: 10}']);
-    await until('dev to be building t1', async () => (await building()) >= 1);
-    const b = p.start('run', ['--target', 'other', '--vars', '{sleep: 1}']);
-    // Both builds run at once (before the fix the second one collided on shared.t1__tsdbt_tmp).
-    await until('both targets to be building t1', async () => (await building()) >= 2, 20000);
+  it('both targets run at once: both succeed in turn or side by side, one t1 is left, no helper relation remains', async () => {
+    const a = p.start('run', ['--vars', '{sleep: 6}']);
+    await until('dev to be building t1', async () =>
+      (await p.rows(`select 1 from pg_stat_activity where query like 'create table %t1\\_\\_tsdbt\\_tmp\\_%' and strpos(query, $1) > 0 and state = 'active'`, [shared])).length > 0,
+    );
+    const b = p.start('run', ['--target', 'other', '--vars', '{sleep: 0}']);
     const [ra, rb] = await Promise.all([a.done, b.done]);
     assert.equal(ra.code, 0, ra.output);
     assert.equal(rb.code, 0, rb.output);
     assert.doesNotMatch(ra.output + rb.output, /does not exist|DeprecationWarning/);
-    const left = await p.rows<{ built_by: string }>(`select built_by from "${shared}".v1`);
-    // other (1 s) swapped first, dev (10 s) last.
-    assert.deepEqual(left, [{ built_by: 'dev' }]);
+    // With the run lock over every schema written, other waits for dev (naming it) and swaps last;
+    // with the lock over the target schema only, both build at once under their own names and dev swaps last.
+    const waited = new RegExp(`waiting for another tsdbt run on \\S+ \\(pid ${a.child.pid} on `).test(rb.stderr);
+    assert.deepEqual(await p.rows(`select built_by from "${shared}".v1`), [{ built_by: waited ? 'other' : 'dev' }]);
     assert.deepEqual(await helpers(), []);
+  });
+
+  it('two invocations build the same relation of one schema at the same time under their own names (no run lock)', async () => {
+    const adapters = await Promise.all([createAdapter(postgresTarget(p.schema)), createAdapter(postgresTarget(`${p.schema}_other`))]);
+    try {
+      assert.notEqual(adapters[0].invocationToken, adapters[1].invocationToken);
+      const results = await Promise.all(
+        adapters.map((adapter, i) =>
+          adapter.withConnection((conn) =>
+            materialize({ conn, adapter, relation: { schema: shared, identifier: 't2' }, sql: `select pg_sleep(1) is not null as slept, ${i} as who`, config: { materialized: 'table' }, fullRefresh: false }),
+          ),
+        ),
+      );
+      for (const [i, r] of results.entries()) {
+        assert.equal(r.message, 'SELECT 1');
+        assert.ok(r.statements.some((x) => x.includes(`"t2__tsdbt_tmp_${adapters[i].invocationToken}"`)), r.statements.join('\n'));
+      }
+      const who = await p.rows<{ who: number }>(`select who from "${shared}".t2`);
+      assert.equal(who.length, 1);
+      assert.deepEqual(await helpers(), []);
+    } finally {
+      await Promise.all(adapters.map((a) => a.close()));
+    }
   });
 
   it("a live invocation's helper relation is left alone; once its connections are gone the next run drops it", async () => {
