@@ -6,3 +6,4 @@ export { planSchemaChange, validateOnSchemaChange, describeSchemaChange, type On
 export { helperIdentifier, tmpRelation, backupRelation, type Quoter } from './sql.ts';
 export { isRetrySafe, markNotRetrySafe } from './retry-safety.ts';
 export { checkNodeConfigs, configSqlErrors, type ConfigOwner, type ConfigCheckedNode } from './config-check.ts';
+export type { NodeDocs } from './context.ts';

@@ -720,3 +720,37 @@ export function createIndexSql(rel: RelationRef, index: IndexConfig, name: strin
   const using = index.type ? `using ${index.type} ` : '';
   return `create ${index.unique ? 'unique ' : ''}index if not exists ${q.quoteIdentifier(name)}\non ${qualified(rel, q)} ${using}(${index.columns.join(', ')})`;
 }
+
+// ---------------------------------------------------------------- persist_docs
+
+/**
+ * dbt's `persist_docs` on Postgres (`postgres__alter_relation_comment` /
+ * `postgres__alter_column_comment`): `comment on table|view <relation> is <description>`
+ * when `relation` is set, and `comment on column <relation>.<column> is …` for each
+ * documented column that the relation has (matched by exact name, else
+ * case-insensitively, as an unquoted yml name folds), when `columns` is set. Every
+ * description is a quoted literal (dbt uses a dollar-quoted block), every name a
+ * quoted identifier. Empty descriptions are skipped.
+ */
+export function persistDocsSql(
+  target: RelationRef,
+  kind: ReplaceableKind,
+  persist: { relation?: unknown; columns?: unknown } | null | undefined,
+  docs: { description?: string | null; columns?: readonly { name: string; description?: string | null }[] } | undefined,
+  existingColumns: readonly string[],
+  q: Quoter,
+): string[] {
+  if (!persist || !docs) return [];
+  const out: string[] = [];
+  const name = qualified(target, q);
+  if (persist.relation === true && docs.description) out.push(`comment on ${kindKeyword(kind)} ${name} is ${q.quoteLiteral(docs.description)}`);
+  if (persist.columns === true) {
+    for (const c of docs.columns ?? []) {
+      if (!c.description) continue;
+      const column = existingColumns.find((x) => x === c.name) ?? existingColumns.find((x) => x.toLowerCase() === c.name.toLowerCase());
+      if (column === undefined) continue;
+      out.push(`comment on column ${name}.${q.quoteIdentifier(column)} is ${q.quoteLiteral(c.description)}`);
+    }
+  }
+  return out;
+}

@@ -7,6 +7,7 @@ import { DatabaseError } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
 import type { MaterializeContext, RecordingSession } from './context.ts';
 import { dropLeftovers, swapIntoPlace } from './swap.ts';
+import { readColumns } from './catalog.ts';
 import {
   createIndexSql,
   createSchemaSql,
@@ -24,6 +25,7 @@ import {
   identifierBytes,
   MAX_IDENTIFIER_BYTES,
   modelSqlOffset,
+  persistDocsSql,
   tmpRelation,
   trimModelSql,
   type Quoter,
@@ -127,9 +129,18 @@ export async function applyGrants(tx: RecordingSession, ctx: MaterializeContext,
   }
 }
 
-/** Grants from the `grants` config (see {@link applyGrants}), then post-hooks: what runs last, inside the final transaction. */
-export async function finishInTransaction(tx: RecordingSession, ctx: MaterializeContext, opts: { revoke?: boolean } = {}): Promise<void> {
+/**
+ * What runs last, inside the final transaction: grants from the `grants` config (see
+ * {@link applyGrants}), `persist_docs` comments (see `persistDocsSql`; `kind` is the
+ * relation's, default table), then post-hooks — dbt's order.
+ */
+export async function finishInTransaction(tx: RecordingSession, ctx: MaterializeContext, opts: { revoke?: boolean; kind?: ReplaceableKind } = {}): Promise<void> {
   await applyGrants(tx, ctx, { revoke: opts.revoke ?? false });
+  const persist = ctx.config.persist_docs as { relation?: unknown; columns?: unknown } | undefined;
+  if (ctx.docs && persist && (persist.relation === true || persist.columns === true)) {
+    const columns = persist.columns === true ? (await readColumns(tx, ctx.relation)).map((c) => c.name) : [];
+    for (const stmt of persistDocsSql(ctx.relation, opts.kind ?? 'table', persist, ctx.docs, columns, ctx.adapter)) await tx.query(stmt);
+  }
   await runHooks(tx, ctx.postHooks);
 }
 
@@ -189,7 +200,7 @@ export async function buildAndSwap<R>(
   try {
     const value = await build(tmp);
     const { warnings } = await swapIntoPlace(s, q, ctx.relation, tmp, kind, {
-      after: (tx) => finishInTransaction(tx, ctx),
+      after: (tx) => finishInTransaction(tx, ctx, { kind }),
       rebuiltLater: ctx.rebuiltLater,
       token,
     });
