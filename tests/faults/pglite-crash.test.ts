@@ -10,8 +10,13 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { createAdapter } from '../../src/adapters/index.ts';
+import { pgliteTargetForDir } from '../../src/adapters/testing.ts';
+import { TsdbtError } from '../../src/errors.ts';
 import { LOCK_FILE } from '../../src/adapters/directory-lock.ts';
 import { FaultProject } from './harness.ts';
 
@@ -43,10 +48,13 @@ describe('PGlite: kill -9 and two processes on one data directory', { concurrenc
   });
 
   it('kill -9 mid-run: the directory reopens (stale lock taken over) with every committed relation intact; the next run completes', async () => {
-    const a = run(2, 30);
-    await a.waitForOutput(/OK \S+ \S+ model \S+\.log/);
-    await new Promise((r) => setTimeout(r, 500)); // slow is sleeping now
-    a.child.kill('SIGKILL');
+    const a = run(2, 120);
+    try {
+      await a.waitForOutput(/OK \S+ \S+ model \S+\.log/, 60000);
+      await new Promise((r) => setTimeout(r, 500)); // slow is sleeping now
+    } finally {
+      a.child.kill('SIGKILL');
+    }
     const ra = await a.done;
     assert.equal(ra.signal, 'SIGKILL');
     // The killed process's lock file is still there, naming a dead pid.
@@ -71,26 +79,61 @@ describe('PGlite: kill -9 and two processes on one data directory', { concurrenc
   });
 
   it('a second run that cannot get the directory fails with database-locked naming the holder (exit 2) and writes nothing', async () => {
-    const a = run(6, 25);
-    await a.waitForOutput(/OK \S+ \S+ model \S+\.log/);
-    const rb = await run(7).done;
-    assert.equal(rb.code, 2, rb.output);
-    assert.match(rb.stderr, new RegExp(`\\[database-locked\\] the PGlite database in \\S+ is in use by process ${a.child.pid} since `));
-    assert.match(rb.stderr, new RegExp(`hint: Wait for the other tsdbt command to finish, or stop process ${a.child.pid}`));
-    assert.doesNotMatch(rb.output, /\n\s+at /, 'no stack trace');
-    const ra = await a.done;
-    assert.equal(ra.code, 0, ra.output);
-    assert.deepEqual(await state(), { base: [6], log: [1, 2, 3, 4, 5, 6], slow: [6], relations: ['base', 'log', 'slow'] });
+    const a = run(6, 120);
+    try {
+      await a.waitForOutput(/OK \S+ \S+ model \S+\.log/, 60000);
+      const rb = await run(7).done;
+      assert.equal(rb.code, 2, rb.output);
+      assert.match(rb.stderr, new RegExp(`\\[database-locked\\] the PGlite database in \\S+ is in use by process ${a.child.pid} since `));
+      assert.match(rb.stderr, new RegExp(`hint: Wait for the other tsdbt command to finish, or stop process ${a.child.pid}`));
+      assert.doesNotMatch(rb.output, /\n\s+at /, 'no stack trace');
+    } finally {
+      a.child.kill('SIGKILL');
+      await a.done;
+    }
+    // A's base and log committed before it was killed mid-slow; B wrote nothing.
+    assert.deepEqual(await state(), { base: [6], log: [1, 2, 3, 4, 5, 6], slow: [5], relations: ['base', 'log', 'slow'] });
   });
 
   it('kill -9 of the holder while a second run waits: the waiting run takes over and completes', async () => {
-    const a = run(7, 30);
-    await a.waitForOutput(/OK \S+ \S+ model \S+\.log/);
-    const b = run(8);
-    await new Promise((r) => setTimeout(r, 1500)); // b is waiting for the directory
-    a.child.kill('SIGKILL');
-    const rb = await b.done;
+    const a = run(7, 120);
+    let rb;
+    try {
+      await a.waitForOutput(/OK \S+ \S+ model \S+\.log/, 60000);
+      const b = run(8);
+      await new Promise((r) => setTimeout(r, 1500)); // b is starting, then waiting for the directory
+      a.child.kill('SIGKILL');
+      rb = await b.done;
+    } finally {
+      a.child.kill('SIGKILL');
+      await a.done;
+    }
     assert.equal(rb.code, 0, rb.output);
     assert.deepEqual(await state(), { base: [8], log: [1, 2, 3, 4, 5, 6, 7, 8], slow: [8], relations: ['base', 'log', 'slow'] });
+  });
+
+  it('a lock whose pid now belongs to a process started after it was taken (pid reuse after kill -9) is stale; a live holder is not', async () => {
+    assert.equal(existsSync(join(dataDir, LOCK_FILE)), false, 'no tsdbt process holds the directory');
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const write = (since: string) =>
+        writeFileSync(join(dataDir, LOCK_FILE), JSON.stringify({ pid: other.pid, hostname: hostname(), token: 'reused', since }));
+      // Taken 10 minutes before that process started: the holder is gone and its pid reused.
+      write(new Date(Date.now() - 600_000).toISOString());
+      const opened = await createAdapter(pgliteTargetForDir(dataDir, p.schema), { lockTimeoutMs: 1000 });
+      await opened.close();
+      // Taken after it started: a live holder; refused, naming it.
+      write(new Date(Date.now() + 1000).toISOString());
+      await assert.rejects(createAdapter(pgliteTargetForDir(dataDir, p.schema), { lockTimeoutMs: 500 }), (e: unknown) => {
+        assert.ok(e instanceof TsdbtError && e.code === 'database-locked', String(e));
+        assert.match(e.message, new RegExp(`in use by process ${other.pid} since `));
+        return true;
+      });
+    } finally {
+      other.kill('SIGKILL');
+      rmSync(join(dataDir, LOCK_FILE), { force: true });
+    }
+    assert.deepEqual((await state()).relations, ['base', 'log', 'slow']);
   });
 });
