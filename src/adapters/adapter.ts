@@ -73,6 +73,11 @@ export interface AdapterCapabilities {
 export interface Adapter {
   readonly type: 'postgres' | 'pglite';
   readonly capabilities: AdapterCapabilities;
+  /**
+   * Six lower-case hex digits, random per adapter (= per invocation): the suffix of
+   * this invocation's helper relations (`orders__tsdbt_tmp_3fa9c1`). See invocation-token.ts.
+   */
+  readonly invocationToken?: string;
   /** Borrows a connection for `fn` and returns it to the pool afterwards (pglite: serialised on its one session). */
   withConnection<T>(fn: (conn: Connection) => Promise<T>): Promise<T>;
   /** Convenience: one statement on a borrowed connection. */

@@ -6,6 +6,7 @@
  * Engine-specific code supplies only: how to run one statement on a raw session,
  * how to COPY a file, and how to borrow a session (`acquire`).
  */
+import { newInvocationToken } from './invocation-token.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   DatabaseError,
@@ -125,6 +126,8 @@ export function wrapSession(raw: RawSession): Connection {
 export interface AdapterCore {
   readonly type: Adapter['type'];
   readonly capabilities: AdapterCapabilities;
+  /** See {@link Adapter.invocationToken}; a new one is made when absent. */
+  readonly invocationToken?: string;
   /** Borrows a session for `fn` (a pool checkout, or the one PGlite session under its mutex). */
   acquire<T>(fn: (conn: Connection) => Promise<T>): Promise<T>;
   cancelAll(): Promise<void>;
@@ -166,6 +169,7 @@ export function buildAdapter(core: AdapterCore): Adapter {
   return {
     type: core.type,
     capabilities: core.capabilities,
+    invocationToken: core.invocationToken ?? newInvocationToken(),
     withConnection,
     query,
     quoteIdentifier,

@@ -73,11 +73,36 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Whether the holder recorded in `c` is certainly gone. Locks from another host are never stale. */
+/**
+ * When process `pid` started (ms since the epoch), from Linux's /proc; undefined
+ * elsewhere or when unreadable. Field 22 of /proc/<pid>/stat is the start time in
+ * clock ticks since boot (USER_HZ, 100 on Linux), /proc/stat's `btime` the boot time.
+ */
+export function processStartMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // the command name may hold spaces
+    const ticks = Number(fields[19]); // field 22 overall; fields[0] is field 3
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return undefined;
+    return btime * 1000 + (ticks * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the holder recorded in `c` is certainly gone. Locks from another host are
+ * never stale. A live pid that started after the lock was taken is another process
+ * that reuses the number of a killed holder (kill -9 leaves the file): stale too.
+ */
 function isStale(path: string, c: LockContent): boolean {
   if (c.hostname !== hostname()) return false;
   if (c.pid === process.pid) return held.get(path) !== c.token; // a previous process that had our pid
-  return !processAlive(c.pid);
+  if (!processAlive(c.pid)) return true;
+  const started = processStartMs(c.pid);
+  const since = Date.parse(c.since);
+  return started !== undefined && Number.isFinite(since) && started > since + 30_000; // margin: clock steps
 }
 
 function ageMs(path: string): number {

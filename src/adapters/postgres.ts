@@ -8,6 +8,7 @@
  * falls back to the PG* environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
  * PGDATABASE, PGSSLMODE) exactly as libpq/psql would: pg reads them itself.
  */
+import { invocationLockSql, newInvocationToken } from './invocation-token.ts';
 import { createReadStream, readFileSync } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -242,6 +243,21 @@ function sessionFor(client: pg.PoolClient): Connection {
 }
 
 /**
+ * What every pooled session runs once, as one simple-protocol query:
+ *  - PostgreSQL ≥ 14: `client_connection_check_interval = 2000`, so a backend whose client
+ *    vanished (tsdbt killed, second Ctrl-C) stops its query within 2 s instead of running it
+ *    to the end (older servers reject the setting: ignored inside the DO block);
+ *  - the invocation lock (shared, session-level) on `token`.
+ */
+export function sessionSetupSql(token: string): string {
+  return (
+    "do $tsdbt$ begin perform pg_catalog.set_config('client_connection_check_interval', '2000', false); " +
+    'exception when others then null; end $tsdbt$; ' +
+    invocationLockSql(token)
+  );
+}
+
+/**
  * Opens a pool of `target.threads` connections to the target's PostgreSQL and checks
  * it with one connection (retried `target.retries` times, default 1, on network
  * errors only).
@@ -257,13 +273,14 @@ export async function createPostgresAdapter(target: TargetConfig, options: Postg
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const prefersSsl = target.sslmode === 'prefer' || target.sslmode === 'allow';
 
+  const invocationToken = newInvocationToken();
   let pool: pg.Pool | undefined;
   for (let attempt = 0; ; attempt++) {
     const candidate = new pg.Pool(config);
     candidate.on('error', () => undefined); // an idle client lost its socket: the pool drops it
-    // PostgreSQL ≥ 14: a backend whose client vanished (tsdbt killed, second Ctrl-C) stops its query within
-    // 2 s instead of running it to the end. Older servers reject the setting; nothing else depends on it.
-    candidate.on('connect', (client) => void client.query('set client_connection_check_interval = 2000').catch(() => undefined));
+    // The invocation lock is held for the connection's life: it tells other runs that this invocation's
+    // helper relations are in use (see invocation-token.ts). One query, so the client never has two in flight.
+    candidate.on('connect', (client) => void client.query(sessionSetupSql(invocationToken)).catch(() => undefined));
     try {
       const client = await candidate.connect();
       client.release();
@@ -293,6 +310,7 @@ export async function createPostgresAdapter(target: TargetConfig, options: Postg
 
   return buildAdapter({
     type: 'postgres',
+    invocationToken,
     capabilities: { maxConcurrency: Math.max(1, target.threads || 1), cancel: true },
     async acquire(fn) {
       if (closing) throw new Error('the postgres adapter is closed');

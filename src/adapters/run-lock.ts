@@ -6,7 +6,8 @@
  *
  * On PostgreSQL it is a session-level advisory lock,
  * `pg_try_advisory_lock(RUN_LOCK_CLASS, key)` with `key` derived from
- * "<database>/<schema>" ({@link runLockKey}), held by a dedicated connection
+ * "<database>/<schema>" ({@link runLockKey}) for the target schema and every
+ * other schema the run writes (`schemas`), held by a dedicated connection
  * (not one of the `threads` pool connections) for the whole run. The server
  * releases it by itself when that connection ends, so a crashed or killed run
  * never leaves it behind. The holder's connection has `application_name`
@@ -43,6 +44,8 @@ export interface RunLockHolder {
   readonly clientHost: string | null;
   /** When the holder's connection was opened (ISO 8601), when known. */
   readonly since: string | null;
+  /** The schema whose lock it holds (one of those asked for). */
+  readonly schema?: string;
 }
 
 /** A held run lock. */
@@ -52,8 +55,15 @@ export interface RunLock {
 }
 
 export interface RunLockOptions {
-  /** What the lock protects, for messages: the target schema. */
+  /** The target schema: always locked (so runs of older tsdbt versions, which lock only it, still exclude this one). */
   readonly schema: string;
+  /**
+   * Every schema the run writes (the schemas of the selected nodes: custom schemas,
+   * the test audit schema, a `generate_schema_name` that sends two targets to one
+   * schema). All of them are locked together, or none: a run never holds some
+   * while waiting for others, so two runs cannot wait for each other.
+   */
+  readonly schemas?: readonly string[];
   readonly database: string;
   /** Wait for the holder (true) or fail at once with `run-locked` (false, `--no-wait`). */
   readonly wait: boolean;
@@ -100,16 +110,27 @@ export function describeHolder(h: RunLockHolder | null): string {
   return h.since ? `${who}, since ${h.since.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : who;
 }
 
+/** The schemas to lock (target schema + `schemas`), de-duplicated and sorted, with their keys. */
+export function runLockTargets(database: string, schema: string, schemas: readonly string[] = []): { schema: string; key: number }[] {
+  const out = new Map<number, string>();
+  for (const s of [...new Set([schema, ...schemas])].sort()) if (!out.has(runLockKey(database, s))) out.set(runLockKey(database, s), s);
+  return [...out].map(([key, s]) => ({ schema: s, key }));
+}
+
 /**
- * Takes the run lock of `opts.database`/`opts.schema` on a new connection made
- * with `config` (the pool's client config).
+ * Takes the run lock of `opts.database` and every schema in `opts.schema` +
+ * `opts.schemas` on a new connection made with `config` (the pool's client
+ * config). All locks are tried in a fixed order on that one connection; if
+ * one is held by another run, those already taken are released before
+ * waiting, so two runs with overlapping schema sets never deadlock.
  *
  * @throws TsdbtError `run-locked` (kind 'runtime', exit code 1) when another
- *   run holds it and `wait` is false; `run-lock-cancelled` when `signal`
- *   aborted the wait; the connection's errors as they are.
+ *   run holds one of them and `wait` is false (the message names the schema and
+ *   the holder); `run-lock-cancelled` when `signal` aborted the wait; the
+ *   connection's errors as they are.
  */
 export async function acquireRunLock(config: pg.ClientConfig, opts: RunLockOptions): Promise<RunLock> {
-  const key = runLockKey(opts.database, opts.schema);
+  const targets = runLockTargets(opts.database, opts.schema, opts.schemas);
   const client = new pg.Client({
     ...config,
     application_name: `tsdbt run-lock pid=${process.pid} host=${hostname().replace(/\s+/g, '_')}`.slice(0, 63),
@@ -124,20 +145,34 @@ export async function acquireRunLock(config: pg.ClientConfig, opts: RunLockOptio
   client.on('error', onLost);
   client.on('end', () => onLost(new Error('the run-lock connection was closed by the server')));
   await client.connect();
+  const unlock = async (keys: readonly number[]) => {
+    for (const key of keys) await client.query('select pg_catalog.pg_advisory_unlock($1::int4, $2::int4)', [RUN_LOCK_CLASS, key]).catch(() => undefined);
+  };
   const release = async () => {
     if (released) return;
     released = true;
-    await client.query('select pg_catalog.pg_advisory_unlock($1::int4, $2::int4)', [RUN_LOCK_CLASS, key]).catch(() => undefined);
+    await unlock(targets.map((t) => t.key));
     await client.end().catch(() => undefined);
   };
   try {
     let announced = false;
     for (;;) {
-      const r = await client.query<{ ok: boolean }>('select pg_catalog.pg_try_advisory_lock($1::int4, $2::int4) as ok', [RUN_LOCK_CLASS, key]);
-      if (r.rows[0]?.ok) return { release };
-      const holder = await holderOf(client, key).catch(() => null);
+      const taken: number[] = [];
+      let blocked: { schema: string; key: number } | undefined;
+      for (const t of targets) {
+        const r = await client.query<{ ok: boolean }>('select pg_catalog.pg_try_advisory_lock($1::int4, $2::int4) as ok', [RUN_LOCK_CLASS, t.key]);
+        if (!r.rows[0]?.ok) {
+          blocked = t;
+          break;
+        }
+        taken.push(t.key);
+      }
+      if (!blocked) return { release };
+      await unlock(taken);
+      const found = await holderOf(client, blocked.key).catch(() => null);
+      const holder = found ? { ...found, schema: blocked.schema } : null;
       if (!opts.wait) {
-        throw new TsdbtError('run-locked', `another tsdbt run is already running on schema ${opts.schema} of database ${opts.database} (${describeHolder(holder)})`, {
+        throw new TsdbtError('run-locked', `another tsdbt run is already running on schema ${blocked.schema} of database ${opts.database} (${describeHolder(holder)})`, {
           kind: 'runtime',
           hint: 'wait for it to finish, or run without --no-wait to wait for it automatically',
         });
@@ -149,7 +184,7 @@ export async function acquireRunLock(config: pg.ClientConfig, opts: RunLockOptio
       try {
         await sleep(opts.pollMs ?? 500, undefined, { signal: opts.signal });
       } catch {
-        throw new TsdbtError('run-lock-cancelled', `cancelled while waiting for another tsdbt run on schema ${opts.schema}`, { kind: 'runtime' });
+        throw new TsdbtError('run-lock-cancelled', `cancelled while waiting for another tsdbt run on schema ${blocked.schema}`, { kind: 'runtime' });
       }
     }
   } catch (e) {

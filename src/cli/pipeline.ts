@@ -21,6 +21,7 @@ import { executePlan, planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '.
 import type { Console } from './console.ts';
 import { CompileErrors, TsdbtError } from '../errors.ts';
 import { registerSecret, redact } from '../secrets.ts';
+import { checkNodeConfigs } from '../materializations/index.ts';
 import { describeHolder, type RunLock } from '../adapters/run-lock.ts';
 import { CANCELLED_MESSAGE } from '../runner/faults.ts';
 
@@ -302,6 +303,8 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       out.warn('Nothing to do: the selection matched no nodes.');
       return 0;
     }
+    // Config values that reach SQL as names (indexes, unique_key, grants, …): every bad one reported before anything runs.
+    checkNodeConfigs(p.parsed.manifest.nodes, selected);
     const adapter = await createAdapter(s.target);
     const onAbort = () => {
       void adapter.cancelAll().catch(() => undefined);
@@ -312,7 +315,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
     signal?.addEventListener('abort', onAbort, { once: true });
     let lock: RunLock | undefined;
     try {
-      lock = await takeRunLock(s, adapter, command, out, signal);
+      lock = await takeRunLock(s, adapter, command, out, signal, selected.map((id) => p.parsed.manifest.nodes[id].schema));
       const relations = await relationState(adapter, p.parsed);
       // Compile up front every node that asks the database nothing: all their errors are reported before any
       // statement runs. The others compile on their own connection just before they run (as dbt does).
@@ -370,12 +373,13 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
  * Waits with a message while another run holds it, or fails with `run-locked`
  * under `--no-wait`. Resolves to undefined when no lock is needed.
  */
-async function takeRunLock(s: Session, adapter: Adapter, command: RunCommand, out: Console, signal?: AbortSignal): Promise<RunLock | undefined> {
+async function takeRunLock(s: Session, adapter: Adapter, command: RunCommand, out: Console, signal?: AbortSignal, schemas: readonly string[] = []): Promise<RunLock | undefined> {
   if (!adapter.lockRun) return undefined;
   if (command === 'test' && !s.flags.storeFailures) return undefined;
   const schema = s.target.schema;
   return adapter.lockRun({
     schema,
+    schemas,
     wait: s.flags.wait !== false,
     signal,
     onWait: (holder) => out.warn(`waiting for another tsdbt run on ${schema} (${describeHolder(holder)}) to finish … (--no-wait fails instead)`),

@@ -4,8 +4,8 @@
  * disk; serving is for sharing a URL or for browsers that restrict file://.
  */
 import { createServer, type Server } from 'node:http';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import sirv from 'sirv';
 import { TsdbtError } from '../errors.ts';
 
@@ -26,8 +26,41 @@ export interface DocsServer {
 }
 
 /**
+ * Whether the request target `url` may be served from `root` (a real path):
+ * an origin-form path (`/…`) whose decoded segments are not `.`/`..` or
+ * dotfiles and hold no backslash or NUL, and whose file (or the `.html` /
+ * `/index.html` sirv would try) does not resolve, through symlinks, outside
+ * `root`. sirv normalises `..` itself; this also covers dotfiles (which sirv
+ * serves in dev mode) and links out of target/.
+ */
+export function isServable(root: string, url: string): boolean {
+  if (!url.startsWith('/') || url.startsWith('//')) return false;
+  let path: string;
+  try {
+    path = decodeURIComponent(url.split(/[?#]/, 1)[0]);
+  } catch {
+    return false;
+  }
+  if (/[\\\0]/.test(path)) return false;
+  const segments = path.split('/').filter((x) => x !== '');
+  if (segments.some((x) => x.startsWith('.'))) return false;
+  const file = join(root, ...segments);
+  for (const candidate of [file, `${file}.html`, join(file, 'index.html')]) {
+    let real: string;
+    try {
+      real = realpathSync(candidate);
+    } catch {
+      continue; // not there: sirv answers 404
+    }
+    if (real !== root && !real.startsWith(root + sep)) return false;
+  }
+  return true;
+}
+
+/**
  * Serves `dir` (target/) and resolves once listening. Files are re-read on
  * every request, so a `docs generate` in another terminal shows on reload.
+ * Only files inside `dir` are ever served: see {@link isServable} (404 otherwise).
  *
  * @throws TsdbtError `docs-not-generated` when `dir/index.html` is missing,
  *   `port-in-use` / `bad-host` when the server cannot listen.
@@ -39,8 +72,15 @@ export async function serveDocs(dir: string, options: ServeOptions = {}): Promis
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
   const files = sirv(dir, { dev: true, etag: true, dotfiles: false });
+  const root = realpathSync(dir);
   const server: Server = createServer((req, res) => {
     res.setHeader('Cache-Control', 'no-cache');
+    if (!isServable(root, req.url ?? '/')) {
+      res.statusCode = 404;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end('Not found\n');
+      return;
+    }
     files(req, res, () => {
       res.statusCode = 404;
       res.setHeader('Content-Type', 'text/plain; charset=utf-8');

@@ -41,6 +41,19 @@ export interface MaterializeContext {
    * as in dbt. Any other dependent view that no longer fits fails the model.
    */
   readonly rebuiltLater?: readonly RelationRef[];
+  /**
+   * The node's documentation, for dbt's `persist_docs` config (`relation: true` →
+   * `comment on table|view`, `columns: true` → `comment on column` for each documented
+   * column the relation has). Descriptions are written as quoted literals. Without it,
+   * `persist_docs` writes nothing.
+   */
+  readonly docs?: NodeDocs;
+}
+
+/** A node's descriptions, as in the manifest (`description`, `columns.<name>.description`). */
+export interface NodeDocs {
+  readonly description?: string | null;
+  readonly columns?: readonly { readonly name: string; readonly description?: string | null }[];
 }
 
 /** The outcome of one materialization, shaped like dbt's adapter response. */

@@ -5,3 +5,5 @@ export { resolveIncrementalStrategy, incrementalDml, INCREMENTAL_STRATEGIES, typ
 export { planSchemaChange, validateOnSchemaChange, describeSchemaChange, type OnSchemaChange, type SchemaChangePlan } from './schema-change.ts';
 export { helperIdentifier, tmpRelation, backupRelation, type Quoter } from './sql.ts';
 export { isRetrySafe, markNotRetrySafe } from './retry-safety.ts';
+export { checkNodeConfigs, configSqlErrors, type ConfigOwner, type ConfigCheckedNode } from './config-check.ts';
+export type { NodeDocs } from './context.ts';

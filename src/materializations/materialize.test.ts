@@ -60,7 +60,7 @@ for (const t of testTargets()) {
       const r2 = await run('tbl', 'select g as id from generate_series(1, 5) g;', { materialized: 'table' });
       assert.equal(r2.message, 'SELECT 5');
       assert.equal(await count('tbl'), 5);
-      assert.ok(r2.statements.some((s) => s.startsWith(`create table ${rel('tbl__tsdbt_tmp')}`)));
+      assert.ok(r2.statements.some((s) => s.startsWith(`create table ${rel(`tbl__tsdbt_tmp_${adapter.invocationToken}`)}`)));
       assert.deepEqual(await leftovers(), []);
     });
 
@@ -233,11 +233,15 @@ for (const t of testTargets()) {
       assert.deepEqual(await leftovers(), []);
     });
 
-    it('leftovers of a crashed run are dropped before building', async () => {
+    it('leftovers of a crashed run are dropped before building (token-less names, and names of a dead invocation)', async () => {
       await adapter.query(`create table ${rel('crash__tsdbt_tmp')} (x int)`);
       await adapter.query(`create view ${rel('crash__tsdbt_backup')} as select 1 as x`);
+      await adapter.query(`create table ${rel('crash__tsdbt_tmp_0a0b0c')} (x int)`);
+      await adapter.query(`create table ${rel('crash__tsdbt_backup_0a0b0c')} (x int)`);
+      await adapter.query(`create table ${rel('crashx__tsdbt_tmp_0a0b0c')} (x int)`); // another model's: kept
       await run('crash', 'select 1 as id', { materialized: 'table' });
-      assert.deepEqual(await leftovers(), []);
+      assert.deepEqual(await leftovers(), ['crashx__tsdbt_tmp_0a0b0c']);
+      await adapter.query(`drop table ${rel('crashx__tsdbt_tmp_0a0b0c')}`);
     });
 
     it('creates a missing schema', async () => {
@@ -476,6 +480,32 @@ for (const t of testTargets()) {
         ]);
         assert.deepEqual(await leftovers(), []);
       });
+    });
+
+    it('persist_docs: hostile descriptions are quoted literals on table, view and incremental; columns matched by name', async () => {
+      await adapter.query(`create table ${rel('pd_victim')} as select 1 as x`);
+      const evil = `it's'; drop table ${rel('pd_victim')}; -- \\ $$ $dbt_comment_literal_block$ "q"`;
+      const docs = { description: evil, columns: [{ name: 'ID', description: `col ${evil}` }, { name: 'missing', description: 'not there' }, { name: 'Name', description: '' }] };
+      const persist = { relation: true, columns: true };
+      const comments = async (alias: string) =>
+        rows(
+          `select coalesce(a.attname::text, '') as col, d.description from pg_description d join pg_class c on c.oid = d.objoid left join pg_attribute a on a.attrelid = c.oid and a.attnum = d.objsubid ` +
+            `where c.oid = ${adapter.quoteLiteral(rel(alias))}::regclass order by d.objsubid`,
+        );
+      for (const [alias, materialized] of [['pd_t', 'table'], ['pd_v', 'view'], ['pd_i', 'incremental'], ['pd_i', 'incremental']] as const) {
+        const r = await adapter.withConnection((conn) =>
+          materialize({ conn, adapter, relation: { schema, identifier: alias }, sql: `select 1 as id, 'a' as "Name"`, config: { materialized, persist_docs: persist }, fullRefresh: false, docs }),
+        );
+        assert.ok(r.statements.some((x) => x.startsWith(`comment on ${materialized === 'view' ? 'view' : 'table'} ${rel(alias)} is`)), r.statements.join('\n'));
+        assert.deepEqual(await comments(alias), [
+          { col: '', description: evil },
+          { col: 'id', description: `col ${evil}` },
+        ]);
+      }
+      assert.equal(await count('pd_victim'), 1);
+      // persist_docs off (dbt's default) or no docs: no comment statement.
+      const off = await run('pd_off', 'select 1 as id', { materialized: 'table' });
+      assert.ok(!off.statements.some((x) => x.startsWith('comment on')));
     });
 
     if (t.name.startsWith('postgres')) {

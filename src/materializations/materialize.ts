@@ -3,6 +3,7 @@
  * same SQL for both), picking the strategy by `config.materialized` as dbt does.
  */
 import { TsdbtError } from '../errors.ts';
+import { configSqlErrors } from './config-check.ts';
 import { RecordingSession, type MaterializeContext, type MaterializeResult } from './context.ts';
 import { incrementalStrategy } from './incremental.ts';
 import { resolveGrants } from './sql.ts';
@@ -30,7 +31,8 @@ const STRATEGIES: Record<Materialization, (ctx: MaterializeContext, s: Recording
  *   const r = await materialize({ conn, adapter, relation: { schema: 'analytics', identifier: 'orders' },
  *     sql: 'select 1 as id', config: { materialized: 'table' }, fullRefresh: false });
  *   r.message // 'SELECT 1'
- * @throws TsdbtError `unknown-materialization` (e.g. `snapshot`, custom ones),
+ * @throws TsdbtError `unknown-materialization` (e.g. `snapshot`, custom ones), any
+ *   error of {@link configSqlErrors} (thrown before any statement runs),
  *   any error listed on the strategies, or DatabaseError (for the model's own
  *   SQL with `position` relative to `ctx.sql`).
  */
@@ -43,6 +45,9 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
     });
   }
   resolveGrants(ctx.config.grants, ctx.adapter); // a bad grants config fails before any statement runs
+  // Any config value that would reach SQL unsafely (indexes, unique_key, predicates, column_types, …) fails here too.
+  const unsafe = configSqlErrors(ctx.config, { label: `${name === 'seed' ? 'seed' : 'model'} ${ctx.relation.schema}.${ctx.relation.identifier}` });
+  if (unsafe.length > 0) throw unsafe[0];
   const session = new RecordingSession(ctx.conn);
   const outcome = await STRATEGIES[name as Materialization](ctx, session);
   return {

@@ -28,6 +28,7 @@ import {
   swapLockSql,
   tempQualified,
   tmpRelation,
+  leftoverLookupParams,
   trimModelSql,
   uniqueKeyList,
   type DependentView,
@@ -57,6 +58,20 @@ describe('helper names', () => {
     assert.equal(helperIdentifier('orders', '__tsdbt_tmp'), 'orders__tsdbt_tmp');
     assert.deepEqual(tmpRelation(orders), { schema: 'analytics', identifier: 'orders__tsdbt_tmp' });
     assert.deepEqual(backupRelation(orders), { schema: 'analytics', identifier: 'orders__tsdbt_backup' });
+  });
+
+  it('an invocation token makes the names unique per invocation, still within 63 bytes', () => {
+    assert.deepEqual(tmpRelation(orders, '3fa9c1'), { schema: 'analytics', identifier: 'orders__tsdbt_tmp_3fa9c1' });
+    assert.deepEqual(backupRelation(orders, '3fa9c1'), { schema: 'analytics', identifier: 'orders__tsdbt_backup_3fa9c1' });
+    const long = { schema: 's', identifier: 'y'.repeat(63) };
+    const name = backupRelation(long, 'abcdef').identifier;
+    assert.equal(identifierBytes(name), 63);
+    assert.match(name, /^y+_[0-9a-f]{8}__tsdbt_backup_abcdef$/);
+    assert.throws(() => tmpRelation(orders, 'x; drop'));
+    const [schema, exact, prefixes] = leftoverLookupParams(long);
+    assert.equal(schema, 's');
+    assert.deepEqual(exact, [tmpRelation(long).identifier, backupRelation(long).identifier]);
+    assert.deepEqual(prefixes, [tmpRelation(long, 'abcdef').identifier.slice(0, -6), name.slice(0, -6)]);
   });
 
   it('truncates long aliases to 63 bytes with a hash, keeping them distinct', () => {
@@ -195,7 +210,7 @@ describe('incremental DML (dbt shapes)', () => {
     const [del] = deleteInsertSql(orders, src, ['id', 'day'], cols, q, ["DBT_INTERNAL_DEST.day > '2024-01-01'"]);
     assert.equal(
       del,
-      'delete from "analytics"."orders" as DBT_INTERNAL_DEST\nwhere (id, day) in (\n    select distinct id, day\n    from pg_temp."orders__tsdbt_incr" as DBT_INTERNAL_SOURCE\n)\n    and DBT_INTERNAL_DEST.day > \'2024-01-01\'',
+      'delete from "analytics"."orders" as DBT_INTERNAL_DEST\nwhere (id, day) in (\n    select distinct id, day\n    from pg_temp."orders__tsdbt_incr" as DBT_INTERNAL_SOURCE\n)\n    and (DBT_INTERNAL_DEST.day > \'2024-01-01\')',
     );
     assert.equal(deleteInsertSql(orders, src, [], cols, q).length, 1);
   });

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { RelationRef } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
+import { isColumnName, isPlainName, sqlFragmentProblem, splitTopLevelCommas } from '../adapters/sql-fragment.ts';
 
 /** Identifier and literal quoting (an {@link import('../adapters/adapter.ts').Adapter} is one). */
 export interface Quoter {
@@ -88,14 +89,53 @@ export function helperIdentifier(alias: string, suffix: string): string {
   return `${truncateToBytes(alias, room)}_${hash}${suffix}`;
 }
 
-/** The relation a model is built under before the swap (same schema). */
-export function tmpRelation(rel: RelationRef): RelationRef {
-  return { schema: rel.schema, identifier: helperIdentifier(rel.identifier, TMP_SUFFIX) };
+/**
+ * An invocation's token (six lower-case hex digits, `Adapter.invocationToken`) as a
+ * suffix of the helper names: `orders__tsdbt_tmp_3fa9c1`. Two invocations that write one
+ * schema (two targets whose `generate_schema_name` meets) never share a helper relation.
+ * Without a token the names are the plain `<alias>__tsdbt_tmp` / `__tsdbt_backup`.
+ */
+function withToken(suffix: string, token: string | undefined): string {
+  if (token === undefined || token === '') return suffix;
+  if (!HELPER_TOKEN.test(token)) throw new Error(`invocation token must be six lower-case hex digits, got ${JSON.stringify(token)}`);
+  return `${suffix}_${token}`;
 }
 
-/** The name the previous relation takes during the swap (same schema). */
-export function backupRelation(rel: RelationRef): RelationRef {
-  return { schema: rel.schema, identifier: helperIdentifier(rel.identifier, BACKUP_SUFFIX) };
+/** What an invocation token looks like (see {@link tmpRelation}). */
+export const HELPER_TOKEN = /^[0-9a-f]{6}$/u;
+
+/** The relation a model is built under before the swap (same schema): `<alias>__tsdbt_tmp[_<token>]`. */
+export function tmpRelation(rel: RelationRef, token?: string): RelationRef {
+  return { schema: rel.schema, identifier: helperIdentifier(rel.identifier, withToken(TMP_SUFFIX, token)) };
+}
+
+/** The name the previous relation takes during the swap (same schema): `<alias>__tsdbt_backup[_<token>]`. */
+export function backupRelation(rel: RelationRef, token?: string): RelationRef {
+  return { schema: rel.schema, identifier: helperIdentifier(rel.identifier, withToken(BACKUP_SUFFIX, token)) };
+}
+
+/**
+ * Catalog query for the helper relations of `alias` left by any invocation (a crashed
+ * run, or a run of another target on the same schema): the exact names `$2` (text[],
+ * the token-less names) and every name that is one of the prefixes `$3` (text[]) followed
+ * by six hex digits. `$1` schema. Rows: `{ name, relkind }`.
+ */
+export function leftoverLookupSql(): string {
+  return [
+    'select c.relname::text as name, c.relkind::text as relkind',
+    'from pg_catalog.pg_class c',
+    'join pg_catalog.pg_namespace n on n.oid = c.relnamespace',
+    'where n.nspname = $1',
+    "  and (c.relname = any($2::text[]) or (pg_catalog.left(c.relname, -6) = any($3::text[]) and pg_catalog.right(c.relname, 6) ~ '^[0-9a-f]{6}$'))",
+    'order by 1',
+  ].join('\n');
+}
+
+/** Parameters of {@link leftoverLookupSql} for one model relation: `[schema, exact names, token prefixes]`. */
+export function leftoverLookupParams(rel: RelationRef): [string, string[], string[]] {
+  const exact = [tmpRelation(rel).identifier, backupRelation(rel).identifier];
+  const prefixes = [tmpRelation(rel, '000000').identifier, backupRelation(rel, '000000').identifier].map((n) => n.slice(0, -6));
+  return [rel.schema, exact, prefixes];
 }
 
 /** The SQL keyword for a kind: `table`, `view`, `materialized view`. */
@@ -338,11 +378,72 @@ export function quotedCsv(columns: readonly ColumnSpec[], q: Quoter): string {
   return columns.map((c) => q.quoteIdentifier(c.name)).join(', ');
 }
 
-/** `unique_key` as a list of raw SQL expressions (dbt does not quote them). Empty when absent. */
+/**
+ * `unique_key` as a list of SQL expressions (dbt does not quote them). Empty when absent.
+ * A string key holding top-level commas (`'id, day'`) is split into its parts, which is
+ * what dbt's delete+insert makes of it (`where (id, day) in (select distinct id, day …)`).
+ * Parts that are not safe SQL fragments are kept whole (see {@link uniqueKeyProblem}).
+ */
 export function uniqueKeyList(uniqueKey: string | readonly string[] | null | undefined): string[] {
   if (uniqueKey === null || uniqueKey === undefined) return [];
-  const list = typeof uniqueKey === 'string' ? [uniqueKey] : [...uniqueKey];
-  return list.map((k) => k.trim()).filter((k) => k !== '');
+  const list = typeof uniqueKey === 'string' ? (sqlFragmentProblem(uniqueKey) ? [uniqueKey] : splitTopLevelCommas(uniqueKey)) : [...uniqueKey];
+  return list.map((k) => String(k).trim()).filter((k) => k !== '');
+}
+
+/**
+ * Why a `unique_key` entry cannot be used, or undefined: any strategy needs a
+ * column name or one SQL expression that cannot leave its slot
+ * ({@link sqlFragmentProblem}); `merge` needs a column name (plain or
+ * double-quoted), since it writes `DBT_INTERNAL_SOURCE.<key>`.
+ */
+export function uniqueKeyProblem(key: string, strategy: string): string | undefined {
+  const problem = sqlFragmentProblem(key);
+  if (problem) return `it holds ${problem}`;
+  if (strategy === 'merge' && !isColumnName(key)) return 'the merge strategy needs a column name (id, or "Order ID"), not an expression';
+  return undefined;
+}
+
+/** Throws `invalid-unique-key` for an entry {@link uniqueKeyProblem} refuses: nothing unsafe is ever written into SQL. */
+function assertUniqueKeys(keys: readonly string[], strategy: string): void {
+  for (const k of keys) {
+    const problem = uniqueKeyProblem(k, strategy);
+    if (problem) throw invalidUniqueKey(k, problem);
+  }
+}
+
+/** The `invalid-unique-key` error for one `unique_key` entry. */
+export function invalidUniqueKey(key: string, problem: string, where: { file?: string; owner?: string } = {}): TsdbtError {
+  return new TsdbtError('invalid-unique-key', `config 'unique_key'${where.owner ? ` of ${where.owner}` : ''}: ${JSON.stringify(key)} is not a column name or a single SQL expression: ${problem}.`, {
+    kind: 'project',
+    file: where.file,
+    hint: 'Write unique_key as a column name (id), a quoted name (\'"Order ID"\'), a list of them ([\'id\', \'day\']), or — for delete+insert — one expression such as coalesce(id, 0); it cannot hold ;, comments, $ or backslashes, and its parentheses must balance.',
+  });
+}
+
+/** Throws `invalid-incremental-predicate` for a predicate that could leave its slot (see {@link sqlFragmentProblem}). */
+function assertPredicates(predicates: readonly string[]): void {
+  for (const p of predicates) {
+    const problem = sqlFragmentProblem(p);
+    if (problem) throw invalidPredicate(p, problem);
+  }
+}
+
+/** The `invalid-incremental-predicate` error. */
+export function invalidPredicate(predicate: string, problem: string, where: { file?: string; owner?: string } = {}): TsdbtError {
+  return new TsdbtError(
+    'invalid-incremental-predicate',
+    `config 'incremental_predicates'${where.owner ? ` of ${where.owner}` : ''}: ${JSON.stringify(predicate)} is not one SQL condition: it holds ${problem}.`,
+    {
+      kind: 'project',
+      file: where.file,
+      hint: "incremental_predicates are SQL conditions by design (dbt), e.g. \"DBT_INTERNAL_DEST.day > current_date - 7\"; each must be one condition: no ;, comments, $ or backslashes, balanced parentheses. Put other SQL in a pre_hook or post_hook.",
+    },
+  );
+}
+
+/** A key as written when it is a plain name (dbt's output), else parenthesised so it stays one expression. */
+function keySql(k: string): string {
+  return isColumnName(k) ? k : `(${k})`;
 }
 
 /**
@@ -369,10 +470,12 @@ export function deleteInsertSql(
   q: Quoter,
   predicates: readonly string[] = [],
 ): string[] {
+  assertUniqueKeys(uniqueKey, 'delete+insert');
+  assertPredicates(predicates);
   const insert = insertIntoSql(target, source, columns, q);
   if (uniqueKey.length === 0) return [insert];
-  const keys = uniqueKey.join(', ');
-  const extra = predicates.map((p) => `\n    and ${p}`).join('');
+  const keys = uniqueKey.map(keySql).join(', ');
+  const extra = predicates.map((p) => `\n    and (${p})`).join('');
   const del =
     `delete from ${qualified(target, q)} as DBT_INTERNAL_DEST\n` +
     `where (${keys}) in (\n    select distinct ${keys}\n    from ${source} as DBT_INTERNAL_SOURCE\n)${extra}`;
@@ -393,10 +496,20 @@ export function mergeSql(
   q: Quoter,
   opts: { updateColumns?: readonly string[]; predicates?: readonly string[] } = {},
 ): string {
+  assertUniqueKeys(uniqueKey, 'merge');
+  assertPredicates(opts.predicates ?? []);
   const matches = [...(opts.predicates ?? [])];
   if (uniqueKey.length === 0) matches.push('FALSE');
   for (const k of uniqueKey) matches.push(`DBT_INTERNAL_SOURCE.${k} = DBT_INTERNAL_DEST.${k}`);
   const updates = opts.updateColumns ?? columns.map((c) => q.quoteIdentifier(c.name));
+  for (const c of updates) {
+    if (!isColumnName(c)) {
+      throw new TsdbtError('invalid-merge-update-columns', `config 'merge_update_columns': ${JSON.stringify(c)} is not a column name.`, {
+        kind: 'project',
+        hint: 'List column names: [\'amount\', \'"Updated At"\'].',
+      });
+    }
+  }
   const lines = [
     `merge into ${qualified(target, q)} as DBT_INTERNAL_DEST`,
     `using ${source} as DBT_INTERNAL_SOURCE`,
@@ -567,9 +680,16 @@ export function parseIndexes(value: unknown): { indexes: IndexConfig[]; problem?
     if (!Array.isArray(cols) || cols.length === 0 || !cols.every((c) => typeof c === 'string' && c.trim() !== '')) {
       return { indexes: [], problem: `indexes[${i}] needs \`columns\`, a non-empty list of column names` };
     }
+    for (const [j, c] of (cols as string[]).entries()) {
+      const problem = sqlFragmentProblem(c);
+      if (problem) return { indexes: [], problem: `indexes[${i}].columns[${j}] ${JSON.stringify(c)} is not a column name or expression: it holds ${problem}` };
+    }
     const type = entry?.type === undefined || entry?.type === null ? null : String(entry.type);
-    if (type !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/u.test(type)) {
+    if (type !== null && !isPlainName(type)) {
       return { indexes: [], problem: `indexes[${i}] has an invalid type '${type}' (e.g. btree, hash, gin, gist, brin)` };
+    }
+    if (entry?.unique !== undefined && entry?.unique !== null && typeof entry.unique !== 'boolean') {
+      return { indexes: [], problem: `indexes[${i}].unique must be true or false, not ${JSON.stringify(entry.unique)}` };
     }
     indexes.push({ columns: cols as string[], unique: entry?.unique === true, type });
   }
@@ -588,8 +708,49 @@ export function indexName(index: IndexConfig, relationSql: string, nowIso: strin
   return createHash('md5').update(input, 'utf8').digest('hex');
 }
 
-/** dbt-postgres's `get_create_index_sql`: columns are passed through as written. */
+/**
+ * dbt-postgres's `get_create_index_sql`: columns are passed through as written
+ * (names or expressions, as in dbt), after {@link parseIndexes}'s checks.
+ *
+ * @throws TsdbtError `invalid-index-config` for a column or type that could leave its slot.
+ */
 export function createIndexSql(rel: RelationRef, index: IndexConfig, name: string, q: Quoter): string {
+  const bad = [...index.columns.map((c) => sqlFragmentProblem(c) && c), index.type !== null && !isPlainName(index.type) && index.type].find(Boolean);
+  if (bad) throw new TsdbtError('invalid-index-config', `indexes: ${JSON.stringify(bad)} is not a column name or expression.`, { kind: 'project' });
   const using = index.type ? `using ${index.type} ` : '';
   return `create ${index.unique ? 'unique ' : ''}index if not exists ${q.quoteIdentifier(name)}\non ${qualified(rel, q)} ${using}(${index.columns.join(', ')})`;
+}
+
+// ---------------------------------------------------------------- persist_docs
+
+/**
+ * dbt's `persist_docs` on Postgres (`postgres__alter_relation_comment` /
+ * `postgres__alter_column_comment`): `comment on table|view <relation> is <description>`
+ * when `relation` is set, and `comment on column <relation>.<column> is …` for each
+ * documented column that the relation has (matched by exact name, else
+ * case-insensitively, as an unquoted yml name folds), when `columns` is set. Every
+ * description is a quoted literal (dbt uses a dollar-quoted block), every name a
+ * quoted identifier. Empty descriptions are skipped.
+ */
+export function persistDocsSql(
+  target: RelationRef,
+  kind: ReplaceableKind,
+  persist: { relation?: unknown; columns?: unknown } | null | undefined,
+  docs: { description?: string | null; columns?: readonly { name: string; description?: string | null }[] } | undefined,
+  existingColumns: readonly string[],
+  q: Quoter,
+): string[] {
+  if (!persist || !docs) return [];
+  const out: string[] = [];
+  const name = qualified(target, q);
+  if (persist.relation === true && docs.description) out.push(`comment on ${kindKeyword(kind)} ${name} is ${q.quoteLiteral(docs.description)}`);
+  if (persist.columns === true) {
+    for (const c of docs.columns ?? []) {
+      if (!c.description) continue;
+      const column = existingColumns.find((x) => x === c.name) ?? existingColumns.find((x) => x.toLowerCase() === c.name.toLowerCase());
+      if (column === undefined) continue;
+      out.push(`comment on column ${name}.${q.quoteIdentifier(column)} is ${q.quoteLiteral(c.description)}`);
+    }
+  }
+  return out;
 }

@@ -7,6 +7,7 @@ import { DatabaseError } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
 import type { HookSql, MaterializeContext, RecordingSession } from './context.ts';
 import { dropLeftovers, swapIntoPlace } from './swap.ts';
+import { readColumns } from './catalog.ts';
 import {
   createIndexSql,
   createSchemaSql,
@@ -24,6 +25,7 @@ import {
   identifierBytes,
   MAX_IDENTIFIER_BYTES,
   modelSqlOffset,
+  persistDocsSql,
   tmpRelation,
   trimModelSql,
   type Quoter,
@@ -131,9 +133,18 @@ export async function applyGrants(tx: RecordingSession, ctx: MaterializeContext,
   }
 }
 
-/** Grants from the `grants` config (see {@link applyGrants}), then post-hooks: what runs last, inside the final transaction. */
-export async function finishInTransaction(tx: RecordingSession, ctx: MaterializeContext, opts: { revoke?: boolean } = {}): Promise<void> {
+/**
+ * What runs last, inside the final transaction: grants from the `grants` config (see
+ * {@link applyGrants}), `persist_docs` comments (see `persistDocsSql`; `kind` is the
+ * relation's, default table), then post-hooks — dbt's order.
+ */
+export async function finishInTransaction(tx: RecordingSession, ctx: MaterializeContext, opts: { revoke?: boolean; kind?: ReplaceableKind } = {}): Promise<void> {
   await applyGrants(tx, ctx, { revoke: opts.revoke ?? false });
+  const persist = ctx.config.persist_docs as { relation?: unknown; columns?: unknown } | undefined;
+  if (ctx.docs && persist && (persist.relation === true || persist.columns === true)) {
+    const columns = persist.columns === true ? (await readColumns(tx, ctx.relation)).map((c) => c.name) : [];
+    for (const stmt of persistDocsSql(ctx.relation, opts.kind ?? 'table', persist, ctx.docs, columns, ctx.adapter)) await tx.query(stmt);
+  }
   await runHooks(tx, ctx.postHooks, ctx.renderHook);
 }
 
@@ -171,7 +182,7 @@ async function dropQuietly(s: RecordingSession, q: Quoter, rel: RelationRef, kin
 }
 
 /**
- * Builds the model under `<alias>__tsdbt_tmp` with `build`, then swaps it into
+ * Builds the model under `<alias>__tsdbt_tmp_<token>` (the adapter's invocation token) with `build`, then swaps it into
  * place (see swap.ts). Creates the schema when missing, drops leftovers of a
  * crashed run, runs pre-hooks before the build and grants + post-hooks inside
  * the swap's transaction. On any failure the temporary relation is dropped and
@@ -186,14 +197,16 @@ export async function buildAndSwap<R>(
   const q = ctx.adapter;
   checkIdentifier(ctx.relation);
   await ensureSchema(s, q, ctx.relation.schema);
-  await dropLeftovers(s, q, ctx.relation);
+  const token = ctx.adapter.invocationToken;
+  await dropLeftovers(s, q, ctx.relation, token);
   await runHooks(s, ctx.preHooks, ctx.renderHook);
-  const tmp = tmpRelation(ctx.relation);
+  const tmp = tmpRelation(ctx.relation, token);
   try {
     const value = await build(tmp);
     const { warnings } = await swapIntoPlace(s, q, ctx.relation, tmp, kind, {
-      after: (tx) => finishInTransaction(tx, ctx),
+      after: (tx) => finishInTransaction(tx, ctx, { kind }),
       rebuiltLater: ctx.rebuiltLater,
+      token,
     });
     return { value, warnings };
   } catch (e) {

@@ -7,7 +7,7 @@
  *   2. look up the current relation (its kind decides `alter table`/`alter view`);
  *   3. capture dependent views (search_path = pg_catalog, before renaming);
  *   4. drop them, outermost first;
- *   5. rename current → `<alias>__tsdbt_backup`, tmp → `<alias>`;
+ *   5. rename current → `<alias>__tsdbt_backup_<token>`, tmp → `<alias>`;
  *   6. drop the backup (`cascade`, as dbt: only non-view dependents such as
  *      foreign keys can be left by now);
  *   7. recreate the views innermost first (a failure rolls everything back);
@@ -18,16 +18,18 @@
  */
 import type { RelationRef } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
-import { lookupRelation } from './catalog.ts';
+import { invocationGoneSql } from '../adapters/invocation-token.ts';
+import { lookupRelation, relationKindOf } from './catalog.ts';
 import type { RecordingSession } from './context.ts';
 import { isRetryable, preservingDependents } from './dependents.ts';
 import {
   backupRelation,
   dropRelationSql,
+  leftoverLookupParams,
+  leftoverLookupSql,
   qualified,
   renameRelationSql,
   swapLockSql,
-  tmpRelation,
   type Quoter,
   type ReplaceableKind,
 } from './sql.ts';
@@ -69,16 +71,34 @@ export async function transactionWithRetry<T>(s: RecordingSession, fn: (tx: Reco
 }
 
 /**
- * Drops leftovers of a crashed run — `<alias>__tsdbt_tmp` and
- * `<alias>__tsdbt_backup` — whatever their kind (dbt's
- * `drop_relation_if_exists(preexisting_intermediate_relation)`).
+ * Drops leftovers of a crashed run — `<alias>__tsdbt_tmp[_<token>]` and
+ * `<alias>__tsdbt_backup[_<token>]` — whatever their kind (dbt's
+ * `drop_relation_if_exists(preexisting_intermediate_relation)`). A helper
+ * relation of another invocation whose connections are still alive (its
+ * invocation lock is held, see adapters/invocation-token.ts) is in use and
+ * left alone; ours (`token`), token-less ones and those of dead invocations
+ * are dropped.
  */
-export async function dropLeftovers(s: RecordingSession, q: Quoter, target: RelationRef): Promise<void> {
-  for (const rel of [tmpRelation(target), backupRelation(target)]) {
-    const found = await lookupRelation(s, rel);
-    if (!found) continue;
-    if (!isReplaceable(found.kind)) throw kindConflict(rel, found.kind, q);
-    await s.query(dropRelationSql(rel, found.kind, q, { cascade: true }));
+export async function dropLeftovers(s: RecordingSession, q: Quoter, target: RelationRef, token?: string): Promise<void> {
+  const found = await s.look<{ name: string; relkind: string }>(leftoverLookupSql(), leftoverLookupParams(target));
+  for (const row of found.rows) {
+    const rel = { schema: target.schema, identifier: String(row.name) };
+    const owner = rel.identifier.slice(-6);
+    const tokenLess = leftoverLookupParams(target)[1].includes(rel.identifier);
+    if (!tokenLess && owner !== token && !(await invocationGone(s, owner))) continue;
+    const kind = relationKindOf(String(row.relkind));
+    if (!isReplaceable(kind)) throw kindConflict(rel, kind, q);
+    await s.query(dropRelationSql(rel, kind, q, { cascade: true }));
+  }
+}
+
+/** True when no connection of invocation `token` is alive (its shared invocation lock is free). */
+async function invocationGone(s: RecordingSession, token: string): Promise<boolean> {
+  try {
+    const r = await s.look<{ free: boolean }>(invocationGoneSql(token));
+    return r.rows[0]?.free === true;
+  } catch {
+    return true; // an engine without advisory locks has one session: nothing else can be running
   }
 }
 
@@ -101,7 +121,7 @@ export async function swapIntoPlace(
   tmpKind: ReplaceableKind,
   opts: SwapOptions = {},
 ): Promise<{ warnings: string[] }> {
-  const backup = backupRelation(target);
+  const backup = backupRelation(target, opts.token);
   return transactionWithRetry(s, async (tx) => {
     const warnings: string[] = [];
     await tx.query(swapLockSql());
@@ -124,4 +144,6 @@ export interface SwapOptions {
   readonly after?: (tx: RecordingSession) => Promise<void>;
   /** See `MaterializeContext.rebuiltLater`. */
   readonly rebuiltLater?: readonly RelationRef[];
+  /** The invocation token the backup name carries (see `tmpRelation`). */
+  readonly token?: string;
 }

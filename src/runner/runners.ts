@@ -73,6 +73,7 @@ export const materializeRunner: NodeRunner = async ({ node, threadId, compiledOn
       postHooks: cc?.postHooks,
       renderHook: render ? (template, hookConn) => render(node.unique_id, template, hookConn, threadId) : undefined,
       seed: node.resource_type === 'seed' ? { file: node.seed_file!, displayPath: node.original_file_path } : undefined,
+      docs: { description: node.description, columns: Object.values(node.columns) },
     });
   });
   session.writeRunFile(node, res.statements);

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { DatabaseError, type Adapter, type Connection, type RelationRef } from '../adapters/adapter.ts';
 import { quoteLiteral } from '../adapters/quote.ts';
+import { sqlTypeProblem } from '../adapters/sql-fragment.ts';
 import { TsdbtError } from '../errors.ts';
 import { lineOfByte, readCsvRecords } from './csv-records.ts';
 import { checkDelimiter, type SeedColumn } from './infer-seed-columns.ts';
@@ -128,7 +129,8 @@ function badValueError(displayPath: string, err: DatabaseError, line: number | u
  * \copy 0.64–0.73 s; this function on postgres about the same (the scan overlaps the
  * COPY); a full csv-parse pass alone takes 1.4 s, which is why inference reads a sample.
  *
- * @throws TsdbtError `seed-bad-value` (Postgres rejected a value: names the CSV line, the
+ * @throws TsdbtError `invalid-column-type` (a `column_types` value that is not a type name,
+ *   before any statement), `seed-bad-value` (Postgres rejected a value: names the CSV line, the
  *   column, and suggests column_types), `seed-ragged-row`, `seed-not-utf8`,
  *   `seed-invalid-csv`, `seed-bad-delimiter`; DatabaseError for anything else.
  */
@@ -141,6 +143,16 @@ export async function loadSeedTable(
   checkDelimiter(delimiter, opts.displayPath);
   const rel = quote.quoteRelation(opts.relation);
   const { file, displayPath } = opts;
+  for (const c of opts.columns) {
+    const problem = c.inferred ? undefined : sqlTypeProblem(c.type);
+    if (problem) {
+      throw new TsdbtError('invalid-column-type', `seed ${displayPath}: the type of column "${c.name}", ${JSON.stringify(c.type)}, is not a PostgreSQL type name (${problem}).`, {
+        file: displayPath,
+        kind: 'project',
+        hint: 'Set column_types to a type name such as text, integer, numeric(10, 2) or timestamp with time zone.',
+      });
+    }
+  }
 
   let kinds = startKinds(opts.columns);
   let observe = true;
