@@ -67,6 +67,8 @@ export interface AdapterCapabilities {
   readonly maxConcurrency: number;
   /** Whether a running statement can be cancelled from outside (pg_cancel_backend). */
   readonly cancel: boolean;
+  /** Whether a lost connection can be replaced by a new one (a server; not the embedded database), for the profile's `retries`. */
+  readonly reconnect: boolean;
 }
 
 /** A database reached through a profile target. Create one per invocation; always `close()` it. */

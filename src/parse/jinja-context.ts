@@ -14,6 +14,7 @@ import { TsdbtError } from '../errors.ts';
 import { JinjaRelation } from './relation.ts';
 import type { RefCall } from './manifest.ts';
 import type { NodeConfig, TargetConfig } from '../config/types.ts';
+import { adapterTypeOf } from '../config/profile.ts';
 import { apiColumn } from './column.ts';
 import { guardAdapter, unsupportedMembers } from './unsupported-context.ts';
 
@@ -64,7 +65,7 @@ export function targetForTemplates(target: TargetConfig, database: string): Reco
   return {
     name: target.name,
     profile_name: target.profileName,
-    type: target.type === 'pglite' ? 'postgres' : target.type,
+    type: adapterTypeOf(target),
     adapter_type: target.type,
     schema: target.schema,
     database,

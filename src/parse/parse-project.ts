@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { Diagnostics, TsdbtError } from '../errors.ts';
 import type { NodeConfig, ProjectConfig, Properties, NodeProperties, TargetConfig, ColumnProperties } from '../config/types.ts';
-import { resolveNodeConfig, mergeConfig, loadProperties, resolveVar, KNOWN_CONFIG_KEYS, suggestConfigKey } from '../config/index.ts';
+import { resolveNodeConfig, mergeConfig, loadProperties, resolveVar, KNOWN_CONFIG_KEYS, suggestConfigKey, targetDatabase } from '../config/index.ts';
 import { renderValue, targetForJinja } from '../config/render.ts';
 import { isSecretName, registerSecret } from '../secrets.ts';
 import { JinjaEnv, extractDocBlocks } from '../jinja/index.ts';
@@ -115,7 +115,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   const env = opts.env ?? process.env;
   const diags = new Diagnostics();
   const now = Date.now() / 1000;
-  const database = target.type === 'pglite' ? 'postgres' : (target.dbname ?? 'postgres');
+  const database = targetDatabase(target);
   const files = discoverFiles(project);
   const pkg = project.name;
 
