@@ -16,9 +16,9 @@ import { common } from './flags.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, type CommonFlags } from './pipeline.ts';
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
-import { formatFailingRows } from '../datatests/index.ts';
+import { formatFailingRows } from '../reporters/index.ts';
 import { loadProjectConfig } from '../config/index.ts';
-import { registerDocsCommands } from '../docs/commands.ts';
+import { registerDocsCommands } from './docs-commands.ts';
 
 const VERSION = '0.1.0';
 

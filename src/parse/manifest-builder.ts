@@ -12,7 +12,7 @@ import { TsdbtError, type Diagnostics } from '../errors.ts';
 import type { NodeConfig, ProjectConfig, Properties, TargetConfig } from '../config/types.ts';
 import { resolveNodeConfig, KNOWN_CONFIG_KEYS, suggestConfigKey } from '../config/index.ts';
 import type { JinjaEnv } from '../jinja/index.ts';
-import { closestNames } from '../graph/index.ts';
+import { closestNames } from '../closest-names.ts';
 import type { ProjectFiles } from './discover.ts';
 import type { StaticCall } from './static-extract.ts';
 import type { PartialParse } from './partial-parse.ts';
