@@ -26,3 +26,5 @@ export { loadProperties, loadPropertiesCollect } from './properties.ts';
 export { parseVars, resolveVar, varsFor } from './vars.ts';
 export type { ResolveVarOptions } from './vars.ts';
 export { renderValue, targetForJinja } from './render.ts';
+export { envVar, type EnvVarSite } from './env-var.ts';
+export { dbtAdapterType, relationDatabase } from './target-type.ts';

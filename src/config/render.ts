@@ -12,7 +12,7 @@
 import nunjucks from 'nunjucks';
 import { parse as parseYamlValue } from 'yaml';
 import { TsdbtError } from '../errors.ts';
-import { isSecretName, registerSecret } from '../secrets.ts';
+import { envVar } from './env-var.ts';
 
 /** What a rendered value can see. */
 export interface RenderContext {
@@ -63,19 +63,12 @@ export function renderValue(value: unknown, ctx: RenderContext, line?: number): 
   const context = {
     env_var: (...args: unknown[]) => {
       const { positional, kwargs } = splitKwargs(args);
-      const name = String(positional[0]);
-      const dflt = positional.length > 1 ? positional[1] : kwargs.default;
-      const v = ctx.env[name];
-      if (v !== undefined) {
-        if (isSecretName(name)) registerSecret(v);
-        return v;
+      try {
+        return envVar(ctx.env, String(positional[0]), positional.length > 1 ? positional[1] : kwargs.default, loc);
+      } catch (e) {
+        if (e instanceof TsdbtError) thrown = e;
+        throw e;
       }
-      if (dflt !== undefined && dflt !== null) return dflt;
-      thrown = new TsdbtError('env-var-missing', `env var required but not provided: '${name}' (used in ${ctx.file})`, {
-        ...loc,
-        hint: `set ${name} in the environment, or give a default: env_var('${name}', 'value')`,
-      });
-      throw thrown;
     },
     var: (...args: unknown[]) => {
       const { positional, kwargs } = splitKwargs(args);

@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { Diagnostics, type TsdbtError } from '../errors.ts';
 import type { ProjectConfig, Properties, TargetConfig } from '../config/types.ts';
-import { loadProperties } from '../config/index.ts';
+import { loadProperties, relationDatabase } from '../config/index.ts';
 import { JinjaEnv } from '../jinja/index.ts';
 import { discoverFiles } from './discover.ts';
 import type { StaticCall } from './static-extract.ts';
@@ -71,7 +71,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   const env = opts.env ?? process.env;
   const diags = new Diagnostics();
   const now = Date.now() / 1000;
-  const database = target.type === 'pglite' ? 'postgres' : (target.dbname ?? 'postgres');
+  const database = relationDatabase(target);
   const files = discoverFiles(project);
   const pkg = project.name;
 

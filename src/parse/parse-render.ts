@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { TsdbtError, type Diagnostics } from '../errors.ts';
 import type { NodeConfig, ProjectConfig, TargetConfig } from '../config/types.ts';
-import { resolveVar } from '../config/index.ts';
-import { isSecretName, registerSecret } from '../secrets.ts';
+import { envVar, resolveVar } from '../config/index.ts';
+import { isSecretName } from '../secrets.ts';
 import type { JinjaEnv } from '../jinja/index.ts';
 import { buildContext, type Captured, type ContextHooks } from './jinja-context.ts';
 import { configKey, type RenderCapture } from './partial-parse.ts';
@@ -62,20 +62,6 @@ export class ParseRenderer {
     }
   }
 
-  /** `env_var(name, default)`; a secret-named variable's value is registered for masking. */
-  envVar(name: string, fallback: unknown, hasDefault: boolean, file?: string): unknown {
-    const v = this.input.env[name];
-    if (v !== undefined) {
-      if (isSecretName(name)) registerSecret(v);
-      return v;
-    }
-    if (hasDefault) return fallback;
-    throw new TsdbtError('env-var-missing', `env_var('${name}') is not set and has no default`, {
-      file,
-      hint: `export ${name}=… before running, or give a default: env_var('${name}', 'value')`,
-    });
-  }
-
   /** The parse-phase hooks for a render of `file`; `envSeen` receives every env var read (name → value or null). */
   hooks(file: string, envSeen?: Record<string, string | null>): ContextHooks {
     const { database, target, env } = this.input;
@@ -86,9 +72,9 @@ export class ParseRenderer {
       envVar: envSeen
         ? (n, f, h) => {
             envSeen[n] = env[n] ?? null;
-            return this.envVar(n, f, h, file);
+            return envVar(env, n, h ? f : undefined, { file });
           }
-        : (n, f, h) => this.envVar(n, f, h, file),
+        : (n, f, h) => envVar(env, n, h ? f : undefined, { file }),
       isIncremental: () => false,
     };
   }
