@@ -67,8 +67,12 @@ export interface AdapterCapabilities {
   readonly maxConcurrency: number;
   /** Whether a running statement can be cancelled from outside (pg_cancel_backend). */
   readonly cancel: boolean;
-  /** Whether a lost connection can be replaced by a new one (a server; not the embedded database), for the profile's `retries`. */
-  readonly reconnect: boolean;
+  /**
+   * How many times the runner retries a node whose connection was lost (server restart,
+   * pg_terminate_backend). postgres: the profile's `retries` (default 1, as dbt-postgres);
+   * pglite: 0 (the database runs in this process, its session cannot be lost).
+   */
+  readonly connectionRetries: number;
 }
 
 /** A database reached through a profile target. Create one per invocation; always `close()` it. */

@@ -35,6 +35,12 @@ for (const tt of testTargets()) {
       await db?.cleanup();
     });
 
+    it('reports its capability flags (pglite: one session, no cancel, no connection retries)', () => {
+      const { maxConcurrency, cancel, connectionRetries } = db.adapter.capabilities;
+      if (tt.name === 'pglite') assert.deepEqual({ maxConcurrency, cancel, connectionRetries }, { maxConcurrency: 1, cancel: false, connectionRetries: 0 });
+      else assert.deepEqual({ maxConcurrency, cancel, connectionRetries }, { maxConcurrency: 4, cancel: true, connectionRetries: 0 }); // postgresTarget: threads 4, retries 0
+    });
+
     it('reports command and rowCount, and parses values like node-postgres', async () => {
       const a = db.adapter;
       const c = await a.query(`create table ${q('t1')} (id int, name text)`);
@@ -301,6 +307,17 @@ describe('postgres connection errors', { skip: await postgresSkipReason() }, () 
     const t0 = Date.now();
     await assert.rejects(createPostgresAdapter(postgresTarget('public', { port: 1, host: '127.0.0.1', retries: 2 }), { retryDelayMs: 150 }), /127\.0\.0\.1:1/);
     assert.ok(Date.now() - t0 >= 300, 'two retries waited twice');
+  });
+
+  it("reports the profile's retries as connectionRetries (default 1, as dbt-postgres)", async () => {
+    for (const [retries, expected] of [[3, 3], [undefined, 1]] as const) {
+      const a = await createPostgresAdapter({ ...postgresTarget('public'), retries });
+      try {
+        assert.equal(a.capabilities.connectionRetries, expected);
+      } finally {
+        await a.close();
+      }
+    }
   });
 
   it('cancels running statements with cancelAll()', async () => {

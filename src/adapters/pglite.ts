@@ -6,7 +6,7 @@
  *   - takes an exclusive lock on the data directory (see directory-lock.ts),
  *   - serialises all work with an async mutex: `withConnection(fn)` holds the session
  *     for the whole of `fn`, so a transaction is never interleaved with other work,
- *   - reports `capabilities: { maxConcurrency: 1, cancel: false, reconnect: false }`.
+ *   - reports `capabilities: { maxConcurrency: 1, cancel: false, connectionRetries: 0 }`.
  * Rows come back parsed exactly as node-postgres parses them (int8 and numeric as
  * strings, timestamps and dates as Date, json parsed, …), so code and tests see the
  * same values on both adapters.
@@ -130,7 +130,7 @@ export async function createPgliteAdapter(target: TargetConfig, options: PgliteA
 
   return buildAdapter({
     type: 'pglite',
-    capabilities: { maxConcurrency: 1, cancel: false, reconnect: false },
+    capabilities: { maxConcurrency: 1, cancel: false, connectionRetries: 0 },
     acquire<T>(fn: (conn: Connection) => Promise<T>): Promise<T> {
       if (closing) return Promise.reject(new Error(`the PGlite database in ${dir} is closed`));
       const run = tail.then(() => {

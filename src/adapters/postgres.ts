@@ -310,8 +310,7 @@ export async function createPostgresAdapter(target: TargetConfig, options: Postg
 
   return buildAdapter({
     type: 'postgres',
-    invocationToken,
-    capabilities: { maxConcurrency: Math.max(1, target.threads || 1), cancel: true, reconnect: true },
+    capabilities: { maxConcurrency: Math.max(1, target.threads || 1), cancel: true, connectionRetries: retries },
     async acquire(fn) {
       if (closing) throw new Error('the postgres adapter is closed');
       let client: pg.PoolClient;

@@ -8,7 +8,7 @@ import { redact } from '../secrets.ts';
 import type { ManifestNode } from '../parse/manifest.ts';
 import type { NodeResult } from '../artifacts/index.ts';
 import type { NodeDetail, RunReporter } from '../runner/run.ts';
-import { formatFailingRows } from '../datatests/index.ts';
+import { formatFailingRows } from '../reporters/index.ts';
 import { CANCELLED_MESSAGE } from '../runner/faults.ts';
 
 export interface Console extends RunReporter {

@@ -16,13 +16,13 @@ import { common } from './flags.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, type CommonFlags } from './pipeline.ts';
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
-import { formatFailingRows } from '../datatests/index.ts';
+import { formatFailingRows } from '../reporters/index.ts';
 import { loadProjectConfig } from '../config/index.ts';
 import { writeManifest } from '../artifacts/index.ts';
 import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import { topologicalOrder } from '../graph/index.ts';
-import { registerDocsCommands } from '../docs/commands.ts';
-import { registerDepsCommand } from '../deps/command.ts';
+import { registerDocsCommands } from './docs-commands.ts';
+import { registerDepsCommand } from './deps-command.ts';
 
 const VERSION = '0.1.0';
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ProjectConfig, TargetConfig } from '../config/types.ts';
-import { adapterTypeOf, loadRuntimeConfig, parseVars } from '../config/index.ts';
+import { dbtAdapterType, loadRuntimeConfig, parseVars } from '../config/index.ts';
 import { parseProject, type ParseResult } from '../parse/parse-project.ts';
 import { buildGraph, assertAcyclic, selectNodesDetailed, topologicalOrder, type LineageGraph } from '../graph/index.ts';
 import { Compiler, type CompiledNode, type RelationState } from '../compile/compile.ts';
@@ -96,7 +96,7 @@ export function parseSession(s: Session, out: Console, opts: { writeManifest?: b
   for (const w of parsed.warnings) out.warn(w.format());
   const graph = buildGraph(parsed.manifest);
   assertAcyclic(parsed.manifest, graph);
-  parsed.manifest.metadata.adapter_type = adapterTypeOf(s.target);
+  parsed.manifest.metadata.adapter_type = dbtAdapterType(s.target);
   buildParentChildMaps(parsed.manifest);
   // From here on the Manifest is read-only: compile results travel beside it (CompiledNode), never in it.
   freezeManifest(parsed.manifest);
@@ -340,8 +340,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         targetSchema: s.target.schema,
         reporter: out,
         signal,
-        // dbt-postgres's default is 1; an engine that cannot reconnect (PGlite) never retries.
-        retries: adapter.capabilities.reconnect ? (s.target.retries ?? 1) : 0,
+        retries: adapter.capabilities.connectionRetries,
         compileAtRunTime: (id, conn, threadId) => compileAtRunTime(s, p, compiledSession, id, conn, threadId),
         renderHookAtRunTime: (id, template, conn, threadId) => compiledSession.compiler.renderHookAtRunTime(id, template, conn, threadId),
       });

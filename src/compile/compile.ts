@@ -18,8 +18,7 @@
  */
 import { Diagnostics, TsdbtError } from '../errors.ts';
 import type { TargetConfig } from '../config/types.ts';
-import { resolveVar } from '../config/index.ts';
-import { isSecretName, registerSecret } from '../secrets.ts';
+import { envVar, resolveVar } from '../config/index.ts';
 import type { ParseResult } from '../parse/parse-project.ts';
 import type { Manifest, ManifestNode, RefCall } from '../parse/manifest.ts';
 import { JinjaRelation } from '../parse/relation.ts';
@@ -211,15 +210,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
     },
     variable: (name, fallback, hasDefault) =>
       resolveVar(name, opts.project, opts.cliVars, node.package_name, hasDefault ? { default: fallback } : undefined),
-    envVar: (name, fallback, hasDefault) => {
-      const v = env[name];
-      if (v !== undefined) {
-        if (isSecretName(name)) registerSecret(v);
-        return v;
-      }
-      if (hasDefault) return fallback;
-      throw new TsdbtError('env-var-missing', `env_var('${name}') is not set and has no default`, { file: node.original_file_path });
-    },
+    envVar: (name, fallback, hasDefault) => envVar(env, name, hasDefault ? fallback : undefined, { file: node.original_file_path }),
     isIncremental: () => isIncremental(node),
   });
 

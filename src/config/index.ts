@@ -5,7 +5,7 @@
 export * from './types.ts';
 export { loadProjectConfig, buildProjectConfig, readProjectFile, PROJECT_FILE } from './project.ts';
 export type { LoadProjectOptions } from './project.ts';
-export { loadProfile, embeddedTarget, defaultPgliteDir, EMBEDDED_SCHEMA, EMBEDDED_TARGET_NAME, adapterTypeOf, targetDatabase } from './profile.ts';
+export { loadProfile, embeddedTarget, defaultPgliteDir, EMBEDDED_SCHEMA, EMBEDDED_TARGET_NAME } from './profile.ts';
 export type { LoadProfileOptions, LoadedProfile, ProfileProject } from './profile.ts';
 export { loadRuntimeConfig } from './runtime.ts';
 export type { RuntimeConfig, RuntimeOptions } from './runtime.ts';
@@ -26,3 +26,5 @@ export { loadProperties, loadPropertiesCollect } from './properties.ts';
 export { parseVars, resolveVar, varsFor } from './vars.ts';
 export type { ResolveVarOptions } from './vars.ts';
 export { renderValue, targetForJinja } from './render.ts';
+export { envVar, type EnvVarSite } from './env-var.ts';
+export { dbtAdapterType, relationDatabase } from './target-type.ts';

@@ -357,16 +357,3 @@ function buildTarget(out: Record<string, unknown>, b: BuildCtx): { target: Targe
   };
 }
 
-/**
- * dbt's adapter type of a target: `postgres` for both engines (PGlite is
- * PostgreSQL compiled to WASM and renders the same SQL), as `target.type`,
- * `manifest.metadata.adapter_type` and dispatch (`postgres__x`) see it.
- */
-export function adapterTypeOf(_target: Pick<TargetConfig, 'type'>): 'postgres' {
-  return 'postgres';
-}
-
-/** The database a target's relations live in (`target.database`): the profile's `dbname`; PGlite's is always `postgres`. */
-export function targetDatabase(target: Pick<TargetConfig, 'type' | 'dbname'>): string {
-  return target.type === 'pglite' ? 'postgres' : (target.dbname ?? 'postgres');
-}

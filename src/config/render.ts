@@ -7,12 +7,14 @@
  *
  * Mirrors dbt's "native" rendering: a value stays a string unless the whole
  * value is one `{{ … | as_bool }}` / `as_number` / `as_native` expression.
- * Uses its own nunjucks environment (no dependency on src/jinja).
+ * Rendered by the same Jinja as models and macros (src/jinja's JinjaEnv, one
+ * instance, no macros), so values print as Jinja2 prints them (`True`,
+ * `None`, `['a', 'b']`).
  */
-import nunjucks from 'nunjucks';
+import { JinjaEnv, splitArgs } from '../jinja/index.ts';
 import { parse as parseYamlValue } from 'yaml';
 import { TsdbtError } from '../errors.ts';
-import { isSecretName, registerSecret } from '../secrets.ts';
+import { envVar } from './env-var.ts';
 
 /** What a rendered value can see. */
 export interface RenderContext {
@@ -28,19 +30,10 @@ export interface RenderContext {
   readonly fileKind: string;
 }
 
-const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
-for (const f of ['as_bool', 'as_number', 'as_native', 'as_text']) env.addFilter(f, (v: unknown) => v);
+/** The Jinja environment for yml values: created on first use, shared by every call. */
+let jinjaEnv: JinjaEnv | undefined;
 
 const NATIVE_RE = /^\s*\{\{\s*([\s\S]*?)\s*\|\s*as_(bool|number|native|text)\s*\}\}\s*$/;
-
-function splitKwargs(args: unknown[]): { positional: unknown[]; kwargs: Record<string, unknown> } {
-  const last = args[args.length - 1] as Record<string, unknown> | undefined;
-  if (last && typeof last === 'object' && (last as { __keywords?: boolean }).__keywords) {
-    const { __keywords: _k, ...kwargs } = last;
-    return { positional: args.slice(0, -1), kwargs };
-  }
-  return { positional: args, kwargs: {} };
-}
 
 /** True when a string holds Jinja and needs rendering. */
 export function hasJinja(s: string): boolean {
@@ -62,23 +55,16 @@ export function renderValue(value: unknown, ctx: RenderContext, line?: number): 
   const loc = { file: ctx.file, line };
   const context = {
     env_var: (...args: unknown[]) => {
-      const { positional, kwargs } = splitKwargs(args);
-      const name = String(positional[0]);
-      const dflt = positional.length > 1 ? positional[1] : kwargs.default;
-      const v = ctx.env[name];
-      if (v !== undefined) {
-        if (isSecretName(name)) registerSecret(v);
-        return v;
+      const { positional, kwargs } = splitArgs(args);
+      try {
+        return envVar(ctx.env, String(positional[0]), positional.length > 1 ? positional[1] : kwargs.default, loc);
+      } catch (e) {
+        if (e instanceof TsdbtError) thrown = e;
+        throw e;
       }
-      if (dflt !== undefined && dflt !== null) return dflt;
-      thrown = new TsdbtError('env-var-missing', `env var required but not provided: '${name}' (used in ${ctx.file})`, {
-        ...loc,
-        hint: `set ${name} in the environment, or give a default: env_var('${name}', 'value')`,
-      });
-      throw thrown;
     },
     var: (...args: unknown[]) => {
-      const { positional, kwargs } = splitKwargs(args);
+      const { positional, kwargs } = splitArgs(args);
       const name = String(positional[0]);
       if (Object.prototype.hasOwnProperty.call(ctx.cliVars, name)) return ctx.cliVars[name];
       if (positional.length > 1) return positional[1];
@@ -95,10 +81,11 @@ export function renderValue(value: unknown, ctx: RenderContext, line?: number): 
   const source = native ? `{{ ${native[1]} }}` : value;
   let out: string;
   try {
-    out = env.renderString(source, context);
+    out = (jinjaEnv ??= new JinjaEnv()).render(source, context, { file: ctx.file, lenientUndefined: true });
   } catch (e) {
     if (thrown) throw thrown;
-    const msg = e instanceof Error ? e.message.replace(/^\(unknown path\)\s*/, '').split('\n').map((s) => s.trim().replace(/^Error: /, '')).filter(Boolean).join(' ') : String(e);
+    const text = e instanceof Error ? e.message.replace(` in ${ctx.file}:`, ':') : String(e);
+    const msg = text.split('\n').map((s) => s.trim().replace(/^Error: /, '')).filter(Boolean).join(' ');
     throw new TsdbtError('jinja-error', `could not render ${JSON.stringify(value)} in ${ctx.file}: ${msg}`, {
       ...loc,
       hint: `only env_var(), var() and target are available in ${ctx.fileKind}`,

@@ -6,9 +6,15 @@
  * generates for jaffle_shop, e.g. `test.jaffle_shop.unique_customers_customer_id.c5af1ff4b1`.
  */
 import { createHash } from 'node:crypto';
-import type { TestMetadata } from '../parse/manifest.ts';
 import { compareCodePoints, pythonRepr, pythonStr } from './python-repr.ts';
 import type { TestSpec } from './test-spec.ts';
+
+/** For generic data tests: which test and with what arguments (dbt's `test_metadata`, in manifest nodes). */
+export interface TestMetadata {
+  name: string;
+  kwargs: Record<string, unknown>;
+  namespace: string | null;
+}
 
 /**
  * The node a generic test is attached to.

@@ -43,5 +43,3 @@ export {
   type IdentifierQuoter,
 } from './store-failures.ts';
 export { pythonStr, pythonRepr } from './python-repr.ts';
-// formatFailingRows lives in src/reporters; re-exported here for callers that import it from datatests.
-export { formatFailingRows } from '../reporters/failing-rows.ts';

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TsdbtError } from '../errors.ts';
 import { buildGraph } from './build-graph.ts';
-import { closestNames } from './closest-names.ts';
 import { assertAcyclic, findCycle } from './cycle.ts';
 import { addDependency, largeManifest, ManifestBuilder } from './fixtures.ts';
 import { subsetGraph, topologicalGenerations, topologicalOrder } from './topo.ts';
@@ -136,14 +135,5 @@ describe('topological helpers', () => {
     assert.ok(sub.hasEdge('source.shop.raw.orders', 'model.shop.orders'));
     assert.ok(sub.hasEdge('model.shop.orders', 'test.shop.not_null_orders_id'));
     assert.equal(sub.size, 2);
-  });
-});
-
-describe('closestNames', () => {
-  it('suggests near names, best first', () => {
-    assert.deepEqual(closestNames('ordrs', ['orders', 'customers', 'order_items', 'ordres']), ['orders', 'ordres']);
-    assert.deepEqual(closestNames('Orders', ['orders', 'x']), ['orders']);
-    assert.deepEqual(closestNames('zzz', ['orders']), []);
-    assert.deepEqual(closestNames('a', ['b', 'c', 'd', 'e'], 2), ['b', 'c']);
   });
 });

@@ -5,7 +5,6 @@
 export { buildGraph, type LineageGraph } from './build-graph.ts';
 export { findCycle, assertAcyclic, cycleError, displayName } from './cycle.ts';
 export { topologicalGenerations, topologicalOrder, subsetGraph } from './topo.ts';
-export { closestNames } from './closest-names.ts';
 export {
   parseSelector,
   parseCriterion,

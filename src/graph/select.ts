@@ -10,7 +10,7 @@
 import { TsdbtError } from '../errors.ts';
 import type { Manifest, ManifestNode, SourceDefinition } from '../parse/manifest.ts';
 import type { LineageGraph } from './build-graph.ts';
-import { closestNames } from './closest-names.ts';
+import { closestNames } from '../closest-names.ts';
 import { fnmatch, hasWildcard, pathGlobMatch } from './glob.ts';
 import { parseSelector, type SelectorCriterion, type SelectorIntersection, type SelectorUnion } from './selector-parse.ts';
 import { StateComparison, type ModifiedAspect } from './state.ts';

@@ -9,7 +9,7 @@
  * A bad selector throws TsdbtError `bad-selector` naming the offending text.
  */
 import { TsdbtError } from '../errors.ts';
-import { closestNames } from './closest-names.ts';
+import { closestNames } from '../closest-names.ts';
 
 /** Selector methods tsdbt understands (dbt's `MethodName`). */
 export const SELECTOR_METHODS = [

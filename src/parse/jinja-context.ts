@@ -14,7 +14,7 @@ import { TsdbtError } from '../errors.ts';
 import { JinjaRelation } from './relation.ts';
 import type { RefCall } from './manifest.ts';
 import type { NodeConfig, TargetConfig } from '../config/types.ts';
-import { adapterTypeOf } from '../config/profile.ts';
+import { dbtAdapterType } from '../config/target-type.ts';
 import { apiColumn } from './column.ts';
 import { guardAdapter, unsupportedMembers } from './unsupported-context.ts';
 
@@ -65,7 +65,7 @@ export function targetForTemplates(target: TargetConfig, database: string): Reco
   return {
     name: target.name,
     profile_name: target.profileName,
-    type: adapterTypeOf(target),
+    type: dbtAdapterType(target),
     adapter_type: target.type,
     schema: target.schema,
     database,
@@ -135,8 +135,9 @@ export function buildContext(input: ContextInput): Record<string, unknown> {
     return hooks.variable(String(positional[0]), positional[1] ?? null, positional.length > 1);
   };
   const envVar = (...raw: unknown[]): unknown => {
-    const { positional } = splitArgs(raw);
-    return hooks.envVar(String(positional[0]), positional[1] ?? null, positional.length > 1);
+    const { positional, kwargs } = splitArgs(raw);
+    const fallback = positional.length > 1 ? positional[1] : kwargs.default;
+    return hooks.envVar(String(positional[0] ?? kwargs.var), fallback ?? null, fallback !== undefined);
   };
   // dbt's parse-time answers (execute is false): introspection finds nothing and runs nothing,
   // statement blocks do not run, run_query and load_result give None. The compiler replaces these

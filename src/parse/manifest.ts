@@ -6,6 +6,7 @@
  * near-direct dump of this value.
  */
 import type { NodeConfig } from '../config/types.ts';
+import type { TestMetadata } from '../datatests/generic-test-name.ts';
 
 export type ResourceType = 'model' | 'seed' | 'test' | 'snapshot' | 'analysis' | 'source' | 'operation';
 
@@ -27,12 +28,8 @@ export interface RefCall {
   line?: number;
 }
 
-/** For generic data tests: which test and with what arguments (dbt's `test_metadata`). */
-export interface TestMetadata {
-  name: string;
-  kwargs: Record<string, unknown>;
-  namespace: string | null;
-}
+/** For generic data tests: which test and with what arguments (dbt's `test_metadata`); defined with the test naming in src/datatests. */
+export type { TestMetadata };
 
 /** A model, seed, test, snapshot or analysis. */
 export interface ManifestNode {

@@ -6,13 +6,13 @@
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Console } from '../cli/console.ts';
-import type { CommonFlags } from '../cli/pipeline.ts';
+import type { Console } from './console.ts';
+import type { CommonFlags } from './pipeline.ts';
 import { loadProjectConfig, parseVars } from '../config/index.ts';
-import type { ActionWrapper } from '../docs/commands.ts';
-import { checkPackagesInstalled } from './check-installed.ts';
-import { runDeps } from './deps.ts';
-import { DEPENDENCIES_FILE, LOCK_FILE, PACKAGES_FILE } from './package-spec.ts';
+import type { ActionWrapper } from './docs-commands.ts';
+import { checkPackagesInstalled } from '../deps/check-installed.ts';
+import { runDeps } from '../deps/deps.ts';
+import { DEPENDENCIES_FILE, LOCK_FILE, PACKAGES_FILE } from '../deps/package-spec.ts';
 
 /** Commands that do not load the project's packages, so are not stopped when they are missing. */
 const NO_PACKAGES_NEEDED = new Set(['deps', 'clean', 'debug']);

@@ -5,7 +5,8 @@ import { distance } from 'fastest-levenshtein';
  * first (ties keep candidate order), for "did you mean …?" hints. Only
  * candidates within a distance of max(2, ⌈len/3⌉) are returned, and an
  * exact match is never suggested. Comparison is case-insensitive, with a
- * case-only difference ranked first.
+ * case-only difference ranked first. Shared by every stage (a top-level
+ * module, like errors.ts, so no stage imports another for it).
  */
 export function closestNames(name: string, candidates: Iterable<string>, max = 3): string[] {
   const wanted = name.toLowerCase();

@@ -4,16 +4,16 @@
  */
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
-import type { Console } from '../cli/console.ts';
-import { common } from '../cli/flags.ts';
-import { openSession, parseSession, type CommonFlags } from '../cli/pipeline.ts';
+import type { Console } from './console.ts';
+import { common } from './flags.ts';
+import { openSession, parseSession, type CommonFlags } from './pipeline.ts';
 import { loadProjectConfig } from '../config/index.ts';
 import { TsdbtError } from '../errors.ts';
 import { redact } from '../secrets.ts';
 import type { SelectionWarning } from '../graph/index.ts';
-import { docsGenerate } from './generate.ts';
-import { serveDocs } from './serve.ts';
-import { docsLineageGraph, listLineage, selectLineage, toDot, toLineageJson, toMermaid } from './lineage.ts';
+import { docsGenerate } from './docs-generate.ts';
+import { serveDocs } from '../docs/serve.ts';
+import { docsLineageGraph, listLineage, selectLineage, toDot, toLineageJson, toMermaid } from '../docs/lineage.ts';
 
 /** main.ts's wrapper that runs a command and records its exit code. */
 export type ActionWrapper = (

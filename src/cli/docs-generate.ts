@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { createAdapter } from '../adapters/index.ts';
 import type { Adapter } from '../adapters/adapter.ts';
 import { readRunResults, writeManifest, writeFileAtomic, type RunResults } from '../artifacts/index.ts';
-import { openSession, parseSession, select, compileSession, relationState, type CommonFlags } from '../cli/pipeline.ts';
+import { openSession, parseSession, select, compileSession, relationState, type CommonFlags } from './pipeline.ts';
 import type { CompiledNode } from '../compile/compile.ts';
-import type { Console } from '../cli/console.ts';
+import type { Console } from './console.ts';
 import { TsdbtError } from '../errors.ts';
 import { redact } from '../secrets.ts';
-import { buildCatalog, emptyCatalog, writeCatalog } from './catalog.ts';
-import { buildDocsData } from './docs-data.ts';
-import { bundleDocsApp, renderIndexHtml } from './site.ts';
+import { buildCatalog, emptyCatalog, writeCatalog } from '../docs/catalog.ts';
+import { buildDocsData } from '../docs/docs-data.ts';
+import { bundleDocsApp, renderIndexHtml } from '../docs/site.ts';
 
 export const INDEX_FILE = 'index.html';
 

@@ -1,0 +1,152 @@
+/**
+ * Generic data tests declared in properties files (`tests:` / `data_tests:`
+ * on a model, seed, snapshot or source table, or on one of their columns):
+ * one test node each, named and hashed as dbt names them
+ * (`test.<package>.not_null_orders_id.<hash>`), calling the `test_<name>`
+ * macro with dbt's kwargs (`model`, `column_name`, the test's arguments).
+ */
+import { TsdbtError } from '../errors.ts';
+import type { ColumnProperties, NodeProperties } from '../config/types.ts';
+import { mergeConfig } from '../config/index.ts';
+import { parseTestEntry, genericTestNames, genericTestUniqueId } from '../datatests/index.ts';
+import { normaliseConfigKeys } from './jinja-context.ts';
+import { quoteIdent } from './relation.ts';
+import { folderParts, sha256, testDefaults, uniq } from './node-fields.ts';
+import type { ManifestBuilder } from './manifest-builder.ts';
+import type { ManifestNode, RefCall } from './manifest.ts';
+
+/** The node or source table a generic test is attached to. */
+interface AttachedTo {
+  readonly resourceType: string;
+  readonly name: string;
+  readonly sourceName?: string;
+  readonly uid: string;
+  /** Its folders under the resource path (the middle of the test's fqn). */
+  readonly folder: string[];
+}
+
+/**
+ * Adds the generic tests of every properties entry, in dbt's order: models, seeds, snapshots,
+ * then source tables. An entry describing a node that does not exist is a `patch-unknown-node`
+ * warning (unless the node is disabled); an unknown test is a `test-not-found` error.
+ */
+export function parseGenericTests(b: ManifestBuilder): void {
+  const { pkg, properties } = b;
+  const testsFor = (props: NodeProperties, resourceType: 'model' | 'seed' | 'snapshot') => {
+    const uid = `${resourceType}.${pkg}.${props.name}`;
+    const node = b.nodes[uid];
+    if (!node) {
+      if (!b.disabled[uid]) {
+        b.warnings.push(
+          new TsdbtError('patch-unknown-node', `${props.file} describes ${resourceType} '${props.name}', which does not exist`, {
+            file: props.file,
+            line: props.line,
+            hint: `check the spelling${b.suggest(props.name, [...b.byName.keys()])}`,
+          }),
+        );
+      }
+      return;
+    }
+    const attached = { resourceType, name: props.name, uid, folder: folderParts(node.path) };
+    addGenericTests(b, props.tests, { file: props.file, line: props.line }, attached, null);
+    for (const col of props.columns) {
+      addGenericTests(b, col.tests, { file: props.file, line: (col as ColumnProperties & { line?: number }).line ?? props.line }, attached, col.name, col.quote === true);
+    }
+  };
+  for (const p of properties.models) testsFor(p, 'model');
+  for (const p of properties.seeds) testsFor(p, 'seed');
+  for (const p of properties.snapshots) testsFor(p, 'snapshot');
+  for (const s of properties.sources) {
+    for (const t of s.tables) {
+      const uid = `source.${pkg}.${s.name}.${t.name}`;
+      if (!b.sources[uid]) continue;
+      const attached = { resourceType: 'source', name: t.name, sourceName: s.name, uid, folder: [] as string[] };
+      addGenericTests(b, t.tests, { file: s.file, line: t.line }, attached, null);
+      for (const col of t.columns) addGenericTests(b, col.tests, { file: s.file, line: (col as ColumnProperties & { line?: number }).line ?? t.line }, attached, col.name, col.quote === true);
+    }
+  }
+}
+
+/** One test node per entry of `entries` (a `tests:` list at `at`), attached to `attached` and column `columnName`. */
+function addGenericTests(
+  b: ManifestBuilder,
+  entries: readonly unknown[],
+  at: { file: string; line: number },
+  attached: AttachedTo,
+  columnName: string | null,
+  quoteColumn = false,
+): void {
+  const { pkg, project, diags, database, target, jinja } = b;
+  for (const entry of entries) {
+    const spec = diags.capture(() => parseTestEntry(entry, at));
+    if (!spec) continue;
+    const { name, shortName } = genericTestNames(spec, attached, columnName ?? undefined);
+    const kwargs: Record<string, unknown> = { ...spec.kwargs };
+    // As dbt: a column declared `quote: true` reaches the test macro quoted.
+    if (columnName !== null) kwargs.column_name = quoteColumn ? quoteIdent(columnName) : columnName;
+    const modelArg =
+      attached.resourceType === 'source'
+        ? `{{ get_where_subquery(source('${attached.sourceName}', '${attached.name}')) }}`
+        : `{{ get_where_subquery(ref('${attached.name}')) }}`;
+    kwargs.model = modelArg;
+    const uid = genericTestUniqueId(pkg, name, spec, attached, columnName);
+    const fqn = [pkg, ...attached.folder, name];
+    let config = b.projectConfig(project.tests, fqn);
+    config = mergeConfig(config, normaliseConfigKeys((spec.config ?? {}) as Record<string, unknown>));
+    config = testDefaults(config);
+    const refs: RefCall[] = [];
+    const srcs: [string, string][] = [];
+    if (attached.resourceType === 'source') srcs.push([attached.sourceName!, attached.name]);
+    else refs.push({ name: attached.name, package: null, version: null, line: at.line });
+    for (const v of Object.values(spec.kwargs)) {
+      if (typeof v !== 'string') continue;
+      for (const m of v.matchAll(/\bref\(\s*['"]([^'"]+)['"]\s*\)/g)) refs.push({ name: m[1], package: null, version: null, line: at.line });
+      for (const m of v.matchAll(/\bsource\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)/g)) srcs.push([m[1], m[2]]);
+    }
+    const tags = uniq([...(config.tags ?? [])]);
+    const node: ManifestNode = {
+      unique_id: uid,
+      resource_type: 'test',
+      package_name: pkg,
+      name,
+      // dbt names the file and the relation (store_failures) by the short, hashed name when the full one is long.
+      path: `${shortName}.sql`,
+      original_file_path: at.file,
+      fqn,
+      raw_code: `{{ test_${spec.testName}(**_dbt_generic_test_kwargs) }}`,
+      language: 'sql',
+      checksum: { name: 'sha256', checksum: sha256(JSON.stringify([spec, columnName, attached.uid])) },
+      config: { ...config, tags },
+      tags,
+      description: '',
+      columns: {},
+      meta: {},
+      docs: { show: true, node_color: null },
+      patch_path: null,
+      database,
+      schema: `${target.schema}_dbt_test__audit`,
+      alias: (config.alias as string | undefined) ?? shortName,
+      relation_name: null,
+      depends_on: { nodes: [], macros: [`macro.${spec.namespace ?? 'dbt'}.test_${spec.testName}`, 'macro.dbt.get_where_subquery'] },
+      refs,
+      sources: srcs,
+      test_metadata: { name: spec.testName, kwargs, namespace: spec.namespace ?? null },
+      column_name: columnName,
+      attached_node: attached.uid,
+      file_key_name: attached.resourceType === 'source' ? `sources.${attached.sourceName}` : `${attached.resourceType}s.${attached.name}`,
+      created_at: b.now,
+    };
+    (node as ManifestNode & { line?: number }).line = at.line;
+    if (!jinja.hasMacro(spec.namespace ? `${spec.namespace}.test_${spec.testName}` : `test_${spec.testName}`)) {
+      diags.error(
+        new TsdbtError('test-not-found', `unknown generic test '${spec.testName}'`, {
+          file: at.file,
+          line: at.line,
+          hint: `built-in tests are unique, not_null, accepted_values and relationships; define custom ones with {% test ${spec.testName}(model, column_name) %} in macros/ or tests/generic/${b.suggest(spec.testName, ['unique', 'not_null', 'accepted_values', 'relationships'])}`,
+        }),
+      );
+      continue;
+    }
+    b.register(node);
+  }
+}

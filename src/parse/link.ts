@@ -1,0 +1,58 @@
+/**
+ * Linking, dbt's last parse step: every node's `ref()` and `source()` calls
+ * become `depends_on.nodes` unique_ids. A ref to a missing or disabled node
+ * and an undeclared source are errors naming the file and line.
+ */
+import { TsdbtError } from '../errors.ts';
+import { escapeRe, lineOf, uniq } from './node-fields.ts';
+import type { ManifestBuilder } from './manifest-builder.ts';
+import type { ManifestNode } from './manifest.ts';
+
+/** Sets `depends_on.nodes` of every node in `b.nodes`; errors go to `b.diags`. */
+export function linkRefsAndSources(b: ManifestBuilder): void {
+  const { pkg, nodes, sources, byName, diags } = b;
+  const refNames = [...byName.keys()];
+  const sourceNames = Object.values(sources).map((s) => `${s.source_name}.${s.name}`);
+  const disabledNames = new Set(Object.values(b.disabled).flat().map((n) => n.name));
+  for (const node of Object.values(nodes)) {
+    const deps: string[] = [];
+    for (const r of node.refs) {
+      const uid = byName.get(r.name)?.[0];
+      if (uid && (!r.package || r.package === pkg || r.package === nodes[uid].package_name)) {
+        deps.push(uid);
+        continue;
+      }
+      const isDisabled = disabledNames.has(r.name);
+      diags.error(
+        new TsdbtError(
+          isDisabled ? 'ref-disabled' : 'ref-not-found',
+          isDisabled
+            ? `${node.resource_type} '${node.name}' refers to '${r.name}', which is disabled`
+            : `${node.resource_type} '${node.name}' refers to '${r.package ? r.package + '.' : ''}${r.name}', which does not exist`,
+          {
+            file: node.original_file_path,
+            line: r.line,
+            hint: isDisabled
+              ? `enable '${r.name}' (config enabled: true) or remove the ref`
+              : `check the name${b.suggest(r.name, refNames)}; models, seeds and snapshots are referred to by file name without extension`,
+          },
+        ),
+      );
+    }
+    for (const [s, t] of node.sources) {
+      const uid = `source.${pkg}.${s}.${t}`;
+      if (sources[uid]) {
+        deps.push(uid);
+        continue;
+      }
+      diags.error(
+        new TsdbtError('source-not-found', `${node.resource_type} '${node.name}' uses source('${s}', '${t}'), which is not declared`, {
+          file: node.original_file_path,
+          line: lineOf(node.raw_code, new RegExp(`source\\s*\\(\\s*['"]${escapeRe(s)}['"]`)) ?? (node as ManifestNode & { line?: number }).line,
+          hint: `declare it under sources: in a .yml file in a model path${b.suggest(`${s}.${t}`, sourceNames)}`,
+        }),
+      );
+    }
+    node.depends_on.nodes = uniq(deps);
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * The Manifest being built: the maps of nodes, sources, macros and docs the
+ * per-resource parsers (models.ts, seeds.ts, sources.ts, …) add to, the
+ * Diagnostics collector, and the rules they share: config precedence from
+ * dbt_project.yml, schema/alias/database naming (dbt's
+ * `generate_schema_name` / `generate_alias_name` / `generate_database_name`,
+ * overridable by the project's own macros), `{{ doc() }}` in descriptions,
+ * and dbt's unique-name rule.
+ */
+import { createHash } from 'node:crypto';
+import { TsdbtError, type Diagnostics } from '../errors.ts';
+import type { NodeConfig, ProjectConfig, Properties, TargetConfig } from '../config/types.ts';
+import { resolveNodeConfig, KNOWN_CONFIG_KEYS, suggestConfigKey } from '../config/index.ts';
+import type { JinjaEnv } from '../jinja/index.ts';
+import { closestNames } from '../closest-names.ts';
+import type { ProjectFiles } from './discover.ts';
+import type { StaticCall } from './static-extract.ts';
+import type { PartialParse } from './partial-parse.ts';
+import type { ParseRenderer } from './parse-render.ts';
+import { quoteIdent } from './relation.ts';
+import { lineOf } from './node-fields.ts';
+import type { Documentation, Macro, Manifest, ManifestNode, SourceDefinition } from './manifest.ts';
+
+/** Resource types `ref()` can name; their names must be unique in a project (as dbt). */
+const REFABLE = new Set(['model', 'seed', 'snapshot']);
+
+/** A node's relation naming: where it is built. */
+export interface NodeNames {
+  readonly schema: string;
+  readonly alias: string;
+  readonly database: string;
+}
+
+/** What the builder starts from: the project, the files found, and what docs/macros parsing produced. */
+export interface ManifestBuilderInput {
+  readonly project: ProjectConfig;
+  readonly target: TargetConfig;
+  /** `--vars`, already parsed. */
+  readonly cliVars: Record<string, unknown>;
+  readonly invocationId: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** The database relations are qualified with. */
+  readonly database: string;
+  /** Seconds since the epoch: every node's `created_at`. */
+  readonly now: number;
+  readonly diags: Diagnostics;
+  readonly files: ProjectFiles;
+  readonly jinja: JinjaEnv;
+  readonly pp: PartialParse;
+  readonly properties: Properties;
+  readonly docs: Record<string, Documentation>;
+  readonly macros: Record<string, Macro>;
+  readonly renderer: ParseRenderer;
+}
+
+/**
+ * Holds the Manifest under construction. Parsers call `register(node)` for
+ * nodes (disabled ones are set aside, duplicates are errors), write sources
+ * into `sources`, and report problems to `diags` (errors) or `warnings`.
+ */
+export class ManifestBuilder {
+  readonly project: ProjectConfig;
+  readonly target: TargetConfig;
+  readonly cliVars: Record<string, unknown>;
+  readonly invocationId: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** The root project's name (every node's `package_name`). */
+  readonly pkg: string;
+  readonly database: string;
+  readonly now: number;
+  readonly diags: Diagnostics;
+  readonly files: ProjectFiles;
+  readonly jinja: JinjaEnv;
+  readonly pp: PartialParse;
+  readonly properties: Properties;
+  readonly render: ParseRenderer;
+
+  readonly docs: Record<string, Documentation>;
+  readonly macros: Record<string, Macro>;
+  readonly nodes: Record<string, ManifestNode> = {};
+  readonly disabled: Record<string, ManifestNode[]> = {};
+  readonly sources: Record<string, SourceDefinition> = {};
+  /** unique_id → the static fast-path calls, for nodes that need no full render. */
+  readonly staticCalls = new Map<string, readonly StaticCall[]>();
+  /** refable name → unique_ids. */
+  readonly byName = new Map<string, string[]>();
+  /** Warnings in the order found (after the properties loader's own). */
+  readonly warnings: TsdbtError[] = [];
+
+  private readonly seenConfigWarnings = new Set<TsdbtError>();
+  private readonly customSchemaMacro: boolean;
+  private readonly customAliasMacro: boolean;
+  private readonly customDatabaseMacro: boolean;
+
+  constructor(input: ManifestBuilderInput) {
+    this.project = input.project;
+    this.target = input.target;
+    this.cliVars = input.cliVars;
+    this.invocationId = input.invocationId;
+    this.env = input.env;
+    this.pkg = input.project.name;
+    this.database = input.database;
+    this.now = input.now;
+    this.diags = input.diags;
+    this.files = input.files;
+    this.jinja = input.jinja;
+    this.pp = input.pp;
+    this.properties = input.properties;
+    this.docs = input.docs;
+    this.macros = input.macros;
+    this.render = input.renderer;
+    // A project's generate_x_name, or its default__/postgres__ implementation (dispatch finds those first), is called;
+    // dbt's own default__ forms are computed without a render.
+    const ownMacro = (n: string) => Object.values(this.macros).some((m) => m.package_name === this.pkg && (m.name === n || m.name === `default__${n}` || m.name === `postgres__${n}`));
+    this.customSchemaMacro = ownMacro('generate_schema_name');
+    this.customAliasMacro = ownMacro('generate_alias_name');
+    this.customDatabaseMacro = ownMacro('generate_database_name');
+  }
+
+  /** `; did you mean 'x'?` for the candidates closest to `name`, or ''. */
+  suggest(name: string, candidates: string[]): string {
+    const close = closestNames(name, candidates, 3);
+    return close.length ? `; did you mean ${close.map((c) => `'${c}'`).join(' or ')}?` : '';
+  }
+
+  /** Replaces each `{{ doc('name') }}` in a description by the docs block; an unknown block is an error. */
+  renderDocs(text: string, file?: string, line?: number): string {
+    if (!text || !text.includes('{{')) return text;
+    const { docs, pkg } = this;
+    return text.replace(/\{\{\s*doc\(\s*(?:['"]([^'"]+)['"]\s*,\s*)?['"]([^'"]+)['"]\s*\)\s*\}\}/g, (_m, _p, name: string) => {
+      const d = docs[`doc.${pkg}.${name}`];
+      if (!d) {
+        this.diags.error(
+          new TsdbtError('doc-not-found', `doc('${name}') refers to a docs block that does not exist`, {
+            file,
+            line,
+            hint: `define {% docs ${name} %}…{% enddocs %} in a .md file under a docs path${this.suggest(name, Object.values(docs).map((x) => x.name))}`,
+          }),
+        );
+        return '';
+      }
+      return d.block_contents;
+    });
+  }
+
+  /** The config dbt_project.yml gives the node at `fqn` under `tree`; unknown keys are warned about once. */
+  projectConfig(tree: Record<string, unknown>, fqn: string[]): NodeConfig {
+    const r = resolveNodeConfig(tree, this.pkg, fqn);
+    // The same warning objects come back for every node under a folder: report each once.
+    for (const w of r.unknownKeys ?? []) {
+      if (this.seenConfigWarnings.has(w)) continue;
+      this.seenConfigWarnings.add(w);
+      this.warnings.push(w);
+    }
+    return r.config;
+  }
+
+  /**
+   * Checks the keys and values a file's `config()` call set: an unknown key is a warning with a
+   * suggestion (dbt keeps it as custom config, so a typo silently does nothing); a boolean setting
+   * that is not true/false is an error. Both point at the line of the `config(` call.
+   */
+  checkFileConfig(fileConfig: NodeConfig, file: string, raw: string): void {
+    const keys = Object.keys(fileConfig);
+    if (!keys.length) return;
+    const line = lineOf(raw, /\bconfig\s*\(/);
+    for (const key of keys) {
+      if (!KNOWN_CONFIG_KEYS.has(key)) {
+        const suggestion = suggestConfigKey(key);
+        this.warnings.push(
+          new TsdbtError('unknown-config-key', `unknown config key '${key}' in config()${suggestion ? `; did you mean '${suggestion}'?` : ''}`, {
+            file,
+            line,
+            hint: suggestion
+              ? `rename it to '${suggestion}' (dbt keeps unknown keys as custom config, so a misspelt key silently does nothing)`
+              : 'if it is a custom setting for your own macros, put it under meta instead',
+          }),
+        );
+      }
+    }
+    for (const key of ['enabled', 'full_refresh'] as const) {
+      const v = fileConfig[key];
+      if (v !== undefined && v !== null && typeof v !== 'boolean') {
+        this.diags.error(
+          new TsdbtError('config-invalid', `config '${key}' must be true or false, got ${JSON.stringify(v)}`, {
+            file,
+            line,
+            hint: `write ${key}=true or ${key}=false (without quotes)`,
+          }),
+        );
+      }
+    }
+  }
+
+  /**
+   * Where a node is built: dbt's default `generate_schema_name` (`<target schema>_<custom>`)
+   * and `generate_alias_name` (the node name), or the project's own macros of those names.
+   * @throws TsdbtError when a naming macro fails.
+   */
+  naming(node: Pick<ManifestNode, 'name' | 'resource_type' | 'fqn' | 'original_file_path'>, config: NodeConfig): NodeNames {
+    const { target, database, jinja } = this;
+    const custom = (config.schema ?? null) as string | null;
+    let schema: string;
+    const nodeDict = { name: node.name, resource_type: node.resource_type, fqn: node.fqn, original_file_path: node.original_file_path, config };
+    let ctx: Record<string, unknown> | undefined;
+    const namingContext = () => (ctx ??= this.render.macroContext(node.original_file_path, nodeDict, config));
+    if (this.customSchemaMacro) {
+      schema = String(jinja.callMacro('generate_schema_name', [custom, nodeDict], {}, namingContext()) ?? '').trim();
+    } else {
+      schema = custom == null ? target.schema : `${target.schema}_${String(custom).trim()}`;
+    }
+    let alias = (config.alias ?? null) as string | null;
+    if (this.customAliasMacro) {
+      alias = String(jinja.callMacro('generate_alias_name', [alias, nodeDict], {}, namingContext()) ?? '').trim();
+    }
+    let db = (config.database ?? null) as string | null;
+    if (this.customDatabaseMacro) {
+      // Postgres cannot cross databases; the macro's answer is recorded but relations stay in the target database.
+      db = String(jinja.callMacro('generate_database_name', [db, nodeDict], {}, namingContext()) ?? database).trim();
+    }
+    return { schema, alias: alias || node.name, database: db || database };
+  }
+
+  /** `"database"."schema"."alias"`. */
+  relationName(n: NodeNames): string {
+    return `${quoteIdent(n.database)}.${quoteIdent(n.schema)}.${quoteIdent(n.alias)}`;
+  }
+
+  /**
+   * Adds a node: a disabled one goes to `disabled`; a second node with the same unique_id, or a
+   * model/seed/snapshot whose name is taken, is a `duplicate-node` error (dbt requires unique names).
+   */
+  register(node: ManifestNode): void {
+    const { nodes, byName } = this;
+    if (node.config.enabled === false) {
+      (this.disabled[node.unique_id] ??= []).push(node);
+      return;
+    }
+    const existing = nodes[node.unique_id];
+    if (existing) {
+      this.diags.error(
+        new TsdbtError('duplicate-node', `two ${node.resource_type}s are named '${node.name}': ${existing.original_file_path} and ${node.original_file_path}`, {
+          file: node.original_file_path,
+          hint: 'dbt requires unique names for models, seeds and snapshots in a project: rename one of the files',
+        }),
+      );
+      return;
+    }
+    if (REFABLE.has(node.resource_type)) {
+      const other = byName.get(node.name);
+      if (other?.length) {
+        const o = nodes[other[0]];
+        this.diags.error(
+          new TsdbtError('duplicate-node', `'${node.name}' is defined twice: ${o.original_file_path} (${o.resource_type}) and ${node.original_file_path} (${node.resource_type})`, {
+            file: node.original_file_path,
+            hint: 'names of models, seeds and snapshots must be unique in a project: rename one of them',
+          }),
+        );
+        return;
+      }
+      byName.set(node.name, [node.unique_id]);
+    }
+    nodes[node.unique_id] = node;
+  }
+
+  /** The finished Manifest (dbt manifest v12), `generated_at` now. */
+  toManifest(): Manifest {
+    const { pkg } = this;
+    return {
+      metadata: {
+        dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json',
+        dbt_version: '1.8.0',
+        generated_at: new Date().toISOString(),
+        invocation_id: this.invocationId,
+        env: {},
+        project_name: pkg,
+        project_id: createHash('md5').update(pkg).digest('hex'),
+        adapter_type: 'postgres',
+      },
+      nodes: this.nodes,
+      sources: this.sources,
+      macros: this.macros,
+      docs: this.docs,
+      exposures: {},
+      metrics: {},
+      groups: {},
+      selectors: {},
+      disabled: this.disabled as Record<string, unknown[]>,
+      parent_map: {},
+      child_map: {},
+      group_map: {},
+      saved_queries: {},
+      semantic_models: {},
+      unit_tests: {},
+    };
+  }
+}
