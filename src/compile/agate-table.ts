@@ -12,7 +12,7 @@
  * json and arrays as they are.
  */
 import { PyDateTime, datetimeFromDate } from '../jinja/index.ts';
-import { pyStr } from '../jinja/index.ts';
+import { pyStr, tsTuple } from '../jinja/index.ts';
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -58,6 +58,12 @@ export class AgateTable {
     this.rows = rawRows.map((raw) => makeRow(fields, raw));
     const cols = this.column_names.map((n, i) => new AgateColumn(n, this, i)) as AgateColumn[] & Record<string, AgateColumn>;
     for (const c of [...cols]) if (!(c.name in Array.prototype)) Object.defineProperty(cols, c.name, { value: c, enumerable: false });
+    // agate's MappedSequence: columns also answer keys(), values(), items(), get() (dbt_utils' get_query_results_as_dict).
+    const hidden = (k: string, v: unknown) => Object.defineProperty(cols, k, { value: v, enumerable: false, configurable: true });
+    hidden('keys', () => [...this.column_names]);
+    hidden('values', () => [...cols]);
+    hidden('items', () => cols.map((c) => tsTuple([c.name, c])));
+    hidden('get', (k: unknown, d: unknown = null) => cols.find((c) => c.name === String(k)) ?? d);
     this.columns = cols;
   }
 

@@ -17,12 +17,12 @@
  * `is_incremental()`) is passed in.
  */
 import { Diagnostics, TsdbtError } from '../errors.ts';
-import type { TargetConfig } from '../config/types.ts';
+import type { NodeConfig, TargetConfig } from '../config/types.ts';
 import { envVar, resolveVar } from '../config/index.ts';
 import type { ParseResult } from '../parse/parse-project.ts';
 import type { Manifest, ManifestNode, RefCall } from '../parse/manifest.ts';
 import { JinjaRelation } from '../parse/relation.ts';
-import { buildContext, type ContextHooks } from '../parse/jinja-context.ts';
+import { buildContext, type Captured, type ContextHooks } from '../parse/jinja-context.ts';
 import { staticExtract, substituteCalls, type StaticCall } from '../parse/static-extract.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import { assertModelIsSelect, firstToken } from './model-statement.ts';
@@ -47,6 +47,12 @@ export interface CompiledNode {
   readonly preHooks?: readonly HookSql[];
   /** The `post_hook` config, rendered as `preHooks`. */
   readonly postHooks?: readonly HookSql[];
+  /**
+   * A data test's config as it runs: the node's, with what the test macro set
+   * through `config()` while compiling over it (dbt_utils' equal_rowcount sets
+   * `fail_calc` that way, as dbt captures it). Absent when the macro set nothing.
+   */
+  readonly config?: NodeConfig;
 }
 
 /** A hook's SQL, or its template when it can only be rendered on the connection, just before it runs. */
@@ -219,7 +225,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
   const flags = opts.flags ?? { FULL_REFRESH: opts.fullRefresh, WHICH: 'run' };
 
   /** The node's Jinja context: dbt's parse-time context with the run-time members over it. */
-  const contextFor = (node: ManifestNode, log: ReplayLog, hooks: ContextHooks = hooksFor(node), threadId?: string): Record<string, unknown> => {
+  const contextFor = (node: ManifestNode, log: ReplayLog, hooks: ContextHooks = hooksFor(node), threadId?: string, captured?: Captured): Record<string, unknown> => {
     const file = node.original_file_path;
     const ctx = buildContext({
       execute: true,
@@ -234,6 +240,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       config: node.config,
       file,
       hooks,
+      captured,
       dispatch: (name: string, ns: string | null) => parsed.jinja.dispatch(name, ns),
     });
     const run = runContextMembers({
@@ -255,17 +262,17 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
   const staticBodies = new Map<string, string>();
 
   /** The node's SQL before CTE injection. @throws TsdbtError, or NeedsDatabase (through the Jinja layer) */
-  const renderBody = (node: ManifestNode, log: ReplayLog, threadId?: string): string => {
+  const renderBody = (node: ManifestNode, log: ReplayLog, threadId?: string, captured?: Captured): string => {
     const known = staticBodies.get(node.unique_id);
     if (known !== undefined) return known;
     const callsBefore = log.calls;
     let sql: string;
     const calls = parsed.staticCalls.get(node.unique_id);
     if (calls) sql = substituteCalls(node.raw_code, calls, (c: StaticCall) => staticRender(c, node));
-    else if (node.test_metadata) sql = renderGenericTest(node, log, threadId);
+    else if (node.test_metadata) sql = renderGenericTest(node, log, threadId, captured);
     else sql = parsed.jinja.render(node.raw_code, contextFor(node, log, undefined, threadId), { file: node.original_file_path });
     if (node.resource_type === 'model') assertModelIsSelect(node, sql);
-    if (log.calls === callsBefore) staticBodies.set(node.unique_id, sql);
+    if (log.calls === callsBefore && !(captured && Object.keys(captured.config).length)) staticBodies.set(node.unique_id, sql);
     return sql;
   };
 
@@ -310,18 +317,22 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
     return undefined;
   };
 
-  const renderGenericTest = (node: ManifestNode, log: ReplayLog, threadId?: string): string => {
+  const renderGenericTest = (node: ManifestNode, log: ReplayLog, threadId?: string, captured?: Captured): string => {
     const meta = node.test_metadata!;
     const hooks = hooksFor(node);
-    const ctx = contextFor(node, log, hooks, threadId);
+    const ctx = contextFor(node, log, hooks, threadId, captured);
     const kwargs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(meta.kwargs)) {
       if (typeof v === 'string' && (k === 'model' || /^\s*(ref|source)\s*\(.*\)\s*$/s.test(v))) {
         // `{{ get_where_subquery(ref('x')) }}` and `ref('x')`: resolved directly when the arguments are literals
         const where = k === 'model' ? /^\{\{\s*get_where_subquery\(\s*((?:ref|source)\s*\([^()]*\))\s*\)\s*\}\}$/.exec(v) : null;
         const rel = k === 'model' ? (where ? literalRelation(where[1], node, hooks) : undefined) : literalRelation(v, node, hooks);
-        if (rel && k === 'model') kwargs[k] = String(parsed.jinja.callMacro('get_where_subquery', [rel], {}, ctx) ?? '').trim();
-        else if (rel) kwargs[k] = rel.render();
+        // As dbt: a test macro receives Relation objects (packages check them, e.g. dbt_utils' _is_relation);
+        // `model` is get_where_subquery's answer: the relation, or a `(select … where …) dbt_subquery` string.
+        if (rel && k === 'model') {
+          const m = parsed.jinja.callMacro('get_where_subquery', [rel], {}, ctx);
+          kwargs[k] = m instanceof JinjaRelation ? m : String(m ?? '').trim();
+        } else if (rel) kwargs[k] = rel;
         else kwargs[k] = parsed.jinja.render(k === 'model' ? v : `{{ ${v} }}`, ctx, { file: node.original_file_path }).trim();
       } else {
         kwargs[k] = v;
@@ -385,7 +396,8 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
 
   /** Compiles one node: body, inlined ephemerals, hooks. @throws TsdbtError (or NeedsDatabase, through the Jinja layer) */
   const compileOne = (node: ManifestNode, log: ReplayLog, threadId?: string): CompiledNode => {
-    const body = renderBody(node, log, threadId);
+    const captured: Captured | undefined = node.test_metadata ? { refs: [], sources: [], config: {} } : undefined;
+    const body = renderBody(node, log, threadId, captured);
     const ctes = ephemeralDeps(node).map((e) => ({ name: cteName(e), sql: renderBody(e, log, threadId) }));
     const compiled = ctes.length ? injectCtes(body, ctes) : body;
     const hooks = node.resource_type === 'test' ? undefined : renderHooks(node, threadId);
@@ -395,6 +407,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       compiledPath: compiledPathOf(opts.project, node),
       incremental: isIncremental(node),
       ...hooks,
+      ...(captured && Object.keys(captured.config).length ? { config: { ...node.config, ...captured.config } } : {}),
     };
   };
 

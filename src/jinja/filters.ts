@@ -15,6 +15,7 @@ import {
   asStr,
   isPlainObject,
   isSafeString,
+  PY_MAPPING,
   percentFormat,
   pyCompare,
   pyEq,
@@ -286,7 +287,7 @@ export const FILTERS: Record<string, Fn> = {
 };
 
 function isMapping(v: unknown): boolean {
-  return isPlainObject(v) || v instanceof Map;
+  return isPlainObject(v) || v instanceof Map || (typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[PY_MAPPING] === true);
 }
 
 /** Tests for `x is …` (Jinja2's, with undefined treated as none). */

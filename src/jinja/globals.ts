@@ -10,7 +10,7 @@ import { TsdbtError } from '../errors.ts';
 import { readParams, splitArgs } from './args.ts';
 import { datetimeModule } from './datetime.ts';
 import { pyJson } from './json.ts';
-import { pyEq, pyStr, toList, truthy, tsTuple } from './python.ts';
+import { pyEq, pyStr, toList, truthy, tsSet, tsTuple } from './python.ts';
 import { reModule } from './re.ts';
 import { itertoolsModule, pytzModule } from './itertools.ts';
 import { MacroReturn } from './runtime.ts';
@@ -93,12 +93,12 @@ export function makeGlobals(out: JinjaOutput): Record<string, unknown> {
     set: (...a: unknown[]) => {
       const p = readParams(a, ['value', 'default'], { default: null });
       try {
-        return unique(toList(p.value));
+        return tsSet(unique(toList(p.value)));
       } catch {
         return p.default;
       }
     },
-    set_strict: (value: unknown) => unique(toList(value)),
+    set_strict: (value: unknown) => tsSet(unique(toList(value))),
     fromjson: (...a: unknown[]) => {
       const p = readParams(a, ['string', 'default'], { default: null });
       try {

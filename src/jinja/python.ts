@@ -26,12 +26,35 @@ export function tsTuple<T extends unknown[]>(items: T): T {
   return items;
 }
 
+const SETS = new WeakSet<object>();
+
+/**
+ * Marks `items` (already without duplicates) as a Python set: it compares
+ * equal to another set with the same members in any order (`set(a) != set(b)`
+ * in dbt_utils' equality test) and prints as `{a, b}`; returns it.
+ */
+export function tsSet<T extends unknown[]>(items: T): T {
+  SETS.add(items);
+  return items;
+}
+
+/** True for an array made by {@link tsSet}. */
+export function isSet(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && SETS.has(v);
+}
+
 /** True for an array made by {@link tsTuple}. */
 export function isTuple(v: unknown): boolean {
   return typeof v === 'object' && v !== null && TUPLES.has(v);
 }
 
 /** A plain dict: `{}` literal, JSON/YAML object, kwargs — not a class instance. */
+/**
+ * Marks a class whose instances templates treat as a Python Mapping (`x is
+ * mapping`), e.g. dbt's Relation, which is a Mapping in dbt-adapters.
+ */
+export const PY_MAPPING: unique symbol = Symbol.for('tsdbt.py-mapping') as never;
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
   const p = Object.getPrototypeOf(v);
@@ -72,6 +95,10 @@ export function pyEq(a: unknown, b: unknown): boolean {
   }
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
+    if (SETS.has(a) || SETS.has(b)) {
+      if (!(SETS.has(a) && SETS.has(b))) return false; // Python: a set never equals a list
+      return a.every((x) => b.some((y) => pyEq(x, y)));
+    }
     for (let i = 0; i < a.length; i++) if (!pyEq(a[i], b[i])) return false;
     return true;
   }
@@ -107,6 +134,7 @@ export function pyRepr(v: unknown): string {
   if (s !== undefined) return reprString(s);
   if (Array.isArray(v)) {
     if (TUPLES.has(v)) return v.length === 1 ? `(${pyRepr(v[0])},)` : '(' + v.map(pyRepr).join(', ') + ')';
+    if (SETS.has(v)) return v.length === 0 ? 'set()' : '{' + v.map(pyRepr).join(', ') + '}';
     return '[' + v.map(pyRepr).join(', ') + ']';
   }
   if (isPlainObject(v)) {

@@ -22,6 +22,7 @@ import { ParseRenderer } from './parse-render.ts';
 import { ManifestBuilder } from './manifest-builder.ts';
 import { parseDocBlocks } from './docs-blocks.ts';
 import { parseMacros } from './macros.ts';
+import { installedPackages, unloadedResourcesWarning } from './packages.ts';
 import { parseModels } from './models.ts';
 import { parseSeeds } from './seeds.ts';
 import { parseSources } from './sources.ts';
@@ -77,7 +78,12 @@ export function parseProject(opts: ParseOptions): ParseResult {
 
   const docs = parseDocBlocks(files.docs, pkg);
   const jinja = new JinjaEnv({ rootPackage: pkg, dispatch: project.dispatch });
-  const { macros, macroSources } = parseMacros(jinja, files.macros, pkg, diags, now);
+  const packages = installedPackages(project, env);
+  const { macros, macroSources } = parseMacros(jinja, files.macros, pkg, diags, now, packages);
+  for (const p of packages) {
+    const w = unloadedResourcesWarning(p);
+    if (w) diags.warn(w);
+  }
 
   // Partial parsing: what earlier parses learned from unchanged files.
   const partialParseOn = opts.partialParse ?? !/^(false|0|no)$/i.test(env.DBT_PARTIAL_PARSE ?? '');

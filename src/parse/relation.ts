@@ -5,6 +5,7 @@
  * quote policy) and exposes `.database`, `.schema`, `.identifier`, `.name`,
  * `.table`, `.render()`, `.include()`, `.quote()` and `.incorporate()`.
  */
+import { PY_MAPPING } from '../jinja/index.ts';
 
 /** Quotes an identifier as Postgres (and pg's escapeIdentifier) does. */
 export function quoteIdent(name: string): string {
@@ -19,8 +20,14 @@ export interface RelationParts {
   readonly type?: string | null;
 }
 
-/** A dbt Relation object for templates. Immutable; `include`/`incorporate` return copies. */
+/**
+ * A dbt Relation object for templates. Immutable; `include`/`incorporate`
+ * return copies. Like dbt-adapters' BaseRelation it is a Mapping (`is
+ * mapping`, `.get('metadata')` → `{'type': 'PostgresRelation'}`), which
+ * packages use to recognise a relation (dbt_utils' `_is_relation`).
+ */
 export class JinjaRelation {
+  readonly [PY_MAPPING] = true;
   readonly database: string | null;
   readonly schema: string | null;
   readonly identifier: string;
@@ -52,6 +59,31 @@ export class JinjaRelation {
   }
   get is_cte(): boolean {
     return this.isCte;
+  }
+
+  /** dbt's Mapping view of a relation: `path`, `type`, `metadata`, `database`/`schema`/`identifier`. */
+  get(key: unknown, fallback: unknown = null): unknown {
+    switch (String(key)) {
+      case 'metadata':
+        return { type: 'PostgresRelation' };
+      case 'path':
+        return { database: this.database, schema: this.schema, identifier: this.identifier };
+      case 'type':
+        return this.type;
+      case 'database':
+        return this.database;
+      case 'schema':
+        return this.schema;
+      case 'identifier':
+        return this.identifier;
+      default:
+        return fallback;
+    }
+  }
+
+  /** `.without_identifier()`: the schema as a relation (dbt's), e.g. for list_relations_without_caching. */
+  without_identifier(): JinjaRelation {
+    return new JinjaRelation({ database: this.database, schema: this.schema, identifier: '' }, { ...this.includePolicy, identifier: false }, false);
   }
 
   render(): string {

@@ -90,7 +90,7 @@ export const materializeRunner: NodeRunner = async ({ node, threadId, compiledOn
 export const testRunner: NodeRunner = async ({ node, compiled, compiledOn, session, options }) => {
   // A test whose SQL asks the database compiles on a connection first (then runs as any other).
   const c = compiled ?? (await session.onConnection(node, compiledOn))!;
-  const config = node.config;
+  const config = c.config ?? node.config;
   const statements: string[] = [];
   let countSql = c.compiledCode;
   const limit = (config.limit as number | null | undefined) ?? null;

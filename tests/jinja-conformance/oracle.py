@@ -43,6 +43,14 @@ def _zip(*args, default=None):
         return default
 
 
+def _set(value, default=None):
+    # dbt's set(): core/dbt/context/base.py
+    try:
+        return set(value)
+    except TypeError:
+        return default
+
+
 def _log(msg, info=False):
     return ""
 
@@ -64,6 +72,7 @@ def make_env():
             "tojson": _tojson,
             "fromjson": _fromjson,
             "zip": _zip,
+            "set": _set,
             "log": _log,
             "print": _print,
             "modules": {"re": re, "datetime": datetime, "itertools": itertools},
