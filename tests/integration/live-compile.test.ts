@@ -67,6 +67,7 @@ select id, src, '{{ r.identifier }}' as from_relation from {{ r }}{{ ' union all
     post_hook="{{ record_count() }}") }}
 select id from {{ ref('payments') }} where amount > 4
 `,
+  'models/spine.sql': "{{ config(materialized='table') }}\n{{ dbt.date_spine('day', \"'2024-01-01'::date\", \"'2024-01-05'::date\") }}\n",
   'models/about_graph.sql': `{{ config(materialized='table') }}
 {%- set models = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | list %}
 select {{ models | length }} as n_models,
@@ -116,7 +117,12 @@ await describeEngines('compile against the live database', (engine) => {
 
   it('graph.nodes, selected_resources and run_started_at.strftime render', async () => {
     const rows = await p.rows<{ n_models: number; year: string; selected_self: boolean }>('select n_models, year, selected_self from about_graph');
-    assert.deepEqual(rows, [{ n_models: 7, year: String(new Date().getUTCFullYear()), selected_self: true }]);
+    assert.deepEqual(rows, [{ n_models: 8, year: String(new Date().getUTCFullYear()), selected_self: true }]);
+  });
+
+  it("dbt.date_spine asks the database how many intervals (run_query) and gives dbt's rows (end exclusive)", async () => {
+    const rows = await p.rows<{ d: string }>("select to_char(date_day, 'YYYY-MM-DD') as d from spine order by 1");
+    assert.deepEqual(rows.map((r) => r.d), ['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04']);
   });
 
   it('tsdbt compile connects and compiles such nodes too, printing the SQL of one', async () => {
