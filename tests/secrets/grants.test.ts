@@ -142,8 +142,8 @@ describe('grants with real roles (postgres)', { skip }, () => {
     p.write({ 'models/mart/bad.sql': "{{ config(grants={'select': ['x; drop table y']}) }}\nselect 1 as id" });
     try {
       const r = await p.cli('run', ['--select', 'bad']);
-      assert.equal(r.code, 1, r.output);
-      assert.match(r.stderr, /\[invalid-grantee\] grants: "x; drop table y" is not a role name/);
+      assert.equal(r.code, 2, r.output); // a project error, found before the run starts
+      assert.match(r.stderr, /models\/mart\/bad\.sql \[invalid-grantee\] config 'grants' of model 'bad': grants: "x; drop table y" is not a role name/);
       assert.deepEqual(await p.relations(s.mart), ['inc', 'm']); // bad was not swapped in
     } finally {
       p.write({ 'models/mart/bad.sql': null });
