@@ -2,9 +2,10 @@
  * The members of dbt's Jinja context that need the database or the whole
  * manifest, as dbt gives them at compile/run time (`execute` true):
  * `run_query`, `statement` / `load_result` / `store_result`, the `adapter`
- * methods that read or change relations, `load_relation`, `api.Relation`,
- * `api.Column`, `graph`, `selected_resources`, `log` / `print`, `write`,
- * `render`, `thread_id`, `flags`.
+ * methods that read or change relations, `load_relation`, `graph`,
+ * `selected_resources`, `log` / `print`, `write`, `render`, `thread_id`,
+ * `flags`. (`api.Relation` / `api.Column` need no database: the parse
+ * context's serve both phases.)
  *
  * Database work goes through a {@link ReplayLog} (see live.ts): without a
  * connection (the up-front compile pass) the first such call makes the node
@@ -19,7 +20,7 @@ import { readParams, splitArgs, pyStr, truthy } from '../jinja/index.ts';
 import { JinjaRelation } from '../parse/relation.ts';
 import type { Manifest } from '../parse/manifest.ts';
 import { AgateTable } from './agate-table.ts';
-import { COLUMNS_IN_RELATION_SQL, DbtColumn, apiColumn, columnsFromRows } from '../parse/column.ts';
+import { COLUMNS_IN_RELATION_SQL, DbtColumn, columnsFromRows } from '../parse/column.ts';
 import type { LiveDatabase, ReplayLog } from './live.ts';
 import { unsupportedMembers } from '../parse/unsupported-context.ts';
 
@@ -233,21 +234,7 @@ export function runContextMembers(input: RunContextInput): Record<string, unknow
       return [res.response, truthy(p.fetch) ? res.table : new AgateTable([], [])];
     },
     commit: () => '',
-    Relation: undefined as unknown,
-    Column: apiColumn,
   };
-
-  const relationCreate = (...a: unknown[]): JinjaRelation => {
-    const p = readParams(a, ['database', 'schema', 'identifier', 'type'], { database: null, schema: null, identifier: null, type: null });
-    return new JinjaRelation({
-      database: p.database === null ? null : pyStr(p.database),
-      schema: p.schema === null ? null : pyStr(p.schema),
-      identifier: p.identifier === null ? '' : pyStr(p.identifier),
-      type: p.type === null ? null : pyStr(p.type),
-    });
-  };
-  const apiRelation = Object.assign((...a: unknown[]) => relationCreate(...a), { create: relationCreate });
-  adapter.Relation = apiRelation;
 
   const loadRelation = (...a: unknown[]): JinjaRelation | null => {
     const rel = asRelation(readParams(a, ['relation']).relation, 'load_relation', input.file);
@@ -271,7 +258,6 @@ export function runContextMembers(input: RunContextInput): Record<string, unknow
     load_relation: loadRelation,
     load_cached_relation: loadRelation,
     get_columns_in_query: (...a: unknown[]) => columnsInQuery(readParams(a, ['sql']).sql),
-    api: { Relation: apiRelation, Column: apiColumn },
     graph: flatGraph(input.manifest),
     selected_resources: [...input.selected],
     log: (...a: unknown[]) => {

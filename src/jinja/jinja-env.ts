@@ -246,15 +246,7 @@ export class JinjaEnv {
     const kept = blocks.filter((b) => b.tag === 'macro' || b.tag === 'test' || b.tag === 'data_test');
     if (kept.length === 0) return [];
     if (opts.lazy) return this.addLazyMacroFile(source, file, packageName, kept);
-    const compiled = compileTemplate(keepOnlyBlocks(source, kept), file, this.nunjucksEnv);
-    const fileCtx = new MacroFileContext(this);
-    const frame = new (nunjucks.runtime as unknown as { Frame: new () => { topLevel: boolean } }).Frame();
-    frame.topLevel = true;
-    let failure: unknown;
-    compiled.root(this.nunjucksEnv, fileCtx, frame, RUNTIME, (err) => {
-      failure = err;
-    });
-    if (failure) throw this.finishError(failure, file);
+    const { compiled, fileCtx } = this.runMacroFile(source, file, kept);
 
     const defs: MacroDefinition[] = [];
     for (const b of kept) {
@@ -278,6 +270,20 @@ export class JinjaEnv {
       defs.push(def);
     }
     return defs;
+  }
+
+  /** Compiles a macro file's kept blocks and runs it once, defining its macros. @throws TsdbtError located in `file` */
+  private runMacroFile(source: string, file: string, kept: ReturnType<typeof findTopLevelBlocks>): { compiled: CompiledTemplate; fileCtx: MacroFileContext } {
+    const compiled = compileTemplate(keepOnlyBlocks(source, kept), file, this.nunjucksEnv);
+    const fileCtx = new MacroFileContext(this);
+    const frame = new (nunjucks.runtime as unknown as { Frame: new () => { topLevel: boolean } }).Frame();
+    frame.topLevel = true;
+    let failure: unknown;
+    compiled.root(this.nunjucksEnv, fileCtx, frame, RUNTIME, (err) => {
+      failure = err;
+    });
+    if (failure) throw this.finishError(failure, file);
+    return { compiled, fileCtx };
   }
 
   /** Records one macro under its bare name, its package namespace and its unique_id. */
@@ -310,16 +316,7 @@ export class JinjaEnv {
     const stubs = new Map<string, AnyFn>();
     const load = (): Map<string, AnyFn> => {
       if (real) return real;
-      const compiled = compileTemplate(keepOnlyBlocks(source, kept), file, this.nunjucksEnv);
-      const fileCtx = new MacroFileContext(this);
-      const frame = new (nunjucks.runtime as unknown as { Frame: new () => { topLevel: boolean } }).Frame();
-      frame.topLevel = true;
-      let failure: unknown;
-      compiled.root(this.nunjucksEnv, fileCtx, frame, RUNTIME, (err) => {
-        failure = err;
-      });
-      if (failure) throw this.finishError(failure, file);
-      real = fileCtx.defined;
+      real = this.runMacroFile(source, file, kept).fileCtx.defined;
       const bare = packageName === 'dbt' ? this.dbtMacros : this.userMacros;
       const ns = this.namespaces.get(packageName);
       for (const [name, stub] of stubs) {
