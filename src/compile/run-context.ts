@@ -27,9 +27,10 @@ import { unsupportedMembers } from '../parse/unsupported-context.ts';
 /** What the run-time members need from the compiler. */
 export interface RunContextInput {
   readonly log: ReplayLog;
-  readonly manifest: Manifest;
-  /** unique_ids selected in this invocation (`selected_resources`). */
+  /** unique_ids selected in this invocation (`selected_resources`): one frozen list shared by every node. */
   readonly selected: readonly string[];
+  /** dbt's flat graph ({@link flatGraph}), built once per invocation and shared. */
+  readonly graph: Record<string, unknown>;
   /** `log(msg, info=True)`, `print(msg)` and `print_table()` output. */
   readonly onLog: (msg: string, info: boolean) => void;
   /** The file being rendered, for error locations. */
@@ -258,8 +259,8 @@ export function runContextMembers(input: RunContextInput): Record<string, unknow
     load_relation: loadRelation,
     load_cached_relation: loadRelation,
     get_columns_in_query: (...a: unknown[]) => columnsInQuery(readParams(a, ['sql']).sql),
-    graph: flatGraph(input.manifest),
-    selected_resources: [...input.selected],
+    graph: input.graph,
+    selected_resources: input.selected,
     log: (...a: unknown[]) => {
       const p = readParams(a, ['msg', 'info'], { info: false });
       input.onLog(pyStr(p.msg), truthy(p.info));

@@ -179,6 +179,7 @@ export class JinjaEnv {
   private readonly entries = new Map<string, MacroEntry>();
   private readonly defsByFn = new Map<AnyFn, MacroDefinition>();
   private readonly cache = new Map<string, CompiledTemplate>();
+  private readonly dispatchCache = new Map<string, AnyFn>();
   private readonly rootPackage?: string;
   private readonly searchOrder = new Map<string, readonly string[]>();
 
@@ -288,6 +289,7 @@ export class JinjaEnv {
 
   /** Records one macro under its bare name, its package namespace and its unique_id. */
   private register(def: MacroDefinition, fn: AnyFn, column: number): void {
+    this.dispatchCache.clear();
     const prev = this.entries.get(def.uniqueId);
     if (prev && prev.def.file !== def.file) {
       throw new TsdbtError('duplicate-macro', `macro '${def.name}' is defined twice in package '${def.packageName}': ${prev.def.file}:${prev.def.line} and ${def.file}:${def.line}`, {
@@ -392,6 +394,16 @@ export class JinjaEnv {
    * @throws TsdbtError `dispatch-macro-not-found` listing what was searched.
    */
   dispatch(macroName: string, macroNamespace?: string | null, prefixes: readonly string[] = ['postgres', 'default']): AnyFn {
+    // Resolved once per (name, namespace, prefixes) until a macro is registered (every generic test dispatches).
+    const key = `${macroNamespace ?? ''}\u0000${macroName}\u0000${prefixes.join(',')}`;
+    const cached = this.dispatchCache.get(key);
+    if (cached) return cached;
+    const fn = this.resolveDispatch(macroName, macroNamespace, prefixes);
+    this.dispatchCache.set(key, fn);
+    return fn;
+  }
+
+  private resolveDispatch(macroName: string, macroNamespace: string | null | undefined, prefixes: readonly string[]): AnyFn {
     const ns = macroNamespace ?? undefined;
     const order = (ns && this.searchOrder.get(ns)) ?? [...(this.rootPackage ? [this.rootPackage] : []), ns ?? 'dbt'];
     const searched: string[] = [];

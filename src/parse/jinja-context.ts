@@ -234,9 +234,12 @@ export function buildContext(input: ContextInput): Record<string, unknown> {
 /** The dbt version tsdbt reports to templates (`dbt_version`) and checks `require-dbt-version` against. */
 export const DBT_VERSION = '1.8.0';
 
-/** dbt's `dbt_metadata_envs`: env vars prefixed `DBT_ENV_CUSTOM_ENV_`, without the prefix. */
+let metadataEnvsCache: Record<string, string> | undefined;
+
+/** dbt's `dbt_metadata_envs`: env vars prefixed `DBT_ENV_CUSTOM_ENV_`, without the prefix (read once per process, as dbt). */
 function metadataEnvs(): Record<string, string> {
-  const out: Record<string, string> = {};
+  if (metadataEnvsCache) return metadataEnvsCache;
+  const out: Record<string, string> = (metadataEnvsCache = {});
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith('DBT_ENV_CUSTOM_ENV_') && v !== undefined) out[k.slice('DBT_ENV_CUSTOM_ENV_'.length)] = v;
   return out;
 }
