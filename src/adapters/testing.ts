@@ -112,20 +112,27 @@ export function pgliteTargetForDir(dir: string, schema = 'main', overrides: Part
 }
 
 let availability: Promise<boolean> | undefined;
-/** Whether the test PostgreSQL answers (checked once per process, 3 s timeout). */
+/**
+ * Whether the test PostgreSQL answers (checked once per process: up to 3
+ * attempts of 5 s each, 1 s apart, so a loaded machine is not taken for a
+ * missing server).
+ */
 export function pgAvailable(): Promise<boolean> {
   availability ??= (async () => {
-    const c = new pg.Client({ ...pgEnv(), database: pgEnv().dbname, connectionTimeoutMillis: 3000 });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      await c.query('select 1');
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await c.end().catch(() => undefined);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const c = new pg.Client({ ...pgEnv(), database: pgEnv().dbname, connectionTimeoutMillis: 5000 });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        await c.query('select 1');
+        return true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 1000));
+      } finally {
+        await c.end().catch(() => undefined);
+      }
     }
+    return false;
   })();
   return availability;
 }
