@@ -71,7 +71,8 @@ await describeEngines('custom generic test with ref()/source() in its macro', (e
     assert.ok(res.indexOf(testResult!) > res.indexOf(bResult!), 'the test is reported after b');
     const bDone = bResult!.timing.find((x) => x.name === 'execute')?.completed_at;
     const testStart = testResult!.timing.find((x) => x.name === 'compile' || x.name === 'execute')?.started_at;
-    if (bDone && testStart) assert.ok(Date.parse(testStart) >= Date.parse(bDone), `test started ${testStart}, b completed ${bDone}`);
+    assert.ok(bDone && testStart, 'run_results.json has execute timings');
+    assert.ok(Date.parse(testStart) >= Date.parse(bDone), `test started ${testStart}, b completed ${bDone}`);
   });
 
   it('the source() variant depends on the source and passes', async () => {
