@@ -11,6 +11,7 @@ import { mergeConfig } from '../config/index.ts';
 import { parseTestEntry, genericTestNames, genericTestUniqueId } from '../datatests/index.ts';
 import { normaliseConfigKeys } from './jinja-context.ts';
 import { quoteIdent } from './relation.ts';
+import { staticExtract } from './static-extract.ts';
 import { folderParts, sha256, testDefaults, uniq } from './node-fields.ts';
 import type { ManifestBuilder } from './manifest-builder.ts';
 import type { ManifestNode, RefCall } from './manifest.ts';
@@ -137,7 +138,8 @@ function addGenericTests(
       created_at: b.now,
     };
     (node as ManifestNode & { line?: number }).line = at.line;
-    if (!jinja.hasMacro(spec.namespace ? `${spec.namespace}.test_${spec.testName}` : `test_${spec.testName}`)) {
+    const macroName = spec.namespace ? `${spec.namespace}.test_${spec.testName}` : `test_${spec.testName}`;
+    if (!jinja.hasMacro(macroName)) {
       diags.error(
         new TsdbtError('test-not-found', `unknown generic test '${spec.testName}'`, {
           file: at.file,
@@ -147,6 +149,57 @@ function addGenericTests(
       );
       continue;
     }
+    // dbt renders every generic test node through its macro at parse (execute false), so a ref() or
+    // source() in the macro body becomes a dependency. dbt's own tests (unique, not_null, accepted_values,
+    // relationships) call none beyond their kwargs, which were scanned above: they skip the render.
+    if (!isDbtBuiltinTest(b, spec.namespace, spec.testName, macroName)) {
+      const c = b.render.captureGenericTest(
+        `{{ ${macroName}(**_dbt_generic_test_kwargs) }}`,
+        (ctx) => parseKwargs(kwargs, attached, ctx, b, at.file),
+        at.file,
+        node.config,
+        { name, resource_type: 'test', unique_id: uid, package_name: pkg, config: node.config, tags },
+      );
+      if (!c) continue;
+      for (const r of c.refs) {
+        if (!refs.some((x) => x.name === r.name && x.package === r.package && x.version === r.version)) refs.push({ ...r, line: at.line });
+      }
+      for (const [s, t] of c.sources) if (!srcs.some(([x, y]) => x === s && y === t)) srcs.push([s, t]);
+    }
     b.register(node);
   }
+}
+
+/** True when `macroName` resolves to dbt's own `test_<testName>` (not a project or package override). */
+function isDbtBuiltinTest(b: ManifestBuilder, namespace: string | null | undefined, testName: string, macroName: string): boolean {
+  if (namespace === 'dbt') return true;
+  const own = b.jinja.getMacro(`test_${testName}`, 'dbt');
+  return own !== undefined && b.jinja.getMacro(macroName) === own;
+}
+
+/**
+ * The kwargs a generic test macro receives in the parse-phase render: `model` is the attached
+ * node's relation (through the capturing `ref`/`source`), a kwarg written as a literal `ref(...)` /
+ * `source(...)` call is that relation (as at compile), any other kwarg is passed as written.
+ */
+function parseKwargs(kwargs: Record<string, unknown>, attached: AttachedTo, ctx: Record<string, unknown>, b: ManifestBuilder, file: string): Record<string, unknown> {
+  const ref = ctx.ref as (...a: unknown[]) => unknown;
+  const source = ctx.source as (...a: unknown[]) => unknown;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(kwargs)) {
+    if (k === 'model') {
+      out[k] = attached.resourceType === 'source' ? source(attached.sourceName, attached.name) : ref(attached.name);
+      continue;
+    }
+    if (typeof v === 'string' && /^\s*(ref|source)\s*\(.*\)\s*$/s.test(v)) {
+      const fast = staticExtract(`{{ ${v} }}`);
+      const call = fast && fast.calls.length === 1 ? fast.calls[0] : undefined;
+      if (call?.kind === 'ref') out[k] = call.ref.package ? ref(call.ref.package, call.ref.name) : ref(call.ref.name);
+      else if (call?.kind === 'source') out[k] = source(call.source[0], call.source[1]);
+      else out[k] = b.jinja.render(`{{ ${v} }}`, ctx, { file, lenientUndefined: true });
+      continue;
+    }
+    out[k] = v;
+  }
+  return out;
 }

@@ -97,6 +97,32 @@ export class ParseRenderer {
   }
 
   /**
+   * dbt's parse-phase render of a generic test node: renders its `rawCode`
+   * (`{{ test_<name>(**_dbt_generic_test_kwargs) }}`) with `execute` false, lenient
+   * undefined and the kwargs `kwargsFor` builds from the capturing context, recording the
+   * `ref`/`source`/`config` calls the macro body makes (dbt-core renders each
+   * generic test node through its macro at parse, so refs inside the macro
+   * land in the test's depends_on). `file` is the properties file, for
+   * messages. Undefined (error recorded in diags) when the macro fails.
+   */
+  captureGenericTest(
+    rawCode: string,
+    kwargsFor: (ctx: Record<string, unknown>) => Record<string, unknown>,
+    file: string,
+    config: NodeConfig,
+    model: Record<string, unknown>,
+  ): Captured | undefined {
+    const captured: Captured = { refs: [], sources: [], config: {} };
+    const ctx = buildContext({ ...this.baseContextInput, self: null, model, config, file, hooks: this.hooks(file), captured });
+    const { jinja } = this.input;
+    const ok = this.input.diags.capture(() => {
+      const kwargs = kwargsFor(ctx);
+      return jinja.render(rawCode, { ...ctx, _dbt_generic_test_kwargs: kwargs }, { file, lenientUndefined: true });
+    });
+    return ok === undefined ? undefined : captured;
+  }
+
+  /**
    * The parse-phase capture of a file that needs a render: the cached one
    * when it was rendered with the same config and saw the same environment
    * variables, else a fresh render.
