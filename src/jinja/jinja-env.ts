@@ -12,7 +12,7 @@
 import nunjucks from 'nunjucks';
 import { TsdbtError } from '../errors.ts';
 import { toNunjucksArgs } from './args.ts';
-import { findTopLevelBlocks, keepOnlyBlocks, parseMacroSignature, type MacroArgumentSpec } from './blocks.ts';
+import { findTopLevelBlocks, keepOnlyBlocks, parseMacroSignature, type MacroArgumentSpec, type TopLevelBlock } from './blocks.ts';
 import { EXTENSIONS, compileTemplate, unsupportedMaterialization, type CompiledTemplate, type RenderedSnapshot } from './compile.ts';
 import { FILTERS, TESTS } from './filters.ts';
 import { makeGlobals, type JinjaOutput } from './globals.ts';
@@ -166,6 +166,23 @@ function unwrap(v: unknown): unknown {
  * env.addMacroFile(projectSql, 'macros/schema.sql', 'jaffle_shop');
  * const sql = env.render(modelSql, { ref, source, config, this: rel }, { file: 'models/orders.sql' });
  */
+/** The definition of one top-level `{% macro %}` / `{% test %}` block (`test_<name>` for tests), as registered. */
+function macroDefinition(b: TopLevelBlock, source: string, file: string, packageName: string, calls: MacroDefinition['calls']): MacroDefinition {
+  const kind = b.tag === 'macro' ? 'macro' : 'test';
+  const name = kind === 'macro' ? b.name : `test_${b.name}`;
+  return {
+    name,
+    kind,
+    packageName,
+    uniqueId: `macro.${packageName}.${name}`,
+    file,
+    line: b.line,
+    arguments: parseMacroSignature(b.rest),
+    sql: source.slice(b.start, b.end),
+    calls,
+  };
+}
+
 export class JinjaEnv {
   /** The nunjucks Environment holding filters, tests and extensions. */
   readonly nunjucksEnv: { globals: Record<string, unknown>; addFilter: AnyFn; addTest: AnyFn; addExtension: AnyFn };
@@ -255,18 +272,7 @@ export class JinjaEnv {
       const name = kind === 'macro' ? b.name : `test_${b.name}`;
       const fn = fileCtx.defined.get(name);
       if (!fn) continue;
-      const info = compiled.macros.find((m) => m.name === name);
-      const def: MacroDefinition = {
-        name,
-        kind,
-        packageName,
-        uniqueId: `macro.${packageName}.${name}`,
-        file,
-        line: b.line,
-        arguments: parseMacroSignature(b.rest),
-        sql: source.slice(b.start, b.end),
-        calls: info?.calls ?? [],
-      };
+      const def = macroDefinition(b, source, file, packageName, compiled.macros.find((m) => m.name === name)?.calls ?? []);
       this.register(def, fn, b.column);
       defs.push(def);
     }
@@ -337,19 +343,8 @@ export class JinjaEnv {
     };
     const defs: MacroDefinition[] = [];
     for (const b of kept) {
-      const kind = b.tag === 'macro' ? 'macro' : 'test';
-      const name = kind === 'macro' ? b.name : `test_${b.name}`;
-      const def: MacroDefinition = {
-        name,
-        kind,
-        packageName,
-        uniqueId: `macro.${packageName}.${name}`,
-        file,
-        line: b.line,
-        arguments: parseMacroSignature(b.rest),
-        sql: source.slice(b.start, b.end),
-        calls: [],
-      };
+      const def = macroDefinition(b, source, file, packageName, []);
+      const { name } = def;
       const stub = function (this: unknown, ...args: unknown[]): unknown {
         const fn = load().get(name);
         if (!fn) throw new TsdbtError('macro-not-found', `macro '${name}' in ${file} did not compile to a macro`, { file, line: def.line });
