@@ -232,7 +232,9 @@ function disabledForJson(entries: unknown[]): unknown[] {
  * `manifest`.
  */
 export function manifestForJson(manifest: Manifest, compiled?: ReadonlyMap<string, CompiledFields>): Record<string, unknown> {
-  const maps = parentChildMaps(manifest);
+  // The maps linking filled (parseSession), else computed here without touching the manifest.
+  const linked = manifest.child_map && Object.keys(manifest.child_map).length > 0;
+  const maps = linked ? { parent_map: manifest.parent_map, child_map: manifest.child_map, group_map: manifest.group_map ?? {} } : parentChildMaps(manifest);
   const nodes: Record<string, unknown> = {};
   for (const id in manifest.nodes) nodes[id] = nodeForJson(manifest.nodes[id]!, compiled?.get(id));
   const sources: Record<string, unknown> = {};

@@ -28,7 +28,6 @@ import type { ProjectConfig } from '../config/types.ts';
 import { assertModelIsSelect, firstToken } from './model-statement.ts';
 import { ReplayLog, findNeedsDatabase, renderWithDatabase, type LiveDatabase } from './live.ts';
 import { flatGraph, runContextMembers } from './run-context.ts';
-import { guardAdapter } from '../parse/unsupported-context.ts';
 
 /** One compiled node: its SQL with every ref resolved and ephemeral CTEs inlined. */
 export interface CompiledNode {
@@ -229,7 +228,19 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
   /** The node's Jinja context: dbt's parse-time context with the run-time members over it. */
   const contextFor = (node: ManifestNode, log: ReplayLog, hooks: ContextHooks = hooksFor(node), threadId?: string, captured?: Captured): Record<string, unknown> => {
     const file = node.original_file_path;
-    const ctx = buildContext({
+    let ctx: Record<string, unknown> | undefined;
+    const run = runContextMembers({
+      log,
+      selected: selectedForTemplates,
+      graph: graphForTemplates,
+      onLog,
+      file,
+      database: parsed.database,
+      threadId,
+      flags,
+      render: (text) => parsed.jinja.render(text, ctx!, { file }),
+    });
+    ctx = buildContext({
       execute: true,
       target,
       targetDatabase: parsed.database,
@@ -244,19 +255,9 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       hooks,
       captured,
       dispatch: (name: string, ns: string | null) => parsed.jinja.dispatch(name, ns),
+      adapterOverrides: run.adapter as Record<string, unknown>,
     });
-    const run = runContextMembers({
-      log,
-      selected: selectedForTemplates,
-      graph: graphForTemplates,
-      onLog,
-      file,
-      database: parsed.database,
-      threadId,
-      flags,
-      render: (text) => parsed.jinja.render(text, ctx, { file }),
-    });
-    const adapter = guardAdapter({ ...(ctx.adapter as object), ...(run.adapter as object) }, file);
+    const adapter = ctx.adapter;
     return Object.assign(ctx, run, { adapter });
   };
 
@@ -310,8 +311,10 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
    * without a template render (the fast path for generic tests' kwargs);
    * undefined when `call` is anything else.
    */
+  const literalCalls = new Map<string, ReturnType<typeof staticExtract>>();
   const literalRelation = (call: string, node: ManifestNode, hooks: ContextHooks): JinjaRelation | undefined => {
-    const fast = staticExtract(`{{ ${call} }}`);
+    let fast = literalCalls.get(call);
+    if (fast === undefined) literalCalls.set(call, (fast = staticExtract(`{{ ${call} }}`)));
     if (!fast || fast.calls.length !== 1) return undefined;
     const c = fast.calls[0];
     if (c.kind === 'ref') return hooks.ref(c.ref);

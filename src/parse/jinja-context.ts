@@ -58,6 +58,8 @@ export interface ContextInput {
    * picks (see JinjaEnv.dispatch). Absent: `adapter.dispatch` raises `[unsupported]`.
    */
   readonly dispatch?: (macroName: string, macroNamespace: string | null) => unknown;
+  /** Run-time `adapter` members (src/compile/run-context.ts) that replace the parse-phase answers. */
+  readonly adapterOverrides?: Record<string, unknown>;
 }
 
 /** The public view of the target, without secrets (dbt's `target`). */
@@ -192,7 +194,7 @@ export function buildContext(input: ContextInput): Record<string, unknown> {
     is_incremental: () => hooks.isIncremental(),
     execute: input.execute,
     model: input.model,
-    adapter: guardAdapter(adapter, input.file),
+    adapter: guardAdapter(input.adapterOverrides ? Object.assign(adapter, input.adapterOverrides) : adapter, input.file),
     api: { Relation: adapter.Relation, Column: apiColumn },
     // dbt: run_query is a macro returning load_result(...).table, which at parse is its lenient Undefined
     run_query: () => undefined,
