@@ -106,7 +106,7 @@ describe('resolveNodeConfig', () => {
     assert.equal(unknownKeys[0].file, undefined);
   });
 
-  it('is fast for 10,000 nodes', () => {
+  it('resolves 10,000 nodes (the time is printed)', () => {
     const tree: Record<string, unknown> = { '+materialized': 'view', shop: {} };
     const shop = tree.shop as Record<string, unknown>;
     for (let f = 0; f < 100; f++) {
@@ -121,8 +121,7 @@ describe('resolveNodeConfig', () => {
     }
     const ms = performance.now() - t0;
     console.log(`# resolveNodeConfig: 10,000 nodes in ${ms.toFixed(1)} ms`);
-    assert.equal(n, 10_000);
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    assert.equal(n, 10_000); // the time is printed, not asserted: speed targets live in `npm run bench`
   });
 });
 
