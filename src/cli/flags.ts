@@ -1,7 +1,9 @@
 /**
  * The flags tsdbt commands share, spelled as dbt's: project and profile
  * location, target, vars and --debug; with `selection`, --select/--exclude,
- * --state, --resource-type; with `run`, the execution flags.
+ * --state, --resource-type; with `run`, the execution flags. Flags that dbt
+ * reads from an environment variable (`DBT_TARGET`, …) are filled from it in
+ * env-flags.ts; the help text names the variable.
  */
 import type { Command } from 'commander';
 
@@ -12,10 +14,16 @@ function collect(value: string, previous: string[] = []): string[] {
 /** Adds the shared flags to `cmd` and returns it. */
 export function common(cmd: Command, opts: { selection?: boolean; run?: boolean } = {}): Command {
   cmd
-    .option('--project-dir <dir>', 'directory holding dbt_project.yml (default: current directory)')
+    .option('--project-dir <dir>', 'directory holding dbt_project.yml (default: $DBT_PROJECT_DIR, then the current directory)')
     .option('--profiles-dir <dir>', 'directory holding profiles.yml (default: $DBT_PROFILES_DIR, the project dir, then ~/.dbt)')
-    .option('-t, --target <name>', 'target (profile output) to use')
+    .option('-t, --target <name>', 'target (profile output) to use (env: DBT_TARGET)')
+    .option('--profile <name>', "profile to use instead of dbt_project.yml's `profile:` (env: DBT_PROFILE)")
+    .option('--target-path <dir>', "where artifacts go instead of dbt_project.yml's target-path (env: DBT_TARGET_PATH)")
     .option('--vars <yaml>', "variables for var(), as YAML or JSON, e.g. '{start_date: 2025-01-01}'")
+    .option('--use-colors', 'colour the output (env: DBT_USE_COLORS; default: when stdout is a terminal; NO_COLOR turns it off)')
+    .option('--no-use-colors', 'never colour the output')
+    .option('--log-path <dir>', 'accepted for dbt compatibility (env: DBT_LOG_PATH); tsdbt writes no log file yet: a warning says so')
+    .option('--log-format <format>', 'text (default); json is not supported yet: a warning says so (env: DBT_LOG_FORMAT)')
     .option('--debug', 'show stack traces and debug output');
   if (opts.selection) {
     cmd
@@ -24,10 +32,10 @@ export function common(cmd: Command, opts: { selection?: boolean; run?: boolean 
   }
   if (opts.run) {
     cmd
-      .option('--threads <n>', 'run up to n independent nodes at once (PGlite always runs one at a time)')
-      .option('--full-refresh', 'rebuild incremental models and seeds from scratch')
-      .option('-x, --fail-fast', 'stop at the first failure')
-      .option('--warn-error', 'treat warnings (e.g. tests with severity warn) as errors')
+      .option('--threads <n>', 'run up to n independent nodes at once (PGlite always runs one at a time; env: DBT_THREADS)')
+      .option('--full-refresh', 'rebuild incremental models and seeds from scratch (env: DBT_FULL_REFRESH)')
+      .option('-x, --fail-fast', 'stop at the first failure (env: DBT_FAIL_FAST)')
+      .option('--warn-error', 'treat warnings (e.g. tests with severity warn) as errors (env: DBT_WARN_ERROR)')
       .option('--store-failures', "keep each test's failing rows in <target schema>_dbt_test__audit")
       .option('--junit <path>', 'write a JUnit XML report (one testcase per node) for CI systems')
       .option('--no-wait', 'fail (exit 1) instead of waiting when another tsdbt run holds this target (PostgreSQL)')

@@ -13,6 +13,7 @@ import { TsdbtError } from '../errors.ts';
 import { DatabaseError } from '../adapters/adapter.ts';
 import { createConsole, type Console } from './console.ts';
 import { common } from './flags.ts';
+import { applyEnvFlags, colorChoice } from './env-flags.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, type CommonFlags } from './pipeline.ts';
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
@@ -29,7 +30,8 @@ const VERSION = '0.1.0';
 
 /** Runs the CLI with `argv` (process.argv shape). Resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const out = createConsole();
+  exitQuietlyWhenStdoutCloses();
+  const out = createConsole({ color: colorChoice(argv) });
   let code = 0;
   let debug = argv.includes('--debug');
   const program = new Command('tsdbt')
@@ -44,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = args[args.length - 1] as Command;
     const flags = cmd.opts() as CommonFlags & Record<string, unknown>;
     debug = !!flags.debug;
+    applyEnvFlags(cmd, flags);
     code = await fn(flags, cmd);
   };
 
@@ -145,6 +148,20 @@ export async function main(argv: string[]): Promise<number> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
+}
+
+/**
+ * `tsdbt ls | head -1`: when the reader of stdout goes away, stop quietly
+ * with exit 0 (what `head` expects of the writer) instead of an unhandled
+ * EPIPE error with a stack trace. Installed once per process.
+ */
+function exitQuietlyWhenStdoutCloses(): void {
+  if (process.stdout.listeners('error').some((l) => (l as { tsdbtEpipe?: true }).tsdbtEpipe)) return;
+  const onError = Object.assign((e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  }, { tsdbtEpipe: true as const });
+  process.stdout.on('error', onError);
 }
 
 /** Exit codes after a signal, as shells report them (128 + signal number). */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { ProjectConfig, TargetConfig } from '../config/types.ts';
 import { dbtAdapterType, loadRuntimeConfig, parseVars } from '../config/index.ts';
 import { parseProject, type ParseResult } from '../parse/parse-project.ts';
@@ -30,6 +30,13 @@ export interface CommonFlags {
   projectDir?: string;
   profilesDir?: string;
   target?: string;
+  /** `--profile` / DBT_PROFILE: overrides dbt_project.yml's `profile:`. */
+  profile?: string;
+  /** `--target-path` / DBT_TARGET_PATH: overrides dbt_project.yml's `target-path`. */
+  targetPath?: string;
+  /** `--log-path` / DBT_LOG_PATH and `--log-format` / DBT_LOG_FORMAT: accepted; tsdbt writes no log file yet. */
+  logPath?: string;
+  logFormat?: string;
   vars?: string;
   select?: string[];
   exclude?: string[];
@@ -59,18 +66,39 @@ export interface Session {
   readonly flags: CommonFlags;
 }
 
+/**
+ * Where a target writes, for the run header: `host:port/dbname` on
+ * PostgreSQL (never the user or password), the data directory (relative to
+ * the project when inside it) or `memory` on PGlite.
+ */
+export function targetLocation(target: TargetConfig, projectRoot: string): string {
+  if (target.type === 'pglite') {
+    if (!target.dataDir) return 'memory';
+    const rel = relative(projectRoot, target.dataDir);
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : target.dataDir;
+  }
+  return `${target.host ?? 'localhost'}:${target.port ?? 5432}/${target.dbname ?? ''}`;
+}
+
 /** Reads dbt_project.yml and the profile. Prints the embedded-database notice when no profile was found. */
 export function openSession(flags: CommonFlags, out: Console): Session {
   const projectDir = resolve(flags.projectDir ?? process.cwd());
   const cliVars = flags.vars ? parseVars(flags.vars) : {};
   // The profile is read first, then dbt_project.yml is rendered once with `target` available (as dbt).
-  const { project, target: loaded, notice, warnings } = loadRuntimeConfig(projectDir, {
+  const runtime = loadRuntimeConfig(projectDir, {
     vars: cliVars,
     profilesDir: flags.profilesDir,
     target: flags.target,
+    profile: flags.profile,
   });
+  const { target: loaded, notice, warnings } = runtime;
+  const project = flags.targetPath ? { ...runtime.project, targetPath: flags.targetPath } : runtime.project;
   if (notice) out.notice(notice);
   for (const w of warnings ?? []) out.warn(String(w));
+  if (flags.logPath) out.warn(`[unsupported] --log-path / DBT_LOG_PATH (${flags.logPath}): tsdbt writes no log file yet; everything is printed on the terminal`);
+  if (flags.logFormat && flags.logFormat !== 'text' && flags.logFormat !== 'default') {
+    out.warn(`[unsupported] --log-format / DBT_LOG_FORMAT '${flags.logFormat}': tsdbt prints text logs only for now`);
+  }
   let target = loaded;
   if (target.password) registerSecret(target.password);
   if (flags.threads !== undefined) {
@@ -323,7 +351,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       const compiled = sc.compiled;
       const compiledSession = sc;
       writeManifestOnce();
-      out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name}): ${countTypes(p.parsed.manifest.nodes, selected)}`);
+      out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ${countTypes(p.parsed.manifest.nodes, selected)}`);
       out.info('');
       results = await executePlan({
         command,

@@ -24,6 +24,11 @@ export interface LoadProfileOptions {
   readonly target?: string;
   /** `--profile`: overrides `profile:` of dbt_project.yml. */
   readonly profile?: string;
+  /**
+   * Set when the profile was named by `--profile` / `DBT_PROFILE`: a profile
+   * missing from ~/.dbt/profiles.yml is then an error, not the embedded database.
+   */
+  readonly explicitProfile?: boolean;
   /** Environment for `env_var()`, `DBT_PROFILES_DIR` and `HOME`; default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
   /** `--vars` (visible to `{{ var() }}` in profiles.yml, as in dbt). */
@@ -169,6 +174,13 @@ export function loadProfile(project: ProfileProject, opts: LoadProfileOptions = 
   const profileName = opts.profile ?? project.profile;
   const embeddedName = opts.target ?? EMBEDDED_TARGET_NAME;
   const embedded = (why: string): LoadedProfile => {
+    if (opts.target !== undefined && opts.target !== EMBEDDED_TARGET_NAME) {
+      // A mistyped --target must not quietly create a second embedded database.
+      throw new TsdbtError('target-not-found', `there is no target named '${opts.target}': ${why[0].toLowerCase()}${why.slice(1)}, and the embedded database (PGlite) has one target, '${EMBEDDED_TARGET_NAME}'`, {
+        file: project.file,
+        hint: `leave out --target (and DBT_TARGET) to use the embedded database, or write a profiles.yml with a '${opts.target}' output (see profiles.example.yml)`,
+      });
+    }
     const target = embeddedTarget(project, embeddedName, profileName ?? project.name);
     const where = relative(project.root, target.dataDir!) || target.dataDir!;
     return { target, warnings, notice: `${why}; using the embedded database (PGlite) at ${where}` };
@@ -190,7 +202,7 @@ export function loadProfile(project: ProfileProject, opts: LoadProfileOptions = 
   }
   const raw = data[profileName];
   if (raw === undefined) {
-    if (!found.explicit) {
+    if (!found.explicit && !opts.explicitProfile) {
       return embedded(`Profile '${profileName}' is not in ${file} (it has: ${profiles.join(', ') || 'none'})`);
     }
     throw new TsdbtError('profile-not-found', `profile '${profileName}' not found in ${file}.${suggestion(profileName, profiles)}`, {

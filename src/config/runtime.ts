@@ -48,7 +48,7 @@ export function loadRuntimeConfig(projectDir: string, opts: RuntimeOptions = {})
   const profileName = opts.profile ?? renderProfileName(yf, { vars: cliVars, env });
   const loaded = loadProfile(
     { root, name: String(data!.name), profile: profileName, file: yf.file },
-    { profilesDir: opts.profilesDir, target: opts.target, profile: profileName, env, vars: cliVars },
+    { profilesDir: opts.profilesDir, target: opts.target, profile: profileName, explicitProfile: opts.profile !== undefined, env, vars: cliVars },
   );
   const project = buildProjectConfig(yf, root, { vars: cliVars, env, target: loaded.target });
   return {

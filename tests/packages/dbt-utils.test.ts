@@ -69,7 +69,7 @@ describe('dbt-utils 1.4.1 integration_tests', { skip, concurrency: 1 }, () => {
     try {
       const r = tsdbt(['build', '--target', 'postgres', '--full-refresh'], env);
       assert.equal(r.code, 0, r.output);
-      assert.match(r.output, /Running with tsdbt on postgres \(target postgres\): 50 models, 75 seeds, 112 tests/);
+      assert.match(r.output, /Running with tsdbt on postgres \(target postgres at 127\.0\.0\.1:5432\/test, schema \w+\): 50 models, 75 seeds, 112 tests/);
       assert.match(r.output, /Done\. PASS=237 WARN=0 ERROR=0 SKIP=0 TOTAL=237/);
     } finally {
       spawnSync('psql', ['-h', env.POSTGRES_HOST, '-p', env.POSTGRES_PORT, '-U', env.POSTGRES_USER, '-d', env.POSTGRES_DATABASE, '-c', `drop schema if exists "${schema}" cascade; drop schema if exists "${schema}_events" cascade; drop schema if exists "${schema}_dbt_test__audit" cascade`]);
