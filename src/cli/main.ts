@@ -19,7 +19,8 @@ import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
 import { formatFailingRows } from '../reporters/index.ts';
 import { loadProjectConfig } from '../config/index.ts';
-import { writeManifest } from '../artifacts/index.ts';
+import { writeManifest, nodeForJson, sourceForJson } from '../artifacts/index.ts';
+import type { Manifest } from '../parse/manifest.ts';
 import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import { topologicalOrder } from '../graph/index.ts';
 import { registerDocsCommands } from './docs-commands.ts';
@@ -82,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
 
   common(program.command('ls').alias('list').description('list the selected nodes'), { selection: true })
     .addOption(new Option('--output <format>', 'output format').choices(['name', 'path', 'json', 'selector']).default('selector'))
+    .option('--output-keys <keys...>', "with --output json: the node properties to print, space-separated; dotted keys read nested values (e.g. 'name resource_type config.materialized')", (v: string, prev: string[] = []) => [...prev, ...v.split(/\s+/).filter(Boolean)])
     .action(act((flags) => lsCommand(flags, out)));
 
   common(program.command('show').description('run a model\'s compiled SQL (or --inline SQL) and print the first rows'), { selection: true })
@@ -235,22 +237,54 @@ async function lsCommand(flags: CommonFlags & Record<string, unknown>, out: Cons
   const s = openSession(flags, out);
   const p = parseSession(s, out);
   const rt = (flags.resourceType as string[] | undefined) ?? [];
-  const types = rt.length && !rt.includes('all') ? rt : ['model', 'seed', 'test', 'snapshot', 'analysis', 'source'];
+  // As dbt's ListTask: analyses are listed only when asked for (`--resource-type analysis` or `all`).
+  const types = !rt.length ? LS_DEFAULT_TYPES : rt.includes('all') ? [...LS_DEFAULT_TYPES, 'analysis'] : rt;
   const ids = select({ ...s, flags: { ...s.flags, resourceType: undefined } }, p, types, out);
   const m = p.parsed.manifest;
   // Selection returns executable nodes; sources are listed when asked for and nothing narrows them.
   if (types.includes('source') && !flags.select?.length) ids.push(...Object.keys(m.sources).sort());
-  const fmt = flags.output as string;
-  for (const id of ids) {
-    const n = (m.nodes[id] ?? m.sources[id]) as { name: string; resource_type: string; package_name: string; original_file_path: string; unique_id: string; fqn: string[]; config: unknown; tags: string[]; alias?: string };
-    if (!n) continue;
-    if (fmt === 'json') {
-      out.out(JSON.stringify({ name: n.name, resource_type: n.resource_type, package_name: n.package_name, original_file_path: n.original_file_path, unique_id: n.unique_id, alias: (n as { alias?: string }).alias, config: n.config, tags: n.tags }));
-    } else if (fmt === 'name') out.out(n.name);
-    else if (fmt === 'path') out.out(n.original_file_path);
-    else out.out(n.resource_type === 'source' ? `source:${n.fqn.join('.')}` : n.fqn.join('.'));
-  }
+  for (const line of lsLines(m, ids, String(flags.output ?? 'selector'), (flags.outputKeys as string[] | undefined) ?? [])) out.out(line);
   return 0;
+}
+
+/** The resource types `ls` lists by default (dbt's ListTask.DEFAULT_RESOURCE_VALUES that tsdbt has). */
+const LS_DEFAULT_TYPES = ['model', 'seed', 'test', 'snapshot', 'source', 'unit_test', 'exposure'];
+
+/** The keys of `ls --output json` without `--output-keys` (dbt's ListTask.ALLOWED_KEYS). */
+export const LS_JSON_KEYS = ['alias', 'name', 'package_name', 'depends_on', 'direct_parents', 'tags', 'config', 'resource_type', 'source_name', 'original_file_path', 'unique_id'] as const;
+
+/**
+ * The lines `tsdbt ls` prints for the selected unique_ids, as dbt's ListTask:
+ * `selector` → the fqn joined by dots (`source:pkg.source.table` for
+ * sources); `name` → the name; `path` → original_file_path; `json` → one
+ * JSON object per line, the node as manifest.json serializes it, cut to
+ * {@link LS_JSON_KEYS} — or, with `outputKeys`, to exactly those keys, a
+ * dotted key (`config.materialized`) reading a nested value and keeping
+ * the dotted name, a key the node lacks left out (dbt ≥ 1.10).
+ */
+export function lsLines(m: Manifest, ids: readonly string[], output: string, outputKeys: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (const id of ids) {
+    const node = m.nodes[id];
+    const source = node ? undefined : m.sources[id];
+    if (!node && !source) continue;
+    const n = (node ?? source)!;
+    if (output === 'name') lines.push(n.name);
+    else if (output === 'path') lines.push(n.original_file_path);
+    else if (output === 'json') {
+      const dict = node ? nodeForJson(node) : sourceForJson(source!);
+      if (node && node.resource_type === 'model') dict.direct_parents = [...((dict.depends_on as { nodes?: string[] })?.nodes ?? [])];
+      const out: Record<string, unknown> = {};
+      if (outputKeys.length) {
+        for (const key of outputKeys) {
+          const value = key.includes('.') ? key.split('.').reduce<unknown>((cur, k) => (cur && typeof cur === 'object' && k in cur ? (cur as Record<string, unknown>)[k] : undefined), dict) : dict[key];
+          if (value !== undefined && (value !== null || !key.includes('.'))) out[key] = value;
+        }
+      } else for (const k of LS_JSON_KEYS) if (k in dict) out[k] = dict[k];
+      lines.push(JSON.stringify(out));
+    } else lines.push(source ? `source:${[source.package_name, source.source_name, source.name].join('.')}` : n.fqn.join('.'));
+  }
+  return lines;
 }
 
 async function showCommand(flags: CommonFlags & Record<string, unknown>, out: Console): Promise<number> {

@@ -64,8 +64,9 @@ describe('loadProfile', () => {
     });
     assert.equal(r.notice, 'No profiles.yml found; using the embedded database (PGlite) at .tsdbt/pglite/dev');
     assert.deepEqual(r.warnings, []);
-    const r2 = loadProfile(loadProjectConfig(dir), { env: cleanEnv(), target: 'ci' });
-    assert.equal(r2.target.dataDir, join(dir, '.tsdbt', 'pglite', 'ci'));
+    // Issue 13: a mistyped target must not quietly create a second embedded database.
+    assert.throws(() => loadProfile(loadProjectConfig(dir), { env: cleanEnv(), target: 'ci' }), (e: TsdbtError) => e.code === 'target-not-found' && /has one target, 'dev'/.test(e.message));
+    assert.equal(loadProfile(loadProjectConfig(dir), { env: cleanEnv(), target: 'dev' }).target.dataDir, join(dir, '.tsdbt', 'pglite', 'dev'));
   });
 
   it('reads a postgres target from the project dir, rendering env_var() and registering the password', () => {

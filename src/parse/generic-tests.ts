@@ -48,7 +48,7 @@ export function parseGenericTests(b: ManifestBuilder): void {
       }
       return;
     }
-    const attached = { resourceType, name: props.name, uid, folder: folderParts(node.path) };
+    const attached = { resourceType, name: props.name, uid, folder: ymlFolder(props.file) };
     addGenericTests(b, props.tests, { file: props.file, line: props.line }, attached, null);
     for (const col of props.columns) {
       addGenericTests(b, col.tests, { file: props.file, line: (col as ColumnProperties & { line?: number }).line ?? props.line }, attached, col.name, col.quote === true);
@@ -61,7 +61,7 @@ export function parseGenericTests(b: ManifestBuilder): void {
     for (const t of s.tables) {
       const uid = `source.${pkg}.${s.name}.${t.name}`;
       if (!b.sources[uid]) continue;
-      const attached = { resourceType: 'source', name: t.name, sourceName: s.name, uid, folder: [] as string[] };
+      const attached = { resourceType: 'source', name: t.name, sourceName: s.name, uid, folder: ymlFolder(s.file) };
       addGenericTests(b, t.tests, { file: s.file, line: t.line }, attached, null);
       for (const col of t.columns) addGenericTests(b, col.tests, { file: s.file, line: (col as ColumnProperties & { line?: number }).line ?? t.line }, attached, col.name, col.quote === true);
     }
@@ -202,4 +202,14 @@ function parseKwargs(kwargs: Record<string, unknown>, attached: AttachedTo, ctx:
     out[k] = v;
   }
   return out;
+}
+
+/**
+ * The middle of a generic test's fqn: the folders of the properties file that defines it, below its first path
+ * part (`models/staging/schema.yml` → `['staging']`), as dbt's SchemaGenericTestParser (dbt-core 1.latest
+ * `schema_generic_tests.py`: "fqn is the relative path of the yaml file where this generic test is defined,
+ * minus the project-level directory and the file name itself") — not the folders of the model it tests.
+ */
+function ymlFolder(file: string): string[] {
+  return folderParts(file.split(/[\\/]/).slice(1).join('/'));
 }
