@@ -7,6 +7,7 @@ import { TsdbtError } from '../errors.ts';
 import { escapeRe, lineOf, uniq } from './node-fields.ts';
 import type { ManifestBuilder } from './manifest-builder.ts';
 import type { ManifestNode } from './manifest.ts';
+import { modelDeprecationWarnings, refKey } from './model-versions.ts';
 
 /** Sets `depends_on.nodes` of every node in `b.nodes`; errors go to `b.diags`. */
 export function linkRefsAndSources(b: ManifestBuilder): void {
@@ -17,9 +18,22 @@ export function linkRefsAndSources(b: ManifestBuilder): void {
   for (const node of Object.values(nodes)) {
     const deps: string[] = [];
     for (const r of node.refs) {
-      const uid = byName.get(r.name)?.[0];
+      // ref('m', v=1) / ref('m', version='1') finds `m.v1`; ref('m') a versioned model's latest version (as dbt's RefableLookup).
+      const uid = byName.get(refKey(r.name, r.version))?.[0];
       if (uid && (!r.package || r.package === pkg || r.package === nodes[uid].package_name)) {
         deps.push(uid);
+        continue;
+      }
+      const versions = b.versionsByName.get(r.name);
+      if (versions && r.version !== undefined && r.version !== null && r.version !== '') {
+        const known = versions.map((id) => nodes[id].version).join(', ');
+        diags.error(
+          new TsdbtError('ref-not-found', `${node.resource_type} '${node.name}' refers to '${r.name}' with version '${r.version}', which does not exist`, {
+            file: node.original_file_path,
+            line: r.line,
+            hint: `versions of '${r.name}' are: ${known}; ref one of them, or ref('${r.name}') for the latest`,
+          }),
+        );
         continue;
       }
       const isDisabled = disabledNames.has(r.name);
@@ -55,4 +69,5 @@ export function linkRefsAndSources(b: ManifestBuilder): void {
     }
     node.depends_on.nodes = uniq(deps);
   }
+  b.warnings.push(...modelDeprecationWarnings(nodes));
 }
