@@ -494,10 +494,11 @@ export function evaluateSelection(
  * - `select`: space-separated words are a union, `a,b` an intersection;
  *   each word is `[@][N+][method:]value[+N]` with methods fqn (default for
  *   bare names: node name, fqn path `staging.stg_x`, folder prefix,
- *   wildcards), path (project-relative file or folder, globs), file, tag,
+ *   wildcards; a versioned model by `m` (every version), `m.v1` or `m_v1`), path (project-relative file or folder, globs), file, tag,
  *   config.<key>, resource_type, source, package, test_name, test_type,
  *   state (needs `options.state`), result (needs `options.stateResults`),
- *   group, access. Absent or empty → every node.
+ *   group, access, version (`latest`, `prerelease`, `old`, `none`, as dbt's
+ *   VersionSelectorMethod). Absent or empty → every node.
  * - `exclude`: same syntax, subtracted; tests of excluded nodes are
  *   excluded too (eager).
  * - Tests are added by indirect selection (default eager: a test is

@@ -7,9 +7,14 @@ import { TsdbtError } from '../errors.ts';
 import { escapeRe, lineOf, uniq } from './node-fields.ts';
 import type { ManifestBuilder } from './manifest-builder.ts';
 import type { ManifestNode } from './manifest.ts';
-import { modelDeprecationWarnings, refKey } from './model-versions.ts';
+import { compareVersions, modelDeprecationWarnings, refKey } from './model-versions.ts';
 
-/** Sets `depends_on.nodes` of every node in `b.nodes`; errors go to `b.diags`. */
+/**
+ * Sets `depends_on.nodes` of every node in `b.nodes`; errors go to `b.diags`. A ref with a
+ * version (`ref('m', v=1)`) reaches that version, one without it a versioned model's latest
+ * version; a ref to a version that does not exist is `ref-not-found` listing the versions.
+ * Then dbt's deprecation warnings (model-versions.ts) go to `b.warnings`.
+ */
 export function linkRefsAndSources(b: ManifestBuilder): void {
   const { pkg, nodes, sources, byName, diags } = b;
   const refNames = [...byName.keys()];
@@ -25,8 +30,9 @@ export function linkRefsAndSources(b: ManifestBuilder): void {
         continue;
       }
       const versions = b.versionsByName.get(r.name);
-      if (versions && r.version !== undefined && r.version !== null && r.version !== '') {
-        const known = versions.map((id) => nodes[id].version).join(', ');
+      const versionDisabled = refKey(r.name, r.version) !== r.name && b.disabled[`model.${pkg}.${r.name}.v${r.version}`] !== undefined;
+      if (versions && !versionDisabled && refKey(r.name, r.version) !== r.name) {
+        const known = versions.map((id) => nodes[id].version!).sort(compareVersions).join(', ');
         diags.error(
           new TsdbtError('ref-not-found', `${node.resource_type} '${node.name}' refers to '${r.name}' with version '${r.version}', which does not exist`, {
             file: node.original_file_path,
@@ -36,13 +42,13 @@ export function linkRefsAndSources(b: ManifestBuilder): void {
         );
         continue;
       }
-      const isDisabled = disabledNames.has(r.name);
+      const isDisabled = versionDisabled || (refKey(r.name, r.version) === r.name && disabledNames.has(r.name));
       diags.error(
         new TsdbtError(
           isDisabled ? 'ref-disabled' : 'ref-not-found',
           isDisabled
-            ? `${node.resource_type} '${node.name}' refers to '${r.name}', which is disabled`
-            : `${node.resource_type} '${node.name}' refers to '${r.package ? r.package + '.' : ''}${r.name}', which does not exist`,
+            ? `${node.resource_type} '${node.name}' refers to '${r.name}'${versionDisabled ? ` with version '${r.version}'` : ''}, which is disabled`
+            : `${node.resource_type} '${node.name}' refers to '${r.package ? r.package + '.' : ''}${r.name}'${refKey(r.name, r.version) !== r.name ? ` with version '${r.version}'` : ''}, which does not exist`,
           {
             file: node.original_file_path,
             line: r.line,

@@ -336,3 +336,24 @@ describe('model-versions helpers', () => {
     assert.throws(() => normaliseDeprecationDate('next year', 'f.yml', 3), (e: TsdbtError) => e.code === 'properties-invalid' && e.line === 3);
   });
 });
+
+describe('model versions: disabled versions and versioned refs to unversioned models', () => {
+  const files = (extra: Record<string, string>) => ({
+    'models/m_v1.sql': "{{ config(enabled=false) }}\nselect 1 as id\n",
+    'models/m_v2.sql': 'select 1 as id\n',
+    'models/plain.sql': 'select 1 as id\n',
+    'models/schema.yml': 'version: 2\nmodels:\n  - name: m\n    versions:\n      - v: 1\n      - v: 2\n',
+    ...extra,
+  });
+  it('a disabled version is set aside under its versioned unique_id; a ref to it is ref-disabled', () => {
+    const errs = parseErrors(files({ 'models/down.sql': "select * from {{ ref('m', v=1) }}\n" }));
+    assert.deepEqual(errs.map((e) => [e.code, e.message, e.line]), [['ref-disabled', "model 'down' refers to 'm' with version '1', which is disabled", 1]]);
+    const r = parse(files({}));
+    assert.ok(r.manifest.disabled['model.shop.m.v1'], Object.keys(r.manifest.disabled).join(', '));
+    assert.ok(r.manifest.nodes['model.shop.m.v2']);
+  });
+  it('ref(plain, v=1) on an unversioned model names the version it looked for', () => {
+    const errs = parseErrors(files({ 'models/down.sql': "select * from {{ ref('plain', v=1) }}\n" }));
+    assert.deepEqual(errs.map((e) => [e.code, e.message]), [['ref-not-found', "model 'down' refers to 'plain' with version '1', which does not exist"]]);
+  });
+});
