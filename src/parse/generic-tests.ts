@@ -46,7 +46,7 @@ export function parseGenericTests(b: ManifestBuilder): void {
           new TsdbtError('patch-unknown-node', `${props.file} describes ${resourceType} '${props.name}', which does not exist`, {
             file: props.file,
             line: props.line,
-            hint: `check the spelling${b.suggest(props.name, [...b.byName.keys()])}`,
+            hint: `check the spelling${b.suggest(props.name, [...b.byName.keys()].filter((k) => !k.includes('.')))}`,
           }),
         );
       }

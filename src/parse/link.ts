@@ -17,7 +17,7 @@ import { compareVersions, modelDeprecationWarnings, refKey } from './model-versi
  */
 export function linkRefsAndSources(b: ManifestBuilder): void {
   const { pkg, nodes, sources, byName, diags } = b;
-  const refNames = [...byName.keys()];
+  const refNames = [...byName.keys()].filter((k) => !k.includes('.')); // names, without the `m.v1` version keys
   const sourceNames = Object.values(sources).map((s) => `${s.source_name}.${s.name}`);
   const disabledNames = new Set(Object.values(b.disabled).flat().map((n) => n.name));
   for (const node of Object.values(nodes)) {

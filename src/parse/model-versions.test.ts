@@ -357,3 +357,63 @@ describe('model versions: disabled versions and versioned refs to unversioned mo
     assert.deepEqual(errs.map((e) => [e.code, e.message]), [['ref-not-found', "model 'down' refers to 'plain' with version '1', which does not exist"]]);
   });
 });
+
+describe('model versions: include lists, access, an unversioned deprecation_date', () => {
+  it('include: [names] keeps only those model columns; access per version over the entry', () => {
+    const r = parse({
+      'models/m_v1.sql': 'select 1 as id\n',
+      'models/m_v2.sql': 'select 1 as id\n',
+      'models/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: m',
+        '    access: public',
+        '    columns: [{name: id}, {name: a}, {name: b}]',
+        '    versions:',
+        '      - v: 1',
+        '        access: private',
+        '        columns:',
+        '          - include: [id, b]',
+        '      - v: 2',
+        '',
+      ].join('\n'),
+    });
+    assert.deepEqual(Object.keys(r.manifest.nodes['model.shop.m.v1'].columns), ['id', 'b']);
+    assert.deepEqual(Object.keys(r.manifest.nodes['model.shop.m.v2'].columns), ['id', 'a', 'b']);
+    assert.equal(r.manifest.nodes['model.shop.m.v1'].config.access, 'private');
+    assert.equal(r.manifest.nodes['model.shop.m.v2'].config.access, 'public');
+  });
+
+  it('exclude without include all, and an unknown access, are errors at their lines', () => {
+    // (the properties error stops the parse before models are read, so the two are separate projects)
+    const errs = parseErrors({
+      'models/m_v1.sql': 'select 1 as id\n',
+      'models/schema.yml': 'version: 2\nmodels:\n  - name: m\n    versions:\n      - v: 1\n        access: secret\n        columns:\n          - include: [id]\n            exclude: [x]\n',
+    });
+    assert.deepEqual(errs.map((e) => [e.code, e.line, e.message]), [
+      ['properties-invalid', 9, "exclude of version 1 of model 'm' can only be specified if include is one of 'all', '*'"],
+    ]);
+    const access = parseErrors({
+      'models/m_v1.sql': 'select 1 as id\n',
+      'models/schema.yml': 'version: 2\nmodels:\n  - name: m\n    versions:\n      - v: 1\n        access: secret\n',
+    });
+    assert.deepEqual(access.map((e) => [e.code, e.file, e.line, e.message]), [
+      ['properties-invalid', 'models/schema.yml', 5, "access 'secret' of model 'm' is not one of 'private', 'protected', 'public'"],
+    ]);
+  });
+
+  it('an unversioned model with a past deprecation_date warns, and so do the models that ref it', () => {
+    const r = parse({
+      'models/old.sql': 'select 1 as id\n',
+      'models/down.sql': "select * from {{ ref('old') }}\n",
+      'models/schema.yml': 'version: 2\nmodels:\n  - name: old\n    deprecation_date: 2021-06-30\n',
+    });
+    assert.match(r.manifest.nodes['model.shop.old'].deprecation_date!, /^2021-06-30T00:00:00/);
+    assert.equal(r.manifest.nodes['model.shop.down'].deprecation_date, null);
+    assert.deepEqual(r.warnings.filter((w) => w.code.startsWith('deprecated')).map((w) => [w.code, w.file]), [
+      ['deprecated-model', 'models/old.sql'],
+      ['deprecated-reference', 'models/down.sql'],
+    ]);
+    assert.match(r.warnings.find((w) => w.code === 'deprecated-reference')!.message, /^While compiling 'down': Found a reference to old, which was deprecated on '2021-06-30T00:00:00[^']*'\.$/);
+  });
+});

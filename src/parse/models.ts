@@ -21,6 +21,8 @@ import { columnsForVersion, formattedVersion, normaliseDeprecationDate, versione
 
 /** Materializations tsdbt implements for models. */
 const MATERIALIZATIONS = ['view', 'table', 'incremental', 'ephemeral'];
+/** dbt's AccessType values. */
+const ACCESS = ['private', 'protected', 'public'];
 
 /**
  * Adds every model file (with its properties entry) and every analysis file to the manifest.
@@ -66,6 +68,21 @@ export function parseModelLike(
   if (props?.config) config = mergeConfig(config, normaliseConfigKeys(props.config as Record<string, unknown>));
   // As dbt: the version's config is deep-merged over the model entry's.
   if (version?.config) config = mergeConfig(config, normaliseConfigKeys(version.config as Record<string, unknown>));
+  // `access:` of the entry (or of the version), as properties-level config: the file's config() still wins.
+  const access = resourceType === 'model' ? (version?.access ?? props?.access) : undefined;
+  if (access !== undefined) {
+    if (!ACCESS.includes(access)) {
+      diags.error(
+        new TsdbtError('properties-invalid', `access '${access}' of model '${name}' is not one of ${ACCESS.map((a) => `'${a}'`).join(', ')}`, {
+          file: props!.file,
+          line: version?.line ?? props!.line,
+          hint: `write access: protected (the default), private or public${b.suggest(access, ACCESS)}`,
+        }),
+      );
+      return;
+    }
+    config = mergeConfig(config, { access });
+  }
   if (props?.meta) config = mergeConfig(config, { meta: props.meta });
   // dbt skips a model file that is empty or only whitespace: no node, no error
   // (dbt-core read_files: files without contents are not parsed).

@@ -33,6 +33,12 @@ const SCHEMA = [
   '      - v: 2',
   '        defined_in: dim_customers_current',
   '  - name: fct_orders',
+  '    columns:',
+  '      - name: customer_id',
+  '        data_tests:',
+  '          - relationships:',
+  "              to: ref('dim_customers', v=1)",
+  '              field: id',
   '    versions:',
   '      - v: 1',
   '        config:',
@@ -99,9 +105,13 @@ await describeEngines('model versions', (engine) => {
       ['test.versions_it.accepted_values_dim_customers_v2_country__nl__de', 'pass'],
       ['test.versions_it.not_null_dim_customers_v1_id', 'pass'],
       ['test.versions_it.not_null_dim_customers_v2_id', 'pass'],
+      ['test.versions_it.relationships_fct_orders_v1_customer_id__id__ref_dim_customers_v_1_', 'pass'],
       ['test.versions_it.unique_dim_customers_v1_id', 'pass'],
       ['test.versions_it.unique_dim_customers_v2_id', 'pass'],
     ]);
+    const nodes = p.json('target/manifest.json').nodes as Record<string, { name: string; depends_on: { nodes: string[] } }>;
+    const rel = Object.values(nodes).find((n) => n.name.startsWith('relationships_'))!;
+    assert.deepEqual(rel.depends_on.nodes.sort(), ['model.versions_it.dim_customers.v1', 'model.versions_it.fct_orders.v1']);
   });
 
   it("manifest.json has dbt's unique_ids, version, latest_version, deprecation_date and refs", async () => {
@@ -138,6 +148,7 @@ await describeEngines('model versions', (engine) => {
     assert.deepEqual(results().map((x) => x.unique_id.replace(/\.[0-9a-f]{10}$/, '')).sort(), [
       'model.versions_it.dim_customers.v1',
       'test.versions_it.not_null_dim_customers_v1_id',
+      'test.versions_it.relationships_fct_orders_v1_customer_id__id__ref_dim_customers_v_1_',
       'test.versions_it.unique_dim_customers_v1_id',
     ]);
     const l = await p.cli('ls', ['--select', 'version:latest', '--resource-type', 'model']);
@@ -145,7 +156,7 @@ await describeEngines('model versions', (engine) => {
     assert.deepEqual(l.stdout.trim().split('\n').filter((x) => x.startsWith('versions_it.')).sort(), ['versions_it.dim_customers.v2', 'versions_it.fct_orders.v1']);
   });
 
-  it("a failing row fails only that version's test (exit 1)", async () => {
+  it("a failing row fails only that version's test (exit 1); the relationships test reads v1", async () => {
     p.write({ 'models/dim_customers_v1.sql': "select 1 as id, 'ann' as name union all select 1, 'dup'\n" });
     const r = await p.cli('build');
     assert.equal(r.code, 1, r.output);
@@ -153,6 +164,11 @@ await describeEngines('model versions', (engine) => {
       ['test.versions_it.unique_dim_customers_v1_id', 'fail'],
       ['test.versions_it.unique_dim_customers_v2_id', 'pass'],
     ]);
+    // fct_orders' customer 1 is still in v1; remove it and the relationships test to v1 fails
+    p.write({ 'models/dim_customers_v1.sql': "select 2 as id, 'bob' as name\n" });
+    const r2 = await p.cli('build');
+    assert.equal(r2.code, 1, r2.output);
+    assert.deepEqual(statusOf('test.versions_it.relationships_'), [['test.versions_it.relationships_fct_orders_v1_customer_id__id__ref_dim_customers_v_1_', 'fail']]);
     p.write({ 'models/dim_customers_v1.sql': FILES['models/dim_customers_v1.sql'] });
   });
 
