@@ -417,3 +417,41 @@ describe('model versions: include lists, access, an unversioned deprecation_date
     assert.match(r.warnings.find((w) => w.code === 'deprecated-reference')!.message, /^While compiling 'down': Found a reference to old, which was deprecated on '2021-06-30T00:00:00[^']*'\.$/);
   });
 });
+
+describe('model versions with partial parsing', () => {
+  it('a second parse reuses the files and gives the same versions; a new latest_version moves ref(m)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsdbt-versions-pp-'));
+    try {
+      const files: Record<string, string> = {
+        'dbt_project.yml': 'name: shop\nprofile: shop\nconfig-version: 2\n',
+        'models/m_v1.sql': 'select 1 as id\n',
+        'models/m_v2.sql': "{% if true %}select 2 as id{% endif %}\n",
+        'models/down.sql': "select * from {{ ref('m') }}\n",
+        'models/schema.yml': 'version: 2\nmodels:\n  - name: m\n    versions:\n      - v: 1\n      - v: 2\n',
+      };
+      const write = () => {
+        for (const [p, text] of Object.entries(files)) {
+          mkdirSync(dirname(join(dir, p)), { recursive: true });
+          writeFileSync(join(dir, p), text);
+        }
+      };
+      const run = () => parseProject({ project: loadProjectConfig(dir, { vars: {} }), target, cliVars: {}, invocationId: 'i', env: {}, partialParse: true });
+      write();
+      const first = run();
+      const second = run();
+      // every model file reused (read again or not: files written just now are re-read, git's racy-clean rule)
+      assert.equal(second.partialParse.reusedUnread + second.partialParse.reusedRead, 3, JSON.stringify(second.partialParse));
+      assert.equal(second.partialParse.parsed, 0, JSON.stringify(second.partialParse));
+      const summary = (r: ParseResult) => Object.values(r.manifest.nodes).map((n) => [n.unique_id, n.alias, n.version ?? null, n.depends_on.nodes.join()]).sort();
+      assert.deepEqual(summary(second), summary(first));
+      assert.deepEqual(second.manifest.nodes['model.shop.down'].depends_on.nodes, ['model.shop.m.v2']);
+      files['models/schema.yml'] = 'version: 2\nmodels:\n  - name: m\n    latest_version: 1\n    versions:\n      - v: 1\n      - v: 2\n';
+      write();
+      const third = run();
+      assert.deepEqual(third.manifest.nodes['model.shop.down'].depends_on.nodes, ['model.shop.m.v1']);
+      assert.equal(third.manifest.nodes['model.shop.m.v2'].latest_version, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
