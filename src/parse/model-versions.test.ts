@@ -16,6 +16,7 @@ import { CompileErrors, TsdbtError } from '../errors.ts';
 import { buildGraph } from '../graph/build-graph.ts';
 import { selectNodes } from '../graph/select.ts';
 import { compileNodes } from '../compile/compile.ts';
+import { lineageEntry } from '../docs/lineage.ts';
 import { parseProject, type ParseResult } from './parse-project.ts';
 import { compareVersions, normaliseDeprecationDate, refKey } from './model-versions.ts';
 
@@ -154,6 +155,11 @@ describe('model versions (dbt ModelPatchParser)', () => {
     assert.equal(t.test_metadata!.kwargs.model, "{{ get_where_subquery(ref('dim_customers', version='1')) }}");
     assert.equal(t.file_key_name, 'models.dim_customers');
     assert.deepEqual(byName.get('not_null_dim_customers_v2_country')!.depends_on.nodes, ['model.shop.dim_customers.v2']);
+  });
+
+  it('the lineage draws each version as m.v<v>', () => {
+    assert.equal(lineageEntry(r.manifest, 'model.shop.dim_customers.v1')?.name, 'dim_customers.v1');
+    assert.equal(lineageEntry(r.manifest, 'model.shop.uses_v1')?.name, 'uses_v1');
   });
 
   it('selection: m selects every version, m.v1 and m_v1 one; version:latest|old|none', () => {
