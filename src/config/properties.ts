@@ -297,6 +297,17 @@ function readNodes(r: FileReader, data: Record<string, unknown>, key: NodeKey): 
       if (e[k] !== undefined) node[k] = e[k];
     }
     if (key === 'models') Object.assign(node, r.versions(e, p, name));
+    else {
+      // dbt's ValidationWarning: only models are versioned.
+      for (const k of ['versions', 'latest_version'] as const) {
+        if (e[k] === undefined) continue;
+        r.diag.warn(new TsdbtError('unknown-property', `Field ${k} is not valid for ${what} (${name}): only models have versions`, {
+          file: r.yf.file,
+          line: lineOf(r.yf, [...p, k]),
+          hint: `remove ${k}: (dbt ignores it here)`,
+        }));
+      }
+    }
     out.push(dropUndefined(node));
   });
   return out;

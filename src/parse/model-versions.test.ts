@@ -461,3 +461,15 @@ describe('model versions with partial parsing', () => {
     }
   });
 });
+
+describe('model versions: only models', () => {
+  it('versions: on a seed is a warning at its line (dbt ValidationWarning), not silently dropped', () => {
+    const r = parse({
+      'seeds/s.csv': 'id\n1\n',
+      'seeds/props.yml': 'version: 2\nseeds:\n  - name: s\n    versions:\n      - v: 1\n',
+    });
+    const w = r.warnings.find((x) => /versions/.test(x.message));
+    assert.ok(w, r.warnings.map((x) => x.format()).join('\n'));
+    assert.deepEqual([w.code, w.file, w.line, w.message], ['unknown-property', 'seeds/props.yml', 4, 'Field versions is not valid for seed (s): only models have versions']);
+  });
+});
