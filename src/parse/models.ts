@@ -48,6 +48,9 @@ export function parseModels(b: ManifestBuilder): void {
  * One model-like node from file `f`, configured by `tree` (dbt_project.yml's `models:`) and `props`.
  * An empty model file is skipped, as dbt skips it. Errors (`unknown-materialization`, render and naming errors) are recorded in
  * `b.diags` and the node is left out.
+ * With `versioned`, the file defines that version of `props`' model: the node is named after the model,
+ * its unique_id and fqn end `v<version>`, its relation defaults to `<model>_v<version>`, and its config,
+ * description, docs, access and columns are the version's over the model entry's (dbt's ModelPatchParser).
  */
 export function parseModelLike(
   b: ManifestBuilder,
