@@ -24,6 +24,7 @@ import type { Manifest, ManifestNode, RefCall } from '../parse/manifest.ts';
 import { JinjaRelation } from '../parse/relation.ts';
 import { buildContext, type Captured, type ContextHooks } from '../parse/jinja-context.ts';
 import { staticExtract, substituteCalls, type StaticCall } from '../parse/static-extract.ts';
+import { lookupKeys, refKey } from '../parse/model-versions.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import { assertModelIsSelect, firstToken } from './model-statement.ts';
 import { ReplayLog, findNeedsDatabase, renderWithDatabase, type LiveDatabase } from './live.ts';
@@ -160,9 +161,10 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
   const env = opts.env ?? process.env;
   const diags = new Diagnostics();
   const runStartedAt = new Date();
+  // ref() lookup key → node: names, and `name.v<version>` for versioned models (the latest version also by name).
   const byName = new Map<string, ManifestNode>();
   for (const n of Object.values(manifest.nodes)) {
-    if (n.resource_type === 'model' || n.resource_type === 'seed' || n.resource_type === 'snapshot') byName.set(n.name, n);
+    if (n.resource_type === 'model' || n.resource_type === 'seed' || n.resource_type === 'snapshot') for (const k of lookupKeys(n)) byName.set(k, n);
   }
 
   const relationOf = (n: ManifestNode): JinjaRelation =>
@@ -193,9 +195,10 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
 
   const hooksFor = (node: ManifestNode): ContextHooks => ({
     ref: (call: RefCall) => {
-      const target = byName.get(call.name);
+      const target = byName.get(refKey(call.name, call.version));
       if (!target) {
-        throw new TsdbtError('ref-not-found', `'${node.name}' refers to '${call.name}', which does not exist`, {
+        const what = refKey(call.name, call.version) === call.name ? `'${call.name}'` : `'${call.name}' with version '${call.version}'`;
+        throw new TsdbtError('ref-not-found', `'${node.name}' refers to ${what}, which does not exist`, {
           file: node.original_file_path,
           hint: 'add `-- depends_on: {{ ref(...) }}` only for nodes that exist; check the name',
         });
@@ -293,7 +296,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       case 'this':
         return renderedRelation(node);
       case 'ref': {
-        const n = byName.get(c.ref.name)!;
+        const n = byName.get(refKey(c.ref.name, c.ref.version))!;
         if (!opts.deferTo) return renderedRelation(n);
         let text = renderedRefs.get(n.unique_id);
         if (text === undefined) renderedRefs.set(n.unique_id, (text = refRelationOf(n).render()));
@@ -480,6 +483,8 @@ function nodeDict(node: ManifestNode): Record<string, unknown> {
     columns: node.columns,
     meta: node.meta,
     raw_code: node.raw_code,
+    version: node.version ?? null,
+    latest_version: node.latest_version ?? null,
   };
 }
 

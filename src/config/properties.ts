@@ -12,6 +12,7 @@ import { Diagnostics, TsdbtError } from '../errors.ts';
 import { normalizeConfig } from './node-config.ts';
 import type {
   ColumnProperties,
+  ModelVersionProperties,
   NodeProperties,
   ProjectConfig,
   Properties,
@@ -35,6 +36,9 @@ const ENTRY_KEYS = [
   'name', 'description', 'config', 'columns', 'tests', 'data_tests', 'docs', 'meta', 'tags', 'versions', 'latest_version',
   'access', 'group', 'constraints', 'deprecation_date', 'time_spine', 'relation', 'freshness',
 ];
+const VERSION_KEYS = ['v', 'defined_in', 'description', 'access', 'config', 'constraints', 'docs', 'data_tests', 'tests', 'columns', 'deprecation_date'];
+/** dbt's `IncludeExclude.INCLUDE_ALL`. */
+const INCLUDE_ALL = ['all', '*'];
 const COLUMN_KEYS = ['name', 'description', 'data_type', 'quote', 'meta', 'tags', 'tests', 'data_tests', 'constraints', 'config', 'policy_tags', 'granularity'];
 const SOURCE_KEYS = [
   'name', 'description', 'database', 'schema', 'loader', 'loaded_at_field', 'loaded_at_query', 'meta', 'tags', 'config',
@@ -127,10 +131,11 @@ class FileReader {
     return config;
   }
 
-  columns(o: Record<string, unknown>, path: Path, owner: string): ColumnProperties[] {
+  /** `columns:` of an entry; `indexes[i]` is item i's index in the file's list when `o.columns` is a subset of it. */
+  columns(o: Record<string, unknown>, path: Path, owner: string, indexes?: readonly number[]): ColumnProperties[] {
     const out: ColumnProperties[] = [];
     this.list(o, 'columns', path).forEach((c, i) => {
-      const cp = [...path, 'columns', i];
+      const cp = [...path, 'columns', indexes?.[i] ?? i];
       if (!isPlainObject(c) || c.name === undefined || c.name === null || c.name === '') {
         this.error(`a column of ${owner} has no name`, cp, 'every item under columns: needs `- name: <column>`');
         return;
@@ -151,6 +156,106 @@ class FileReader {
       out.push(dropUndefined(col));
     });
     return out;
+  }
+
+  /**
+   * A model's `versions:` list and `latest_version:`, checked as dbt's `UnparsedModelUpdate` /
+   * `UnparsedVersion` check them: every item has `v`, no `v` twice, `latest_version` is one of
+   * them, at most one include/exclude item per version, `include` is `all`, `*` or a list and
+   * `exclude` only goes with `all`/`*`.
+   */
+  versions(e: Record<string, unknown>, path: Path, model: string): { versions?: ModelVersionProperties[]; latest_version?: string | number } {
+    const out: ModelVersionProperties[] = [];
+    const seen = new Map<string, number>();
+    const raw = this.list(e, 'versions', path);
+    raw.forEach((item, j) => {
+      const vp: Path = [...path, 'versions', j];
+      if (!isPlainObject(item) || item.v === undefined || item.v === null || item.v === '') {
+        this.error(`a version of model '${model}' has no v`, vp, 'every item under versions: needs `- v: <version>` (a number or a string)');
+        return;
+      }
+      if (typeof item.v !== 'string' && typeof item.v !== 'number') {
+        this.error(`v of a version of model '${model}' must be a number or a string`, [...vp, 'v'], 'write `- v: 2`');
+        return;
+      }
+      const v = item.v;
+      if (seen.has(String(v))) {
+        this.error(`Found duplicate version: '${v}' in versions list of model '${model}'`, [...vp, 'v'], `each v appears once; the first is on line ${seen.get(String(v))}`);
+        return;
+      }
+      seen.set(String(v), lineOf(this.yf, vp)!);
+      this.checkKeys(item, vp, VERSION_KEYS, `version ${v} of model '${model}'`);
+      const label = `version ${v} of model '${model}'`;
+      let include: ModelVersionProperties['include'] = '*';
+      let exclude: string[] = [];
+      let sawIncludeExclude = false;
+      const ownColumns: unknown[] = [];
+      const columnPaths: number[] = [];
+      this.list(item, 'columns', vp).forEach((c, k) => {
+        if (isPlainObject(c) && (c.include !== undefined || c.exclude !== undefined) && c.name === undefined) {
+          const cp = [...vp, 'columns', k];
+          if (sawIncludeExclude) {
+            this.error(`${label} has more than one include/exclude item in columns:`, cp, 'a version can have at most one include/exclude element: merge them');
+            return;
+          }
+          sawIncludeExclude = true;
+          const inc = c.include;
+          if (typeof inc === 'string' && INCLUDE_ALL.includes(inc)) include = inc as 'all' | '*';
+          else if (Array.isArray(inc) && inc.every((x) => typeof x === 'string')) include = inc as string[];
+          else {
+            this.error(`include of ${label} must be one of 'all', '*' or a list of column names`, [...cp, 'include'], 'write `- include: all` (with an exclude: list) or `- include: [col_a, col_b]`');
+            return;
+          }
+          if (c.exclude !== undefined && c.exclude !== null) {
+            if (!Array.isArray(c.exclude) || !c.exclude.every((x) => typeof x === 'string')) {
+              this.error(`exclude of ${label} must be a list of column names`, [...cp, 'exclude'], 'write `exclude: [col_a, col_b]`');
+              return;
+            }
+            if (c.exclude.length && !INCLUDE_ALL.includes(String(include))) {
+              this.error(`exclude of ${label} can only be specified if include is one of 'all', '*'`, [...cp, 'exclude'], 'write `include: all` with the exclude: list, or list only the columns to include');
+              return;
+            }
+            exclude = c.exclude as string[];
+          }
+          for (const key of Object.keys(c)) {
+            if (key !== 'include' && key !== 'exclude') this.checkKeys({ [key]: c[key] }, cp, ['include', 'exclude'], `the include/exclude item of ${label}`);
+          }
+          return;
+        }
+        ownColumns.push(c);
+        columnPaths.push(k);
+      });
+      // The version's own columns, read like a model's (names, tests, lines).
+      const own = this.columns({ columns: ownColumns }, vp, label, columnPaths);
+      const version: Mutable<ModelVersionProperties> = {
+        v,
+        defined_in: this.optString(item, 'defined_in', vp),
+        description: this.optString(item, 'description', vp),
+        config: this.config(item, vp, label),
+        docs: this.optMap(item, 'docs', vp) as ModelVersionProperties['docs'],
+        access: this.optString(item, 'access', vp),
+        tests: item.tests !== undefined || item.data_tests !== undefined ? this.tests(item, vp, label) : undefined,
+        include,
+        exclude,
+        columns: own,
+        deprecation_date: this.optString(item, 'deprecation_date', vp),
+        line: lineOf(this.yf, vp)!,
+      };
+      out.push(dropUndefined(version));
+    });
+    const result: { versions?: ModelVersionProperties[]; latest_version?: string | number } = {};
+    if (e.versions !== undefined && e.versions !== null) result.versions = out;
+    const latest = e.latest_version;
+    if (latest !== undefined && latest !== null) {
+      if (typeof latest !== 'string' && typeof latest !== 'number') {
+        this.error(`latest_version of model '${model}' must be a number or a string`, [...path, 'latest_version'], 'write `latest_version: 2`');
+      } else if (!out.some((x) => String(x.v) === String(latest))) {
+        this.error(`latest_version: ${latest} is not one of model '${model}' versions: [${out.map((x) => (typeof x.v === 'string' ? `'${x.v}'` : x.v)).join(', ')}]`, [...path, 'latest_version'], "set latest_version to one of the v: values under versions:, or add that version");
+      } else {
+        result.latest_version = latest;
+      }
+    }
+    return result;
   }
 }
 
@@ -188,8 +293,20 @@ function readNodes(r: FileReader, data: Record<string, unknown>, key: NodeKey): 
     };
     const tags = r.optTags(e, 'tags', p);
     if (tags) node.tags = tags;
-    for (const k of ['versions', 'latest_version', 'access', 'group', 'constraints', 'deprecation_date', 'relation']) {
+    for (const k of ['access', 'group', 'constraints', 'deprecation_date', 'relation']) {
       if (e[k] !== undefined) node[k] = e[k];
+    }
+    if (key === 'models') Object.assign(node, r.versions(e, p, name));
+    else {
+      // dbt's ValidationWarning: only models are versioned.
+      for (const k of ['versions', 'latest_version'] as const) {
+        if (e[k] === undefined) continue;
+        r.diag.warn(new TsdbtError('unknown-property', `Field ${k} is not valid for ${what} (${name}): only models have versions`, {
+          file: r.yf.file,
+          line: lineOf(r.yf, [...p, k]),
+          hint: `remove ${k}: (dbt ignores it here)`,
+        }));
+      }
     }
     out.push(dropUndefined(node));
   });

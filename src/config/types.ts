@@ -133,6 +133,31 @@ export interface ColumnProperties {
   readonly config?: unknown;
 }
 
+/**
+ * One item of a model's `versions:` list (dbt's `UnparsedVersion`): `v`, where it is
+ * defined (`defined_in`, default `<model>_v<v>`), and what it overrides of the model entry.
+ */
+export interface ModelVersionProperties {
+  /** The version identifier as written: a number (`2`, `1.5`) or a string. */
+  readonly v: string | number;
+  /** File name (without extension) of the version's model: `defined_in:`. */
+  readonly defined_in?: string;
+  readonly description?: string;
+  readonly config?: NodeConfig;
+  readonly docs?: { show?: boolean; node_color?: string };
+  readonly access?: string;
+  /** The version's own `tests:` / `data_tests:`; undefined: the model's tests apply (as dbt). */
+  readonly tests?: readonly unknown[];
+  /** Which of the model's columns the version inherits: `include` (`'*'`, `'all'` or names) minus `exclude`. Default all. */
+  readonly include: '*' | 'all' | readonly string[];
+  readonly exclude: readonly string[];
+  /** The version's own column entries (added after the inherited ones; a same-named one replaces it). */
+  readonly columns: readonly ColumnProperties[];
+  /** `deprecation_date:` as written (a date or date-time string). */
+  readonly deprecation_date?: string;
+  readonly line: number;
+}
+
 /** A `models:`/`seeds:`/`snapshots:` entry in a properties file. */
 export interface NodeProperties {
   readonly name: string;
@@ -144,9 +169,11 @@ export interface NodeProperties {
   readonly meta?: Record<string, unknown>;
   /** Top-level `tags:` of the entry (dbt merges them into config.tags). */
   readonly tags?: string[];
-  /** Written as is, for later stages: model versions, access, group, model constraints. */
-  readonly versions?: unknown;
-  readonly latest_version?: unknown;
+  /** Model versions (dbt's `versions:`), read and checked; absent when the entry has none. */
+  readonly versions?: readonly ModelVersionProperties[];
+  /** `latest_version:` as written (a number or a string); checked to be one of `versions`. */
+  readonly latest_version?: string | number;
+  /** Written as is, for later stages: access, group, model constraints. */
   readonly access?: string;
   readonly group?: string;
   readonly constraints?: unknown;

@@ -26,7 +26,9 @@ export function lineageEntry(manifest: Manifest, uniqueId: string): LineageEntry
   const n = manifest.nodes[uniqueId];
   if (n) {
     if (!DRAWN.has(n.resource_type) || n.docs?.show === false || n.config?.enabled === false) return undefined;
-    return { uniqueId, name: n.name, resourceType: n.resource_type as LineageResourceType, path: n.original_file_path };
+    // A versioned model's versions share its name: draw them as `m.v1`, `m.v2` (dbt's search name).
+    const name = n.version !== undefined && n.version !== null ? `${n.name}.v${n.version}` : n.name;
+    return { uniqueId, name, resourceType: n.resource_type as LineageResourceType, path: n.original_file_path };
   }
   const s = manifest.sources[uniqueId];
   if (s && s.config?.enabled !== false) return { uniqueId, name: `${s.source_name}.${s.name}`, resourceType: 'source', path: s.original_file_path };

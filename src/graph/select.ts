@@ -14,6 +14,7 @@ import { closestNames } from '../closest-names.ts';
 import { fnmatch, hasWildcard, pathGlobMatch } from './glob.ts';
 import { parseSelector, type SelectorCriterion, type SelectorIntersection, type SelectorUnion } from './selector-parse.ts';
 import { StateComparison, type ModifiedAspect } from './state.ts';
+import { compareVersions, isLatestVersion } from '../parse/model-versions.ts';
 
 /** dbt's `--indirect-selection` modes. */
 export type IndirectSelection = 'eager' | 'cautious' | 'buildable' | 'empty';
@@ -231,7 +232,7 @@ class Selector {
     const isNode = (n: AnyNode): n is ManifestNode => n.resource_type !== 'source';
     switch (c.method) {
       case 'fqn':
-        return (_id, n) => isNode(n) && fqnMatches(n.fqn, v, n.name);
+        return (_id, n) => isNode(n) && fqnMatches(n.fqn, v, n.name, n.version !== undefined && n.version !== null);
       case 'tag':
         return (_id, n) => tagsOf(n).some((t) => fnmatch(t, v));
       case 'path': {
@@ -294,11 +295,24 @@ class Selector {
       case 'access':
         return (_id, n) =>
           isNode(n) && n.resource_type === 'model' && String((n.config?.access as string | undefined) ?? 'protected') === v;
-      case 'version':
+      case 'version': {
+        // dbt's VersionSelectorMethod: latest, prerelease (newer than latest_version), old, none.
+        if (!['latest', 'prerelease', 'old', 'none'].includes(v)) {
+          throw new TsdbtError('bad-selector', `Invalid version type selector ${v}: expected one of: "latest", "prerelease", "old", or "none"`, {
+            hint: 'e.g. --select version:latest',
+          });
+        }
         return (_id, n) => {
-          const version = (n as { version?: unknown }).version;
-          return version !== undefined && version !== null && fnmatch(String(version), v);
+          if (!isNode(n) || n.resource_type !== 'model') return false;
+          const version = n.version ?? null;
+          const latest = n.latest_version ?? null;
+          if (v === 'none') return version === null;
+          if (v === 'latest') return isLatestVersion(n);
+          if (!version || !latest) return false;
+          const cmp = compareVersions(version, latest);
+          return v === 'prerelease' ? cmp > 0 : cmp < 0;
         };
+      }
       case 'exposure':
       case 'metric':
       case 'semantic_model':
@@ -356,8 +370,13 @@ function tagsOf(n: AnyNode): string[] {
  * Addition to dbt: a wildcard without dots (`stg_*`) also matches the node
  * name, so `--select "stg_*"` finds models in sub-folders too.
  */
-export function fqnMatches(fqn: readonly string[], selector: string, name?: string): boolean {
+export function fqnMatches(fqn: readonly string[], selector: string, name?: string, versioned = false): boolean {
   if (selector.indexOf('.') === -1 && hasWildcard(selector) && name !== undefined && fnmatch(name, selector)) return true;
+  // A versioned model (fqn ends `m`, `v1`) is selected by `m`, `m.v1` and `m_v1`, as dbt's is_selected_node.
+  if (versioned && fqn.length >= 2) {
+    const [model, v] = fqn.slice(-2);
+    if (model === selector || `${model}_${v}` === selector.split('.').slice(-2).join('_')) return true;
+  }
   return fqnPrefixMatches(fqn, selector) || (fqn.length > 1 && fqnPrefixMatches(fqn.slice(1), selector));
 }
 
@@ -475,10 +494,11 @@ export function evaluateSelection(
  * - `select`: space-separated words are a union, `a,b` an intersection;
  *   each word is `[@][N+][method:]value[+N]` with methods fqn (default for
  *   bare names: node name, fqn path `staging.stg_x`, folder prefix,
- *   wildcards), path (project-relative file or folder, globs), file, tag,
+ *   wildcards; a versioned model by `m` (every version), `m.v1` or `m_v1`), path (project-relative file or folder, globs), file, tag,
  *   config.<key>, resource_type, source, package, test_name, test_type,
  *   state (needs `options.state`), result (needs `options.stateResults`),
- *   group, access. Absent or empty → every node.
+ *   group, access, version (`latest`, `prerelease`, `old`, `none`, as dbt's
+ *   VersionSelectorMethod). Absent or empty → every node.
  * - `exclude`: same syntax, subtracted; tests of excluded nodes are
  *   excluded too (eager).
  * - Tests are added by indirect selection (default eager: a test is

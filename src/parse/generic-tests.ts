@@ -8,7 +8,8 @@
 import { TsdbtError } from '../errors.ts';
 import type { ColumnProperties, NodeProperties } from '../config/types.ts';
 import { mergeConfig } from '../config/index.ts';
-import { parseTestEntry, genericTestNames, genericTestUniqueId } from '../datatests/index.ts';
+import { parseTestEntry, genericTestNames, genericTestUniqueId, genericTestModelArg } from '../datatests/index.ts';
+import { columnsForVersion, formattedVersion, testsForVersion } from './model-versions.ts';
 import { normaliseConfigKeys } from './jinja-context.ts';
 import { quoteIdent } from './relation.ts';
 import { staticExtract } from './static-extract.ts';
@@ -21,6 +22,8 @@ interface AttachedTo {
   readonly resourceType: string;
   readonly name: string;
   readonly sourceName?: string;
+  /** A versioned model's version: the test is named `<test>_<model>_v<version>_…` and refs that version. */
+  readonly version?: string | number | null;
   readonly uid: string;
   /** Its folders under the resource path (the middle of the test's fqn). */
   readonly folder: string[];
@@ -34,6 +37,7 @@ interface AttachedTo {
 export function parseGenericTests(b: ManifestBuilder): void {
   const { pkg, properties } = b;
   const testsFor = (props: NodeProperties, resourceType: 'model' | 'seed' | 'snapshot') => {
+    if (resourceType === 'model' && props.versions?.length) return versionedTestsFor(props);
     const uid = `${resourceType}.${pkg}.${props.name}`;
     const node = b.nodes[uid];
     if (!node) {
@@ -42,7 +46,7 @@ export function parseGenericTests(b: ManifestBuilder): void {
           new TsdbtError('patch-unknown-node', `${props.file} describes ${resourceType} '${props.name}', which does not exist`, {
             file: props.file,
             line: props.line,
-            hint: `check the spelling${b.suggest(props.name, [...b.byName.keys()])}`,
+            hint: `check the spelling${b.suggest(props.name, [...b.byName.keys()].filter((k) => !k.includes('.')))}`,
           }),
         );
       }
@@ -52,6 +56,20 @@ export function parseGenericTests(b: ManifestBuilder): void {
     addGenericTests(b, props.tests, { file: props.file, line: props.line }, attached, null);
     for (const col of props.columns) {
       addGenericTests(b, col.tests, { file: props.file, line: (col as ColumnProperties & { line?: number }).line ?? props.line }, attached, col.name, col.quote === true);
+    }
+  };
+  // As dbt's parse_versioned_tests: each version gets the tests of its own columns (the model's it
+  // includes, then its own) and its own tests (or the model's), attached to `model.<p>.<m>.v<v>`.
+  const versionedTestsFor = (props: NodeProperties) => {
+    for (const version of props.versions ?? []) {
+      const uid = `model.${pkg}.${props.name}.${formattedVersion(version.v)}`;
+      const node = b.nodes[uid];
+      if (!node) continue; // disabled, or no file (warned when the models were parsed)
+      const attached = { resourceType: 'model', name: props.name, version: version.v, uid, folder: folderParts(node.path) };
+      for (const col of columnsForVersion(props, version)) {
+        addGenericTests(b, col.tests, { file: props.file, line: col.line ?? version.line }, attached, col.name, col.quote === true);
+      }
+      addGenericTests(b, testsForVersion(props, version), { file: props.file, line: version.tests ? version.line : props.line }, attached, null);
     }
   };
   for (const p of properties.models) testsFor(p, 'model');
@@ -85,11 +103,8 @@ function addGenericTests(
     const kwargs: Record<string, unknown> = { ...spec.kwargs };
     // As dbt: a column declared `quote: true` reaches the test macro quoted.
     if (columnName !== null) kwargs.column_name = quoteColumn ? quoteIdent(columnName) : columnName;
-    const modelArg =
-      attached.resourceType === 'source'
-        ? `{{ get_where_subquery(source('${attached.sourceName}', '${attached.name}')) }}`
-        : `{{ get_where_subquery(ref('${attached.name}')) }}`;
-    kwargs.model = modelArg;
+    // dbt's build_model_str: `ref('m')`, `ref('m', version='1')` or `source('s', 't')` in get_where_subquery.
+    kwargs.model = genericTestModelArg(attached);
     const uid = genericTestUniqueId(pkg, name, spec, attached, columnName);
     const fqn = [pkg, ...attached.folder, name];
     let config = b.projectConfig(project.tests, fqn);
@@ -98,9 +113,15 @@ function addGenericTests(
     const refs: RefCall[] = [];
     const srcs: [string, string][] = [];
     if (attached.resourceType === 'source') srcs.push([attached.sourceName!, attached.name]);
-    else refs.push({ name: attached.name, package: null, version: null, line: at.line });
+    else refs.push({ name: attached.name, package: null, version: attached.version ?? null, line: at.line });
     for (const v of Object.values(spec.kwargs)) {
       if (typeof v !== 'string') continue;
+      // `to: ref('m', v=1)` / `ref('pkg', 'm')`: the literal call, with its package and version.
+      const literal = /^\s*ref\s*\(.*\)\s*$/s.test(v) ? staticExtract(`{{ ${v} }}`) : null;
+      if (literal && literal.refs.length === 1) {
+        refs.push({ ...literal.refs[0], line: at.line });
+        continue;
+      }
       for (const m of v.matchAll(/\bref\(\s*['"]([^'"]+)['"]\s*\)/g)) refs.push({ name: m[1], package: null, version: null, line: at.line });
       for (const m of v.matchAll(/\bsource\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)/g)) srcs.push([m[1], m[2]]);
     }
@@ -162,7 +183,7 @@ function addGenericTests(
       );
       if (!c) continue;
       for (const r of c.refs) {
-        if (!refs.some((x) => x.name === r.name && x.package === r.package && x.version === r.version)) refs.push({ ...r, line: at.line });
+        if (!refs.some((x) => x.name === r.name && x.package === r.package && String(x.version ?? '') === String(r.version ?? ''))) refs.push({ ...r, line: at.line });
       }
       for (const [s, t] of c.sources) if (!srcs.some(([x, y]) => x === s && y === t)) srcs.push([s, t]);
     }
@@ -188,13 +209,23 @@ function parseKwargs(kwargs: Record<string, unknown>, attached: AttachedTo, ctx:
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(kwargs)) {
     if (k === 'model') {
-      out[k] = attached.resourceType === 'source' ? source(attached.sourceName, attached.name) : ref(attached.name);
+      const version = attached.version ?? null;
+      out[k] =
+        attached.resourceType === 'source'
+          ? source(attached.sourceName, attached.name)
+          : version !== null
+            ? ref(attached.name, { version: String(version), __keywords: true })
+            : ref(attached.name);
       continue;
     }
     if (typeof v === 'string' && /^\s*(ref|source)\s*\(.*\)\s*$/s.test(v)) {
       const fast = staticExtract(`{{ ${v} }}`);
       const call = fast && fast.calls.length === 1 ? fast.calls[0] : undefined;
-      if (call?.kind === 'ref') out[k] = call.ref.package ? ref(call.ref.package, call.ref.name) : ref(call.ref.name);
+      if (call?.kind === 'ref') {
+        const pos = call.ref.package ? [call.ref.package, call.ref.name] : [call.ref.name];
+        const version = call.ref.version;
+        out[k] = version !== undefined && version !== null ? ref(...pos, { version, __keywords: true }) : ref(...pos);
+      }
       else if (call?.kind === 'source') out[k] = source(call.source[0], call.source[1]);
       else out[k] = b.jinja.render(`{{ ${v} }}`, ctx, { file, lenientUndefined: true });
       continue;

@@ -19,6 +19,7 @@ import type { PartialParse } from './partial-parse.ts';
 import type { ParseRenderer } from './parse-render.ts';
 import { quoteIdent } from './relation.ts';
 import { lineOf } from './node-fields.ts';
+import { lookupKeys } from './model-versions.ts';
 import type { Documentation, Macro, Manifest, ManifestNode, SourceDefinition } from './manifest.ts';
 
 /** Resource types `ref()` can name; their names must be unique in a project (as dbt). */
@@ -82,8 +83,13 @@ export class ManifestBuilder {
   readonly sources: Record<string, SourceDefinition> = {};
   /** unique_id → the static fast-path calls, for nodes that need no full render. */
   readonly staticCalls = new Map<string, readonly StaticCall[]>();
-  /** refable name → unique_ids. */
+  /**
+   * ref() lookup key → unique_ids: a node's name, and for a versioned model `name.v<version>`
+   * (the latest version is also found by its name); see model-versions.ts `lookupKeys`.
+   */
   readonly byName = new Map<string, string[]>();
+  /** Versioned model name → the unique_ids of its versions, in registration order. */
+  readonly versionsByName = new Map<string, string[]>();
   /** Warnings in the order found (after the properties loader's own). */
   readonly warnings: TsdbtError[] = [];
 
@@ -197,11 +203,12 @@ export class ManifestBuilder {
    * and `generate_alias_name` (the node name), or the project's own macros of those names.
    * @throws TsdbtError when a naming macro fails.
    */
-  naming(node: Pick<ManifestNode, 'name' | 'resource_type' | 'fqn' | 'original_file_path'>, config: NodeConfig): NodeNames {
+  naming(node: Pick<ManifestNode, 'name' | 'resource_type' | 'fqn' | 'original_file_path' | 'version'>, config: NodeConfig): NodeNames {
     const { target, database, jinja } = this;
     const custom = (config.schema ?? null) as string | null;
     let schema: string;
-    const nodeDict = { name: node.name, resource_type: node.resource_type, fqn: node.fqn, original_file_path: node.original_file_path, config };
+    const version = node.version ?? null;
+    const nodeDict = { name: node.name, resource_type: node.resource_type, fqn: node.fqn, original_file_path: node.original_file_path, config, version };
     let ctx: Record<string, unknown> | undefined;
     const namingContext = () => (ctx ??= this.render.macroContext(node.original_file_path, nodeDict, config));
     if (this.customSchemaMacro) {
@@ -218,7 +225,9 @@ export class ManifestBuilder {
       // Postgres cannot cross databases; the macro's answer is recorded but relations stay in the target database.
       db = String(jinja.callMacro('generate_database_name', [db, nodeDict], {}, namingContext()) ?? database).trim();
     }
-    return { schema, alias: alias || node.name, database: db || database };
+    // dbt's default__generate_alias_name: a versioned model is built as `<name>_v<version>` (dots → `_`).
+    const defaultAlias = version !== null && version !== '' ? `${node.name}_v${String(version).replace(/\./g, '_')}` : node.name;
+    return { schema, alias: alias || defaultAlias, database: db || database };
   }
 
   /** `"database"."schema"."alias"`. */
@@ -247,9 +256,13 @@ export class ManifestBuilder {
       return;
     }
     if (REFABLE.has(node.resource_type)) {
-      const other = byName.get(node.name);
-      if (other?.length) {
-        const o = nodes[other[0]];
+      const keys = lookupKeys(node);
+      const versioned = node.version !== undefined && node.version !== null;
+      // An unversioned node may not share its name with a versioned model, nor two nodes one key.
+      const otherId = keys.map((k) => byName.get(k)?.[0]).find((x) => x !== undefined) ?? (!versioned ? this.versionsByName.get(node.name)?.[0] : undefined) ??
+        (versioned ? byName.get(node.name)?.find((id) => nodes[id]?.version === undefined || nodes[id]?.version === null) : undefined);
+      if (otherId) {
+        const o = nodes[otherId];
         this.diags.error(
           new TsdbtError('duplicate-node', `'${node.name}' is defined twice: ${o.original_file_path} (${o.resource_type}) and ${node.original_file_path} (${node.resource_type})`, {
             file: node.original_file_path,
@@ -258,7 +271,12 @@ export class ManifestBuilder {
         );
         return;
       }
-      byName.set(node.name, [node.unique_id]);
+      for (const k of keys) byName.set(k, [node.unique_id]);
+      if (versioned) {
+        const list = this.versionsByName.get(node.name);
+        if (list) list.push(node.unique_id);
+        else this.versionsByName.set(node.name, [node.unique_id]);
+      }
     }
     nodes[node.unique_id] = node;
   }

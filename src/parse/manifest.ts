@@ -72,6 +72,12 @@ export interface ManifestNode {
   attached_node?: string | null;
   /** Generic tests: the properties key they were declared under, e.g. `models.orders`, `sources.raw` (dbt's `file_key_name`). */
   file_key_name?: string | null;
+  /** Versioned models (dbt's `versions:`): this node's version; absent/null when unversioned. */
+  version?: string | number | null;
+  /** Versioned models: the model's latest version (what an unversioned `ref()` resolves to). */
+  latest_version?: string | number | null;
+  /** Models: `deprecation_date` as an ISO date-time with offset (dbt's `normalize_date`), or null. */
+  deprecation_date?: string | null;
   /** For seeds: absolute path of the CSV (dbt: `root_path` + path). */
   seed_file?: string;
   /** Filled by compile. */

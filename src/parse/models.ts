@@ -17,17 +17,29 @@ import { columnsFrom, fileNodeBase, folderParts, lineOf, stripExt, uniq } from '
 import type { ManifestBuilder } from './manifest-builder.ts';
 import type { ProjectFile } from './discover.ts';
 import type { ManifestNode, RefCall } from './manifest.ts';
+import { columnsForVersion, formattedVersion, normaliseDeprecationDate, versionedFiles, type VersionedFile } from './model-versions.ts';
 
 /** Materializations tsdbt implements for models. */
 const MATERIALIZATIONS = ['view', 'table', 'incremental', 'ephemeral'];
+/** dbt's AccessType values. */
+const ACCESS = ['private', 'protected', 'public'];
 
-/** Adds every model file (with its properties entry) and every analysis file to the manifest. */
+/**
+ * Adds every model file (with its properties entry) and every analysis file to the manifest.
+ * A file that defines a version of a versioned model (see model-versions.ts) becomes that
+ * version's node, as dbt's ModelPatchParser makes it.
+ */
 export function parseModels(b: ManifestBuilder): void {
   const modelProps = new Map<string, NodeProperties>();
   for (const p of b.properties.models) modelProps.set(p.name, p);
+  const fileNames = new Set(b.files.models.map((f) => posix.basename(stripExt(f.path))));
+  const versions = versionedFiles(b.properties.models, fileNames, (w) => b.warnings.push(w));
   for (const f of b.files.models) {
     const name = posix.basename(stripExt(f.path));
-    parseModelLike(b, f, 'model', b.project.models, modelProps.get(name));
+    const versioned = versions.get(name);
+    if (versioned) parseModelLike(b, f, 'model', b.project.models, versioned.props, versioned);
+    else if (modelProps.get(name)?.versions?.length) parseModelLike(b, f, 'model', b.project.models, undefined);
+    else parseModelLike(b, f, 'model', b.project.models, modelProps.get(name));
   }
   for (const f of b.files.analyses) parseModelLike(b, f, 'analysis', b.project.models);
 }
@@ -36,15 +48,44 @@ export function parseModels(b: ManifestBuilder): void {
  * One model-like node from file `f`, configured by `tree` (dbt_project.yml's `models:`) and `props`.
  * An empty model file is skipped, as dbt skips it. Errors (`unknown-materialization`, render and naming errors) are recorded in
  * `b.diags` and the node is left out.
+ * With `versioned`, the file defines that version of `props`' model: the node is named after the model,
+ * its unique_id and fqn end `v<version>`, its relation defaults to `<model>_v<version>`, and its config,
+ * description, docs, access and columns are the version's over the model entry's (dbt's ModelPatchParser).
  */
-export function parseModelLike(b: ManifestBuilder, f: ProjectFile, resourceType: 'model' | 'analysis' | 'snapshot', tree: Record<string, unknown>, props?: NodeProperties): void {
+export function parseModelLike(
+  b: ManifestBuilder,
+  f: ProjectFile,
+  resourceType: 'model' | 'analysis' | 'snapshot',
+  tree: Record<string, unknown>,
+  props?: NodeProperties,
+  versioned?: VersionedFile,
+): void {
   const { pp, pkg, diags, database, target } = b;
   const look = pp.lookup(f.originalFilePath, f.absPath);
   const raw = look.raw;
-  const name = posix.basename(stripExt(f.path));
-  const fqn = [pkg, ...folderParts(f.path), name];
+  const version = versioned?.version;
+  // A version is named after its model; its fqn ends with `v<version>` (dbt's ModelPatchParser).
+  const name = versioned ? versioned.props.name : posix.basename(stripExt(f.path));
+  const fqn = [pkg, ...folderParts(f.path), name, ...(version ? [formattedVersion(version.v)] : [])];
   let config = b.projectConfig(tree, fqn);
   if (props?.config) config = mergeConfig(config, normaliseConfigKeys(props.config as Record<string, unknown>));
+  // As dbt: the version's config is deep-merged over the model entry's.
+  if (version?.config) config = mergeConfig(config, normaliseConfigKeys(version.config as Record<string, unknown>));
+  // `access:` of the entry (or of the version), as properties-level config: the file's config() still wins.
+  const access = resourceType === 'model' ? (version?.access ?? props?.access) : undefined;
+  if (access !== undefined) {
+    if (!ACCESS.includes(access)) {
+      diags.error(
+        new TsdbtError('properties-invalid', `access '${access}' of model '${name}' is not one of ${ACCESS.map((a) => `'${a}'`).join(', ')}`, {
+          file: props!.file,
+          line: version?.line ?? props!.line,
+          hint: `write access: protected (the default), private or public${b.suggest(access, ACCESS)}`,
+        }),
+      );
+      return;
+    }
+    config = mergeConfig(config, { access });
+  }
   if (props?.meta) config = mergeConfig(config, { meta: props.meta });
   // dbt skips a model file that is empty or only whitespace: no node, no error
   // (dbt-core read_files: files without contents are not parsed).
@@ -97,10 +138,16 @@ export function parseModelLike(b: ManifestBuilder, f: ProjectFile, resourceType:
     );
     return;
   }
-  const uid = `${resourceType}.${pkg}.${name}`;
-  const base = { name, resource_type: resourceType, fqn, original_file_path: f.originalFilePath } as const;
+  const uid = version ? `${resourceType}.${pkg}.${name}.${formattedVersion(version.v)}` : `${resourceType}.${pkg}.${name}`;
+  const base = { name, resource_type: resourceType, fqn, original_file_path: f.originalFilePath, version: version?.v ?? null } as const;
   const names = diags.capture(() => b.naming(base, config));
   if (!names) return;
+  const deprecationText = version ? version.deprecation_date : resourceType === 'model' && typeof props?.deprecation_date === 'string' ? props.deprecation_date : undefined;
+  const deprecationDate = deprecationText === undefined ? null : diags.capture(() => normaliseDeprecationDate(deprecationText, props!.file, version?.line ?? props!.line));
+  if (deprecationDate === undefined) return;
+  const description = (version?.description || props?.description) ?? '';
+  const columnProps = version ? columnsForVersion(props!, version) : props?.columns;
+  const docs = version?.docs ?? props?.docs;
   const tags = uniq([...(config.tags ?? [])]);
   const node: ManifestNode = {
     unique_id: uid,
@@ -108,10 +155,10 @@ export function parseModelLike(b: ManifestBuilder, f: ProjectFile, resourceType:
     ...fileNodeBase(pkg, f, name, fqn, raw, look.checksum),
     config: { ...config, tags },
     tags,
-    description: b.renderDocs(props?.description ?? '', props?.file, props?.line),
-    columns: columnsFrom(props?.columns, (t, line) => b.renderDocs(t, props?.file, line ?? props?.line)),
+    description: b.renderDocs(description, props?.file, version?.line ?? props?.line),
+    columns: columnsFrom(columnProps, (t, line) => b.renderDocs(t, props?.file, line ?? props?.line)),
     meta: (config.meta as Record<string, unknown>) ?? {},
-    docs: { show: props?.docs?.show ?? true, node_color: null },
+    docs: { show: docs?.show ?? true, node_color: null },
     patch_path: props ? `${pkg}://${props.file}` : null,
     database: names.database,
     schema: names.schema,
@@ -123,6 +170,11 @@ export function parseModelLike(b: ManifestBuilder, f: ProjectFile, resourceType:
     created_at: b.now,
     unrendered_config: fileConfig as Record<string, unknown>,
   };
+  if (resourceType === 'model') {
+    node.version = version?.v ?? null;
+    node.latest_version = versioned?.latest ?? null;
+    node.deprecation_date = deprecationDate;
+  }
   if (fast) b.staticCalls.set(uid, fast.calls);
   b.register(node);
 }
