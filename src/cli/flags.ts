@@ -16,7 +16,9 @@ export function common(cmd: Command, opts: { selection?: boolean; run?: boolean 
     .option('--profiles-dir <dir>', 'directory holding profiles.yml (default: $DBT_PROFILES_DIR, the project dir, then ~/.dbt)')
     .option('-t, --target <name>', 'target (profile output) to use')
     .option('--vars <yaml>', "variables for var(), as YAML or JSON, e.g. '{start_date: 2025-01-01}'")
-    .option('--debug', 'show stack traces and debug output');
+    .option('--debug', 'show stack traces and debug output')
+    .option('--version-check', "check require-dbt-version of the project and its packages (default; DBT_VERSION_CHECK=false turns it off)")
+    .option('--no-version-check', 'do not check require-dbt-version, as dbt --no-version-check');
   if (opts.selection) {
     cmd
       .option('-s, --select <selector...>', 'nodes to include (dbt selection syntax: name, +name, name+, tag:x, path:x, …)', collect)

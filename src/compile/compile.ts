@@ -24,6 +24,7 @@ import type { Manifest, ManifestNode, RefCall } from '../parse/manifest.ts';
 import { JinjaRelation } from '../parse/relation.ts';
 import { buildContext, type Captured, type ContextHooks } from '../parse/jinja-context.ts';
 import { staticExtract, substituteCalls, type StaticCall } from '../parse/static-extract.ts';
+import { NameLookup } from '../parse/ref-lookup.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import { assertModelIsSelect, firstToken } from './model-statement.ts';
 import { ReplayLog, findNeedsDatabase, renderWithDatabase, type LiveDatabase } from './live.ts';
@@ -160,10 +161,22 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
   const env = opts.env ?? process.env;
   const diags = new Diagnostics();
   const runStartedAt = new Date();
-  const byName = new Map<string, ManifestNode>();
+  // ref() and source() resolve across the root project and its packages in dbt's order (parse/ref-lookup.ts).
+  const refLookup = new NameLookup();
+  const sourceLookup = new NameLookup();
   for (const n of Object.values(manifest.nodes)) {
-    if (n.resource_type === 'model' || n.resource_type === 'seed' || n.resource_type === 'snapshot') byName.set(n.name, n);
+    if (n.resource_type === 'model' || n.resource_type === 'seed' || n.resource_type === 'snapshot') refLookup.add(n.name, n.package_name, n.unique_id);
   }
+  for (const src of Object.values(manifest.sources)) sourceLookup.add(`${src.source_name}.${src.name}`, src.package_name, src.unique_id);
+  const rootProject = manifest.metadata.project_name ?? opts.project.name;
+  const refTarget = (call: Pick<RefCall, 'name' | 'package'>, from: ManifestNode): ManifestNode | undefined => {
+    const uid = refLookup.resolve(call.name, call.package, rootProject, from.package_name);
+    return uid === undefined ? undefined : manifest.nodes[uid];
+  };
+  const sourceOf = (s: string, t: string, from: ManifestNode) => {
+    const uid = sourceLookup.resolve(`${s}.${t}`, null, rootProject, from.package_name);
+    return uid === undefined ? undefined : manifest.sources[uid];
+  };
 
   const relationOf = (n: ManifestNode): JinjaRelation =>
     n.config.materialized === 'ephemeral'
@@ -193,7 +206,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
 
   const hooksFor = (node: ManifestNode): ContextHooks => ({
     ref: (call: RefCall) => {
-      const target = byName.get(call.name);
+      const target = refTarget(call, node);
       if (!target) {
         throw new TsdbtError('ref-not-found', `'${node.name}' refers to '${call.name}', which does not exist`, {
           file: node.original_file_path,
@@ -209,12 +222,15 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       return refRelationOf(target);
     },
     source: (s, t) => {
-      const src = manifest.sources[`source.${node.package_name}.${s}.${t}`];
+      const src = sourceOf(s, t, node);
       if (!src) throw new TsdbtError('source-not-found', `source('${s}', '${t}') is not declared`, { file: node.original_file_path });
       return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier });
     },
     variable: (name, fallback, hasDefault) =>
-      resolveVar(name, opts.project, opts.cliVars, node.package_name, hasDefault ? { default: fallback } : undefined),
+      resolveVar(name, opts.project, opts.cliVars, node.package_name, {
+        ...(hasDefault ? { default: fallback } : {}),
+        packageProject: parsed.packageProjects?.get(node.package_name),
+      }),
     envVar: (name, fallback, hasDefault) => envVar(env, name, hasDefault ? fallback : undefined, { file: node.original_file_path }),
     isIncremental: () => isIncremental(node),
   });
@@ -293,14 +309,14 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       case 'this':
         return renderedRelation(node);
       case 'ref': {
-        const n = byName.get(c.ref.name)!;
+        const n = refTarget(c.ref, node)!;
         if (!opts.deferTo) return renderedRelation(n);
         let text = renderedRefs.get(n.unique_id);
         if (text === undefined) renderedRefs.set(n.unique_id, (text = refRelationOf(n).render()));
         return text;
       }
       case 'source': {
-        const src = manifest.sources[`source.${node.package_name}.${c.source[0]}.${c.source[1]}`];
+        const src = sourceOf(c.source[0], c.source[1], node)!;
         return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier }).render();
       }
     }

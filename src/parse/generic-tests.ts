@@ -94,6 +94,7 @@ function addGenericTests(
     const fqn = [pkg, ...attached.folder, name];
     let config = b.projectConfig(project.tests, fqn);
     config = mergeConfig(config, normaliseConfigKeys((spec.config ?? {}) as Record<string, unknown>));
+    config = mergeConfig(config, b.rootOverride('tests', fqn));
     config = testDefaults(config);
     const refs: RefCall[] = [];
     const srcs: [string, string][] = [];

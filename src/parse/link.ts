@@ -8,46 +8,54 @@ import { escapeRe, lineOf, uniq } from './node-fields.ts';
 import type { ManifestBuilder } from './manifest-builder.ts';
 import type { ManifestNode } from './manifest.ts';
 
-/** Sets `depends_on.nodes` of every node in `b.nodes`; errors go to `b.diags`. */
+/**
+ * Sets `depends_on.nodes` of every node in `b.nodes`; errors go to `b.diags`. Refs and sources
+ * resolve across the root project and its packages in dbt's order (see ref-lookup.ts).
+ */
 export function linkRefsAndSources(b: ManifestBuilder): void {
-  const { pkg, nodes, sources, byName, diags } = b;
-  const refNames = [...byName.keys()];
+  const { rootPkg, nodes, sources, diags } = b;
+  const refNames = b.refLookup.names();
   const sourceNames = Object.values(sources).map((s) => `${s.source_name}.${s.name}`);
-  const disabledNames = new Set(Object.values(b.disabled).flat().map((n) => n.name));
   for (const node of Object.values(nodes)) {
     const deps: string[] = [];
+    const file = b.displayPath(node.original_file_path, node.package_name);
     for (const r of node.refs) {
-      const uid = byName.get(r.name)?.[0];
-      if (uid && (!r.package || r.package === pkg || r.package === nodes[uid].package_name)) {
+      const uid = b.refLookup.resolve(r.name, r.package, rootPkg, node.package_name);
+      if (uid) {
         deps.push(uid);
         continue;
       }
-      const isDisabled = disabledNames.has(r.name);
+      const isDisabled = b.disabledLookup.resolve(r.name, r.package, rootPkg, node.package_name) !== undefined;
+      const shown = `${r.package ? r.package + '.' : ''}${r.name}`;
       diags.error(
         new TsdbtError(
           isDisabled ? 'ref-disabled' : 'ref-not-found',
           isDisabled
-            ? `${node.resource_type} '${node.name}' refers to '${r.name}', which is disabled`
-            : `${node.resource_type} '${node.name}' refers to '${r.package ? r.package + '.' : ''}${r.name}', which does not exist`,
+            ? `${node.resource_type} '${node.name}' refers to '${shown}', which is disabled`
+            : `${node.resource_type} '${node.name}' refers to '${shown}', which does not exist`,
           {
-            file: node.original_file_path,
+            file,
             line: r.line,
             hint: isDisabled
               ? `enable '${r.name}' (config enabled: true) or remove the ref`
-              : `check the name${b.suggest(r.name, refNames)}; models, seeds and snapshots are referred to by file name without extension`,
+              : r.package && !b.refLookup.has(r.name)
+                ? `check the name${b.suggest(r.name, refNames)}; models, seeds and snapshots are referred to by file name without extension`
+                : r.package
+                  ? `'${r.name}' exists, but not in package '${r.package}': check the package name (the name: in its dbt_project.yml)`
+                  : `check the name${b.suggest(r.name, refNames)}; models, seeds and snapshots are referred to by file name without extension`,
           },
         ),
       );
     }
     for (const [s, t] of node.sources) {
-      const uid = `source.${pkg}.${s}.${t}`;
-      if (sources[uid]) {
+      const uid = b.sourceLookup.resolve(`${s}.${t}`, null, rootPkg, node.package_name);
+      if (uid && sources[uid]) {
         deps.push(uid);
         continue;
       }
       diags.error(
         new TsdbtError('source-not-found', `${node.resource_type} '${node.name}' uses source('${s}', '${t}'), which is not declared`, {
-          file: node.original_file_path,
+          file,
           line: lineOf(node.raw_code, new RegExp(`source\\s*\\(\\s*['"]${escapeRe(s)}['"]`)) ?? (node as ManifestNode & { line?: number }).line,
           hint: `declare it under sources: in a .yml file in a model path${b.suggest(`${s}.${t}`, sourceNames)}`,
         }),

@@ -39,7 +39,8 @@ export function parseModels(b: ManifestBuilder): void {
  */
 export function parseModelLike(b: ManifestBuilder, f: ProjectFile, resourceType: 'model' | 'analysis' | 'snapshot', tree: Record<string, unknown>, props?: NodeProperties): void {
   const { pp, pkg, diags, database, target } = b;
-  const look = pp.lookup(f.originalFilePath, f.absPath);
+  const key = b.fileKey(f);
+  const look = pp.lookup(key, f.absPath);
   const raw = look.raw;
   const name = posix.basename(stripExt(f.path));
   const fqn = [pkg, ...folderParts(f.path), name];
@@ -58,7 +59,7 @@ export function parseModelLike(b: ManifestBuilder, f: ProjectFile, resourceType:
     refs = [...fast.refs];
     sources = [...fast.sources];
     fileConfig = normaliseConfigKeys(fast.config as Record<string, unknown>);
-    pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: fast.calls as StaticCall[] });
+    pp.record(key, look.stat, { checksum: look.checksum, raw, calls: fast.calls as StaticCall[] });
   } else {
     const self = new JinjaRelation({ database, schema: target.schema, identifier: name });
     const c = b.render.captureCached(look.hit ? look.entry.capture : undefined, raw, f.originalFilePath, config, self);
@@ -66,10 +67,12 @@ export function parseModelLike(b: ManifestBuilder, f: ProjectFile, resourceType:
     refs = c.refs.map((r) => ({ ...r }));
     sources = c.sources.map((x) => [...x] as [string, string]);
     fileConfig = c.config;
-    pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: null, capture: cacheable(c) });
+    pp.record(key, look.stat, { checksum: look.checksum, raw, calls: null, capture: cacheable(c) });
   }
   b.checkFileConfig(fileConfig, f.originalFilePath, raw);
   config = mergeConfig(config, fileConfig);
+  // A package's node: the root project's `models: <package>: …` applies last, as dbt.
+  config = mergeConfig(config, b.rootOverride(resourceType === 'snapshot' ? 'snapshots' : 'models', fqn));
   const defaults: NodeConfig = {
     enabled: true,
     materialized: resourceType === 'model' ? 'view' : resourceType === 'snapshot' ? 'snapshot' : 'view',
