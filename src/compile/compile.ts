@@ -260,7 +260,8 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       execute: true,
       target,
       targetDatabase: parsed.database,
-      projectName: node.package_name,
+      // As dbt: `project_name` is the root project's, for a package's nodes too.
+      projectName: rootProject,
       invocationId: opts.invocationId,
       runStartedAt,
       fullRefresh: opts.fullRefresh,

@@ -201,6 +201,12 @@ test("vars: --vars > the root project's vars: {my_pkg: …} > the root's global 
   });
 });
 
+test("project_name in a package's node is the root project's name, as dbt's context gives it", () => {
+  withProject({ 'dbt_packages/my_pkg/models/pn.sql': "select '{{ project_name }}' as p\n" }, (dir) => {
+    assert.equal(compiled(dir, parse(dir)).get('model.my_pkg.pn'), "select 'shop' as p");
+  });
+});
+
 test("a package's vars are not visible to the root project's models (dbt scopes them to the package)", () => {
   const files = {
     'dbt_packages/my_pkg/dbt_project.yml': `${PKG_YML}vars:\n  only_in_pkg: 1\n`,
