@@ -407,7 +407,7 @@ export class ManifestBuilder {
 }
 
 /** `e` with its file seen from the root project (`<dir>/<file>`), for a diagnostic found in a package. */
-function inPackageDir(e: TsdbtError, dir: string): TsdbtError {
+export function inPackageDir(e: TsdbtError, dir: string): TsdbtError {
   if (!e.file || e.file.startsWith(`${dir}/`)) return e;
   return new TsdbtError(e.code, e.message, { file: `${dir}/${e.file}`, line: e.line, column: e.column, hint: e.hint, kind: e.kind, cause: e.cause });
 }

@@ -256,6 +256,11 @@ test("errors in a package's files name them from the root project (dbt_packages/
     const [e] = errorsOf(() => parse(dir));
     assert.equal(e.file, 'dbt_packages/my_pkg/models/broken.sql');
   });
+  withProject({ 'dbt_packages/my_pkg/models/schema.yml': 'version: 2\nmodels:\n  - name: [oops\n' }, (dir) => {
+    const [e] = errorsOf(() => parse(dir));
+    assert.equal(e.code, 'yaml-syntax');
+    assert.equal(e.file, 'dbt_packages/my_pkg/models/schema.yml');
+  });
 });
 
 test("a package's snapshots are still [unsupported]: one warning naming the package file", () => {

@@ -11,7 +11,7 @@
  * (as Dataform's compile session); the thrown error lists them all.
  */
 import { join } from 'node:path';
-import { Diagnostics, type TsdbtError } from '../errors.ts';
+import { CompileErrors, Diagnostics, TsdbtError } from '../errors.ts';
 import type { ProjectConfig, Properties, TargetConfig } from '../config/types.ts';
 import { checkRequireDbtVersion, loadProperties, relationDatabase } from '../config/index.ts';
 import { JinjaEnv } from '../jinja/index.ts';
@@ -19,7 +19,7 @@ import { discoverFiles } from './discover.ts';
 import type { StaticCall } from './static-extract.ts';
 import { PartialParse, partialParseKey, type PartialParseStats } from './partial-parse.ts';
 import { ParseRenderer } from './parse-render.ts';
-import { ManifestBuilder } from './manifest-builder.ts';
+import { ManifestBuilder, inPackageDir } from './manifest-builder.ts';
 import { parseDocBlocks } from './docs-blocks.ts';
 import { parseMacros } from './macros.ts';
 import { installedPackages, unloadedResourcesWarning } from './packages.ts';
@@ -93,7 +93,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   }
   // Docs blocks: the root project's, then each package's (keyed doc.<package>.<name>).
   const docs = parseDocBlocks(files.docs, pkg);
-  for (const p of packages) Object.assign(docs, diags.capture(() => parseDocBlocks(p.files.docs, p.name)) ?? {});
+  for (const p of packages) Object.assign(docs, inPackage(diags, p.dir, () => parseDocBlocks(p.files.docs, p.name)) ?? {});
   const jinja = new JinjaEnv({ rootPackage: pkg, dispatch: project.dispatch });
   const { macros, macroSources } = parseMacros(jinja, files.macros, pkg, diags, now, packages);
   for (const p of packages) {
@@ -119,7 +119,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   // Then every installed package, as dbt parses each project in turn (root first): its nodes get
   // package_name <package>, its own dbt_project.yml trees and vars, and the root project's overrides.
   for (const p of packages) {
-    const props = diags.capture(() => loadProperties(p.project));
+    const props = inPackage(diags, p.dir, () => loadProperties(p.project));
     if (!props) continue;
     b.enterPackage(p, props);
     for (const w of props.warnings ?? []) b.warnings.push(w);
@@ -140,6 +140,17 @@ export function parseProject(opts: ParseOptions): ParseResult {
     partialParse: pp.stats,
     packageProjects: new Map(packages.map((p) => [p.name, p.project])),
   };
+}
+
+/** Runs `fn`, recording a TsdbtError it throws (its file shown under the package's folder `dir`); undefined then. */
+function inPackage<T>(diags: Diagnostics, dir: string, fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof TsdbtError)) throw e;
+    for (const x of e instanceof CompileErrors ? e.errors : [e]) diags.error(inPackageDir(x, dir));
+    return undefined;
+  }
 }
 
 /** One project's resources, in dbt's order: models and analyses, seeds, sources, singular tests, generic tests. */
