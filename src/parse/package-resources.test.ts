@@ -201,6 +201,22 @@ test("vars: --vars > the root project's vars: {my_pkg: …} > the root's global 
   });
 });
 
+test("partial parsing: a package's file is cached apart from the root project's same path, and a change to the package's vars re-parses it", () => {
+  const files = {
+    'models/m.sql': "{{ config(alias='root_' ~ var('v', 'x')) }}select 1 as id\n",
+    'dbt_packages/my_pkg/dbt_project.yml': `${PKG_YML}vars:\n  v: one\n`,
+    'dbt_packages/my_pkg/models/m.sql': "{{ config(alias='pkg_' ~ var('v')) }}select 1 as id\n",
+  };
+  withProject(files, (dir) => {
+    const again = () =>
+      parseProject({ project: loadProjectConfig(dir), target, cliVars: {}, invocationId: 'i', env: {}, partialParse: true }).manifest.nodes;
+    assert.deepEqual([again()['model.shop.m'].alias, again()['model.my_pkg.m'].alias], ['root_x', 'pkg_one']);
+    assert.deepEqual([again()['model.shop.m'].alias, again()['model.my_pkg.m'].alias], ['root_x', 'pkg_one']);
+    writeFileSync(join(dir, 'dbt_packages/my_pkg/dbt_project.yml'), `${PKG_YML}vars:\n  v: two\n`);
+    assert.equal(again()['model.my_pkg.m'].alias, 'pkg_two');
+  });
+});
+
 test("project_name in a package's node is the root project's name, as dbt's context gives it", () => {
   withProject({ 'dbt_packages/my_pkg/models/pn.sql': "select '{{ project_name }}' as p\n" }, (dir) => {
     assert.equal(compiled(dir, parse(dir)).get('model.my_pkg.pn'), "select 'shop' as p");
