@@ -24,7 +24,9 @@ export function common(cmd: Command, opts: { selection?: boolean; run?: boolean 
     .option('--no-use-colors', 'never colour the output')
     .option('--log-path <dir>', 'accepted for dbt compatibility (env: DBT_LOG_PATH); tsdbt writes no log file yet: a warning says so')
     .option('--log-format <format>', 'text (default); json is not supported yet: a warning says so (env: DBT_LOG_FORMAT)')
-    .option('--debug', 'show stack traces and debug output');
+    .option('--debug', 'show stack traces and debug output')
+    .option('--version-check', "check require-dbt-version of the project and its packages (default; DBT_VERSION_CHECK=false turns it off)")
+    .option('--no-version-check', 'do not check require-dbt-version, as dbt --no-version-check');
   if (opts.selection) {
     cmd
       .option('-s, --select <selector...>', 'nodes to include (dbt selection syntax: name, +name, name+, tag:x, path:x, …)', collect)

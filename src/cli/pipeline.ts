@@ -54,6 +54,8 @@ export interface CommonFlags {
   only?: string[];
   /** `--no-wait` sets false: fail at once when another run holds the target's run lock. */
   wait?: boolean;
+  /** `--no-version-check` sets false, `--version-check` true; unset: DBT_VERSION_CHECK decides. */
+  versionCheck?: boolean;
 }
 
 /** A loaded project with its target: the start of every command. */
@@ -120,7 +122,7 @@ export interface Parsed {
  * writes it once, after compiling).
  */
 export function parseSession(s: Session, out: Console, opts: { writeManifest?: boolean } = {}): Parsed {
-  const parsed = parseProject({ project: s.project, target: s.target, cliVars: s.cliVars, invocationId: s.invocationId });
+  const parsed = parseProject({ project: s.project, target: s.target, cliVars: s.cliVars, invocationId: s.invocationId, versionCheck: s.flags.versionCheck });
   for (const w of parsed.warnings) out.warn(w.format());
   const graph = buildGraph(parsed.manifest);
   assertAcyclic(parsed.manifest, graph);

@@ -25,6 +25,7 @@ import { JinjaRelation } from '../parse/relation.ts';
 import { buildContext, type Captured, type ContextHooks } from '../parse/jinja-context.ts';
 import { staticExtract, substituteCalls, type StaticCall } from '../parse/static-extract.ts';
 import { lookupKeys, refKey } from '../parse/model-versions.ts';
+import { NameLookup } from '../parse/ref-lookup.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import { assertModelIsSelect, firstToken } from './model-statement.ts';
 import { ReplayLog, findNeedsDatabase, renderWithDatabase, type LiveDatabase } from './live.ts';
@@ -161,11 +162,23 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
   const env = opts.env ?? process.env;
   const diags = new Diagnostics();
   const runStartedAt = new Date();
-  // ref() lookup key → node: names, and `name.v<version>` for versioned models (the latest version also by name).
-  const byName = new Map<string, ManifestNode>();
+  // ref() and source() resolve across the root project and its packages in dbt's order (parse/ref-lookup.ts);
+  // ref() lookup keys are names, and `name.v<version>` for versioned models (the latest version also by name).
+  const refLookup = new NameLookup();
+  const sourceLookup = new NameLookup();
   for (const n of Object.values(manifest.nodes)) {
-    if (n.resource_type === 'model' || n.resource_type === 'seed' || n.resource_type === 'snapshot') for (const k of lookupKeys(n)) byName.set(k, n);
+    if (n.resource_type === 'model' || n.resource_type === 'seed' || n.resource_type === 'snapshot') for (const k of lookupKeys(n)) refLookup.add(k, n.package_name, n.unique_id);
   }
+  for (const src of Object.values(manifest.sources)) sourceLookup.add(`${src.source_name}.${src.name}`, src.package_name, src.unique_id);
+  const rootProject = manifest.metadata.project_name ?? opts.project.name;
+  const refTarget = (call: Pick<RefCall, 'name' | 'package' | 'version'>, from: ManifestNode): ManifestNode | undefined => {
+    const uid = refLookup.resolve(refKey(call.name, call.version), call.package, rootProject, from.package_name);
+    return uid === undefined ? undefined : manifest.nodes[uid];
+  };
+  const sourceOf = (s: string, t: string, from: ManifestNode) => {
+    const uid = sourceLookup.resolve(`${s}.${t}`, null, rootProject, from.package_name);
+    return uid === undefined ? undefined : manifest.sources[uid];
+  };
 
   const relationOf = (n: ManifestNode): JinjaRelation =>
     n.config.materialized === 'ephemeral'
@@ -195,7 +208,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
 
   const hooksFor = (node: ManifestNode): ContextHooks => ({
     ref: (call: RefCall) => {
-      const target = byName.get(refKey(call.name, call.version));
+      const target = refTarget(call, node);
       if (!target) {
         const what = refKey(call.name, call.version) === call.name ? `'${call.name}'` : `'${call.name}' with version '${call.version}'`;
         throw new TsdbtError('ref-not-found', `'${node.name}' refers to ${what}, which does not exist`, {
@@ -212,12 +225,15 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       return refRelationOf(target);
     },
     source: (s, t) => {
-      const src = manifest.sources[`source.${node.package_name}.${s}.${t}`];
+      const src = sourceOf(s, t, node);
       if (!src) throw new TsdbtError('source-not-found', `source('${s}', '${t}') is not declared`, { file: node.original_file_path });
       return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier });
     },
     variable: (name, fallback, hasDefault) =>
-      resolveVar(name, opts.project, opts.cliVars, node.package_name, hasDefault ? { default: fallback } : undefined),
+      resolveVar(name, opts.project, opts.cliVars, node.package_name, {
+        ...(hasDefault ? { default: fallback } : {}),
+        packageProject: parsed.packageProjects?.get(node.package_name),
+      }),
     envVar: (name, fallback, hasDefault) => envVar(env, name, hasDefault ? fallback : undefined, { file: node.original_file_path }),
     isIncremental: () => isIncremental(node),
   });
@@ -247,7 +263,8 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       execute: true,
       target,
       targetDatabase: parsed.database,
-      projectName: node.package_name,
+      // As dbt: `project_name` is the root project's, for a package's nodes too.
+      projectName: rootProject,
       invocationId: opts.invocationId,
       runStartedAt,
       fullRefresh: opts.fullRefresh,
@@ -296,14 +313,14 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       case 'this':
         return renderedRelation(node);
       case 'ref': {
-        const n = byName.get(refKey(c.ref.name, c.ref.version))!;
+        const n = refTarget(c.ref, node)!;
         if (!opts.deferTo) return renderedRelation(n);
         let text = renderedRefs.get(n.unique_id);
         if (text === undefined) renderedRefs.set(n.unique_id, (text = refRelationOf(n).render()));
         return text;
       }
       case 'source': {
-        const src = manifest.sources[`source.${node.package_name}.${c.source[0]}.${c.source[1]}`];
+        const src = sourceOf(c.source[0], c.source[1], node)!;
         return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier }).render();
       }
     }

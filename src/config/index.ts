@@ -8,6 +8,7 @@ export type { LoadProjectOptions } from './project.ts';
 export { loadProfile, embeddedTarget, defaultPgliteDir, EMBEDDED_SCHEMA, EMBEDDED_TARGET_NAME } from './profile.ts';
 export type { LoadProfileOptions, LoadedProfile, ProfileProject } from './profile.ts';
 export { loadRuntimeConfig } from './runtime.ts';
+export { checkRequireDbtVersion, dbtVersionSpecs } from './require-dbt-version.ts';
 export type { RuntimeConfig, RuntimeOptions } from './runtime.ts';
 export {
   KNOWN_CONFIG_KEYS,

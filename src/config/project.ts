@@ -31,7 +31,7 @@ const PROJECT_KEYS = [
   'packages-install-path', 'clean-targets', 'query-comment', 'require-dbt-version', 'quoting', 'on-run-start',
   'on-run-end', 'dispatch', 'models', 'seeds', 'snapshots', 'sources', 'tests', 'data_tests', 'unit_tests',
   'metrics', 'semantic-models', 'saved-queries', 'exposures', 'functions', 'vars', 'restrict-access', 'flags',
-  'source-paths', 'data-paths',
+  'source-paths', 'data-paths', 'dbt-cloud',
 ];
 
 const TREE_KEYS = new Set(['models', 'seeds', 'snapshots', 'tests', 'data_tests', 'sources', 'unit_tests']);
@@ -222,6 +222,7 @@ export function buildProjectConfig(yf: YamlFile, root: string, opts: LoadProject
     onRunStart: hooks(data['on-run-start']),
     onRunEnd: hooks(data['on-run-end']),
     requireDbtVersion: data['require-dbt-version'] as string | string[] | undefined,
+    requireDbtVersionLine: data['require-dbt-version'] === undefined ? undefined : lineOf(yf, ['require-dbt-version']),
     quoting: isPlainObject(data.quoting) ? data.quoting : undefined,
     dispatch: Array.isArray(data.dispatch) ? (data.dispatch as { macro_namespace: string; search_order: string[] }[]) : undefined,
     queryComment: data['query-comment'] as ProjectConfig['queryComment'],

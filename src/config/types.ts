@@ -73,6 +73,8 @@ export interface ProjectConfig {
   readonly onRunStart?: readonly string[];
   readonly onRunEnd?: readonly string[];
   readonly requireDbtVersion?: string | readonly string[];
+  /** 1-based line of `require-dbt-version` in dbt_project.yml (for messages). */
+  readonly requireDbtVersionLine?: number;
   /** Project-level `quoting:` (database/schema/identifier). */
   readonly quoting?: Record<string, unknown>;
   /** `dispatch:` entries as written. */

@@ -25,7 +25,7 @@ interface AttachedTo {
   /** A versioned model's version: the test is named `<test>_<model>_v<version>_…` and refs that version. */
   readonly version?: string | number | null;
   readonly uid: string;
-  /** Its folders under the resource path (the middle of the test's fqn). */
+  /** The folders of the properties file defining the test, below its first path part (the middle of the fqn). */
   readonly folder: string[];
 }
 
@@ -65,7 +65,7 @@ export function parseGenericTests(b: ManifestBuilder): void {
       const uid = `model.${pkg}.${props.name}.${formattedVersion(version.v)}`;
       const node = b.nodes[uid];
       if (!node) continue; // disabled, or no file (warned when the models were parsed)
-      const attached = { resourceType: 'model', name: props.name, version: version.v, uid, folder: folderParts(node.path) };
+      const attached = { resourceType: 'model', name: props.name, version: version.v, uid, folder: ymlFolder(props.file) };
       for (const col of columnsForVersion(props, version)) {
         addGenericTests(b, col.tests, { file: props.file, line: col.line ?? version.line }, attached, col.name, col.quote === true);
       }
@@ -109,6 +109,7 @@ function addGenericTests(
     const fqn = [pkg, ...attached.folder, name];
     let config = b.projectConfig(project.tests, fqn);
     config = mergeConfig(config, normaliseConfigKeys((spec.config ?? {}) as Record<string, unknown>));
+    config = mergeConfig(config, b.rootOverride('tests', fqn));
     config = testDefaults(config);
     const refs: RefCall[] = [];
     const srcs: [string, string][] = [];

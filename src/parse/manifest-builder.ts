@@ -13,7 +13,9 @@ import type { NodeConfig, ProjectConfig, Properties, TargetConfig } from '../con
 import { resolveNodeConfig, KNOWN_CONFIG_KEYS, suggestConfigKey } from '../config/index.ts';
 import type { JinjaEnv } from '../jinja/index.ts';
 import { closestNames } from '../closest-names.ts';
-import type { ProjectFiles } from './discover.ts';
+import type { ProjectFile, ProjectFiles } from './discover.ts';
+import type { InstalledPackage } from './packages.ts';
+import { NameLookup, packagesToSearch } from './ref-lookup.ts';
 import type { StaticCall } from './static-extract.ts';
 import type { PartialParse } from './partial-parse.ts';
 import type { ParseRenderer } from './parse-render.ts';
@@ -60,21 +62,43 @@ export interface ManifestBuilderInput {
  * into `sources`, and report problems to `diags` (errors) or `warnings`.
  */
 export class ManifestBuilder {
-  readonly project: ProjectConfig;
+  /**
+   * The project being parsed: the root project, or (between {@link enterPackage} and
+   * {@link leavePackage}) an installed package, whose nodes get its name as `package_name`.
+   */
+  project: ProjectConfig;
   readonly target: TargetConfig;
   readonly cliVars: Record<string, unknown>;
   readonly invocationId: string;
   readonly env: NodeJS.ProcessEnv;
-  /** The root project's name (every node's `package_name`). */
-  readonly pkg: string;
+  /** The name of the project being parsed (its nodes' `package_name`): the root project's, or a package's. */
+  pkg: string;
+  /** The root project. */
+  readonly rootProject: ProjectConfig;
+  /** The root project's name. */
+  readonly rootPkg: string;
   readonly database: string;
   readonly now: number;
   readonly diags: Diagnostics;
-  readonly files: ProjectFiles;
+  /** The files of the project being parsed. */
+  files: ProjectFiles;
   readonly jinja: JinjaEnv;
   readonly pp: PartialParse;
-  readonly properties: Properties;
+  /** The properties (schema .yml) of the project being parsed. */
+  properties: Properties;
   readonly render: ParseRenderer;
+  /** package name → its folder relative to the root project (`dbt_packages/x`), for messages. */
+  readonly packageDirs = new Map<string, string>();
+  /** Refable names (enabled nodes) by package, in registration order (dbt's ref lookup). */
+  readonly refLookup = new NameLookup();
+  /** Refable names of disabled nodes by package (dbt's disabled lookup). */
+  readonly disabledLookup = new NameLookup();
+  /** `source_name.table` by package. */
+  readonly sourceLookup = new NameLookup();
+  /** relation_name → unique_id of the node built there (dbt's AmbiguousAliasError check). */
+  private readonly relations = new Map<string, string>();
+  /** Where the current package's diagnostics start (see leavePackage). */
+  private packageMark: { errors: number; warnings: number; own: number; dir: string } | null = null;
 
   readonly docs: Record<string, Documentation>;
   readonly macros: Record<string, Macro>;
@@ -84,8 +108,9 @@ export class ManifestBuilder {
   /** unique_id → the static fast-path calls, for nodes that need no full render. */
   readonly staticCalls = new Map<string, readonly StaticCall[]>();
   /**
-   * ref() lookup key → unique_ids: a node's name, and for a versioned model `name.v<version>`
-   * (the latest version is also found by its name); see model-versions.ts `lookupKeys`.
+   * ref() lookup key → unique_ids (of every package): a node's name, and for a versioned model
+   * `name.v<version>` (the latest version is also found by its name); see model-versions.ts
+   * `lookupKeys`. `refLookup` holds the same keys per package.
    */
   readonly byName = new Map<string, string[]>();
   /** Versioned model name → the unique_ids of its versions, in registration order. */
@@ -100,6 +125,8 @@ export class ManifestBuilder {
 
   constructor(input: ManifestBuilderInput) {
     this.project = input.project;
+    this.rootProject = input.project;
+    this.rootPkg = input.project.name;
     this.target = input.target;
     this.cliVars = input.cliVars;
     this.invocationId = input.invocationId;
@@ -132,9 +159,14 @@ export class ManifestBuilder {
   /** Replaces each `{{ doc('name') }}` in a description by the docs block; an unknown block is an error. */
   renderDocs(text: string, file?: string, line?: number): string {
     if (!text || !text.includes('{{')) return text;
-    const { docs, pkg } = this;
-    return text.replace(/\{\{\s*doc\(\s*(?:['"]([^'"]+)['"]\s*,\s*)?['"]([^'"]+)['"]\s*\)\s*\}\}/g, (_m, _p, name: string) => {
-      const d = docs[`doc.${pkg}.${name}`];
+    const { docs } = this;
+    return text.replace(/\{\{\s*doc\(\s*(?:['"]([^'"]+)['"]\s*,\s*)?['"]([^'"]+)['"]\s*\)\s*\}\}/g, (_m, docPkg: string | undefined, name: string) => {
+      // As dbt's resolve_doc: the named package, else the root project, this node's package, then any.
+      let d: Documentation | undefined;
+      for (const p of packagesToSearch(this.rootPkg, this.pkg, docPkg ?? null)) {
+        d = p === null ? Object.values(docs).find((x) => x.name === name) : docs[`doc.${p}.${name}`];
+        if (d) break;
+      }
       if (!d) {
         this.diags.error(
           new TsdbtError('doc-not-found', `doc('${name}') refers to a docs block that does not exist`, {
@@ -147,6 +179,61 @@ export class ManifestBuilder {
       }
       return d.block_contents;
     });
+  }
+
+  /**
+   * Parses an installed package from here until {@link leavePackage}: its nodes get
+   * `package_name` `p.name`, its dbt_project.yml trees and vars apply, and the
+   * errors and warnings found meanwhile name its files from the root project
+   * (`dbt_packages/p/models/x.sql`) while nodes keep paths relative to the package root, as dbt.
+   */
+  enterPackage(p: InstalledPackage, properties: Properties): void {
+    this.project = p.project;
+    this.pkg = p.name;
+    this.files = p.files;
+    this.properties = properties;
+    this.packageDirs.set(p.name, p.dir);
+    this.render.packageProject = p.project;
+    this.packageMark = { errors: this.diags.errors.length, warnings: this.diags.warnings.length, own: this.warnings.length, dir: p.dir };
+  }
+
+  /** Back to the root project after {@link enterPackage}. */
+  leavePackage(): void {
+    const mark = this.packageMark;
+    if (mark) {
+      const fix = (list: TsdbtError[], from: number) => {
+        for (let i = from; i < list.length; i++) list[i] = inPackageDir(list[i], mark.dir);
+      };
+      fix(this.diags.errors, mark.errors);
+      fix(this.diags.warnings, mark.warnings);
+      fix(this.warnings, mark.own);
+    }
+    this.packageMark = null;
+    this.project = this.rootProject;
+    this.pkg = this.rootPkg;
+    this.render.packageProject = undefined;
+  }
+
+  /** A file of the project being parsed as the root project sees it (`dbt_packages/p/…` for a package's). */
+  displayPath(file: string, pkg: string = this.pkg): string {
+    const dir = this.packageDirs.get(pkg);
+    return dir && pkg !== this.rootPkg ? `${dir}/${file}` : file;
+  }
+
+  /** The key partial parsing stores a file under (package files are kept apart from the root project's). */
+  fileKey(f: ProjectFile): string {
+    return this.displayPath(f.originalFilePath);
+  }
+
+  /**
+   * For a node of an installed package: the config the ROOT project's tree (`models:`,
+   * `seeds:`, … of the root dbt_project.yml) gives it, which dbt applies last, over the
+   * package's own tree, its properties and its `config()` call
+   * (`ContextConfigGenerator._active_project_configs`). `{}` for the root project's nodes.
+   */
+  rootOverride(kind: 'models' | 'seeds' | 'tests' | 'snapshots' | 'sources', fqn: string[]): NodeConfig {
+    if (this.pkg === this.rootPkg) return {};
+    return this.projectConfig(this.rootProject[kind], fqn);
   }
 
   /** The config dbt_project.yml gives the node at `fqn` under `tree`; unknown keys are warned about once. */
@@ -237,12 +324,15 @@ export class ManifestBuilder {
 
   /**
    * Adds a node: a disabled one goes to `disabled`; a second node with the same unique_id, or a
-   * model/seed/snapshot whose name is taken, is a `duplicate-node` error (dbt requires unique names).
+   * model/seed/snapshot whose name is taken in the same package, is a `duplicate-node` error (dbt
+   * requires unique names within a package; two packages may each have a model `x`). Two nodes
+   * built as the same relation are an `ambiguous-relation` error (dbt's AmbiguousAliasError).
    */
   register(node: ManifestNode): void {
     const { nodes, byName } = this;
     if (node.config.enabled === false) {
       (this.disabled[node.unique_id] ??= []).push(node);
+      if (REFABLE.has(node.resource_type)) for (const k of lookupKeys(node)) this.disabledLookup.add(k, node.package_name, node.unique_id);
       return;
     }
     const existing = nodes[node.unique_id];
@@ -258,11 +348,15 @@ export class ManifestBuilder {
     if (REFABLE.has(node.resource_type)) {
       const keys = lookupKeys(node);
       const versioned = node.version !== undefined && node.version !== null;
-      // An unversioned node may not share its name with a versioned model, nor two nodes one key.
-      const otherId = keys.map((k) => byName.get(k)?.[0]).find((x) => x !== undefined) ?? (!versioned ? this.versionsByName.get(node.name)?.[0] : undefined) ??
-        (versioned ? byName.get(node.name)?.find((id) => nodes[id]?.version === undefined || nodes[id]?.version === null) : undefined);
-      if (otherId) {
-        const o = nodes[otherId];
+      const samePkg = (id: string | undefined) => (id !== undefined && nodes[id]?.package_name === node.package_name ? id : undefined);
+      // Names are unique within a package: an unversioned node may not share its name with a versioned model,
+      // nor two nodes one lookup key.
+      const same =
+        keys.map((k) => this.refLookup.find(k, node.package_name)).find((x) => x !== undefined) ??
+        (!versioned ? this.versionsByName.get(node.name)?.find((id) => samePkg(id)) : undefined) ??
+        (versioned ? byName.get(node.name)?.find((id) => samePkg(id) && (nodes[id]?.version === undefined || nodes[id]?.version === null)) : undefined);
+      if (same) {
+        const o = nodes[same];
         this.diags.error(
           new TsdbtError('duplicate-node', `'${node.name}' is defined twice: ${o.original_file_path} (${o.resource_type}) and ${node.original_file_path} (${node.resource_type})`, {
             file: node.original_file_path,
@@ -271,7 +365,30 @@ export class ManifestBuilder {
         );
         return;
       }
-      for (const k of keys) byName.set(k, [node.unique_id]);
+      if (node.relation_name) {
+        const other = this.relations.get(node.relation_name);
+        if (other) {
+          const o = nodes[other];
+          this.diags.error(
+            new TsdbtError(
+              'ambiguous-relation',
+              `${o.unique_id} (${this.displayPath(o.original_file_path, o.package_name)}) and ${node.unique_id} (${this.displayPath(node.original_file_path, node.package_name)}) would both be built as ${node.relation_name}`,
+              {
+                file: node.original_file_path,
+                hint: 'dbt cannot create two resources with identical database representations: give one of them another alias or schema (e.g. models: <package>: +alias / +schema in dbt_project.yml), or disable one',
+              },
+            ),
+          );
+          return;
+        }
+        this.relations.set(node.relation_name, node.unique_id);
+      }
+      for (const k of keys) {
+        this.refLookup.add(k, node.package_name, node.unique_id);
+        const list = byName.get(k);
+        if (list) list.push(node.unique_id);
+        else byName.set(k, [node.unique_id]);
+      }
       if (versioned) {
         const list = this.versionsByName.get(node.name);
         if (list) list.push(node.unique_id);
@@ -283,7 +400,7 @@ export class ManifestBuilder {
 
   /** The finished Manifest (dbt manifest v12), `generated_at` now. */
   toManifest(): Manifest {
-    const { pkg } = this;
+    const pkg = this.rootPkg;
     return {
       metadata: {
         dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json',
@@ -312,4 +429,10 @@ export class ManifestBuilder {
       unit_tests: {},
     };
   }
+}
+
+/** `e` with its file seen from the root project (`<dir>/<file>`), for a diagnostic found in a package. */
+export function inPackageDir(e: TsdbtError, dir: string): TsdbtError {
+  if (!e.file || e.file.startsWith(`${dir}/`)) return e;
+  return new TsdbtError(e.code, e.message, { file: `${dir}/${e.file}`, line: e.line, column: e.column, hint: e.hint, kind: e.kind, cause: e.cause });
 }

@@ -61,7 +61,8 @@ export function parseModelLike(
   versioned?: VersionedFile,
 ): void {
   const { pp, pkg, diags, database, target } = b;
-  const look = pp.lookup(f.originalFilePath, f.absPath);
+  const key = b.fileKey(f);
+  const look = pp.lookup(key, f.absPath);
   const raw = look.raw;
   const version = versioned?.version;
   // A version is named after its model; its fqn ends with `v<version>` (dbt's ModelPatchParser).
@@ -99,7 +100,7 @@ export function parseModelLike(
     refs = [...fast.refs];
     sources = [...fast.sources];
     fileConfig = normaliseConfigKeys(fast.config as Record<string, unknown>);
-    pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: fast.calls as StaticCall[] });
+    pp.record(key, look.stat, { checksum: look.checksum, raw, calls: fast.calls as StaticCall[] });
   } else {
     const self = new JinjaRelation({ database, schema: target.schema, identifier: name });
     const c = b.render.captureCached(look.hit ? look.entry.capture : undefined, raw, f.originalFilePath, config, self);
@@ -107,10 +108,12 @@ export function parseModelLike(
     refs = c.refs.map((r) => ({ ...r }));
     sources = c.sources.map((x) => [...x] as [string, string]);
     fileConfig = c.config;
-    pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: null, capture: cacheable(c) });
+    pp.record(key, look.stat, { checksum: look.checksum, raw, calls: null, capture: cacheable(c) });
   }
   b.checkFileConfig(fileConfig, f.originalFilePath, raw);
   config = mergeConfig(config, fileConfig);
+  // A package's node: the root project's `models: <package>: …` applies last, as dbt.
+  config = mergeConfig(config, b.rootOverride(resourceType === 'snapshot' ? 'snapshots' : 'models', fqn));
   const defaults: NodeConfig = {
     enabled: true,
     materialized: resourceType === 'model' ? 'view' : resourceType === 'snapshot' ? 'snapshot' : 'view',

@@ -4,19 +4,17 @@
  * that file's `name:`. Folders whose names start with `.` or `__` are
  * skipped (dbt skips them too), and so is the install path's own bookkeeping.
  *
- * This slice loads each package's macros (its macro-paths and
- * tests/generic), in package-name order, before the root project's, so the
- * root project's macros win for bare names and every package's macros are
- * reachable as `<package>.<macro>` and through `adapter.dispatch`. A
- * package's models, seeds, snapshots, analyses and singular tests are not
- * loaded yet: each package that has any gets one `[unsupported]` warning
- * naming its files (never a silent skip).
+ * A package's macros are loaded before the root project's (macros.ts); its
+ * models, analyses, seeds, sources, singular and generic tests and docs blocks
+ * are parsed like the root project's, with its name as `package_name`
+ * (parse-project.ts). Its snapshots are not loaded yet: a package that has any
+ * gets one `[unsupported]` warning naming them (never a silent skip).
  */
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import { loadProjectConfig } from '../config/index.ts';
-import type { ProjectConfig } from '../config/types.ts';
+import type { ProjectConfig, TargetConfig } from '../config/types.ts';
 import { discoverFiles, type ProjectFiles } from './discover.ts';
 
 /** One installed package. */
@@ -34,7 +32,11 @@ export interface InstalledPackage {
  * install path does not exist.
  * @throws TsdbtError `package-invalid` when a package's dbt_project.yml cannot be read.
  */
-export function installedPackages(project: ProjectConfig, env: NodeJS.ProcessEnv = process.env): InstalledPackage[] {
+export function installedPackages(
+  project: ProjectConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { readonly vars?: Record<string, unknown>; readonly target?: TargetConfig } = {},
+): InstalledPackage[] {
   const base = join(project.root, project.packagesInstallPath ?? 'dbt_packages');
   if (!existsSync(base)) return [];
   const out: InstalledPackage[] = [];
@@ -52,7 +54,8 @@ export function installedPackages(project: ProjectConfig, env: NodeJS.ProcessEnv
     if (!existsSync(join(real, 'dbt_project.yml'))) continue;
     let pkgProject: ProjectConfig;
     try {
-      pkgProject = loadProjectConfig(real, { env });
+      // As dbt: a package's dbt_project.yml is rendered with --vars and the target too.
+      pkgProject = loadProjectConfig(real, { env, vars: opts.vars, target: opts.target });
     } catch (e) {
       const rel = relative(project.root, dir);
       throw new TsdbtError('package-invalid', `the installed package in ${rel} cannot be read: ${e instanceof Error ? e.message : String(e)}`, {
@@ -67,22 +70,13 @@ export function installedPackages(project: ProjectConfig, env: NodeJS.ProcessEnv
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** The `[unsupported]` warning for a package's resources other than macros, or null when it has none. */
+/** The `[unsupported]` warning for a package's snapshots (not loaded yet), or null when it has none. */
 export function unloadedResourcesWarning(p: InstalledPackage): TsdbtError | null {
-  const f = p.files;
-  const kinds: [string, number][] = [
-    ['models', f.models.length],
-    ['seeds', f.seeds.length],
-    ['snapshots', f.snapshots.length],
-    ['analyses', f.analyses.length],
-    ['singular tests', f.singularTests.length],
-  ];
-  const present = kinds.filter(([, n]) => n > 0);
-  if (!present.length) return null;
-  const first = [...f.models, ...f.seeds, ...f.snapshots, ...f.analyses, ...f.singularTests][0];
+  const snaps = p.files.snapshots;
+  if (!snaps.length) return null;
   return new TsdbtError(
     'unsupported',
-    `[unsupported] package '${p.name}' has ${present.map(([k, n]) => `${n} ${k}`).join(', ')}; tsdbt loads only a package's macros and generic tests yet, so these are not built`,
-    { file: `${p.dir}/${first.originalFilePath}`, hint: 'use the package for its macros, or build those models in your own project' },
+    `[unsupported] package '${p.name}' has ${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}; tsdbt does not load a package's snapshots yet, so ${snaps.length === 1 ? 'it is' : 'they are'} not built`,
+    { file: `${p.dir}/${snaps[0].originalFilePath}`, hint: "copy the snapshot into your own project's snapshot-paths to build it" },
   );
 }

@@ -11,15 +11,15 @@
  * (as Dataform's compile session); the thrown error lists them all.
  */
 import { join } from 'node:path';
-import { Diagnostics, type TsdbtError } from '../errors.ts';
+import { CompileErrors, Diagnostics, TsdbtError } from '../errors.ts';
 import type { ProjectConfig, Properties, TargetConfig } from '../config/types.ts';
-import { loadProperties, relationDatabase } from '../config/index.ts';
+import { checkRequireDbtVersion, loadProperties, relationDatabase } from '../config/index.ts';
 import { JinjaEnv } from '../jinja/index.ts';
 import { discoverFiles } from './discover.ts';
 import type { StaticCall } from './static-extract.ts';
 import { PartialParse, partialParseKey, type PartialParseStats } from './partial-parse.ts';
 import { ParseRenderer } from './parse-render.ts';
-import { ManifestBuilder } from './manifest-builder.ts';
+import { ManifestBuilder, inPackageDir } from './manifest-builder.ts';
 import { parseDocBlocks } from './docs-blocks.ts';
 import { parseMacros } from './macros.ts';
 import { installedPackages, unloadedResourcesWarning } from './packages.ts';
@@ -29,6 +29,7 @@ import { parseSources } from './sources.ts';
 import { parseSingularTests } from './singular-tests.ts';
 import { parseGenericTests } from './generic-tests.ts';
 import { linkRefsAndSources } from './link.ts';
+import { DBT_VERSION } from './jinja-context.ts';
 import type { Manifest } from './manifest.ts';
 
 export interface ParseOptions {
@@ -45,6 +46,12 @@ export interface ParseOptions {
    * `false`/`0` (dbt's `--no-partial-parse`).
    */
   readonly partialParse?: boolean;
+  /**
+   * Check `require-dbt-version` of the root project and every package against
+   * the dbt version tsdbt reports ({@link DBT_VERSION}), as dbt. Default: true
+   * unless `DBT_VERSION_CHECK` is `false`/`0` (dbt's `--no-version-check`).
+   */
+  readonly versionCheck?: boolean;
 }
 
 /** What parsing produced, for the compile stage. */
@@ -58,6 +65,8 @@ export interface ParseResult {
   readonly database: string;
   /** How many files partial parsing reused (see partial-parse.ts). */
   readonly partialParse: PartialParseStats;
+  /** Installed packages' dbt_project.yml by package name (their `vars:` apply to their nodes' `var()`). */
+  readonly packageProjects: ReadonlyMap<string, ProjectConfig>;
 }
 
 /**
@@ -76,9 +85,16 @@ export function parseProject(opts: ParseOptions): ParseResult {
   const files = discoverFiles(project);
   const pkg = project.name;
 
+  const packages = installedPackages(project, env, { vars: opts.cliVars, target });
+  // dbt's Project.validate_version, for the root project and every package (unless --no-version-check).
+  if (opts.versionCheck ?? !/^(false|0|no)$/i.test(env.DBT_VERSION_CHECK ?? '')) {
+    checkRequireDbtVersion(project, DBT_VERSION, project.file ?? 'dbt_project.yml');
+    for (const p of packages) checkRequireDbtVersion(p.project, DBT_VERSION, `${p.dir}/dbt_project.yml`);
+  }
+  // Docs blocks: the root project's, then each package's (keyed doc.<package>.<name>).
   const docs = parseDocBlocks(files.docs, pkg);
+  for (const p of packages) Object.assign(docs, inPackage(diags, p.dir, () => parseDocBlocks(p.files.docs, p.name)) ?? {});
   const jinja = new JinjaEnv({ rootPackage: pkg, dispatch: project.dispatch });
-  const packages = installedPackages(project, env);
   const { macros, macroSources } = parseMacros(jinja, files.macros, pkg, diags, now, packages);
   for (const p of packages) {
     const w = unloadedResourcesWarning(p);
@@ -89,7 +105,8 @@ export function parseProject(opts: ParseOptions): ParseResult {
   const partialParseOn = opts.partialParse ?? !/^(false|0|no)$/i.test(env.DBT_PARTIAL_PARSE ?? '');
   const pp = new PartialParse(
     join(project.root, project.targetPath),
-    partialParseKey({ project, target, cliVars: opts.cliVars, macroSources }),
+    // A package's dbt_project.yml (its vars, its config trees) changes what its files parse to.
+    partialParseKey({ project, target, cliVars: opts.cliVars, macroSources: [...macroSources, ...packages.map((p) => JSON.stringify({ ...p.project, warnings: undefined }))] }),
     partialParseOn,
   );
   const properties: Properties = pp.properties(project, () => loadProperties(project));
@@ -98,15 +115,49 @@ export function parseProject(opts: ParseOptions): ParseResult {
   const b = new ManifestBuilder({
     project, target, cliVars: opts.cliVars, invocationId: opts.invocationId, env, database, now, diags, files, jinja, pp, properties, docs, macros, renderer,
   });
-  parseModels(b);
-  parseSeeds(b);
-  parseSources(b);
-  parseSingularTests(b);
-  parseGenericTests(b);
+  parseResources(b);
+  // Then every installed package, as dbt parses each project in turn (root first): its nodes get
+  // package_name <package>, its own dbt_project.yml trees and vars, and the root project's overrides.
+  for (const p of packages) {
+    const props = inPackage(diags, p.dir, () => loadProperties(p.project));
+    if (!props) continue;
+    b.enterPackage(p, props);
+    for (const w of props.warnings ?? []) b.warnings.push(w);
+    parseResources(b);
+    b.leavePackage();
+  }
   linkRefsAndSources(b);
 
   diags.throwIfErrors();
   pp.save();
   const manifest: Manifest = b.toManifest();
-  return { manifest, jinja, staticCalls: b.staticCalls, warnings: [...(properties.warnings ?? []), ...b.warnings, ...diags.warnings], database, partialParse: pp.stats };
+  return {
+    manifest,
+    jinja,
+    staticCalls: b.staticCalls,
+    warnings: [...(properties.warnings ?? []), ...b.warnings, ...diags.warnings],
+    database,
+    partialParse: pp.stats,
+    packageProjects: new Map(packages.map((p) => [p.name, p.project])),
+  };
+}
+
+/** Runs `fn`, recording a TsdbtError it throws (its file shown under the package's folder `dir`); undefined then. */
+function inPackage<T>(diags: Diagnostics, dir: string, fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof TsdbtError)) throw e;
+    for (const x of e instanceof CompileErrors ? e.errors : [e]) diags.error(inPackageDir(x, dir));
+    return undefined;
+  }
+}
+
+/** One project's resources, in dbt's order: models and analyses, seeds, sources, singular tests, generic tests. */
+function parseResources(b: ManifestBuilder): void {
+  parseModels(b);
+  parseSeeds(b);
+  parseSources(b);
+  parseSingularTests(b);
+  parseGenericTests(b);
 }

@@ -34,6 +34,11 @@ export interface ParseRenderInput {
 /** Renders project files in dbt's parse phase; one per parse (one `run_started_at`). */
 export class ParseRenderer {
   private readonly baseContextInput;
+  /**
+   * The installed package whose files are being rendered (set by ManifestBuilder.enterPackage),
+   * undefined for the root project: its `vars:` and package-scoped vars apply to `var()`.
+   */
+  packageProject: ProjectConfig | undefined;
 
   constructor(private readonly input: ParseRenderInput) {
     const { target, database, project, invocationId, jinja } = input;
@@ -53,7 +58,8 @@ export class ParseRenderer {
   variable(name: string, fallback: unknown, hasDefault: boolean, file?: string): unknown {
     const { project, cliVars } = this.input;
     try {
-      return resolveVar(name, project, cliVars, project.name, hasDefault ? { default: fallback } : undefined);
+      const pkg = this.packageProject;
+      return resolveVar(name, project, cliVars, pkg?.name ?? project.name, { ...(hasDefault ? { default: fallback } : {}), packageProject: pkg });
     } catch (e) {
       if (e instanceof TsdbtError && file && !e.file) {
         throw new TsdbtError(e.code, e.message, { file, hint: e.hint });

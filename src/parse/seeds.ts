@@ -21,8 +21,9 @@ export function parseSeeds(b: ManifestBuilder): void {
     const props = seedProps.get(name);
     let config = b.projectConfig(project.seeds, fqn);
     if (props?.config) config = mergeConfig(config, normaliseConfigKeys(props.config as Record<string, unknown>));
+    config = mergeConfig(config, b.rootOverride('seeds', fqn));
     config = { enabled: true, materialized: 'seed', tags: [], meta: {}, column_types: {}, quote_columns: null, delimiter: ',', grants: {}, docs: { show: true, node_color: null }, ...config };
-    const checksum = pp.seedChecksum(f.originalFilePath, f.absPath);
+    const checksum = pp.seedChecksum(b.fileKey(f), f.absPath);
     const names = diags.capture(() => b.naming({ name, resource_type: 'seed', fqn, original_file_path: f.originalFilePath }, config));
     if (!names) continue;
     const tags = uniq([...(config.tags ?? [])]);

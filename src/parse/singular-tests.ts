@@ -14,15 +14,16 @@ import type { ManifestBuilder } from './manifest-builder.ts';
 export function parseSingularTests(b: ManifestBuilder): void {
   const { pkg, project, pp, database, target } = b;
   for (const f of b.files.singularTests) {
-    const look = pp.lookup(f.originalFilePath, f.absPath);
+    const key = b.fileKey(f);
+    const look = pp.lookup(key, f.absPath);
     const raw = look.raw;
     const name = posix.basename(stripExt(f.path));
     const fqn = [pkg, ...folderParts(f.path), name];
     let config = b.projectConfig(project.tests, fqn);
     const c = b.render.captureCached(look.hit ? look.entry.capture : undefined, raw, f.originalFilePath, config, null);
     if (!c) continue;
-    pp.record(f.originalFilePath, look.stat, { checksum: look.checksum, raw, calls: null, capture: cacheable(c) });
-    config = mergeConfig(config, c.config);
+    pp.record(key, look.stat, { checksum: look.checksum, raw, calls: null, capture: cacheable(c) });
+    config = mergeConfig(mergeConfig(config, c.config), b.rootOverride('tests', fqn));
     config = testDefaults(config);
     const tags = uniq([...(config.tags ?? [])]);
     b.register({

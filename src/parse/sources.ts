@@ -19,7 +19,8 @@ export function parseSources(b: ManifestBuilder): void {
     for (const t of s.tables) {
       const uid = `source.${pkg}.${s.name}.${t.name}`;
       const fqn = [pkg, ...folderParts(s.file.split('/').slice(1).join('/')), s.name, t.name];
-      const config = mergeConfig(mergeConfig(b.projectConfig(project.sources, [pkg, s.name, t.name]), (s.config ?? {}) as NodeConfig), (t.config ?? {}) as NodeConfig);
+      let config = mergeConfig(mergeConfig(b.projectConfig(project.sources, [pkg, s.name, t.name]), (s.config ?? {}) as NodeConfig), (t.config ?? {}) as NodeConfig);
+      config = mergeConfig(config, b.rootOverride('sources', [pkg, s.name, t.name]));
       // dbt renders a source's schema, database and identifier ({{ target.schema }}_raw, env_var(...)).
       const rendered = (v: string | undefined, line: number) =>
         v === undefined
@@ -29,6 +30,7 @@ export function parseSources(b: ManifestBuilder): void {
       const identifier = rendered(t.identifier, t.line) ?? t.name;
       const db = rendered(s.database, s.line) ?? database;
       if (config.enabled === false) continue;
+      b.sourceLookup.add(`${s.name}.${t.name}`, pkg, uid);
       sources[uid] = {
         unique_id: uid,
         resource_type: 'source',

@@ -96,7 +96,7 @@ describe('tsdbt ls as dbt prints it', () => {
     const nodes = parseDbtLsJson(r.stdout);
     const fct = nodes.find((n) => n.unique_id === 'model.lsp.fct_orders')!;
     assert.deepEqual(Object.keys(fct).sort(), ['alias', 'config', 'depends_on', 'direct_parents', 'name', 'original_file_path', 'package_name', 'resource_type', 'tags', 'unique_id']);
-    assert.deepEqual(fct.depends_on!.nodes.sort(), ['model.lsp.stg_orders', 'seed.lsp.raw_orders']);
+    assert.deepEqual(fct.depends_on!.nodes!.sort(), ['model.lsp.stg_orders', 'seed.lsp.raw_orders']);
     assert.deepEqual(fct.tags, ['daily']);
     assert.equal(fct.config!.materialized, 'table');
     assert.equal(fct.original_file_path, 'models/marts/fct_orders.sql');
