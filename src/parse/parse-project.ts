@@ -25,6 +25,7 @@ import { parseMacros } from './macros.ts';
 import { installedPackages, unloadedResourcesWarning } from './packages.ts';
 import { parseModels } from './models.ts';
 import { parseSeeds } from './seeds.ts';
+import { parseSnapshots } from './snapshots.ts';
 import { parseSources } from './sources.ts';
 import { parseSingularTests } from './singular-tests.ts';
 import { parseGenericTests } from './generic-tests.ts';
@@ -63,7 +64,7 @@ export interface ParseResult {
 /**
  * Parses the project into a Manifest, in dbt's order: docs blocks, macros,
  * then (with partial parsing's cache) properties, models and analyses, seeds,
- * sources, singular tests, generic tests, and finally ref/source linking.
+ * snapshots, sources, singular tests, generic tests, and finally ref/source linking.
  * Each resource type has its own module adding to a {@link ManifestBuilder}.
  * @throws TsdbtError (or CompileErrors listing several) for any project error.
  */
@@ -100,6 +101,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   });
   parseModels(b);
   parseSeeds(b);
+  parseSnapshots(b);
   parseSources(b);
   parseSingularTests(b);
   parseGenericTests(b);
