@@ -83,6 +83,9 @@ const FILES: Files = {
     snapshotBlock('ts_ignore', "strategy='timestamp', updated_at='updated_at'"),
     snapshotBlock('ts_invalidate', "strategy='timestamp', updated_at='updated_at', hard_deletes='invalidate'"),
     snapshotBlock('ts_new_record', "strategy='timestamp', updated_at='updated_at', hard_deletes='new_record'"),
+    // unique_key as a list (staged as dbt_unique_key_1, _2) and as an expression.
+    snapshotBlock('ts_list_key', "strategy='timestamp', updated_at='updated_at', unique_key=['id', 'id * 10'], hard_deletes='invalidate'"),
+    snapshotBlock('ts_expr_key', `strategy='timestamp', updated_at='updated_at', unique_key="'p' || id::text", hard_deletes='new_record'`),
   ].join('\n'),
   'snapshots/check.sql': [
     snapshotBlock('ck_ignore', "strategy='check', check_cols=['name'], hard_deletes='ignore'"),
@@ -174,6 +177,17 @@ const CK_NEW_RECORD: Row[] = [
   r(3, 'c', D1, '@T1', '@T1', null, scd('3', '@T1'), 'False'),
   r(4, 'd', D2, '@T2', '@T2', null, scd('4', '@T2'), 'False'),
 ];
+/** The same rows with dbt_scd_id hashed over another unique_key (`key(id)` → its parts). */
+function rekey(rows: Row[], key: (id: string) => string[]): Row[] {
+  const re = (c: Cell): Cell => {
+    if (c === null || typeof c !== 'object') return c;
+    const [first, ...rest] = c.md5;
+    return typeof first === 'object' && first !== null ? { md5: [re(first), ...rest] } : { md5: [...key(first as string), ...rest] };
+  };
+  return rows.map((x) => ({ ...x, dbt_scd_id: re(x.dbt_scd_id) }));
+}
+const TS_LIST_KEY = rekey(TS_INVALIDATE, (id) => [id, String(Number(id) * 10)]);
+const TS_EXPR_KEY = rekey(TS_NEW_RECORD, (id) => [`p${id}`]);
 const FOREVER = '9999-12-31 00:00:00';
 const YAML_ROWS: Row[] = TS_INVALIDATE.map((x) => ({ ...x, dbt_valid_to: x.dbt_valid_to ?? FOREVER }));
 
@@ -210,8 +224,10 @@ await describeEngines('snapshots', (engine) => {
       'snap.check.ck_invalidate',
       'snap.check.ck_new_record',
       'snap.people_yaml',
+      'snap.timestamp.ts_expr_key',
       'snap.timestamp.ts_ignore',
       'snap.timestamp.ts_invalidate',
+      'snap.timestamp.ts_list_key',
       'snap.timestamp.ts_new_record',
     ]);
   });
@@ -244,6 +260,8 @@ await describeEngines('snapshots', (engine) => {
       ts_ignore: open(TS_IGNORE),
       ts_invalidate: open(TS_INVALIDATE),
       ts_new_record: open(TS_NEW_RECORD),
+      ts_list_key: open(TS_LIST_KEY),
+      ts_expr_key: open(TS_EXPR_KEY),
       ck_ignore: open(CK_IGNORE),
       ck_invalidate: open(CK_INVALIDATE),
       ck_new_record: open(CK_NEW_RECORD),
@@ -256,7 +274,7 @@ await describeEngines('snapshots', (engine) => {
     await p.query(...BATCH2);
     const res = await p.cli('snapshot');
     assert.equal(res.code, 0, res.output);
-    assert.equal(p.json('target/run_results.json').results.length, 8);
+    assert.equal(p.json('target/run_results.json').results.length, 10);
     // After batch 2 = the final tables without what batch 3 adds, and the closings it makes still open.
     const batch3Closes = (x: Row) => (x.id === '2' && (x.dbt_valid_to === D3 || x.dbt_valid_to === '@T3') ? { ...x, dbt_valid_to: null } : x);
     const noBatch3 = (rows: Row[]) => rows.filter((x) => x.dbt_valid_from !== D3 && x.dbt_valid_from !== '@T3').map(batch3Closes);
@@ -264,6 +282,8 @@ await describeEngines('snapshots', (engine) => {
       ts_ignore: noBatch3(TS_IGNORE),
       ts_invalidate: noBatch3(TS_INVALIDATE),
       ts_new_record: noBatch3(TS_NEW_RECORD),
+      ts_list_key: noBatch3(TS_LIST_KEY),
+      ts_expr_key: noBatch3(TS_EXPR_KEY),
       ck_ignore: noBatch3(CK_IGNORE),
       ck_invalidate: noBatch3(CK_INVALIDATE),
       ck_new_record: noBatch3(CK_NEW_RECORD),
@@ -287,6 +307,8 @@ await describeEngines('snapshots', (engine) => {
       ts_ignore: TS_IGNORE,
       ts_invalidate: TS_INVALIDATE,
       ts_new_record: TS_NEW_RECORD,
+      ts_list_key: TS_LIST_KEY,
+      ts_expr_key: TS_EXPR_KEY,
       ck_ignore: CK_IGNORE,
       ck_invalidate: CK_INVALIDATE,
       ck_new_record: CK_NEW_RECORD,
