@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TsdbtError } from '../errors.ts';
 import { quoteIdentifier, quoteLiteral } from '../adapters/quote.ts';
-import { buildSnapshotTableSql, checkColumns, hardDeletesOf, hashArguments, missingMetaColumns, snapshotMergeSql, snapshotSpec, snapshotStagingSql } from './snapshot.ts';
+import { buildSnapshotTableSql, checkColumns, timeTypeWarning, hardDeletesOf, hashArguments, missingMetaColumns, snapshotMergeSql, snapshotSpec, snapshotStagingSql } from './snapshot.ts';
 
 const q = { quoteIdentifier, quoteLiteral };
 const target = { schema: 'hist', identifier: 'orders_snap' };
@@ -94,4 +94,9 @@ test("a table without the meta columns is not a snapshot table (dbt's valid_snap
   const spec = snapshotSpec({ strategy: 'timestamp', unique_key: 'id', updated_at: 'u', hard_deletes: 'new_record' });
   assert.deepEqual(missingMetaColumns(spec, ['id', 'DBT_SCD_ID', 'dbt_valid_from', 'dbt_valid_to']), ['dbt_is_deleted']);
   assert.deepEqual(missingMetaColumns(spec, ['id']), ['dbt_scd_id', 'dbt_valid_from', 'dbt_valid_to', 'dbt_is_deleted']);
+});
+
+test("dbt's check_time_data_types: an updated_at that is not timestamp without time zone is a warning", () => {
+  assert.equal(timeTypeWarning('timestamp without time zone'), undefined);
+  assert.match(timeTypeWarning('timestamp with time zone')!, /doesn't match derived column 'updated_at' \(timestamp with time zone\)/);
 });

@@ -343,6 +343,16 @@ export function missingMetaColumns(spec: SnapshotSpec, targetColumns: readonly s
   return need.filter((n) => !have.has(n.toLowerCase()));
 }
 
+/**
+ * dbt's `check_time_data_types` warning: the snapshot time is `timestamp without time zone`
+ * on Postgres; a `dbt_updated_at` of another type (an `updated_at` column of type timestamptz
+ * or date) makes the validity ranges mix types. Undefined when they match.
+ */
+export function timeTypeWarning(updatedAtType: string | undefined): string | undefined {
+  if (!updatedAtType || updatedAtType === 'timestamp without time zone') return undefined;
+  return `Data type of snapshot table timestamp columns (timestamp without time zone) doesn't match derived column 'updated_at' (${updatedAtType}). Please update snapshot config 'updated_at'.`;
+}
+
 /** Suffixes of the session temporary tables of a snapshot run. */
 const SOURCE_SUFFIX = '__tsdbt_snap_src';
 const STAGING_SUFFIX = '__tsdbt_snap_stg';
@@ -380,6 +390,8 @@ export async function snapshotStrategy(ctx: MaterializeContext, s: RecordingSess
     }
     if (!existing) {
       const r = await runModelStatement(tx, withSqlHeader(buildSnapshotTableSql(spec, target, ctx.sql, q), ctx.config.sql_header), ctx.sql);
+      const typeWarning = timeTypeWarning((await readColumns(tx, target)).find((x) => x.name === spec.columns.dbt_updated_at)?.dataType);
+      if (typeWarning) warnings.push(typeWarning);
       await createConfiguredIndexes(tx, ctx, target);
       await finishInTransaction(tx, ctx, { revoke: false });
       const n = typeof r.rowCount === 'number' && r.command.toUpperCase() === 'SELECT' ? r.rowCount : Number((await tx.look<{ n: string }>(`select count(*)::int8::text as n from ${qualified(target, q)}`)).rows[0]?.n ?? 0);
@@ -403,6 +415,8 @@ export async function snapshotStrategy(ctx: MaterializeContext, s: RecordingSess
     const staging = snapshotStagingSql(spec, { target, sourceTemp, sourceColumns: sourceCols.map((x) => x.name), targetColumns: targetCols.map((x) => x.name) }, q);
     await tx.query(`create temporary table ${q.quoteIdentifier(stagingTemp)} on commit drop\nas (\n${staging}\n)`);
     const stagingCols = (await readColumns(tx, { temp: stagingTemp })).filter((x) => !isHelperColumn(x.name));
+    const typeWarning = timeTypeWarning(stagingCols.find((x) => x.name === spec.columns.dbt_updated_at)?.dataType);
+    if (typeWarning) warnings.push(typeWarning);
     // Columns the query gained are added to the snapshot table; longer varchars widen it (dbt's create_columns, expand_target_column_types).
     const plan = planSchemaChange('append_new_columns', stagingCols, targetCols);
     if (plan.expand.length > 0) {

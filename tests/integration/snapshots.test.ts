@@ -397,4 +397,23 @@ await describeEngines('snapshot errors', (engine) => {
     assert.match(res.output, /snapshots\/bad\.sql:3/);
     assert.match(res.output, /must be configured with a 'strategy' and 'unique_key'/);
   });
+
+  it("a table that is not a snapshot table, or a view, under the snapshot's name is an error; a timestamptz updated_at is dbt's warning", async () => {
+    p.write({
+      'snapshots/bad.sql': null,
+      'snapshots/more.sql': [
+        "{% snapshot plain %}\n{{ config(strategy='check', unique_key='id', check_cols='all') }}\nselect 1 as id\n{% endsnapshot %}",
+        "{% snapshot seen %}\n{{ config(strategy='check', unique_key='id', check_cols='all') }}\nselect 1 as id\n{% endsnapshot %}",
+        "{% snapshot tz %}\n{{ config(strategy='timestamp', unique_key='id', updated_at='updated_at') }}\nselect 1 as id, '2024-01-01 10:00:00+00'::timestamptz as updated_at\n{% endsnapshot %}",
+      ].join('\n'),
+    });
+    await p.query(`create schema if not exists "${p.schema}"`, 'create table plain (id int)', 'insert into plain values (7)', 'create view seen as select 1 as id');
+    const res = await p.cli('snapshot');
+    assert.equal(res.code, 1, res.output);
+    assert.match(res.output, /\[snapshot-target-not-snapshot-table\] Snapshot target "[^"]+"\."plain" is not a snapshot table \(missing "dbt_scd_id", "dbt_valid_from", "dbt_valid_to"\)/);
+    assert.match(res.output, /\[snapshot-target-not-table\] "[^"]+"\."seen" is a view, but a snapshot must be a table/);
+    assert.match(res.output, /doesn't match derived column 'updated_at' \(timestamp with time zone\)/);
+    assert.deepEqual(await p.rows('select id from plain'), [{ id: 7 }]);
+    assert.equal(await p.count('tz'), 1);
+  });
 });
