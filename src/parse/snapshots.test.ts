@@ -45,7 +45,7 @@ select * from {{ ref('stg') }}
 {% endsnapshot %}
 
 {% snapshot orders_check %}
-{{ config(strategy='check', unique_key=['id', 'day'], check_cols='all', target_schema='history', target_database='warehouse') }}
+{{ config(strategy='check', unique_key=['id', 'day'], check_cols='all', target_schema='history', target_database='test') }}
 select * from {{ ref('stg') }}
 {% endsnapshot %}
 `,
@@ -60,8 +60,8 @@ select * from {{ ref('stg') }}
   assert.deepEqual(a.depends_on.nodes, ['model.shop.stg']);
   const b = m.nodes['snapshot.shop.orders_check'];
   assert.equal(b.schema, 'history'); // target_schema as written, as dbt's legacy field
-  assert.equal(b.database, 'warehouse');
-  assert.equal(b.relation_name, '"warehouse"."history"."orders_check"');
+  assert.equal(b.database, 'test');
+  assert.equal(b.relation_name, '"test"."history"."orders_check"');
   assert.deepEqual(b.config.unique_key, ['id', 'day']);
   assert.deepEqual(m.nodes['model.shop.uses'].depends_on.nodes, ['snapshot.shop.orders_snap']);
 });
@@ -105,6 +105,7 @@ test("dbt's snapshot config rules are errors naming the file and the config() li
     ["strategy='custom', unique_key='id'", /\[unsupported\] custom snapshot strategy 'custom'/],
     ["strategy='timestamp', unique_key='id', updated_at='u', hard_deletes='drop'", /Invalid setting for property hard_deletes/],
     ["strategy='timestamp', unique_key='id', updated_at='u', hard_deletes='invalidate', invalidate_hard_deletes=True", /cannot set both/],
+    ["strategy='check', unique_key='id', check_cols='all', target_database='warehouse'", /target_database 'warehouse' is not the target's database 'test'/],
   ];
   for (const [cfg, re] of cases) {
     const errs = errorsOf({ 'snapshots/x.sql': `-- first line\n${block('x', cfg)}` });

@@ -20,7 +20,8 @@
  * new_record` and not set together with the older `invalidate_hard_deletes`.
  * `target_schema` / `target_database`, when set, replace the schema /
  * database as written (dbt's legacy fields); otherwise `schema` goes through
- * `generate_schema_name` as for models.
+ * `generate_schema_name` as for models. A database other than the target's is
+ * an error, as dbt-postgres's "Cross-db references not allowed".
  */
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -214,6 +215,17 @@ function addSnapshot(b: ManifestBuilder, s: SnapshotInput): void {
   // dbt's legacy target_schema / target_database replace the generated names as written.
   const schema = typeof config.target_schema === 'string' && config.target_schema ? config.target_schema : names.schema;
   const db = typeof config.target_database === 'string' && config.target_database ? config.target_database : names.database;
+  if (db !== database) {
+    // dbt-postgres: "Cross-db references not allowed": a Postgres connection reaches one database.
+    diags.error(
+      new TsdbtError('snapshot-config-invalid', `snapshot '${s.name}': target_database '${db}' is not the target's database '${database}' (PostgreSQL cannot write across databases)`, {
+        file: s.declared.file,
+        line: s.declared.configLine ?? s.declared.line,
+        hint: `remove target_database (or set it to '${database}'), or point the profile target at database '${db}'`,
+      }),
+    );
+    return;
+  }
   const finalNames = { schema, alias: names.alias, database: db };
   const tags = uniq([...((config.tags as string[]) ?? [])]);
   const props = s.props;
