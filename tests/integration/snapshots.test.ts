@@ -93,6 +93,8 @@ const FILES: Files = {
     snapshotBlock('ck_invalidate', "strategy='check', check_cols=['name'], invalidate_hard_deletes=True"),
     snapshotBlock('ck_new_record', "strategy='check', check_cols=['name'], hard_deletes='new_record'"),
     snapshotBlock('ck_all', "strategy='check', check_cols='all'"),
+    // check with an updated_at column (it stamps versions instead of the snapshot time), new_record and dbt_valid_to_current.
+    snapshotBlock('ck_upd_cur', `strategy='check', check_cols=['name'], updated_at='updated_at', hard_deletes='new_record', dbt_valid_to_current="'9999-12-31'::timestamp"`),
   ].join('\n'),
   // dbt ≥ 1.9: a snapshot defined in YAML, with dbt_valid_to_current and renamed meta columns.
   'snapshots/snapshots.yml': `version: 2
@@ -189,7 +191,10 @@ function rekey(rows: Row[], key: (id: string) => string[]): Row[] {
 const TS_LIST_KEY = rekey(TS_INVALIDATE, (id) => [id, String(Number(id) * 10)]);
 const TS_EXPR_KEY = rekey(TS_NEW_RECORD, (id) => [`p${id}`]);
 const FOREVER = '9999-12-31 00:00:00';
-const YAML_ROWS: Row[] = TS_INVALIDATE.map((x) => ({ ...x, dbt_valid_to: x.dbt_valid_to ?? FOREVER }));
+const forever = (rows: Row[]) => rows.map((x) => ({ ...x, dbt_valid_to: x.dbt_valid_to ?? FOREVER }));
+const YAML_ROWS: Row[] = forever(TS_INVALIDATE);
+// The check strategy with updated_at set versions rows exactly as the timestamp strategy does here (only name changes).
+const CK_UPD_CUR: Row[] = forever(TS_NEW_RECORD);
 
 await describeEngines('snapshots', (engine) => {
   let p: Project;
@@ -223,6 +228,7 @@ await describeEngines('snapshots', (engine) => {
       'snap.check.ck_ignore',
       'snap.check.ck_invalidate',
       'snap.check.ck_new_record',
+      'snap.check.ck_upd_cur',
       'snap.people_yaml',
       'snap.timestamp.ts_expr_key',
       'snap.timestamp.ts_ignore',
@@ -266,7 +272,8 @@ await describeEngines('snapshots', (engine) => {
       ck_invalidate: open(CK_INVALIDATE),
       ck_new_record: open(CK_NEW_RECORD),
       ck_all: open(CK_IGNORE),
-      people_yaml: open(TS_INVALIDATE).map((x) => ({ ...x, dbt_valid_to: FOREVER })),
+      people_yaml: forever(open(TS_INVALIDATE)),
+      ck_upd_cur: forever(open(CK_UPD_CUR)),
     });
   });
 
@@ -274,7 +281,7 @@ await describeEngines('snapshots', (engine) => {
     await p.query(...BATCH2);
     const res = await p.cli('snapshot');
     assert.equal(res.code, 0, res.output);
-    assert.equal(p.json('target/run_results.json').results.length, 10);
+    assert.equal(p.json('target/run_results.json').results.length, 11);
     // After batch 2 = the final tables without what batch 3 adds, and the closings it makes still open.
     const batch3Closes = (x: Row) => (x.id === '2' && (x.dbt_valid_to === D3 || x.dbt_valid_to === '@T3') ? { ...x, dbt_valid_to: null } : x);
     const noBatch3 = (rows: Row[]) => rows.filter((x) => x.dbt_valid_from !== D3 && x.dbt_valid_from !== '@T3').map(batch3Closes);
@@ -288,7 +295,8 @@ await describeEngines('snapshots', (engine) => {
       ck_invalidate: noBatch3(CK_INVALIDATE),
       ck_new_record: noBatch3(CK_NEW_RECORD),
       ck_all: noBatch3(CK_IGNORE),
-      people_yaml: noBatch3(TS_INVALIDATE).map((x) => ({ ...x, dbt_valid_to: x.dbt_valid_to ?? FOREVER })),
+      people_yaml: forever(noBatch3(TS_INVALIDATE)),
+      ck_upd_cur: forever(noBatch3(TS_NEW_RECORD)),
     });
   });
 
@@ -314,6 +322,7 @@ await describeEngines('snapshots', (engine) => {
       ck_new_record: CK_NEW_RECORD,
       ck_all: CK_IGNORE,
       people_yaml: YAML_ROWS,
+      ck_upd_cur: CK_UPD_CUR,
     });
     const run = await p.cli('run', ['--select', 'current_people']);
     assert.equal(run.code, 0, run.output);
