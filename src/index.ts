@@ -164,6 +164,11 @@ export function seed(options: TsdbtOptions = {}): Promise<InvokeResult> {
   return invoke('seed', options);
 }
 
+/** `tsdbt snapshot`: runs the selected snapshots (dbt's SCD type 2 history tables), each in one transaction. */
+export function snapshot(options: TsdbtOptions = {}): Promise<InvokeResult> {
+  return invoke('snapshot', options);
+}
+
 /** Statuses of `results`, by unique_id (a convenience for scripts). */
 export function statuses(results: RunResults | null): Record<string, NodeResult['status']> {
   return Object.fromEntries((results?.results ?? []).map((r) => [r.unique_id, r.status]));

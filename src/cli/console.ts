@@ -95,7 +95,7 @@ export function createConsole(opts: { color?: boolean; quiet?: boolean; stdout?:
       let line: string;
       switch (r.status) {
         case 'success':
-          line = dots(`${pos} ${c.green('OK')} ${node.resource_type === 'seed' ? 'loaded' : 'created'} ${describe(node)}`, `[${c.green(r.adapter_response?._message ?? 'OK')} in ${secs}]`);
+          line = dots(`${pos} ${c.green('OK')} ${node.resource_type === 'seed' ? 'loaded' : node.resource_type === 'snapshot' ? 'snapshotted' : 'created'} ${describe(node)}`, `[${c.green(r.adapter_response?._message ?? 'OK')} in ${secs}]`);
           break;
         case 'pass':
           line = dots(`${pos} ${c.green('PASS')} ${node.name}`, `[${c.green('PASS')} in ${secs}]`);

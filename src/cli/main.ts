@@ -51,11 +51,12 @@ export async function main(argv: string[]): Promise<number> {
     code = await fn(flags, cmd);
   };
 
-  for (const name of ['run', 'seed', 'test', 'build'] as const) {
+  for (const name of ['run', 'seed', 'test', 'snapshot', 'build'] as const) {
     const help = {
       run: 'materialize the selected models in dependency order',
       seed: 'load the CSV files under seed-paths into tables',
       test: 'run data tests on the selected nodes',
+      snapshot: 'run the selected snapshots (SCD type 2 history tables), each in one transaction',
       build: 'seed, run and test the selected nodes in DAG order; a failing test skips what is downstream',
     }[name];
     common(program.command(name).description(help), { selection: true, run: true }).action(
@@ -92,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(act((flags) => showCommand(flags, out)));
 
   common(program.command('debug').description('show the project, the profile target (password masked) and test the connection'), { selection: true })
-    .addOption(new Option('--plan [command]', 'print, as JSON, what COMMAND would execute for the selection (the ExecutionPlan), without connecting').choices(['run', 'seed', 'test', 'build']))
+    .addOption(new Option('--plan [command]', 'print, as JSON, what COMMAND would execute for the selection (the ExecutionPlan), without connecting').choices(['run', 'seed', 'test', 'snapshot', 'build']))
     .action(act((flags) => (flags.plan ? planCommand(flags, out) : debugCommand(flags, out))));
 
   program

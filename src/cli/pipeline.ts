@@ -460,8 +460,8 @@ export async function retryCommand(flags: CommonFlags, out: Console, signal?: Ab
   const previous = readRunResults(dir);
   const which = String((previous.args as Record<string, unknown>).which ?? 'build');
   const ids = previous.results.filter((r) => ['error', 'fail', 'skipped', 'runtime error'].includes(r.status)).map((r) => r.unique_id);
-  if (!['run', 'seed', 'test', 'build'].includes(which)) {
-    throw new TsdbtError('retry-unsupported', `the last invocation was '${which}', which retry cannot repeat`, { hint: 'retry repeats run, seed, test or build' });
+  if (!['run', 'seed', 'test', 'snapshot', 'build'].includes(which)) {
+    throw new TsdbtError('retry-unsupported', `the last invocation was '${which}', which retry cannot repeat`, { hint: 'retry repeats run, seed, test, snapshot or build' });
   }
   if (!ids.length) {
     out.info('Nothing to retry: the last run had no errors, failures or skipped nodes.');

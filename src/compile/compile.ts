@@ -477,7 +477,12 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
 
 /** Where dbt writes a node's compiled SQL: `<target>/compiled/<package>/<file>` (generic tests: `<yml path>/<test name>.sql`). */
 export function compiledPathOf(project: ProjectConfig, node: ManifestNode, kind: 'compiled' | 'run' = 'compiled'): string {
-  const file = node.test_metadata ? `${node.original_file_path}/${node.path}` : node.original_file_path;
+  // A generic test, or a snapshot defined in YAML (dbt ≥ 1.9), is written under its properties file's path.
+  const file = node.test_metadata
+    ? `${node.original_file_path}/${node.path}`
+    : node.resource_type === 'snapshot' && !node.original_file_path.endsWith('.sql')
+      ? `${node.original_file_path}/${node.name}.sql`
+      : node.original_file_path;
   return `${project.targetPath}/${kind}/${node.package_name}/${file}`;
 }
 

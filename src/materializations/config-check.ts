@@ -26,6 +26,7 @@
  * `warn_if`, `error_if`. `persist_docs` writes nothing yet (tsdbt does not
  * run `comment on`).
  */
+import { snapshotSpec } from './snapshot.ts';
 import { isColumnName, sqlTypeProblem } from '../adapters/sql-fragment.ts';
 import type { NodeConfig } from '../config/types.ts';
 import { CompileErrors, TsdbtError } from '../errors.ts';
@@ -82,6 +83,15 @@ export function configSqlErrors(config: NodeConfig, owner: ConfigOwner): TsdbtEr
       strategy = resolveIncrementalStrategy(config);
     } catch (e) {
       out.push(located(e, owner, 'incremental_strategy'));
+    }
+  }
+
+  if (config.materialized === 'snapshot') {
+    // updated_at, check_cols, dbt_valid_to_current, snapshot_meta_column_names and the unique_key expression reach SQL too.
+    try {
+      snapshotSpec(config);
+    } catch (e) {
+      out.push(located(e, owner, 'snapshot'));
     }
   }
 

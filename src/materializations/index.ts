@@ -1,4 +1,4 @@
-/** Materializations: view, table, incremental, seed, ephemeral — one set of SQL for PostgreSQL and PGlite. */
+/** Materializations: view, table, incremental, seed, ephemeral, snapshot — one set of SQL for PostgreSQL and PGlite. */
 export { materialize, MATERIALIZATIONS, type Materialization } from './materialize.ts';
 export { RecordingSession, type MaterializeContext, type MaterializeResult } from './context.ts';
 export { resolveIncrementalStrategy, incrementalDml, INCREMENTAL_STRATEGIES, type IncrementalStrategy } from './incremental.ts';
@@ -7,3 +7,4 @@ export { helperIdentifier, tmpRelation, backupRelation, type Quoter } from './sq
 export { isRetrySafe, markNotRetrySafe } from './retry-safety.ts';
 export { checkNodeConfigs, configSqlErrors, type ConfigOwner, type ConfigCheckedNode } from './config-check.ts';
 export type { NodeDocs } from './context.ts';
+export { snapshotSpec, snapshotStagingSql, snapshotMergeSql, buildSnapshotTableSql, hardDeletesOf, type SnapshotSpec, type HardDeletes } from './snapshot.ts';

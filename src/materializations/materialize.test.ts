@@ -274,7 +274,7 @@ for (const t of testTargets()) {
     });
 
     it('an unknown materialization is a clear error', async () => {
-      await rejectsWith(run('snap', 'select 1', { materialized: 'snapshot' }), 'unknown-materialization', /snapshot/);
+      await rejectsWith(run('mv', 'select 1', { materialized: 'materialized_view' }), 'unknown-materialization', /materialized_view/);
     });
 
     describe('incremental', () => {

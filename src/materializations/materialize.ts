@@ -6,11 +6,12 @@ import { TsdbtError } from '../errors.ts';
 import { configSqlErrors } from './config-check.ts';
 import { RecordingSession, type MaterializeContext, type MaterializeResult } from './context.ts';
 import { incrementalStrategy } from './incremental.ts';
+import { snapshotStrategy } from './snapshot.ts';
 import { resolveGrants } from './sql.ts';
 import { ephemeralStrategy, seedStrategy, tableStrategy, viewStrategy, type StrategyOutcome } from './strategies.ts';
 
 /** The materializations tsdbt implements. */
-export const MATERIALIZATIONS = ['view', 'table', 'incremental', 'seed', 'ephemeral'] as const;
+export const MATERIALIZATIONS = ['view', 'table', 'incremental', 'seed', 'ephemeral', 'snapshot'] as const;
 export type Materialization = (typeof MATERIALIZATIONS)[number];
 
 const STRATEGIES: Record<Materialization, (ctx: MaterializeContext, s: RecordingSession) => Promise<StrategyOutcome>> = {
@@ -19,11 +20,13 @@ const STRATEGIES: Record<Materialization, (ctx: MaterializeContext, s: Recording
   incremental: incrementalStrategy,
   seed: seedStrategy,
   ephemeral: ephemeralStrategy,
+  snapshot: snapshotStrategy,
 };
 
 /**
  * Builds one node: `view`, `table`, `incremental`, `seed` (default when
- * `ctx.seed` is set and nothing else is configured) or `ephemeral` (no-op).
+ * `ctx.seed` is set and nothing else is configured), `ephemeral` (no-op) or
+ * `snapshot` (snapshot.ts: dbt's SCD type 2 snapshot, one transaction).
  * Replacing an existing relation never drops the views that depend on it, and
  * a failure leaves the previous relation as it was (see README.md).
  *
@@ -31,7 +34,7 @@ const STRATEGIES: Record<Materialization, (ctx: MaterializeContext, s: Recording
  *   const r = await materialize({ conn, adapter, relation: { schema: 'analytics', identifier: 'orders' },
  *     sql: 'select 1 as id', config: { materialized: 'table' }, fullRefresh: false });
  *   r.message // 'SELECT 1'
- * @throws TsdbtError `unknown-materialization` (e.g. `snapshot`, custom ones), any
+ * @throws TsdbtError `unknown-materialization` (e.g. `materialized_view`, custom ones), any
  *   error of {@link configSqlErrors} (thrown before any statement runs),
  *   any error listed on the strategies, or DatabaseError (for the model's own
  *   SQL with `position` relative to `ctx.sql`).
@@ -46,7 +49,7 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
   }
   resolveGrants(ctx.config.grants, ctx.adapter); // a bad grants config fails before any statement runs
   // Any config value that would reach SQL unsafely (indexes, unique_key, predicates, column_types, …) fails here too.
-  const unsafe = configSqlErrors(ctx.config, { label: `${name === 'seed' ? 'seed' : 'model'} ${ctx.relation.schema}.${ctx.relation.identifier}` });
+  const unsafe = configSqlErrors(ctx.config, { label: `${name === 'seed' || name === 'snapshot' ? name : 'model'} ${ctx.relation.schema}.${ctx.relation.identifier}` });
   if (unsafe.length > 0) throw unsafe[0];
   const session = new RecordingSession(ctx.conn);
   const outcome = await STRATEGIES[name as Materialization](ctx, session);

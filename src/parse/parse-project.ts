@@ -25,6 +25,7 @@ import { parseMacros } from './macros.ts';
 import { installedPackages, unloadedResourcesWarning } from './packages.ts';
 import { parseModels } from './models.ts';
 import { parseSeeds } from './seeds.ts';
+import { parseSnapshots } from './snapshots.ts';
 import { parseSources } from './sources.ts';
 import { parseSingularTests } from './singular-tests.ts';
 import { parseGenericTests } from './generic-tests.ts';
@@ -72,7 +73,7 @@ export interface ParseResult {
 /**
  * Parses the project into a Manifest, in dbt's order: docs blocks, macros,
  * then (with partial parsing's cache) properties, models and analyses, seeds,
- * sources, singular tests, generic tests, and finally ref/source linking.
+ * snapshots, sources, singular tests, generic tests, and finally ref/source linking.
  * Each resource type has its own module adding to a {@link ManifestBuilder}.
  * @throws TsdbtError (or CompileErrors listing several) for any project error.
  */
@@ -115,7 +116,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   const b = new ManifestBuilder({
     project, target, cliVars: opts.cliVars, invocationId: opts.invocationId, env, database, now, diags, files, jinja, pp, properties, docs, macros, renderer,
   });
-  parseResources(b);
+  parseResources(b, true);
   // Then every installed package, as dbt parses each project in turn (root first): its nodes get
   // package_name <package>, its own dbt_project.yml trees and vars, and the root project's overrides.
   for (const p of packages) {
@@ -123,7 +124,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     if (!props) continue;
     b.enterPackage(p, props);
     for (const w of props.warnings ?? []) b.warnings.push(w);
-    parseResources(b);
+    parseResources(b, false);
     b.leavePackage();
   }
   linkRefsAndSources(b);
@@ -154,9 +155,11 @@ function inPackage<T>(diags: Diagnostics, dir: string, fn: () => T): T | undefin
 }
 
 /** One project's resources, in dbt's order: models and analyses, seeds, sources, singular tests, generic tests. */
-function parseResources(b: ManifestBuilder): void {
+function parseResources(b: ManifestBuilder, root: boolean): void {
   parseModels(b);
   parseSeeds(b);
+  // A package's snapshots are not built yet: they get the `[unsupported]` warning of packages.ts.
+  if (root) parseSnapshots(b);
   parseSources(b);
   parseSingularTests(b);
   parseGenericTests(b);

@@ -1,5 +1,5 @@
 /**
- * ExecutionPlan: what a run / seed / test / build invocation executes, in
+ * ExecutionPlan: what a run / seed / test / snapshot / build invocation executes, in
  * which order, and what each node waits for — a plain, readonly,
  * JSON-serialisable value, computed without a database (`tsdbt debug --plan`
  * prints it).
@@ -13,7 +13,7 @@
 import type { Manifest } from '../parse/manifest.ts';
 import type { Task } from './scheduler.ts';
 
-export type RunCommand = 'run' | 'seed' | 'test' | 'build';
+export type RunCommand = 'run' | 'seed' | 'test' | 'snapshot' | 'build';
 
 /** One node of the plan. */
 export interface PlannedNode {

@@ -88,6 +88,7 @@ export const COMMAND_RESOURCE_TYPES: Record<RunCommand, readonly string[]> = {
   run: ['model'],
   seed: ['seed'],
   test: ['test'],
+  snapshot: ['snapshot'],
   build: ['model', 'seed', 'test', 'snapshot'],
 };
 

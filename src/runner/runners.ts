@@ -3,9 +3,9 @@
  * (node-session.ts): the scheduler and executePlan know nothing about
  * resource types; they call `RUNNERS[node.resource_type]`.
  *
- * - model, seed: materialize (src/materializations) — dbt's ModelRunner / SeedRunner;
+ * - model, seed, snapshot: materialize (src/materializations) — dbt's ModelRunner / SeedRunner / SnapshotRunner;
  * - test: the data test query, failing rows kept under store_failures — dbt's TestRunner;
- * - snapshot (and anything else): `[unsupported]` until implemented, never a silent skip.
+ * - anything else: `[unsupported]`, never a silent skip.
  */
 import { TsdbtError } from '../errors.ts';
 import type { Adapter, Connection, RelationRef } from '../adapters/adapter.ts';
@@ -56,7 +56,7 @@ export interface RunnerResult {
 /** Runs one node. Throws for a node error (executePlan turns it into the node's result). */
 export type NodeRunner = (input: RunnerInput) => Promise<RunnerResult>;
 
-/** model and seed: dbt's materializations. */
+/** model, seed and snapshot: dbt's materializations. */
 export const materializeRunner: NodeRunner = async ({ node, threadId, compiledOn, session, options }) => {
   const res = await session.onConnection(node, async (conn: Connection) => {
     const cc = await compiledOn(conn);
@@ -144,5 +144,5 @@ export const RUNNERS: Partial<Record<ManifestNode['resource_type'], NodeRunner>>
   model: materializeRunner,
   seed: materializeRunner,
   test: testRunner,
-  snapshot: unsupportedRunner,
+  snapshot: materializeRunner,
 };
