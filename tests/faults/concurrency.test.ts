@@ -29,7 +29,7 @@ describe('two runs on one target (postgres)', { skip }, () => {
   });
 
   it('the second run waits for the first, naming it, then runs', async () => {
-    const a = p.start('run', ['--vars', '{sleep: 3, version: 2}']);
+    const a = p.start('run', ['--vars', '{sleep: 8, version: 2}']);
     await until('run A to be building', async () => (await p.backendsRunning('%slow__tsdbt_tmp%')).length > 0);
     const b = p.start('run', ['--vars', '{sleep: 0, version: 3}']);
     await b.waitForOutput(new RegExp(`waiting for another tsdbt run on ${p.schema} \\(pid ${a.child.pid} on \\S+, since [^)]+\\) to finish`));
@@ -42,7 +42,7 @@ describe('two runs on one target (postgres)', { skip }, () => {
   });
 
   it('--no-wait fails at once with exit code 1', async () => {
-    const a = p.start('run', ['--vars', '{sleep: 3, version: 4}']);
+    const a = p.start('run', ['--vars', '{sleep: 8, version: 4}']);
     await until('run A to be building', async () => (await p.backendsRunning('%slow__tsdbt_tmp%')).length > 0);
     const rc = await p.cli('run', ['--no-wait']);
     assert.equal(rc.code, 1, rc.output);
@@ -55,7 +55,7 @@ describe('two runs on one target (postgres)', { skip }, () => {
 
   it('`tsdbt test` does not wait for a running build (it changes nothing)', async () => {
     p.write({ 'models/_schema.yml': 'version: 2\nmodels:\n  - name: slow\n    columns:\n      - name: version\n        data_tests: [not_null]\n' });
-    const a = p.start('run', ['--vars', '{sleep: 3, version: 5}']);
+    const a = p.start('run', ['--vars', '{sleep: 8, version: 5}']);
     await until('run A to be building', async () => (await p.backendsRunning('%slow__tsdbt_tmp%')).length > 0);
     const t = await p.cli('test', ['--no-wait']);
     assert.equal(t.code, 0, t.output);
