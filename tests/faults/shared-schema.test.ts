@@ -54,7 +54,7 @@ describe('two targets writing one schema (postgres)', { skip, concurrency: 1 }, 
   });
 
   it('both targets run at once: both succeed in turn or side by side, one t1 is left, no helper relation remains', async () => {
-    const a = p.start('run', ['--vars', '{sleep: 6}']);
+    const a = p.start('run', ['--vars', '{sleep: 15}']); // long enough for the second CLI to start on a loaded machine
     await until('dev to be building t1', async () =>
       (await p.rows(`select 1 from pg_stat_activity where query like 'create table %t1\\_\\_tsdbt\\_tmp\\_%' and strpos(query, $1) > 0 and state = 'active'`, [shared])).length > 0,
     );
