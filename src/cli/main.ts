@@ -6,6 +6,7 @@
  * `run-locked` under --no-wait); 2 a project, config or usage error; 130 / 143
  * cancelled by SIGINT / SIGTERM.
  */
+import { withUnitTestNodes } from '../unittests/run-unit-test.ts';
 import { Command, CommanderError, Option } from 'commander';
 import { rmSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -218,14 +219,14 @@ async function lsCommand(flags: CommonFlags & Record<string, unknown>, out: Cons
   const s = openSession(flags, out);
   const p = parseSession(s, out);
   const rt = (flags.resourceType as string[] | undefined) ?? [];
-  const types = rt.length && !rt.includes('all') ? rt : ['model', 'seed', 'test', 'snapshot', 'analysis', 'source'];
+  const types = rt.length && !rt.includes('all') ? rt : ['model', 'seed', 'test', 'unit_test', 'snapshot', 'analysis', 'source'];
   const ids = select({ ...s, flags: { ...s.flags, resourceType: undefined } }, p, types, out);
   const m = p.parsed.manifest;
   // Selection returns executable nodes; sources are listed when asked for and nothing narrows them.
   if (types.includes('source') && !flags.select?.length) ids.push(...Object.keys(m.sources).sort());
   const fmt = flags.output as string;
   for (const id of ids) {
-    const n = (m.nodes[id] ?? m.sources[id]) as { name: string; resource_type: string; package_name: string; original_file_path: string; unique_id: string; fqn: string[]; config: unknown; tags: string[]; alias?: string };
+    const n = (m.nodes[id] ?? m.sources[id] ?? m.unit_tests[id]) as { name: string; resource_type: string; package_name: string; original_file_path: string; unique_id: string; fqn: string[]; config: unknown; tags: string[]; alias?: string };
     if (!n) continue;
     if (fmt === 'json') {
       out.out(JSON.stringify({ name: n.name, resource_type: n.resource_type, package_name: n.package_name, original_file_path: n.original_file_path, unique_id: n.unique_id, alias: (n as { alias?: string }).alias, config: n.config, tags: n.tags }));
@@ -272,7 +273,7 @@ async function planCommand(flags: CommonFlags & Record<string, unknown>, out: Co
   const s = openSession(flags, out);
   const p = parseSession(s, out);
   const chosen = select(s, p, COMMAND_RESOURCE_TYPES[command], out);
-  out.out(JSON.stringify(planRun(p.parsed.manifest, { command, selected: chosen }, topologicalOrder(p.graph)), null, 2));
+  out.out(JSON.stringify(planRun(withUnitTestNodes(p.parsed.manifest, chosen), { command, selected: chosen }, topologicalOrder(p.graph)), null, 2));
   return 0;
 }
 

@@ -82,7 +82,7 @@ class Selector {
   }
 
   get(id: string): AnyNode | undefined {
-    return this.manifest.nodes[id] ?? this.manifest.sources[id];
+    return this.manifest.nodes[id] ?? this.manifest.sources[id] ?? (this.manifest.unit_tests?.[id] as unknown as ManifestNode | undefined);
   }
 
   // ---- graph traversal ----
@@ -164,8 +164,9 @@ class Selector {
     for (const id of selected) this.graph.forEachOutNeighbor(id, (child) => candidates.add(child));
     for (const id of candidates) {
       if (direct.has(id)) continue;
-      const node = this.manifest.nodes[id];
-      if (!node || node.resource_type !== 'test' || node.config?.enabled === false) continue;
+      const node = this.manifest.nodes[id] ?? this.manifest.unit_tests?.[id];
+      // dbt's can_select_indirectly: data tests and unit tests.
+      if (!node || (node.resource_type !== 'test' && node.resource_type !== 'unit_test') || node.config?.enabled === false) continue;
       const parents = node.depends_on.nodes;
       if (mode === 'eager' || parents.every((p) => selected.has(p))) direct.add(id);
       else if (mode === 'buildable') {
@@ -191,7 +192,7 @@ class Selector {
     const pool = mode === 'buildable' ? this.selectedAndParents(direct) : direct;
     for (const id of indirect) {
       if (out.has(id)) continue;
-      const node = this.manifest.nodes[id];
+      const node = this.manifest.nodes[id] ?? this.manifest.unit_tests?.[id];
       if (node && node.depends_on.nodes.every((p) => pool.has(p))) out.add(id);
     }
     return out;
@@ -270,12 +271,13 @@ class Selector {
         };
       case 'test_type':
         return (_id, n) => {
+          if ((n.resource_type as string) === 'unit_test') return v === 'unit';
           if (!isNode(n) || n.resource_type !== 'test') return false;
           const generic = n.test_metadata !== undefined && n.test_metadata !== null;
           if (v === 'generic' || v === 'schema') return generic;
           if (v === 'singular') return !generic;
           if (v === 'data') return true;
-          return false; // unit: tsdbt has no unit tests
+          return false;
         };
       case 'state': {
         const state = this.stateComparison(c);
@@ -303,9 +305,11 @@ class Selector {
       case 'metric':
       case 'semantic_model':
       case 'saved_query':
-      case 'unit_test':
         // tsdbt's Manifest has none of these resources: nothing matches.
         return () => false;
+      case 'unit_test':
+        // dbt's UnitTestSelectorMethod: by name, or by fqn (package.folders.model.name) with wildcards.
+        return (_id, n) => (n.resource_type as string) === 'unit_test' && isNode(n) && fqnMatches(n.fqn, v, n.name);
     }
   }
 
@@ -459,7 +463,7 @@ export function evaluateSelection(
   const selected: string[] = [];
   for (const id of included.direct) {
     if (excluded.direct.has(id)) continue;
-    const node = manifest.nodes[id];
+    const node = manifest.nodes[id] ?? manifest.unit_tests?.[id];
     if (!node) continue; // sources are selected for graph traversal only, never run
     if (types && !types.has(node.resource_type)) continue;
     if (dropTypes.has(node.resource_type)) continue;

@@ -29,6 +29,7 @@ import { parseSources } from './sources.ts';
 import { parseSingularTests } from './singular-tests.ts';
 import { parseGenericTests } from './generic-tests.ts';
 import { linkRefsAndSources } from './link.ts';
+import { parseUnitTests } from './unit-tests.ts';
 import type { Manifest } from './manifest.ts';
 
 export interface ParseOptions {
@@ -104,9 +105,11 @@ export function parseProject(opts: ParseOptions): ParseResult {
   parseSingularTests(b);
   parseGenericTests(b);
   linkRefsAndSources(b);
+  const unitTests = parseUnitTests(b);
 
   diags.throwIfErrors();
   pp.save();
   const manifest: Manifest = b.toManifest();
+  manifest.unit_tests = unitTests;
   return { manifest, jinja, staticCalls: b.staticCalls, warnings: [...(properties.warnings ?? []), ...b.warnings, ...diags.warnings], database, partialParse: pp.stats };
 }
