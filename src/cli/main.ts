@@ -232,6 +232,7 @@ async function lsCommand(flags: CommonFlags & Record<string, unknown>, out: Cons
       out.out(JSON.stringify({ name: n.name, resource_type: n.resource_type, package_name: n.package_name, original_file_path: n.original_file_path, unique_id: n.unique_id, alias: (n as { alias?: string }).alias, config: n.config, tags: n.tags }));
     } else if (fmt === 'name') out.out(n.name);
     else if (fmt === 'path') out.out(n.original_file_path);
+    else if (n.resource_type === 'unit_test') out.out(`unit_test:${n.package_name}.${n.name}`); // as dbt ls
     else out.out(n.resource_type === 'source' ? `source:${n.fqn.join('.')}` : n.fqn.join('.'));
   }
   return 0;

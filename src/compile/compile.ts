@@ -28,6 +28,7 @@ import type { ProjectConfig } from '../config/types.ts';
 import { assertModelIsSelect, firstToken } from './model-statement.ts';
 import { ReplayLog, findNeedsDatabase, renderWithDatabase, type LiveDatabase } from './live.ts';
 import { flatGraph, runContextMembers } from './run-context.ts';
+import { MACRO_OVERRIDES } from '../jinja/jinja-env.ts';
 
 /** One compiled node: its SQL with every ref resolved and ephemeral CTEs inlined. */
 export interface CompiledNode {
@@ -498,18 +499,32 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
     const thisInput = byTarget.get('this');
     const render = (log: ReplayLog): string => {
       const ctx = contextFor(model, log, hooks, threadId, undefined, thisInput ? cte(thisInput) : undefined);
-      // overrides.macros: calling the macro returns the given value (dbt's UnitTestMacroGenerator).
+      // overrides.macros: calling the macro returns the given value (dbt's UnitTestMacroGenerator); `dbt.x` is `x`.
+      const macroOverrides: Record<string, unknown> = {};
       for (const [name, value] of Object.entries(overrides.macros)) {
         const short = name.startsWith('dbt.') ? name.slice(4) : name;
-        if (short.includes('.')) continue;
-        ctx[short] = () => value;
+        if (short.includes('.')) {
+          throw new TsdbtError('unsupported-macro-override', `[unsupported] unit test ${def.name} overrides the package macro ${name}: tsdbt overrides macros by their name only`, {
+            ...where,
+            hint: `override it by its name without the package (${short.split('.').pop()}), which replaces it wherever it is called`,
+          });
+        }
+        macroOverrides[short] = () => value;
       }
+      // …and in the `dbt` namespace too (`dbt.current_timestamp()`), as dbt propagates overrides of its own macros.
+      const dbtNs = Object.keys(macroOverrides).length ? parsed.jinja.resolve('dbt', ctx) : undefined;
+      if (dbtNs && typeof dbtNs === 'object') {
+        macroOverrides.dbt = new Proxy(dbtNs, {
+          get: (t, k, r) => (typeof k === 'string' && k !== 'dbt' && Object.hasOwn(macroOverrides, k) ? macroOverrides[k] : Reflect.get(t, k, r)),
+        });
+      }
+      ctx[MACRO_OVERRIDES] = macroOverrides;
       const body = parsed.jinja.render(model.raw_code, ctx, { file: model.original_file_path });
       const ctes = inputs.map((i) => ({
         name: i.cteName,
         sql: i.template ? parsed.jinja.render(i.sql, ctx, { file: def.original_file_path }) : i.sql,
       }));
-      return injectCtes(body, ctes);
+      return ctes.length ? injectCtes(body, ctes) : body;
     };
     const { value } = await renderWithDatabase(render, db);
     return value;

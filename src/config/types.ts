@@ -62,6 +62,8 @@ export interface ProjectConfig {
   readonly tests: ConfigTree;
   readonly snapshots: ConfigTree;
   readonly sources: ConfigTree;
+  /** `unit_tests:` config tree (`+tags`, `+meta`, `+enabled` by project and folder). */
+  readonly unitTests?: ConfigTree;
   /** Project-relative path of the project file (`dbt_project.yml`). */
   readonly file: string;
   /** `packages-install-path` (default `dbt_packages`). */

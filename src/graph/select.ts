@@ -308,8 +308,9 @@ class Selector {
         // tsdbt's Manifest has none of these resources: nothing matches.
         return () => false;
       case 'unit_test':
-        // dbt's UnitTestSelectorMethod: by name, or by fqn (package.folders.model.name) with wildcards.
-        return (_id, n) => (n.resource_type as string) === 'unit_test' && isNode(n) && fqnMatches(n.fqn, v, n.name);
+        // dbt's UnitTestSelectorMethod: by name, `package.name` (what `ls` prints), or fqn (package.folders.model.name), with wildcards.
+        return (_id, n) =>
+          (n.resource_type as string) === 'unit_test' && isNode(n) && (fnmatch(n.name, v) || fnmatch(`${n.package_name}.${n.name}`, v) || fqnMatches(n.fqn, v, n.name));
     }
   }
 

@@ -286,9 +286,16 @@ export function parseUnitTests(b: ManifestBuilder): Record<string, UnitTestDefin
       continue;
     }
     warnKeys(rawConfig, CONFIG_KEYS, `the config of ${label}`, ut.line);
-    const tags = rawConfig.tags === undefined || rawConfig.tags === null ? [] : Array.isArray(rawConfig.tags) ? rawConfig.tags.map(String) : [String(rawConfig.tags)];
-    const meta = (rawConfig.meta && typeof rawConfig.meta === 'object' ? rawConfig.meta : {}) as Record<string, unknown>;
-    let enabled = rawConfig.enabled === undefined ? true : rawConfig.enabled !== false && rawConfig.enabled !== 'false';
+    // dbt_project.yml's unit_tests: tree (by project, folders, model), then the entry's config: (tags add up, as dbt).
+    const rel = relative(join(b.project.root, b.project.modelPaths.find((p) => ut.file.startsWith(p.replace(/\/$/, '') + '/')) ?? ''), join(b.project.root, ut.file)).split(sep).join('/');
+    const folders = rel.split('/').slice(0, -1);
+    const fqn = [b.pkg, ...folders, modelName, name];
+    const fromProject = b.projectConfig(b.project.unitTests ?? {}, fqn) as Record<string, unknown>;
+    const asTags = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+    const tags = [...new Set([...asTags(fromProject.tags), ...asTags(rawConfig.tags)])];
+    const meta = { ...(fromProject.meta as Record<string, unknown> | undefined), ...(rawConfig.meta && typeof rawConfig.meta === 'object' ? (rawConfig.meta as Record<string, unknown>) : {}) };
+    const enabledRaw = rawConfig.enabled ?? fromProject.enabled;
+    let enabled = enabledRaw === undefined || enabledRaw === null ? true : enabledRaw !== false && enabledRaw !== 'false';
 
     // dbt's checks once the model is known (process_models_for_unit_test).
     if (model.config.enabled === false || !models.has(modelName)) enabled = false;
@@ -304,8 +311,6 @@ export function parseUnitTests(b: ManifestBuilder): Record<string, UnitTestDefin
     }
     if (!ok || !expect) continue;
 
-    const rel = relative(join(b.project.root, b.project.modelPaths.find((p) => ut.file.startsWith(p.replace(/\/$/, '') + '/')) ?? ''), join(b.project.root, ut.file)).split(sep).join('/');
-    const folders = rel.split('/').slice(0, -1);
     const def: UnitTestDefinition = {
       unique_id: uniqueId,
       resource_type: 'unit_test',
@@ -314,7 +319,7 @@ export function parseUnitTests(b: ManifestBuilder): Record<string, UnitTestDefin
       model: modelName,
       path: rel,
       original_file_path: ut.file,
-      fqn: [b.pkg, ...folders, modelName, name],
+      fqn,
       description: typeof e.description === 'string' ? e.description : '',
       given,
       expect,

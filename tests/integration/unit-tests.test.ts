@@ -3,7 +3,8 @@
  * inputs replaced by typed fixture CTEs (columns not given are typed nulls,
  * typed from the input relations in the database), dict / csv / sql formats,
  * a fixture file under tests/fixtures/, a source input, `overrides` of
- * is_incremental, vars and env_vars; `tsdbt build` runs a model's unit tests
+ * is_incremental, other macros (also `dbt.x`), vars and env_vars, `+tags` from
+ * dbt_project.yml's `unit_tests:`; `tsdbt build` runs a model's unit tests
  * before it and a failing one skips the model and its descendants (dbt's
  * BuildTask); `tsdbt test --select test_type:unit`; the diff of actual vs
  * expected rows on failure; manifest.json's `unit_tests` and run_results.
@@ -13,7 +14,9 @@ import assert from 'node:assert/strict';
 import { describeEngines, Project, projectYml, type Files } from './harness.ts';
 
 const UNIT: Files = {
-  'dbt_project.yml': projectYml('ut', 'vars:\n  currency: EUR\n'),
+  'dbt_project.yml': projectYml('ut', 'vars:\n  currency: EUR\nunit_tests:\n  ut:\n    +tags: [unit]\n'),
+  'macros/stamp.sql': '{% macro stamp() %}now(){% endmacro %}\n',
+  'models/stamped.sql': "select {{ stamp() }}::text as stamp, {{ dbt.current_timestamp() }} is not null as has_ts\n",
   'seeds/raw_events.csv': 'id,kind\n1,a\n2,b\n3,c\n',
   'seeds/raw_customers.csv': 'id,name,email\n1,Ann,ANN@X.COM\n2,Bob,bob\n',
   'models/sources.yml': `version: 2
@@ -132,6 +135,16 @@ models:
     expect:
       rows: [{id: 3, kind: c}]
 
+  - name: test_macro_overrides
+    model: stamped
+    overrides:
+      macros:
+        stamp: "'fixed'"
+        dbt.current_timestamp: "null"
+    given: []
+    expect:
+      rows: [{stamp: fixed, has_ts: false}]
+
   - name: test_full_run
     model: inc_events
     overrides:
@@ -153,6 +166,7 @@ const ALL_UNIT = [
   UT('test_flags_wrong', 'email_flags'),
   UT('test_incremental_run', 'inc_events'),
   UT('test_full_run', 'inc_events'),
+  UT('test_macro_overrides', 'stamped'),
 ].sort();
 
 interface Result {
@@ -219,16 +233,20 @@ await describeEngines('unit tests', (engine) => {
     const r = await p.cli('test', ['--select', 'test_type:unit']);
     assert.equal(r.code, 1, r.output);
     assert.deepEqual(results().map((x) => x.unique_id).sort(), ALL_UNIT);
-    assert.match(r.output, /7 unit_tests/);
+    assert.match(r.output, /8 unit_tests/);
   });
 
   it('resource_type:unit_test, tag: and --exclude select unit tests; all passing exits 0', async () => {
     const r = await p.cli('test', ['--select', 'resource_type:unit_test', '--exclude', 'test_flags_wrong']);
     assert.equal(r.code, 0, r.output);
-    assert.equal(results().length, 6);
+    assert.equal(results().length, 7);
     const t = await p.cli('test', ['--select', 'tag:money']);
     assert.equal(t.code, 0, t.output);
     assert.deepEqual(results().map((x) => x.unique_id), [UT('test_orders_per_customer', 'customer_orders')]);
+    // +tags from dbt_project.yml's unit_tests: reach every unit test
+    const all = await p.cli('test', ['--select', 'tag:unit', '--exclude', 'unit_test:ut.test_flags_wrong']);
+    assert.equal(all.code, 0, all.output);
+    assert.equal(results().length, 7);
   });
 
   it('tsdbt test runs data tests and unit tests together', async () => {
@@ -251,7 +269,7 @@ await describeEngines('unit tests', (engine) => {
     assert.equal(u.model, 'customer_orders');
     assert.deepEqual(u.depends_on.nodes, ['model.ut.customer_orders']);
     assert.deepEqual(u.fqn, ['ut', 'customer_orders', 'test_orders_per_customer']);
-    assert.deepEqual(u.config.tags, ['money']);
+    assert.deepEqual(u.config.tags, ['unit', 'money']);
     assert.equal(u.given[1]!.input, "source('shop', 'orders')");
     const fx = m.unit_tests[UT('test_flags_from_fixture', 'email_flags')]!;
     assert.deepEqual(fx.given[0]!.rows, [{ id: '1', email: 'a@b.co' }, { id: '2', email: 'nope' }]);
