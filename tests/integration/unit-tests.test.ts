@@ -15,6 +15,8 @@ import { describeEngines, Project, projectYml, type Files } from './harness.ts';
 
 const UNIT: Files = {
   'dbt_project.yml': projectYml('ut', 'vars:\n  currency: EUR\nunit_tests:\n  ut:\n    +tags: [unit]\n'),
+  'models/eph_base.sql': "{{ config(materialized='ephemeral') }}\nselect id, kind from {{ ref('raw_events') }}\n",
+  'models/from_eph.sql': "select id, upper(kind) as kind_u from {{ ref('eph_base') }}\n",
   'macros/stamp.sql': '{% macro stamp() %}now(){% endmacro %}\n',
   'models/stamped.sql': "select {{ stamp() }}::text as stamp, {{ dbt.current_timestamp() }} is not null as has_ts\n",
   'seeds/raw_events.csv': 'id,kind\n1,a\n2,b\n3,c\n',
@@ -145,6 +147,15 @@ models:
     expect:
       rows: [{stamp: fixed, has_ts: false}]
 
+  - name: test_ephemeral_input
+    model: from_eph
+    given:
+      - input: ref('eph_base')
+        format: sql
+        rows: select 1 as id, 'x'::text as kind
+    expect:
+      rows: [{id: 1, kind_u: X}]
+
   - name: test_full_run
     model: inc_events
     overrides:
@@ -167,6 +178,7 @@ const ALL_UNIT = [
   UT('test_incremental_run', 'inc_events'),
   UT('test_full_run', 'inc_events'),
   UT('test_macro_overrides', 'stamped'),
+  UT('test_ephemeral_input', 'from_eph'),
 ].sort();
 
 interface Result {
@@ -233,20 +245,20 @@ await describeEngines('unit tests', (engine) => {
     const r = await p.cli('test', ['--select', 'test_type:unit']);
     assert.equal(r.code, 1, r.output);
     assert.deepEqual(results().map((x) => x.unique_id).sort(), ALL_UNIT);
-    assert.match(r.output, /8 unit_tests/);
+    assert.match(r.output, /9 unit_tests/);
   });
 
   it('resource_type:unit_test, tag: and --exclude select unit tests; all passing exits 0', async () => {
     const r = await p.cli('test', ['--select', 'resource_type:unit_test', '--exclude', 'test_flags_wrong']);
     assert.equal(r.code, 0, r.output);
-    assert.equal(results().length, 7);
+    assert.equal(results().length, 8);
     const t = await p.cli('test', ['--select', 'tag:money']);
     assert.equal(t.code, 0, t.output);
     assert.deepEqual(results().map((x) => x.unique_id), [UT('test_orders_per_customer', 'customer_orders')]);
     // +tags from dbt_project.yml's unit_tests: reach every unit test
     const all = await p.cli('test', ['--select', 'tag:unit', '--exclude', 'unit_test:ut.test_flags_wrong']);
     assert.equal(all.code, 0, all.output);
-    assert.equal(results().length, 7);
+    assert.equal(results().length, 8);
   });
 
   it('tsdbt test runs data tests and unit tests together', async () => {
@@ -300,6 +312,25 @@ await describeEngines('unit tests', (engine) => {
     assert.equal(r.code, 1, r.output);
     assert.match(r.output, /uses ref\('email_flags'\), which is not given as an input/);
     assert.match(r.output, /input: ref\('email_flags'\)/);
+    p.write({ 'models/unit_tests_bad.yml': null });
+  });
+
+  it('an ephemeral input given as dict rows is an error asking for format: sql (its columns cannot be read), as dbt', async () => {
+    p.write({
+      'models/unit_tests_bad.yml': `unit_tests:
+  - name: test_eph_dict
+    model: from_eph
+    given:
+      - input: ref('eph_base')
+        rows: [{id: 1, kind: x}]
+    expect:
+      rows: [{id: 1, kind_u: X}]
+`,
+    });
+    const r = await p.cli('test', ['--select', 'test_eph_dict']);
+    assert.equal(r.code, 1, r.output);
+    assert.match(r.output, /input ref\('eph_base'\) is an ephemeral model/);
+    assert.match(r.output, /format: sql/);
     p.write({ 'models/unit_tests_bad.yml': null });
   });
 
