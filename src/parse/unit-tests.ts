@@ -299,7 +299,8 @@ export function parseUnitTests(b: ManifestBuilder): Record<string, UnitTestDefin
 
     // dbt's checks once the model is known (process_models_for_unit_test).
     if (model.config.enabled === false || !models.has(modelName)) enabled = false;
-    const incremental = model.config.materialized === 'incremental' || /\bis_incremental\s*\(/.test(model.raw_code);
+    // dbt asks for the override when the model depends on the is_incremental macro (calls it).
+    const incremental = /\bis_incremental\s*\(/.test(model.raw_code);
     const incOverride = overrides?.macros.is_incremental;
     if (enabled && incremental && typeof incOverride !== 'boolean') {
       err(`Boolean override for 'is_incremental' must be provided for unit test '${name}' in model '${modelName}'`, 'add overrides: {macros: {is_incremental: true}} (or false) to the unit test');

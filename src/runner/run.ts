@@ -260,6 +260,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
         node,
         {
           ...base,
+          ...(r.compiledCode !== undefined ? { compiled_code: r.compiledCode } : {}),
           status: r.status,
           timing: timing(),
           execution_time: (performance.now() - t0) / 1000,

@@ -54,6 +54,8 @@ export interface RunnerResult {
   readonly outcome: TaskOutcome;
   readonly warnings?: readonly string[];
   readonly detail?: NodeDetail;
+  /** The SQL that ran, when the runner built it itself (unit tests); else the compiled node's. */
+  readonly compiledCode?: string;
 }
 
 /** Runs one node. Throws for a node error (executePlan turns it into the node's result). */
@@ -145,6 +147,7 @@ export const unitTestRunner: NodeRunner = async ({ node, threadId, session, opti
     adapterResponse: { _message: 'SELECT', code: 'SELECT', rows_affected: out.comparison.actual.length + out.comparison.expected.length },
     failures: out.status === 'fail' ? 1 : 0,
     outcome: out.status === 'fail' ? 'fail' : 'ok',
+    compiledCode: out.sql,
   };
 };
 

@@ -204,7 +204,7 @@ describe('parsing unit_tests: (dbt UnitTestParser)', () => {
 
   it('an incremental model needs a boolean is_incremental override, and true needs a this input (dbt parse errors)', () => {
     const es = errors({
-      'models/inc.sql': "{{ config(materialized='incremental') }}\nselect 1 as id\n",
+      'models/inc.sql': "{{ config(materialized='incremental') }}\nselect 1 as id\n{% if is_incremental() %}where false{% endif %}\n",
       'models/ut.yml': `unit_tests:
   - name: t1
     model: inc

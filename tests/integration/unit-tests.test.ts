@@ -186,6 +186,7 @@ interface Result {
   status: string;
   message: string | null;
   failures: number | null;
+  compiled_code: string | null;
 }
 
 await describeEngines('unit tests', (engine) => {
@@ -225,6 +226,7 @@ await describeEngines('unit tests', (engine) => {
   it('prints the rows that differ, marked +++ (actual) and --- (expected), as dbt', () => {
     const failed = results().find((x) => x.unique_id === UT('test_flags_wrong', 'email_flags'))!;
     assert.equal(failed.failures, 1);
+    assert.match(failed.compiled_code ?? '', /dbt_internal_unit_test_actual/);
     assert.match(failed.message ?? '', /actual differs from expected/);
     assert.match(failed.message ?? '', /^@@\s+,id\s+,is_valid$/m);
     assert.match(failed.message ?? '', /^\+\+\+\s*,2\s+,false$/m);
