@@ -222,6 +222,24 @@ describe('parsing unit_tests: (dbt UnitTestParser)', () => {
     assert.match(text, /Unit test 't2' for incremental model 'inc' must have a 'this' input/);
   });
 
+  it('a seed input without rows takes the seed file\'s rows (as dbt; empty cells are null, as in the loaded seed)', () => {
+    const r = parse({
+      'seeds/codes.csv': 'code,label\nA,Alpha\nB,\n',
+      'models/c.sql': "select code from {{ ref('codes') }}\n",
+      'models/ut.yml': `unit_tests:
+  - name: t
+    model: c
+    given:
+      - input: ref('codes')
+    expect: {rows: [{code: A}, {code: B}]}
+`,
+    });
+    assert.deepEqual(r.manifest.unit_tests['unit_test.p.c.t']!.given[0]!.rows, [
+      { code: 'A', label: 'Alpha' },
+      { code: 'B', label: null },
+    ]);
+  });
+
   it('config: enabled false (or a disabled model) leaves it out; unknown keys are warnings', () => {
     const r = parse({
       'models/ut.yml': `unit_tests:

@@ -11,6 +11,7 @@
  */
 import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describeEngines, Project, projectYml, type Files } from './harness.ts';
 
 const UNIT: Files = {
@@ -106,8 +107,7 @@ models:
     model: email_flags
     given:
       - input: ref('stg_customers')
-        format: sql
-        rows: select 5 as id, 'q' as name, null::text as email
+        rows: [{id: 5}]
     expect:
       rows:
         - {id: 5, email: null, is_valid: null}
@@ -298,6 +298,16 @@ await describeEngines('unit tests', (engine) => {
     assert.match(sql, /__dbt__cte__shop__orders as \(/);
     assert.match(sql, /cast\(7\.5 as numeric\(10,2\)\) as "amount"/);
     assert.match(sql, /cast\(null as text\) as "email"/);
+  });
+
+  it('state:modified selects a unit test whose rows changed, and no other', async () => {
+    p.write({ 'prod-state/manifest.json': p.read('target/manifest.json')! });
+    const yml = p.read('models/unit_tests.yml')!;
+    p.write({ 'models/unit_tests.yml': yml.replace('rows: [{id: 1}, {id: 2}]', 'rows: [{id: 2}, {id: 1}]') });
+    const r = await p.cli('ls', ['--select', 'state:modified', '--state', join(p.dir, 'prod-state')]);
+    assert.equal(r.code, 0, r.output);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['unit_test:ut.test_full_run']);
+    p.write({ 'models/unit_tests.yml': yml });
   });
 
   it('a ref the model makes that is not given is an error naming it', async () => {
