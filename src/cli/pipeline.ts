@@ -351,8 +351,8 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         retries: adapter.capabilities.connectionRetries,
         compileAtRunTime: (id, conn, threadId) => compileAtRunTime(s, p, compiledSession, id, conn, threadId),
         renderHookAtRunTime: (id, template, conn, threadId) => compiledSession.compiler.renderHookAtRunTime(id, template, conn, threadId),
-        runUnitTest: (id, conn, threadId) =>
-          runUnitTest(p.parsed.manifest.unit_tests[id]!, p.parsed.manifest, conn, (def, inputs, c, t) => compiledSession.compiler.compileUnitTest(def, inputs, c, t), threadId),
+        runUnitTest: (id, conn, threadId, statements) =>
+          runUnitTest(p.parsed.manifest.unit_tests[id]!, p.parsed.manifest, conn, (def, inputs, c, t) => compiledSession.compiler.compileUnitTest(def, inputs, c, t), threadId, statements),
       });
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -30,7 +30,7 @@ export interface RunnerOptions {
   readonly rebuiltLater: (uniqueId: string) => RelationRef[];
   readonly renderHookAtRunTime?: (uniqueId: string, template: string, conn: Pick<Connection, 'query'>, threadId: string) => Promise<string>;
   /** Runs the unit test `uniqueId` on `conn` (src/unittests/run-unit-test.ts). */
-  readonly runUnitTest?: (uniqueId: string, conn: Connection, threadId: string) => Promise<UnitTestOutcome>;
+  readonly runUnitTest?: (uniqueId: string, conn: Connection, threadId: string, statements: string[]) => Promise<UnitTestOutcome>;
 }
 
 /** What a runner is given for one node. */
@@ -139,8 +139,16 @@ export const testRunner: NodeRunner = async ({ node, compiled, compiledOn, sessi
 export const unitTestRunner: NodeRunner = async ({ node, threadId, session, options }) => {
   const run = options.runUnitTest;
   if (!run) throw new TsdbtError('unit-test-runner', `unit test ${node.name} cannot run here`, { file: node.original_file_path, kind: 'runtime' });
-  const out = await session.onConnection(node, (conn) => run(node.unique_id, conn, threadId));
-  session.writeRunFile(node, out.statements);
+  const statements: string[] = [];
+  let out: UnitTestOutcome;
+  try {
+    out = await session.onConnection(node, (conn) => {
+      statements.length = 0;
+      return run(node.unique_id, conn, threadId, statements);
+    });
+  } finally {
+    session.writeRunFile(node, statements);
+  }
   return {
     status: out.status,
     message: out.message,

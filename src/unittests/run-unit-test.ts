@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TsdbtError } from '../errors.ts';
-import type { Connection } from '../adapters/adapter.ts';
+import { DatabaseError, type Connection } from '../adapters/adapter.ts';
 import { getColumns } from '../adapters/introspection.ts';
 import type { Manifest, ManifestNode, UnitTestDefinition } from '../parse/manifest.ts';
 import type { NodeConfig } from '../config/types.ts';
@@ -81,10 +81,32 @@ export function withUnitTestNodes(manifest: Manifest, ids: readonly string[]): M
   return { ...manifest, nodes: { ...manifest.nodes, ...extra } };
 }
 
-/** Runs `def` on `conn`. @throws TsdbtError (a fixture or input problem), DatabaseError (the SQL). */
-export async function runUnitTest(def: UnitTestDefinition, manifest: Manifest, conn: Connection, compile: CompileUnitTest, threadId: string): Promise<UnitTestOutcome> {
+/**
+ * Runs `def` on `conn`; every statement it runs is appended to `statements`
+ * (also when it fails, for target/run/). @throws TsdbtError (a fixture or input problem; an SQL
+ * error in the test's statements, named as dbt does: "An error occurred during
+ * execution of unit test …: check the data types"), DatabaseError (a lost
+ * connection, a cancel or a timeout, left as they are for the runner).
+ */
+export async function runUnitTest(def: UnitTestDefinition, manifest: Manifest, conn: Connection, compile: CompileUnitTest, threadId: string, statements: string[] = []): Promise<UnitTestOutcome> {
+  try {
+    return await runUnitTestOn(def, manifest, conn, compile, threadId, statements);
+  } catch (e) {
+    // Class 08 (connection) and 57 (cancel, shutdown, timeout) stay DatabaseErrors: the runner names and retries them.
+    if (!(e instanceof DatabaseError) || /^(08|57)/.test(e.sqlState ?? '')) throw e;
+    const detail = [e.message, e.detail && `DETAIL: ${e.detail}`, e.hint && `HINT: ${e.hint}`].filter(Boolean).join('\n  ');
+    throw new TsdbtError('unit-test-sql', `An error occurred during execution of unit test '${def.name}'. There may be an error in the unit test definition: check the data types.\n  ${detail}`, {
+      file: def.original_file_path,
+      line: def.line,
+      kind: 'runtime',
+      hint: `each value is cast to its column's type in the input relation (given) or in the model's result (expect); the statements are in target/run/`,
+      cause: e,
+    });
+  }
+}
+
+async function runUnitTestOn(def: UnitTestDefinition, manifest: Manifest, conn: Connection, compile: CompileUnitTest, threadId: string, statements: string[]): Promise<UnitTestOutcome> {
   const model = manifest.nodes[def.depends_on.nodes[0]];
-  const statements: string[] = [];
   const inputs: UnitTestInputSql[] = [];
   for (const [i, g] of def.given.entries()) {
     const where = { file: def.original_file_path, line: def.line };

@@ -346,6 +346,26 @@ await describeEngines('unit tests', (engine) => {
     p.write({ 'models/unit_tests_bad.yml': null });
   });
 
+  it('a value that does not fit its column type is an error saying so, with the statements in target/run/', async () => {
+    p.write({
+      'models/unit_tests_bad.yml': `unit_tests:
+  - name: test_bad_type
+    model: email_flags
+    given:
+      - input: ref('stg_customers')
+        rows: [{id: abc}]
+    expect:
+      rows: []
+`,
+    });
+    const r = await p.cli('test', ['--select', 'test_bad_type']);
+    assert.equal(r.code, 1, r.output);
+    assert.match(r.output, /models\/unit_tests_bad\.yml:2 .*An error occurred during execution of unit test 'test_bad_type'\. There may be an error in the unit test definition: check the data types\./);
+    assert.match(r.output, /invalid input syntax for type integer: "abc"/);
+    assert.match(p.read('target/run/ut/models/unit_tests_bad.yml/email_flags/test_bad_type.sql') ?? '', /cast\('abc' as integer\)/);
+    p.write({ 'models/unit_tests_bad.yml': null });
+  });
+
   it('a unit test of a model that does not exist, or an incremental model without an is_incremental override, is a parse error', async () => {
     p.write({
       'models/unit_tests_bad.yml': `unit_tests:
