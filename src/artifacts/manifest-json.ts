@@ -287,11 +287,11 @@ export function manifestForJson(manifest: Manifest, compiled?: ReadonlyMap<strin
   };
 }
 
-/** Unit tests as dbt writes them (the source line is tsdbt's own, left out). */
+/** Unit tests as dbt writes them (the source line and the tags copy are tsdbt's own, left out). */
 function unitTestsForJson(unitTests: Manifest['unit_tests']): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const id in unitTests) {
-    const { line: _line, ...rest } = unitTests[id]!;
+    const { line: _line, tags: _tags, ...rest } = unitTests[id]!; // tags live in config, as dbt writes them
     out[id] = rest;
   }
   return out;

@@ -467,6 +467,6 @@ function countTypes(nodes: Record<string, { resource_type: string }>, ids: reado
   const order = ['model', 'seed', 'snapshot', 'test', 'unit_test', 'analysis'];
   return [...m]
     .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
-    .map(([t, n]) => `${n} ${t}${n === 1 ? '' : 's'}`)
+    .map(([t, n]) => `${n} ${t.replace('_', ' ')}${n === 1 ? '' : 's'}`) // "3 unit tests", as dbt
     .join(', ');
 }

@@ -115,7 +115,7 @@ export class StateComparison {
       // dbt compares a unit test's checksum (given, expect, overrides) and its config.
       const old = this.previous.unit_tests?.[uniqueId];
       if (!old) return true;
-      if ((aspect === undefined || aspect === 'body') && unitTest.checksum?.checksum !== old.checksum?.checksum) return true;
+      if ((aspect === undefined || aspect === 'body') && unitTest.checksum !== old.checksum) return true;
       if ((aspect === undefined || aspect === 'configs') && JSON.stringify(unitTest.config) !== JSON.stringify(old.config)) return true;
       return false;
     }

@@ -211,7 +211,8 @@ export interface UnitTestDefinition {
   /** The tested model's schema. */
   schema: string;
   tags: string[];
-  checksum: { name: 'sha256'; checksum: string } | null;
+  /** sha256 of given, expect and overrides (dbt's `build_unit_test_checksum`; state:modified compares it). */
+  checksum: string | null;
   versions: null;
   version: null;
   created_at: number;

@@ -329,7 +329,7 @@ export function parseUnitTests(b: ManifestBuilder): Record<string, UnitTestDefin
       depends_on: { nodes: dependsOn, macros: [] },
       schema: model.schema,
       tags,
-      checksum: { name: 'sha256', checksum: createHash('sha256').update(JSON.stringify({ given, expect, overrides })).digest('hex') },
+      checksum: createHash('sha256').update(JSON.stringify({ given, expect, overrides })).digest('hex'),
       versions: null,
       version: null,
       created_at: b.now,

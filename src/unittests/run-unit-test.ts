@@ -50,7 +50,7 @@ export function unitTestNodeView(def: UnitTestDefinition): ManifestNode & { line
     fqn: def.fqn,
     raw_code: '',
     language: 'sql',
-    checksum: def.checksum ?? { name: 'sha256', checksum: '' },
+    checksum: { name: 'sha256', checksum: def.checksum ?? '' },
     config: { ...def.config, materialized: 'unit' } as unknown as NodeConfig,
     tags: def.tags,
     description: def.description,

@@ -247,7 +247,7 @@ await describeEngines('unit tests', (engine) => {
     const r = await p.cli('test', ['--select', 'test_type:unit']);
     assert.equal(r.code, 1, r.output);
     assert.deepEqual(results().map((x) => x.unique_id).sort(), ALL_UNIT);
-    assert.match(r.output, /9 unit_tests/);
+    assert.match(r.output, /9 unit tests/);
   });
 
   it('resource_type:unit_test, tag: and --exclude select unit tests; all passing exits 0', async () => {
