@@ -6,7 +6,6 @@
  * `run-locked` under --no-wait); 2 a project, config or usage error; 130 / 143
  * cancelled by SIGINT / SIGTERM.
  */
-import { withUnitTestNodes } from '../unittests/run-unit-test.ts';
 import { Command, CommanderError, Option } from 'commander';
 import { rmSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,6 +23,7 @@ import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.
 import { topologicalOrder } from '../graph/index.ts';
 import { registerDocsCommands } from './docs-commands.ts';
 import { registerDepsCommand } from './deps-command.ts';
+import { withUnitTestNodes } from '../unittests/run-unit-test.ts';
 
 const VERSION = '0.1.0';
 
