@@ -8,6 +8,7 @@ export {
   manifestForJson,
   nodeForJson,
   sourceForJson,
+  unitTestForJson,
   writeFileAtomic,
   MANIFEST_FILE,
 } from './manifest-json.ts';

@@ -50,6 +50,13 @@ export function parentChildMaps(manifest: Manifest): Pick<Manifest, 'parent_map'
     const group = node.config?.group;
     if (typeof group === 'string' && group !== '') (group_map[group] ??= []).push(id);
   }
+  // Unit tests are edge members too (dbt's build_parent_and_child_maps): children of the model they test.
+  for (const id in manifest.unit_tests ?? {}) {
+    const parents = [...new Set(manifest.unit_tests[id]!.depends_on.nodes)].sort();
+    parent_map[id] = parents;
+    child_map[id] = [];
+    for (const p of parents) child_map[p]?.push(id);
+  }
   for (const id in child_map) if (child_map[id]!.length > 1) child_map[id]!.sort();
   for (const g in group_map) group_map[g]!.sort();
   return { parent_map, child_map, group_map };
@@ -276,8 +283,21 @@ export function manifestForJson(manifest: Manifest, compiled?: ReadonlyMap<strin
     group_map: maps.group_map,
     saved_queries: manifest.saved_queries ?? {},
     semantic_models: manifest.semantic_models ?? {},
-    unit_tests: manifest.unit_tests ?? {},
+    unit_tests: unitTestsForJson(manifest.unit_tests ?? {}),
   };
+}
+
+/** Unit tests as dbt writes them (the source line and the tags copy are tsdbt's own, left out). */
+function unitTestsForJson(unitTests: Manifest['unit_tests']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const id in unitTests) out[id] = unitTestForJson(unitTests[id]!);
+  return out;
+}
+
+/** One unit test as manifest.json writes it (and `ls --output json` prints it). */
+export function unitTestForJson(unitTest: Manifest['unit_tests'][string]): Record<string, unknown> {
+  const { line: _line, tags: _tags, ...rest } = unitTest; // tags live in config, as dbt writes them
+  return rest;
 }
 
 /** Writes `text` to `path` through a temporary file and a rename, so readers never see half a file. */

@@ -119,6 +119,12 @@ export function createConsole(opts: { color?: boolean; quiet?: boolean; stdout?:
       if (r.status === 'error' && detail?.error && r.message !== CANCELLED_MESSAGE) {
         stderr.write(redact(c.red(detail.error.replace(/^/gm, '    '))) + '\n');
       }
+      if (r.status === 'fail' && node.resource_type === 'unit_test') {
+        // As dbt: the rows that differ, `+++` returned but not expected, `---` expected but not returned.
+        const line = (node as ManifestNode & { line?: number }).line;
+        const where = line ? `${node.original_file_path}:${line}` : node.original_file_path;
+        write(c.red([`    Failure in unit_test ${node.name} (${where})`, '', ...(r.message ?? '').split('\n').map((l) => (l ? `    ${l}` : ''))].join('\n')));
+      }
       if ((r.status === 'fail' || r.status === 'warn') && node.resource_type === 'test') {
         const where = (node as ManifestNode & { line?: number }).line ? `${node.original_file_path}:${(node as ManifestNode & { line?: number }).line}` : node.original_file_path;
         const lines = [`    ${r.message}`, `    defined in ${where}`, `    compiled SQL: ${compiledPathHint(node)}`];

@@ -19,12 +19,13 @@ import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
 import { formatFailingRows } from '../reporters/index.ts';
 import { loadProjectConfig } from '../config/index.ts';
-import { writeManifest, nodeForJson, sourceForJson } from '../artifacts/index.ts';
+import { writeManifest, nodeForJson, sourceForJson, unitTestForJson } from '../artifacts/index.ts';
 import type { Manifest } from '../parse/manifest.ts';
 import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import { topologicalOrder } from '../graph/index.ts';
 import { registerDocsCommands } from './docs-commands.ts';
 import { registerDepsCommand } from './deps-command.ts';
+import { withUnitTestNodes } from '../unittests/run-unit-test.ts';
 
 const VERSION = '0.1.0';
 
@@ -248,6 +249,18 @@ async function lsCommand(flags: CommonFlags & Record<string, unknown>, out: Cons
   return 0;
 }
 
+/** `dict` cut to dbt's default `ls` keys, or to `outputKeys` (a dotted key reads a nested value; a missing one is left out). */
+function pickLsKeys(dict: Record<string, unknown>, outputKeys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (outputKeys.length) {
+    for (const key of outputKeys) {
+      const value = key.includes('.') ? key.split('.').reduce<unknown>((cur, k) => (cur && typeof cur === 'object' && k in cur ? (cur as Record<string, unknown>)[k] : undefined), dict) : dict[key];
+      if (value !== undefined && (value !== null || !key.includes('.'))) out[key] = value;
+    }
+  } else for (const k of LS_JSON_KEYS) if (k in dict) out[k] = dict[k];
+  return out;
+}
+
 /** The resource types `ls` lists by default (dbt's ListTask.DEFAULT_RESOURCE_VALUES that tsdbt has). */
 const LS_DEFAULT_TYPES = ['model', 'seed', 'test', 'snapshot', 'source', 'unit_test', 'exposure'];
 
@@ -268,6 +281,15 @@ export function lsLines(m: Manifest, ids: readonly string[], output: string, out
   for (const id of ids) {
     const node = m.nodes[id];
     const source = node ? undefined : m.sources[id];
+    const unitTest = node || source ? undefined : m.unit_tests?.[id];
+    if (unitTest) {
+      // As dbt's ListTask: `unit_test:<package>.<name>` for the selector output.
+      if (output === 'name') lines.push(unitTest.name);
+      else if (output === 'path') lines.push(unitTest.original_file_path);
+      else if (output === 'json') lines.push(JSON.stringify(pickLsKeys(unitTestForJson(unitTest), outputKeys)));
+      else lines.push(`unit_test:${unitTest.package_name}.${unitTest.name}`);
+      continue;
+    }
     if (!node && !source) continue;
     const n = (node ?? source)!;
     if (output === 'name') lines.push(n.name);
@@ -275,14 +297,7 @@ export function lsLines(m: Manifest, ids: readonly string[], output: string, out
     else if (output === 'json') {
       const dict = node ? nodeForJson(node) : sourceForJson(source!);
       if (node && node.resource_type === 'model') dict.direct_parents = [...((dict.depends_on as { nodes?: string[] })?.nodes ?? [])];
-      const out: Record<string, unknown> = {};
-      if (outputKeys.length) {
-        for (const key of outputKeys) {
-          const value = key.includes('.') ? key.split('.').reduce<unknown>((cur, k) => (cur && typeof cur === 'object' && k in cur ? (cur as Record<string, unknown>)[k] : undefined), dict) : dict[key];
-          if (value !== undefined && (value !== null || !key.includes('.'))) out[key] = value;
-        }
-      } else for (const k of LS_JSON_KEYS) if (k in dict) out[k] = dict[k];
-      lines.push(JSON.stringify(out));
+      lines.push(JSON.stringify(pickLsKeys(dict, outputKeys)));
     } else lines.push(source ? `source:${[source.package_name, source.source_name, source.name].join('.')}` : n.fqn.join('.'));
   }
   return lines;
@@ -324,7 +339,7 @@ async function planCommand(flags: CommonFlags & Record<string, unknown>, out: Co
   const s = openSession(flags, out);
   const p = parseSession(s, out);
   const chosen = select(s, p, COMMAND_RESOURCE_TYPES[command], out);
-  out.out(JSON.stringify(planRun(p.parsed.manifest, { command, selected: chosen }, topologicalOrder(p.graph)), null, 2));
+  out.out(JSON.stringify(planRun(withUnitTestNodes(p.parsed.manifest, chosen), { command, selected: chosen }, topologicalOrder(p.graph)), null, 2));
   return 0;
 }
 

@@ -24,6 +24,7 @@ import { registerSecret, redact } from '../secrets.ts';
 import { checkNodeConfigs } from '../materializations/index.ts';
 import { describeHolder, type RunLock } from '../adapters/run-lock.ts';
 import { CANCELLED_MESSAGE } from '../runner/faults.ts';
+import { runUnitTest, withUnitTestNodes } from '../unittests/run-unit-test.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -323,9 +324,16 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
     writeManifest(join(s.project.root, s.project.targetPath), p.parsed.manifest, sc?.compiled);
   };
   const types = COMMAND_RESOURCE_TYPES[command];
-  const chosen = flags.only ? flags.only.filter((id) => p.parsed.manifest.nodes[id] && types.includes(p.parsed.manifest.nodes[id].resource_type)) : select(s, p, types, out);
+  const chosen = flags.only
+    ? flags.only.filter((id) => {
+        const n = p.parsed.manifest.nodes[id] ?? p.parsed.manifest.unit_tests[id];
+        return n && types.includes(n.resource_type);
+      })
+    : select(s, p, types, out);
+  // Unit tests run as nodes of the plan (their definitions stay in manifest.unit_tests).
+  const runManifest = withUnitTestNodes(p.parsed.manifest, chosen);
   // Topological order: ready nodes start upstream-first, as dbt's graph queue does.
-  const plan = planRun(p.parsed.manifest, { command, selected: chosen }, topologicalOrder(p.graph));
+  const plan = planRun(runManifest, { command, selected: chosen }, topologicalOrder(p.graph));
   const selected = plan.nodes.map((n) => n.uniqueId);
   let results: NodeResult[] = [];
   try {
@@ -345,7 +353,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
     signal?.addEventListener('abort', onAbort, { once: true });
     let lock: RunLock | undefined;
     try {
-      lock = await takeRunLock(s, adapter, command, out, signal, selected.map((id) => p.parsed.manifest.nodes[id].schema));
+      lock = await takeRunLock(s, adapter, command, out, signal, selected.map((id) => runManifest.nodes[id]!.schema));
       const relations = await relationState(adapter, p.parsed);
       // Compile up front every node that asks the database nothing: all their errors are reported before any
       // statement runs. The others compile on their own connection just before they run (as dbt does).
@@ -353,12 +361,12 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       const compiled = sc.compiled;
       const compiledSession = sc;
       writeManifestOnce();
-      out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ${countTypes(p.parsed.manifest.nodes, selected)}`);
+      out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ${countTypes(runManifest.nodes, selected)}`);
       out.info('');
       results = await executePlan({
         command,
         project: s.project,
-        manifest: p.parsed.manifest,
+        manifest: runManifest,
         compiled,
         adapter,
         plan,
@@ -373,6 +381,8 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         retries: adapter.capabilities.connectionRetries,
         compileAtRunTime: (id, conn, threadId) => compileAtRunTime(s, p, compiledSession, id, conn, threadId),
         renderHookAtRunTime: (id, template, conn, threadId) => compiledSession.compiler.renderHookAtRunTime(id, template, conn, threadId),
+        runUnitTest: (id, conn, threadId, statements) =>
+          runUnitTest(p.parsed.manifest.unit_tests[id]!, p.parsed.manifest, conn, (def, inputs, c, t) => compiledSession.compiler.compileUnitTest(def, inputs, c, t), threadId, statements),
       });
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -393,7 +403,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
     if (sc?.atRunTime.size) manifestWritten = false; // again, with what compiled at run time
     writeManifestOnce();
     writeResults(s, results, command);
-    await report(s, p.parsed.manifest, results, out);
+    await report(s, runManifest, results, out);
   }
 }
 
@@ -484,9 +494,9 @@ function countTypes(nodes: Record<string, { resource_type: string }>, ids: reado
     m.set(t, (m.get(t) ?? 0) + 1);
   }
   // A fixed order, as dbt's "Found 5 models, 3 seeds, 20 data tests".
-  const order = ['model', 'seed', 'snapshot', 'test', 'analysis'];
+  const order = ['model', 'seed', 'snapshot', 'test', 'unit_test', 'analysis'];
   return [...m]
     .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
-    .map(([t, n]) => `${n} ${t}${n === 1 ? '' : 's'}`)
+    .map(([t, n]) => `${n} ${t.replace('_', ' ')}${n === 1 ? '' : 's'}`) // "3 unit tests", as dbt
     .join(', ');
 }

@@ -20,7 +20,7 @@ import { Diagnostics, TsdbtError } from '../errors.ts';
 import type { NodeConfig, TargetConfig } from '../config/types.ts';
 import { envVar, resolveVar } from '../config/index.ts';
 import type { ParseResult } from '../parse/parse-project.ts';
-import type { Manifest, ManifestNode, RefCall } from '../parse/manifest.ts';
+import type { Manifest, ManifestNode, RefCall, UnitTestDefinition } from '../parse/manifest.ts';
 import { JinjaRelation } from '../parse/relation.ts';
 import { buildContext, type Captured, type ContextHooks } from '../parse/jinja-context.ts';
 import { staticExtract, substituteCalls, type StaticCall } from '../parse/static-extract.ts';
@@ -30,6 +30,7 @@ import type { ProjectConfig } from '../config/types.ts';
 import { assertModelIsSelect, firstToken } from './model-statement.ts';
 import { ReplayLog, findNeedsDatabase, renderWithDatabase, type LiveDatabase } from './live.ts';
 import { flatGraph, runContextMembers } from './run-context.ts';
+import { MACRO_OVERRIDES } from '../jinja/jinja-env.ts';
 
 /** One compiled node: its SQL with every ref resolved and ephemeral CTEs inlined. */
 export interface CompiledNode {
@@ -147,12 +148,15 @@ export class Compiler {
    * before it runs. @throws TsdbtError, or a call's DatabaseError.
    */
   readonly renderHookAtRunTime: (uniqueId: string, template: string, db: LiveDatabase, threadId?: string) => Promise<string>;
+  /** A unit test's actual SQL on `db` (see makeCompiler's compileUnitTest and src/unittests). */
+  readonly compileUnitTest: (def: UnitTestDefinition, inputs: readonly UnitTestInputSql[], db: LiveDatabase, threadId?: string) => Promise<string>;
 
   constructor(opts: CompileOptions, ids: Iterable<string>) {
     const impl = makeCompiler(opts, ids);
     this.compileUpFront = impl.compileUpFront;
     this.compileAtRunTime = impl.compileAtRunTime;
     this.renderHookAtRunTime = impl.renderHookAtRunTime;
+    this.compileUnitTest = impl.compileUnitTest;
   }
 }
 
@@ -245,7 +249,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
   const flags = opts.flags ?? { FULL_REFRESH: opts.fullRefresh, WHICH: 'run' };
 
   /** The node's Jinja context: dbt's parse-time context with the run-time members over it. */
-  const contextFor = (node: ManifestNode, log: ReplayLog, hooks: ContextHooks = hooksFor(node), threadId?: string, captured?: Captured): Record<string, unknown> => {
+  const contextFor = (node: ManifestNode, log: ReplayLog, hooks: ContextHooks = hooksFor(node), threadId?: string, captured?: Captured, self?: JinjaRelation): Record<string, unknown> => {
     const file = node.original_file_path;
     let ctx: Record<string, unknown> | undefined;
     const run = runContextMembers({
@@ -268,7 +272,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       invocationId: opts.invocationId,
       runStartedAt,
       fullRefresh: opts.fullRefresh,
-      self: node.resource_type === 'test' ? null : relationOf(node),
+      self: self ?? (node.resource_type === 'test' ? null : relationOf(node)),
       model: nodeDict(node),
       config: node.config,
       file,
@@ -472,13 +476,99 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
     return value;
   };
 
-  return { compileUpFront, compileAtRunTime, renderHookAtRunTime };
+  /**
+   * A unit test's "actual" SQL: the tested model rendered in dbt's unit test
+   * context (RuntimeUnitTestRefResolver / UnitTestContext): every `ref()` /
+   * `source()` it makes resolves to the CTE of the given input (one not
+   * given is an error), `this` to the `input: this` CTE when given,
+   * `is_incremental()` and other macros to `overrides.macros`, `var()` and
+   * `env_var()` to `overrides.vars` / `overrides.env_vars` first. The input
+   * CTEs (`inputs[i].sql`, already built from the fixture rows; format sql
+   * fixtures are rendered here, as dbt renders an input's raw code) are
+   * injected in front, as ephemeral models are.
+   * @throws TsdbtError, or a database call's DatabaseError.
+   */
+  const compileUnitTest = async (def: UnitTestDefinition, inputs: readonly UnitTestInputSql[], db: LiveDatabase, threadId?: string): Promise<string> => {
+    const model = manifest.nodes[def.depends_on.nodes[0]];
+    const where = { file: def.original_file_path, line: def.line };
+    const byTarget = new Map(inputs.map((i) => [i.target, i]));
+    const cte = (i: UnitTestInputSql) => new JinjaRelation({ identifier: i.cteName }, undefined, true);
+    const overrides = def.overrides ?? { macros: {}, vars: {}, env_vars: {} };
+    const base = hooksFor(model);
+    const notGiven = (what: string, input: string) =>
+      new TsdbtError('unit-test-input-missing', `unit test ${def.name}: model ${model.name} uses ${what}, which is not given as an input`, {
+        ...where,
+        hint: `add it under given: — \`- input: ${input}\` with rows: (rows: [] for none): every ref and source the model uses needs an input, as in dbt`,
+      });
+    const hooks: ContextHooks = {
+      ref: (call) => {
+        const target = refTarget(call, model);
+        const given = target && byTarget.get(target.unique_id);
+        if (!given) throw notGiven(`ref('${call.name}')`, `ref('${call.name}')`);
+        return cte(given);
+      },
+      source: (s, t) => {
+        const given = byTarget.get(sourceOf(s, t, model)?.unique_id ?? `source.${model.package_name}.${s}.${t}`);
+        if (!given) throw notGiven(`source('${s}', '${t}')`, `source('${s}', '${t}')`);
+        return cte(given);
+      },
+      variable: (name, fallback, hasDefault) => (Object.hasOwn(overrides.vars, name) ? overrides.vars[name] : base.variable(name, fallback, hasDefault)),
+      envVar: (name, fallback, hasDefault) => (Object.hasOwn(overrides.env_vars, name) ? String(overrides.env_vars[name]) : base.envVar(name, fallback, hasDefault)),
+      isIncremental: () => overrides.macros.is_incremental === true,
+    };
+    const thisInput = byTarget.get('this');
+    const render = (log: ReplayLog): string => {
+      const ctx = contextFor(model, log, hooks, threadId, undefined, thisInput ? cte(thisInput) : undefined);
+      // overrides.macros: calling the macro returns the given value (dbt's UnitTestMacroGenerator); `dbt.x` is `x`.
+      const macroOverrides: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(overrides.macros)) {
+        const short = name.startsWith('dbt.') ? name.slice(4) : name;
+        if (short.includes('.')) {
+          throw new TsdbtError('unsupported-macro-override', `[unsupported] unit test ${def.name} overrides the package macro ${name}: tsdbt overrides macros by their name only`, {
+            ...where,
+            hint: `override it by its name without the package (${short.split('.').pop()}), which replaces it wherever it is called`,
+          });
+        }
+        macroOverrides[short] = () => value;
+      }
+      // …and in the `dbt` namespace too (`dbt.current_timestamp()`), as dbt propagates overrides of its own macros.
+      const dbtNs = Object.keys(macroOverrides).length ? parsed.jinja.resolve('dbt', ctx) : undefined;
+      if (dbtNs && typeof dbtNs === 'object') {
+        macroOverrides.dbt = new Proxy(dbtNs, {
+          get: (t, k, r) => (typeof k === 'string' && k !== 'dbt' && Object.hasOwn(macroOverrides, k) ? macroOverrides[k] : Reflect.get(t, k, r)),
+        });
+      }
+      ctx[MACRO_OVERRIDES] = macroOverrides;
+      const body = parsed.jinja.render(model.raw_code, ctx, { file: model.original_file_path });
+      const ctes = inputs.map((i) => ({
+        name: i.cteName,
+        sql: i.template ? parsed.jinja.render(i.sql, ctx, { file: def.original_file_path }) : i.sql,
+      }));
+      return ctes.length ? injectCtes(body, ctes) : body;
+    };
+    const { value } = await renderWithDatabase(render, db);
+    return value;
+  };
+
+  return { compileUpFront, compileAtRunTime, renderHookAtRunTime, compileUnitTest };
 }
 
-/** Where dbt writes a node's compiled SQL: `<target>/compiled/<package>/<file>` (generic tests: `<yml path>/<test name>.sql`). */
+/** One given input of a unit test as SQL, for {@link Compiler.compileUnitTest}. */
+export interface UnitTestInputSql {
+  /** What it replaces: the unique_id of the ref'd node or source, or `this`. */
+  readonly target: string;
+  /** The CTE name the model's ref()/source()/this render to. */
+  readonly cteName: string;
+  /** The CTE body: fixture SQL built from rows, or a format sql fixture. */
+  readonly sql: string;
+  /** True when `sql` is a template to render in the model's context (format sql). */
+  readonly template?: boolean;
+}
+
+/** Where dbt writes a node's compiled SQL: `<target>/compiled/<package>/<file>` (generic tests: `<yml path>/<test name>.sql`; unit tests: `<yml path>/<model>/<test name>.sql`). */
 export function compiledPathOf(project: ProjectConfig, node: ManifestNode, kind: 'compiled' | 'run' = 'compiled'): string {
   // A generic test, or a snapshot defined in YAML (dbt ≥ 1.9), is written under its properties file's path.
-  const file = node.test_metadata
+  const file = node.test_metadata || node.resource_type === 'unit_test'
     ? `${node.original_file_path}/${node.path}`
     : node.resource_type === 'snapshot' && !node.original_file_path.endsWith('.sql')
       ? `${node.original_file_path}/${node.name}.sql`

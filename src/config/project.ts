@@ -215,6 +215,7 @@ export function buildProjectConfig(yf: YamlFile, root: string, opts: LoadProject
     tests: tree(yf, data, testsKey),
     snapshots: tree(yf, data, 'snapshots'),
     sources: tree(yf, data, 'sources'),
+    unitTests: tree(yf, data, 'unit_tests'),
     file: yf.file,
     packagesInstallPath: str(yf, data, 'packages-install-path') ?? 'dbt_packages',
     logPath: str(yf, data, 'log-path') ?? 'logs',

@@ -18,6 +18,7 @@ import type {
   Properties,
   SourceProperties,
   SourceTableProperties,
+  UnitTestProperties,
 } from './types.ts';
 import { isPlainObject, keyLines, lineOf, readYamlFile } from './yaml-file.ts';
 import type { YamlFile } from './yaml-file.ts';
@@ -368,7 +369,7 @@ function readSources(r: FileReader, data: Record<string, unknown>): SourceProper
 }
 
 /** Reads one properties file into `acc`; problems go to `diag`. */
-function readFile(abs: string, file: string, diag: Diagnostics, acc: Record<NodeKey | 'sources', unknown[]>): void {
+function readFile(abs: string, file: string, diag: Diagnostics, acc: Record<NodeKey | 'sources' | 'unitTests', unknown[]>): void {
   let yf: YamlFile;
   try {
     yf = readYamlFile(abs, file);
@@ -398,6 +399,28 @@ function readFile(abs: string, file: string, diag: Diagnostics, acc: Record<Node
   }
   for (const key of NODE_KEYS) acc[key].push(...readNodes(r, data, key));
   acc.sources.push(...readSources(r, data));
+  acc.unitTests.push(...readUnitTests(r, data));
+}
+
+/** `unit_tests:` entries as written, with their lines; validated when parsing (src/unittests). */
+function readUnitTests(r: FileReader, data: Record<string, unknown>): UnitTestProperties[] {
+  const out: UnitTestProperties[] = [];
+  r.list(data, 'unit_tests', []).forEach((e, i) => {
+    const p: Path = ['unit_tests', i];
+    if (!isPlainObject(e)) {
+      r.error('each item under unit_tests: must be a mapping starting with `- name:`', p, 'write:\n  unit_tests:\n    - name: my_test\n      model: my_model');
+      return;
+    }
+    const given = Array.isArray(e.given) ? e.given : [];
+    out.push({
+      entry: e,
+      file: r.yf.file,
+      line: lineOf(r.yf, p)!,
+      givenLines: given.map((_g, j) => lineOf(r.yf, [...p, 'given', j])),
+      expectLine: lineOf(r.yf, [...p, 'expect']),
+    });
+  });
+  return out;
 }
 
 function duplicates(items: readonly { name: string; file: string; line: number }[], what: string, diag: Diagnostics, label = (n: string) => `${what} '${n}'`): void {
@@ -461,7 +484,7 @@ export function loadPropertiesCollect(project: ProjectConfig, diag: Diagnostics)
     for (const f of globSync(['**/*.yml', '**/*.yaml'], { cwd: absDir, absolute: true, followSymbolicLinks: true })) files.add(f);
   }
   const sorted = [...files].map((abs) => ({ abs, rel: relPath(project.root, abs) })).sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  const acc: Record<NodeKey | 'sources', unknown[]> = { models: [], seeds: [], snapshots: [], analyses: [], sources: [] };
+  const acc: Record<NodeKey | 'sources' | 'unitTests', unknown[]> = { models: [], seeds: [], snapshots: [], analyses: [], sources: [], unitTests: [] };
   for (const { abs, rel } of sorted) readFile(abs, rel, diag, acc);
 
   const models = acc.models as NodeProperties[];
@@ -477,6 +500,7 @@ export function loadPropertiesCollect(project: ProjectConfig, diag: Diagnostics)
   for (const s of sources) {
     duplicates(s.tables.map((t) => ({ name: t.name, line: t.line, file: s.file })), 'table', diag, (n) => `table '${n}' of source '${s.name}'`);
   }
-  return { models, seeds, snapshots, analyses, sources, files: sorted.map((f) => f.rel), warnings: diag.warnings.slice() };
+  const unitTests = acc.unitTests as UnitTestProperties[];
+  return { models, seeds, snapshots, analyses, sources, unitTests, files: sorted.map((f) => f.rel), warnings: diag.warnings.slice() };
 }
 

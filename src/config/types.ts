@@ -62,6 +62,8 @@ export interface ProjectConfig {
   readonly tests: ConfigTree;
   readonly snapshots: ConfigTree;
   readonly sources: ConfigTree;
+  /** `unit_tests:` config tree (`+tags`, `+meta`, `+enabled` by project and folder). */
+  readonly unitTests?: ConfigTree;
   /** Project-relative path of the project file (`dbt_project.yml`). */
   readonly file: string;
   /** `packages-install-path` (default `dbt_packages`). */
@@ -230,4 +232,20 @@ export interface Properties {
   readonly analyses?: readonly NodeProperties[];
   /** Non-fatal problems (unknown keys), as TsdbtError with file/line. */
   readonly warnings?: readonly import('../errors.ts').TsdbtError[];
+  /** `unit_tests:` entries as written (validated by src/unittests/parse-unit-tests.ts). */
+  readonly unitTests?: readonly UnitTestProperties[];
+}
+
+/** One `unit_tests:` entry of a properties file, as written, with where it is (dbt ≥ 1.8). */
+export interface UnitTestProperties {
+  /** The YAML mapping as written. */
+  readonly entry: Record<string, unknown>;
+  /** Project-relative properties file. */
+  readonly file: string;
+  /** 1-based line of the entry. */
+  readonly line: number;
+  /** 1-based line of each `given:` item (same order), when known. */
+  readonly givenLines: readonly (number | undefined)[];
+  /** 1-based line of `expect:`, when known. */
+  readonly expectLine?: number;
 }

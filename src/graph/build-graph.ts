@@ -14,7 +14,7 @@ export type LineageGraph = DirectedGraph;
 /**
  * Builds the lineage graph of a Manifest: one graph node per entry of
  * `manifest.nodes` (models, seeds, tests, snapshots, analyses) and
- * `manifest.sources`, and one edge per `depends_on.nodes` entry, from the
+ * `manifest.sources` and `manifest.unit_tests`, and one edge per `depends_on.nodes` entry, from the
  * parent to the dependent node. Duplicate dependencies collapse into one
  * edge; a dependency on a unique_id that is in neither map (which parsing
  * should already have reported) is ignored. A self-reference becomes a
@@ -38,6 +38,12 @@ export function buildGraph(manifest: Manifest): LineageGraph {
       if (!graph.hasNode(parent)) continue;
       graph.mergeEdge(parent, id);
     }
+  }
+  // Unit tests are children of the model they test (dbt's Linker links manifest.unit_tests too).
+  const unitTests = manifest.unit_tests ?? {};
+  for (const id in unitTests) {
+    graph.addNode(id);
+    for (const parent of unitTests[id]!.depends_on.nodes) if (graph.hasNode(parent)) graph.mergeEdge(parent, id);
   }
   return graph;
 }

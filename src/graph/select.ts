@@ -83,7 +83,7 @@ class Selector {
   }
 
   get(id: string): AnyNode | undefined {
-    return this.manifest.nodes[id] ?? this.manifest.sources[id];
+    return this.manifest.nodes[id] ?? this.manifest.sources[id] ?? (this.manifest.unit_tests?.[id] as unknown as ManifestNode | undefined);
   }
 
   // ---- graph traversal ----
@@ -165,8 +165,9 @@ class Selector {
     for (const id of selected) this.graph.forEachOutNeighbor(id, (child) => candidates.add(child));
     for (const id of candidates) {
       if (direct.has(id)) continue;
-      const node = this.manifest.nodes[id];
-      if (!node || node.resource_type !== 'test' || node.config?.enabled === false) continue;
+      const node = this.manifest.nodes[id] ?? this.manifest.unit_tests?.[id];
+      // dbt's can_select_indirectly: data tests and unit tests.
+      if (!node || (node.resource_type !== 'test' && node.resource_type !== 'unit_test') || node.config?.enabled === false) continue;
       const parents = node.depends_on.nodes;
       if (mode === 'eager' || parents.every((p) => selected.has(p))) direct.add(id);
       else if (mode === 'buildable') {
@@ -192,7 +193,7 @@ class Selector {
     const pool = mode === 'buildable' ? this.selectedAndParents(direct) : direct;
     for (const id of indirect) {
       if (out.has(id)) continue;
-      const node = this.manifest.nodes[id];
+      const node = this.manifest.nodes[id] ?? this.manifest.unit_tests?.[id];
       if (node && node.depends_on.nodes.every((p) => pool.has(p))) out.add(id);
     }
     return out;
@@ -271,12 +272,13 @@ class Selector {
         };
       case 'test_type':
         return (_id, n) => {
+          if ((n.resource_type as string) === 'unit_test') return v === 'unit';
           if (!isNode(n) || n.resource_type !== 'test') return false;
           const generic = n.test_metadata !== undefined && n.test_metadata !== null;
           if (v === 'generic' || v === 'schema') return generic;
           if (v === 'singular') return !generic;
           if (v === 'data') return true;
-          return false; // unit: tsdbt has no unit tests
+          return false;
         };
       case 'state': {
         const state = this.stateComparison(c);
@@ -317,9 +319,12 @@ class Selector {
       case 'metric':
       case 'semantic_model':
       case 'saved_query':
-      case 'unit_test':
         // tsdbt's Manifest has none of these resources: nothing matches.
         return () => false;
+      case 'unit_test':
+        // dbt's UnitTestSelectorMethod: by name, `package.name` (what `ls` prints), or fqn (package.folders.model.name), with wildcards.
+        return (_id, n) =>
+          (n.resource_type as string) === 'unit_test' && isNode(n) && (fnmatch(n.name, v) || fnmatch(`${n.package_name}.${n.name}`, v) || fqnMatches(n.fqn, v, n.name));
     }
   }
 
@@ -478,7 +483,7 @@ export function evaluateSelection(
   const selected: string[] = [];
   for (const id of included.direct) {
     if (excluded.direct.has(id)) continue;
-    const node = manifest.nodes[id];
+    const node = manifest.nodes[id] ?? manifest.unit_tests?.[id];
     if (!node) continue; // sources are selected for graph traversal only, never run
     if (types && !types.has(node.resource_type)) continue;
     if (dropTypes.has(node.resource_type)) continue;

@@ -84,7 +84,7 @@ export class StateComparison {
 
   /** True when `uniqueId` did not exist (as a node or source) in the previous manifest. */
   isNew(uniqueId: string): boolean {
-    return !(uniqueId in this.previous.nodes) && !(uniqueId in this.previous.sources);
+    return !(uniqueId in this.previous.nodes) && !(uniqueId in this.previous.sources) && !(uniqueId in (this.previous.unit_tests ?? {}));
   }
 
   /**
@@ -108,6 +108,15 @@ export class StateComparison {
       if ((all || aspect === 'persisted_descriptions') && descriptions(node) !== descriptions(old)) return true;
       if ((all || aspect === 'contract') && contractOf(node) !== contractOf(old)) return true;
       if ((all || aspect === 'macros') && this.usesModifiedMacro(node.depends_on.macros)) return true;
+      return false;
+    }
+    const unitTest = this.current.unit_tests?.[uniqueId];
+    if (unitTest) {
+      // dbt compares a unit test's checksum (given, expect, overrides) and its config.
+      const old = this.previous.unit_tests?.[uniqueId];
+      if (!old) return true;
+      if ((aspect === undefined || aspect === 'body') && unitTest.checksum !== old.checksum) return true;
+      if ((aspect === undefined || aspect === 'configs') && JSON.stringify(unitTest.config) !== JSON.stringify(old.config)) return true;
       return false;
     }
     const source = this.current.sources[uniqueId];

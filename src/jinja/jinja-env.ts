@@ -21,6 +21,13 @@ import { PendingError, RUNTIME, isLocated, locateError, markLocated, setLenientU
 
 type AnyFn = (...args: unknown[]) => unknown;
 
+
+/**
+ * Context key of a unit test's macro overrides (name → function): names found
+ * there win over every macro, in templates and in the macros they call, as
+ * dbt's unit test context replaces the macros in its context dict.
+ */
+export const MACRO_OVERRIDES = '__tsdbt_macro_overrides__';
 /** Options for {@link JinjaEnv}. */
 export interface JinjaEnvOptions extends JinjaOutput {
   /**
@@ -215,9 +222,13 @@ export class JinjaEnv {
    * Resolves a name a template or macro looks up, in dbt's order:
    * project/package macros, then the render's context values, then dbt's
    * built-in macros, then package namespaces (`dbt_utils.…`), then globals.
+   * A context's {@link MACRO_OVERRIDES} entry (a unit test's
+   * `overrides.macros`) wins over all of them.
    * @internal used by the template contexts.
    */
   resolve(name: string, base: Record<string, unknown>): unknown {
+    const overrides = base[MACRO_OVERRIDES] as Record<string, unknown> | undefined;
+    if (overrides !== undefined && Object.hasOwn(overrides, name)) return overrides[name];
     let v: unknown = this.userMacros.get(name);
     if (v !== undefined) return v;
     v = base[name];

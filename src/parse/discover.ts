@@ -39,7 +39,7 @@ export interface ProjectFiles {
  * `ext`; `skipTop` names a top-level folder to leave out, `only` the one
  * top-level folder to look in.
  */
-function walk(base: string, ext: string, skipTop: string | null, only: string | null): string[] {
+function walk(base: string, ext: string, skipTop: readonly string[] | null, only: string | null): string[] {
   const out: string[] = [];
   const linked = new Set<string>(); // real paths of directories entered through a symbolic link
   const visit = (abs: string, rel: string) => {
@@ -52,7 +52,7 @@ function walk(base: string, ext: string, skipTop: string | null, only: string | 
     for (const e of entries) {
       const name = e.name;
       if (name.charCodeAt(0) === 46 /* . */) continue;
-      if (!rel && ((skipTop !== null && name === skipTop) || (only !== null && name !== only))) continue;
+      if (!rel && ((skipTop !== null && skipTop.includes(name)) || (only !== null && name !== only))) continue;
       const childAbs = `${abs}/${name}`;
       const childRel = rel ? `${rel}/${name}` : name;
       let isDir = e.isDirectory();
@@ -80,7 +80,7 @@ function walk(base: string, ext: string, skipTop: string | null, only: string | 
   return out.sort();
 }
 
-function find(root: string, dirs: readonly string[], ext: string, opts: { skipTop?: string; only?: string } = {}): ProjectFile[] {
+function find(root: string, dirs: readonly string[], ext: string, opts: { skipTop?: readonly string[]; only?: string } = {}): ProjectFile[] {
   const out: ProjectFile[] = [];
   for (const dir of dirs) {
     const base = join(root, dir);
@@ -98,7 +98,8 @@ export function discoverFiles(project: ProjectConfig): ProjectFiles {
   return {
     models: find(root, project.modelPaths, '.sql'),
     seeds: find(root, project.seedPaths, '.csv'),
-    singularTests: find(root, project.testPaths, '.sql', { skipTop: 'generic' }),
+    // As dbt: tests/generic holds generic test macros and tests/fixtures unit test fixtures, not singular tests.
+    singularTests: find(root, project.testPaths, '.sql', { skipTop: ['generic', 'fixtures'] }),
     macros: [...find(root, project.macroPaths, '.sql'), ...find(root, project.testPaths, '.sql', { only: 'generic' })],
     snapshots: find(root, project.snapshotPaths, '.sql'),
     analyses: find(root, project.analysisPaths, '.sql'),

@@ -8,7 +8,7 @@
 import type { NodeConfig } from '../config/types.ts';
 import type { TestMetadata } from '../datatests/generic-test-name.ts';
 
-export type ResourceType = 'model' | 'seed' | 'test' | 'snapshot' | 'analysis' | 'source' | 'operation';
+export type ResourceType = 'model' | 'seed' | 'test' | 'snapshot' | 'analysis' | 'source' | 'operation' | 'unit_test';
 
 export interface ColumnInfo {
   name: string;
@@ -173,7 +173,57 @@ export interface Manifest {
   group_map: Record<string, string[]>;
   saved_queries: Record<string, unknown>;
   semantic_models: Record<string, unknown>;
-  unit_tests: Record<string, unknown>;
+  /** Unit tests (dbt ≥ 1.8), keyed `unit_test.<project>.<model>.<name>`; see src/unittests. */
+  unit_tests: Record<string, UnitTestDefinition>;
+}
+
+/** Where a unit test's rows come from (dbt's `UnitTestInputFixture` / `UnitTestOutputFixture`). */
+export interface UnitTestFixture {
+  /** Inputs only: `ref('m')`, `source('s', 't')` or `this`, as written. */
+  input?: string;
+  /**
+   * dict and csv: the rows as dicts (csv read, empty cells null, as dbt); sql: the SQL text
+   * (from `rows:` or the fixture file).
+   */
+  rows: Record<string, unknown>[] | string;
+  format: 'dict' | 'csv' | 'sql';
+  /** The fixture file's name (without extension) under `<test-path>/fixtures/`, when one was used. */
+  fixture: string | null;
+}
+
+/**
+ * A unit test (dbt's `UnitTestDefinition`, manifest v12 shape): the model it
+ * tests (`depends_on.nodes[0]`), its given inputs, expected rows, overrides
+ * and config. Not a node: it lives in `manifest.unit_tests`, is a child of its
+ * model in the lineage graph, and runs by the unit test runner.
+ */
+export interface UnitTestDefinition {
+  unique_id: string;
+  resource_type: 'unit_test';
+  package_name: string;
+  name: string;
+  /** The tested model's name, as written. */
+  model: string;
+  /** Properties file path relative to its resource path. */
+  path: string;
+  original_file_path: string;
+  fqn: string[];
+  description: string;
+  given: UnitTestFixture[];
+  expect: Omit<UnitTestFixture, 'input'>;
+  overrides: { macros: Record<string, unknown>; vars: Record<string, unknown>; env_vars: Record<string, unknown> } | null;
+  config: { tags: string[]; meta: Record<string, unknown>; enabled: boolean } & Record<string, unknown>;
+  depends_on: { nodes: string[]; macros: string[] };
+  /** The tested model's schema. */
+  schema: string;
+  tags: string[];
+  /** sha256 of given, expect and overrides (dbt's `build_unit_test_checksum`; state:modified compares it). */
+  checksum: string | null;
+  versions: null;
+  version: null;
+  created_at: number;
+  /** 1-based line of the entry in its properties file (not serialised). */
+  line?: number;
 }
 
 /**

@@ -31,6 +31,7 @@ import { parseSingularTests } from './singular-tests.ts';
 import { parseGenericTests } from './generic-tests.ts';
 import { linkRefsAndSources } from './link.ts';
 import { DBT_VERSION } from './jinja-context.ts';
+import { parseUnitTests } from './unit-tests.ts';
 import type { Manifest } from './manifest.ts';
 
 export interface ParseOptions {
@@ -128,10 +129,12 @@ export function parseProject(opts: ParseOptions): ParseResult {
     b.leavePackage();
   }
   linkRefsAndSources(b);
+  const unitTests = parseUnitTests(b);
 
   diags.throwIfErrors();
   pp.save();
   const manifest: Manifest = b.toManifest();
+  manifest.unit_tests = unitTests;
   return {
     manifest,
     jinja,

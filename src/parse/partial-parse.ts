@@ -36,7 +36,7 @@ import type { NodeConfig } from '../config/types.ts';
 export const PARTIAL_PARSE_FILE = 'partial_parse.json';
 
 /** Bump when the shape or meaning of an entry changes. */
-const FORMAT = 1;
+const FORMAT = 2; // 2: properties carry unit_tests: entries
 
 /** Files modified less than this long before the parse started are re-read next time (git's racy-clean rule). */
 const RACY_MS = 100;

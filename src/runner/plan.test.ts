@@ -6,6 +6,7 @@ import { it, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManifestBuilder } from '../graph/fixtures.ts';
 import { planRun } from './plan.ts';
+import { withUnitTestNodes } from '../unittests/run-unit-test.ts';
 
 const m = new ManifestBuilder('p')
   .seed('raw')
@@ -47,5 +48,42 @@ describe('planRun', () => {
     const plan = planRun(m, { command: 'build', selected: ['seed.p.raw', 'model.p.stg'] }, topo);
     assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
     assert.equal(plan.command, 'build');
+  });
+});
+
+describe('planRun with unit tests', () => {
+  const ut = {
+    unique_id: 'unit_test.p.other.t',
+    resource_type: 'unit_test' as const,
+    package_name: 'p',
+    name: 't',
+    model: 'other',
+    path: 'u.yml',
+    original_file_path: 'models/u.yml',
+    fqn: ['p', 'other', 't'],
+    description: '',
+    given: [],
+    expect: { rows: [], format: 'dict' as const, fixture: null },
+    overrides: null,
+    config: { tags: [], meta: {}, enabled: true },
+    depends_on: { nodes: ['model.p.other'], macros: [] },
+    schema: 'analytics',
+    tags: [],
+    checksum: null,
+    versions: null,
+    version: null,
+    created_at: 0,
+  };
+  const withUt = withUnitTestNodes({ ...m, unit_tests: { [ut.unique_id]: ut } }, [ut.unique_id]);
+
+  it('build: the unit test waits for the model\'s parents and the model waits for the unit test (dbt runs it first; a failure skips the model)', () => {
+    const plan = planRun(withUt, { command: 'build', selected: ['seed.p.raw', 'model.p.other', ut.unique_id] }, [...topo, ut.unique_id]);
+    assert.deepEqual(deps(plan), { raw: [], t: ['seed.p.raw'], other: ['seed.p.raw', ut.unique_id] });
+  });
+
+  it('test: a unit test alone waits for nothing', () => {
+    const plan = planRun(withUt, { command: 'test', selected: [ut.unique_id] }, topo);
+    assert.deepEqual(deps(plan), { t: [] });
+    assert.equal(plan.nodes[0]!.resourceType, 'unit_test');
   });
 });

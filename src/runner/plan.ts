@@ -7,7 +7,9 @@
  * As dbt's graph queue: a node waits for its nearest selected ancestors
  * (unselected nodes in between are looked through); in `build`, a test also
  * gates the children of the nodes it tests (dbt build: a failing test skips
- * what is downstream), unless that would make a cycle; ephemeral models never
+ * what is downstream), unless that would make a cycle, and a model waits for
+ * its unit tests, which wait for the model's parents (dbt build runs a model's
+ * unit tests first and skips the model when one fails); ephemeral models never
  * run (they are inlined); ready nodes start upstream-first (topological rank).
  */
 import type { Manifest } from '../parse/manifest.ts';
@@ -77,7 +79,12 @@ function planTasks(manifest: Manifest, selected: readonly string[], command: Run
     return list;
   };
   const deps = new Map<string, Set<string>>();
-  for (const id of selected) deps.set(id, new Set(nearestSelected(id)));
+  for (const id of selected) {
+    const n = manifest.nodes[id];
+    // A unit test runs when its model would (dbt runs it in the model's turn): after the model's parents, not the model.
+    if (n?.resource_type === 'unit_test') deps.set(id, new Set(nearestSelected(n.depends_on.nodes[0]!)));
+    else deps.set(id, new Set(nearestSelected(id)));
+  }
   if (command === 'build') {
     // A test blocks the children of the nodes it tests (dbt build), unless that would make a cycle.
     const childrenOf = new Map<string, string[]>();
@@ -93,6 +100,15 @@ function planTasks(manifest: Manifest, selected: readonly string[], command: Run
           deps.get(c)!.add(id);
         }
       }
+    }
+  }
+  if (command === 'build') {
+    // dbt build: a model's unit tests run before it; a failing one skips the model and what is downstream.
+    for (const id of selected) {
+      const n = manifest.nodes[id];
+      if (n?.resource_type !== 'unit_test') continue;
+      const model = n.depends_on.nodes[0]!;
+      if (sel.has(model)) deps.get(model)!.add(id);
     }
   }
   let i = 0;

@@ -81,15 +81,17 @@ export interface RunPlanOptions {
   readonly compileAtRunTime?: (uniqueId: string, conn: Connection, threadId: string) => Promise<CompiledNode>;
   /** Renders a hook that asks the database (`{ template }` in CompiledNode) just before it runs, on `conn`. */
   readonly renderHookAtRunTime?: (uniqueId: string, template: string, conn: Pick<Connection, 'query'>, threadId: string) => Promise<string>;
+  /** Runs a unit test on `conn` (the plan's unit_test nodes; see src/unittests). */
+  readonly runUnitTest?: RunnerOptions['runUnitTest'];
 }
 
 /** Node types each command executes. */
 export const COMMAND_RESOURCE_TYPES: Record<RunCommand, readonly string[]> = {
   run: ['model'],
   seed: ['seed'],
-  test: ['test'],
+  test: ['test', 'unit_test'],
   snapshot: ['snapshot'],
-  build: ['model', 'seed', 'test', 'snapshot'],
+  build: ['model', 'seed', 'test', 'snapshot', 'unit_test'],
 };
 
 function nowIso(): string {
@@ -225,6 +227,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
     targetSchema: opts.targetSchema,
     rebuiltLater,
     renderHookAtRunTime: opts.renderHookAtRunTime,
+    runUnitTest: opts.runUnitTest,
   };
 
   /** Runs one node with the runner of its resource type; any error becomes the node's result. */
@@ -258,6 +261,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
         node,
         {
           ...base,
+          ...(r.compiledCode !== undefined ? { compiled_code: r.compiledCode } : {}),
           status: r.status,
           timing: timing(),
           execution_time: (performance.now() - t0) / 1000,

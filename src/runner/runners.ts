@@ -17,6 +17,7 @@ import { wrapTestSql, testResult, failingRowsSql, storeFailures, resolveStoreFai
 import type { NodeSession } from './node-session.ts';
 import type { TaskOutcome } from './scheduler.ts';
 import type { NodeDetail } from './run.ts';
+import type { UnitTestOutcome } from '../unittests/run-unit-test.ts';
 
 /** Invocation-wide settings the runners read. */
 export interface RunnerOptions {
@@ -28,6 +29,8 @@ export interface RunnerOptions {
   /** Relations of selected models downstream of a node (their stale views may be dropped; they are rebuilt later). */
   readonly rebuiltLater: (uniqueId: string) => RelationRef[];
   readonly renderHookAtRunTime?: (uniqueId: string, template: string, conn: Pick<Connection, 'query'>, threadId: string) => Promise<string>;
+  /** Runs the unit test `uniqueId` on `conn` (src/unittests/run-unit-test.ts). */
+  readonly runUnitTest?: (uniqueId: string, conn: Connection, threadId: string, statements: string[]) => Promise<UnitTestOutcome>;
 }
 
 /** What a runner is given for one node. */
@@ -51,6 +54,8 @@ export interface RunnerResult {
   readonly outcome: TaskOutcome;
   readonly warnings?: readonly string[];
   readonly detail?: NodeDetail;
+  /** The SQL that ran, when the runner built it itself (unit tests); else the compiled node's. */
+  readonly compiledCode?: string;
 }
 
 /** Runs one node. Throws for a node error (executePlan turns it into the node's result). */
@@ -130,6 +135,30 @@ export const testRunner: NodeRunner = async ({ node, compiled, compiledOn, sessi
   };
 };
 
+/** unit_test: the model over its fixtures compared with the expected rows — dbt's UnitTestRunner. A difference fails it (failures 1) with the diff as message. */
+export const unitTestRunner: NodeRunner = async ({ node, threadId, session, options }) => {
+  const run = options.runUnitTest;
+  if (!run) throw new TsdbtError('unit-test-runner', `unit test ${node.name} cannot run here`, { file: node.original_file_path, kind: 'runtime' });
+  const statements: string[] = [];
+  let out: UnitTestOutcome;
+  try {
+    out = await session.onConnection(node, (conn) => {
+      statements.length = 0;
+      return run(node.unique_id, conn, threadId, statements);
+    });
+  } finally {
+    session.writeRunFile(node, statements);
+  }
+  return {
+    status: out.status,
+    message: out.message,
+    adapterResponse: { _message: 'SELECT', code: 'SELECT', rows_affected: out.comparison.actual.length + out.comparison.expected.length },
+    failures: out.status === 'fail' ? 1 : 0,
+    outcome: out.status === 'fail' ? 'fail' : 'ok',
+    compiledCode: out.sql,
+  };
+};
+
 /** A resource type tsdbt cannot run yet: an error naming it, never a silent skip. */
 export const unsupportedRunner: NodeRunner = async ({ node }) => {
   throw new TsdbtError(`unsupported-${node.resource_type}`, `[unsupported] ${node.resource_type}s are not supported yet (${node.name})`, {
@@ -144,5 +173,6 @@ export const RUNNERS: Partial<Record<ManifestNode['resource_type'], NodeRunner>>
   model: materializeRunner,
   seed: materializeRunner,
   test: testRunner,
+  unit_test: unitTestRunner,
   snapshot: materializeRunner,
 };
