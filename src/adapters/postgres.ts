@@ -21,6 +21,7 @@ import { DatabaseError, type Adapter, type Connection, type CopyObserver, type Q
 import { buildAdapter, toDatabaseError, wrapSession } from './base-adapter.ts';
 import { quoteIdentifier } from './quote.ts';
 import { acquireRunLock } from './run-lock.ts';
+import { scrubConnectionText } from '../secrets.ts';
 
 /** Options that are not part of a profile. */
 export interface PostgresAdapterOptions {
@@ -63,7 +64,8 @@ function classify(err: unknown): ConnectFailure {
 function describeError(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown; errors?: unknown[] } | null;
   if (Array.isArray(e?.errors) && e.errors.length) return describeError(e.errors[0]);
-  const msg = typeof e?.message === 'string' && e.message ? e.message : String(err);
+  // A driver or server message that echoes a connection string gets its password field masked (structurally: the field, not the value).
+  const msg = scrubConnectionText(typeof e?.message === 'string' && e.message ? e.message : String(err));
   return typeof e?.code === 'string' && !msg.includes(e.code) ? `${e.code}: ${msg}` : msg;
 }
 

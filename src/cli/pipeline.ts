@@ -20,7 +20,6 @@ import { writeJunit, githubAnnotations, type ReportedResult } from '../reporters
 import { executePlan, planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import type { Console } from './console.ts';
 import { CompileErrors, TsdbtError } from '../errors.ts';
-import { registerSecret, redact } from '../secrets.ts';
 import { checkNodeConfigs } from '../materializations/index.ts';
 import { describeHolder, type RunLock } from '../adapters/run-lock.ts';
 import { CANCELLED_MESSAGE } from '../runner/faults.ts';
@@ -72,7 +71,6 @@ export function openSession(flags: CommonFlags, out: Console): Session {
   if (notice) out.notice(notice);
   for (const w of warnings ?? []) out.warn(String(w));
   let target = loaded;
-  if (target.password) registerSecret(target.password);
   if (flags.threads !== undefined) {
     const n = Number(flags.threads);
     if (!Number.isInteger(n) || n < 1) throw new TsdbtError('bad-flag', `--threads must be a positive whole number, got '${flags.threads}'`, { hint: 'e.g. --threads 4' });
@@ -196,11 +194,10 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
   return { compiler, compiled, atRunTime };
 }
 
-/** Writes compiled nodes to target/compiled/… (secrets masked). */
+/** Writes compiled nodes to target/compiled/… (no secret can be in them: see src/secrets.ts). */
 export function recordCompiled(s: Session, _p: Parsed, nodes: readonly CompiledNode[]): void {
   const files: { compiledPath: string; compiledCode: string }[] = [];
-  // Secret env_var() values and the password are masked in target/ (the database gets the real SQL).
-  for (const c of nodes) files.push({ compiledPath: c.compiledPath, compiledCode: redact(c.compiledCode) });
+  for (const c of nodes) files.push({ compiledPath: c.compiledPath, compiledCode: c.compiledCode });
   // Files already holding the same text are left alone (an unchanged project writes nothing).
   writeCompiledFiles(s.project.root, files);
 }
