@@ -82,3 +82,41 @@ describe('kill -9 mid-run: run_results.json is honest and retry finishes the run
     ]);
   });
 });
+
+describe('kill -9 mid-run on the embedded database: the same record, and retry reopens the data directory (pglite)', () => {
+  let p: FaultProject;
+  before(async () => {
+    p = await FaultProject.create(FILES, { engine: 'pglite' });
+  });
+  after(async () => {
+    await p?.cleanup();
+  });
+
+  it('records the interrupted node and retry rebuilds it and what follows', async () => {
+    const first = await p.cli('run', [], { FLT_VERSION: '1' });
+    assert.equal(first.code, 0, first.output);
+
+    const run = p.start('run', [], { FLT_VERSION: '2', FLT_SLEEP: '60' });
+    // The record itself says when slow is running (written as the node starts).
+    await until(
+      'run_results.json to show slow running',
+      async () => {
+        const rr = p.json('target/run_results.json');
+        return rr.args.invocation_unfinished === true && byName(rr.results).slow?.status === 'error';
+      },
+      60000,
+    );
+    run.child.kill('SIGKILL');
+    assert.equal((await run.done).signal, 'SIGKILL');
+
+    const by = byName(p.json('target/run_results.json').results);
+    assert.deepEqual([by.base.status, by.slow.status, by.after_slow.status], ['success', 'error', 'skipped']);
+    const retry = await p.cli('retry', [], { FLT_VERSION: '2', FLT_SLEEP: '0' });
+    assert.equal(retry.code, 0, retry.output);
+    assert.match(retry.stdout, /Retrying 2 nodes from the last 'run' \(it did not finish/);
+    assert.deepEqual(await p.rows(`select version from ${p.schema}.base`), [{ version: 2 }]);
+    assert.deepEqual(await p.rows(`select version from ${p.schema}.slow`), [{ version: 2 }]);
+    assert.deepEqual(await p.rows(`select version from ${p.schema}.after_slow`), [{ version: 2 }]);
+    assert.equal(p.json('target/run_results.json').args.invocation_unfinished, undefined);
+  });
+});
