@@ -55,6 +55,7 @@ function normaliseJson(v: unknown): unknown {
 function normaliseText(s: string): string {
   return s
     .replace(/\b\d+\.\d+ ?s\b/g, '<secs>')
+    .replace(/\b(time|timestamp)="[^"]*"/g, '$1="<volatile>"')
     .replace(/(__tsdbt_[a-z]+_)[0-9a-f]{6}\b/g, '$1<token>')
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uuid>')
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?/g, '<time>');
@@ -127,7 +128,7 @@ describe('a short or common password leaves every artifact valid and identical t
       }
     };
     keep('debug', await p.cli('debug'));
-    const build = await p.cli('build');
+    const build = await p.cli('build', ['--junit', 'target/junit.xml']);
     keep('build', build);
     assert.equal(build.code, 1, `the accepted_values test fails (row 'a'): ${build.output}`);
     snapshot('build');
@@ -149,6 +150,7 @@ describe('a short or common password leaves every artifact valid and identical t
     assert.ok(Object.keys(long.files).some((f) => f.endsWith('target/manifest.json')));
     assert.ok(Object.keys(long.files).some((f) => f.endsWith('target/run_results.json')));
     assert.ok(Object.keys(long.files).some((f) => f.includes('target/run/')));
+    assert.ok(Object.keys(long.files).some((f) => f.endsWith('target/junit.xml')));
     const leaks = [...Object.entries(long.files), ...Object.entries(long.outputs).map(([k, o]) => [k, o.stdout + o.stderr] as const)]
       .filter(([, text]) => text.includes(LONG))
       .map(([k]) => k);
