@@ -14,6 +14,8 @@ import { postgresSkipReason } from '../../src/adapters/testing.ts';
 import { adminClient, FaultProject, until } from './harness.ts';
 
 const FILES = {
+  'models/inc.sql':
+    "{{ config(materialized='incremental', unique_key='id', on_schema_change='append_new_columns', swap_lock_timeout=0.5) }}\nselect 1 as id{% if var('extra', false) %}, 'x' as extra{% endif %}",
   'models/t.sql': "{{ config(materialized='table', swap_lock_timeout=0.5, swap_lock_wait=var('wait', 60)) }}\nselect 1 as id, {{ var('version', 1) }} as version",
   'models/t_view.sql': "select * from {{ ref('t') }}",
 };
@@ -82,10 +84,46 @@ describe('the swap waits for locks briefly and retries, so readers are never stu
       assert.match(r.output, /swap_lock_wait/);
       await report.query('commit');
       assert.deepEqual(await p.rows(`select version from ${p.schema}.t`), [{ version: 2 }]);
-      assert.deepEqual(await p.relations(), ['t', 't_view']);
+      assert.deepEqual(await p.relations(), ['inc', 't', 't_view']);
     } finally {
       await report.query('rollback').catch(() => undefined);
       await report.end();
+    }
+  });
+
+  it('an incremental run that alters the table (on_schema_change) waits for locks the same way', async () => {
+    const report = await adminClient();
+    const reader = await adminClient();
+    try {
+      await report.query('begin');
+      await report.query(`select * from ${p.schema}.inc`);
+      const run = p.start('run', ['--select', 'inc', '--vars', '{extra: true}']);
+      await until(
+        'the alter table to wait for the report',
+        async () =>
+          (
+            await p.rows<{ n: number }>(
+              `select count(*)::int as n from pg_stat_activity
+                where application_name = 'tsdbt' and wait_event_type = 'Lock' and query ilike 'alter table%add column%' and strpos(query, $1) > 0`,
+              [p.schema],
+            )
+          )[0].n > 0,
+        30000,
+        20,
+      );
+      await reader.query('set statement_timeout = 5000');
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual((await reader.query(`select id from ${p.schema}.inc`)).rows, [{ id: 1 }]);
+        await new Promise((res) => setTimeout(res, 700));
+      }
+      await report.query('commit');
+      const r = await run.done;
+      assert.equal(r.code, 0, r.output);
+      assert.deepEqual((await reader.query(`select id, extra from ${p.schema}.inc`)).rows, [{ id: 1, extra: 'x' }]);
+    } finally {
+      await report.query('rollback').catch(() => undefined);
+      await report.end();
+      await reader.end();
     }
   });
 
