@@ -1,99 +1,72 @@
 /**
- * A process-wide registry of secret values (passwords, tokens) so that any
- * text tsdbt prints or writes can be scrubbed first.
+ * Where secrets are, structurally — never a search-and-replace over text.
  *
- * Mirrors dbt's secret scrubbing (`scrub_secrets` over `DBT_ENV_SECRET_*`
- * values), widened: the profile password and every `env_var()` value whose
- * variable NAME looks secret ({@link isSecretName}) are registered by
- * src/config. Everything that reaches a console, a log or an artifact should
- * pass through {@link redact}.
+ * As dbt: a secret is the value of a `DBT_ENV_SECRET_*` environment variable
+ * (readable only in profiles.yml and packages.yml, see src/config/env-var.ts)
+ * or a secret field of the profile (`password`/`pass`, and any key whose name
+ * looks secret, {@link isSecretName}). The profile password goes to the
+ * database driver and nowhere else: not into the Jinja context
+ * (`targetForJinja`), not into any artifact. What remains to mask is masked
+ * by field: {@link maskTarget} for `tsdbt debug`, {@link scrubConnectionText}
+ * for a connection error that may echo a DSN, {@link isSecretName} keys
+ * dropped from run_results.json's `args`. No function here rewrites arbitrary
+ * text, so a one-letter password cannot corrupt output (an earlier
+ * text-substitution design turned "expected" into "e****pected").
  */
 import type { TargetConfig } from './config/types.ts';
 
-/** What a secret is replaced with. */
+/** What a secret field shows instead of its value. */
 export const MASK = '****';
 
-const secrets = new Set<string>();
-/** One regular expression over every secret, longest first; rebuilt lazily after a registration. */
-let pattern: RegExp | null = null;
+/** dbt's `SECRET_ENV_PREFIX`: environment variables whose value is a secret. */
+export const SECRET_ENV_PREFIX = 'DBT_ENV_SECRET_';
 
-/**
- * Remembers `value` as a secret for the rest of the process. Empty values and
- * non-strings are ignored (an empty password has nothing to hide). Numbers are
- * registered as their text.
- */
-export function registerSecret(value: unknown): void {
-  if (typeof value === 'number') value = String(value);
-  if (typeof value !== 'string' || value.length === 0) return;
-  if (secrets.has(value)) return;
-  secrets.add(value);
-  pattern = null;
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** True when `name` is a secret environment variable (`DBT_ENV_SECRET_…`), as dbt decides it: by prefix. */
+export function isSecretEnvVar(name: string): boolean {
+  return name.startsWith(SECRET_ENV_PREFIX);
 }
 
 /**
- * Returns `text` with every registered secret replaced by `****`. Longer
- * secrets are matched first, so a secret that contains another is masked whole.
- * Cost: one regular-expression pass, O(text length).
- */
-export function redact(text: string): string {
-  if (secrets.size === 0 || typeof text !== 'string' || text.length === 0) return text;
-  if (pattern === null) {
-    const sorted = [...secrets].sort((a, b) => b.length - a.length).map(escapeRegExp);
-    pattern = new RegExp(sorted.join('|'), 'g');
-  }
-  return text.replace(pattern, MASK);
-}
-
-/**
- * {@link redact} for a JSON document: also masks secrets in their
- * JSON-escaped spelling (a secret holding `"` or `\\` appears escaped in JSON).
- * Used on every artifact before it is written.
- */
-export function redactJson(json: string): string {
-  if (secrets.size === 0) return json;
-  let out = redact(json);
-  for (const s of secrets) {
-    const escaped = JSON.stringify(s).slice(1, -1);
-    if (escaped !== s && escaped.length) out = out.split(escaped).join(MASK);
-  }
-  return out;
-}
-
-/**
- * True when an environment-variable or config key name looks like it holds a
- * secret: it contains PASSWORD, SECRET, TOKEN or KEY (case-insensitive). This
- * covers dbt's `DBT_ENV_SECRET_` prefix too.
+ * True when a config key or flag name looks like it holds a secret: it
+ * contains PASSWORD, SECRET, TOKEN or KEY (case-insensitive). Used on field
+ * NAMES only (profile fields in `debug`, `args` in run_results.json).
  */
 export function isSecretName(name: string): boolean {
   return /password|secret|token|key/i.test(name);
 }
 
-/** Number of registered secrets (for tests and `tsdbt debug`). */
-export function secretCount(): number {
-  return secrets.size;
-}
-
-/** Forgets every registered secret. For tests only. */
-export function clearSecrets(): void {
-  secrets.clear();
-  pattern = null;
-}
-
 /**
- * A copy of `target` that is safe to print or serialise: `password` becomes
- * `****` (when set), and so does every key of `extra` whose name looks secret
- * or whose value is a registered secret.
+ * A copy of `target` that is safe to print: `password` becomes `****` (when
+ * set), and so does every key of `extra` whose name looks secret. Values are
+ * never inspected.
  */
 export function maskTarget<T extends TargetConfig>(target: T): T {
   const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(target.extra ?? {})) {
-    extra[k] = isSecretName(k) || (typeof v === 'string' && secrets.has(v)) ? MASK : v;
-  }
+  for (const [k, v] of Object.entries(target.extra ?? {})) extra[k] = isSecretName(k) ? MASK : v;
   const copy: Record<string, unknown> = { ...(target as object), extra };
   if (target.password !== undefined && target.password !== '') copy.password = MASK;
   return copy as T;
+}
+
+/**
+ * A connection error's text with the password fields of any connection
+ * string in it masked: `password=…` / `pass=…` of a libpq key/value DSN
+ * (quoted or not) and the `user:password@` part of a `postgres://` URI. Only
+ * those fields are touched, whatever the password is; the rest of the text
+ * is returned unchanged.
+ */
+export function scrubConnectionText(text: string): string {
+  return text
+    .replace(/\b(password|pass)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s'"]+)/gi, `$1=${MASK}`)
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, `$1:${MASK}@`);
+}
+
+/**
+ * A URL with its `user:password@` (or token `user@`) part masked, for
+ * printing a URL that may carry credentials (packages.yml git/tarball URLs
+ * rendered from `DBT_ENV_SECRET_*`). Anything that is not a URL with
+ * credentials is returned unchanged.
+ */
+export function maskUrlCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/i, `$1${MASK}@`);
 }

@@ -21,6 +21,7 @@ import { DatabaseError, type Adapter, type Connection, type CopyObserver, type Q
 import { buildAdapter, toDatabaseError, wrapSession } from './base-adapter.ts';
 import { quoteIdentifier } from './quote.ts';
 import { acquireRunLock } from './run-lock.ts';
+import { scrubConnectionText } from '../secrets.ts';
 
 /** Options that are not part of a profile. */
 export interface PostgresAdapterOptions {
@@ -63,7 +64,8 @@ function classify(err: unknown): ConnectFailure {
 function describeError(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown; errors?: unknown[] } | null;
   if (Array.isArray(e?.errors) && e.errors.length) return describeError(e.errors[0]);
-  const msg = typeof e?.message === 'string' && e.message ? e.message : String(err);
+  // A driver or server message that echoes a connection string gets its password field masked (structurally: the field, not the value).
+  const msg = scrubConnectionText(typeof e?.message === 'string' && e.message ? e.message : String(err));
   return typeof e?.code === 'string' && !msg.includes(e.code) ? `${e.code}: ${msg}` : msg;
 }
 
@@ -195,6 +197,9 @@ function toResult(r: pg.QueryResult | pg.QueryResult[]): QueryResult<any> {
   };
 }
 
+/** The message of a COPY stopped by cancelAll: PostgreSQL's own words for a cancel, so it reads (and is classified) as one. */
+const COPY_CANCELLED = 'canceling statement due to user request';
+
 function observe(observer: CopyObserver, errors: { observer?: unknown }): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -218,7 +223,14 @@ function observe(observer: CopyObserver, errors: { observer?: unknown }): Transf
   });
 }
 
-function sessionFor(client: pg.PoolClient): Connection {
+/**
+ * A session on `client`. A COPY it streams registers its abort in
+ * `copies` for the time it runs: {@link createPostgresAdapter}'s
+ * `cancelAll` calls it, so the client stops sending the file at once (the
+ * stream is destroyed, pg-copy-streams sends CopyFail and the server rolls the
+ * COPY back) instead of streaming the rest of it into a cancelled statement.
+ */
+function sessionFor(client: pg.PoolClient, copies: Set<() => void>): Connection {
   return wrapSession({
     async run(sql, params) {
       const r = params && params.length > 0 ? await client.query(sql, params as unknown[]) : await client.query(sql);
@@ -229,13 +241,23 @@ function sessionFor(client: pg.PoolClient): Connection {
       const source: Readable = createReadStream(filePath, { highWaterMark: 256 * 1024 });
       source.once('error', (err) => (errors.file = err));
       const sink = client.query(copyFrom(copySql));
+      let aborted = false;
+      const abort = () => {
+        aborted = true;
+        source.destroy(new Error(COPY_CANCELLED));
+      };
+      copies.add(abort);
       try {
         if (observer) await pipeline(source, observe(observer, errors), sink);
         else await pipeline(source, sink);
       } catch (err) {
+        // Cancelled: the server's answer to the CopyFail (or to pg_cancel_backend) is the same SQLSTATE 57014.
+        if (aborted) throw new DatabaseError(COPY_CANCELLED, { sqlState: '57014', cause: err });
         if (errors.observer !== undefined) throw errors.observer;
         if (errors.file !== undefined) throw errors.file;
         throw toDatabaseError(err);
+      } finally {
+        copies.delete(abort);
       }
       return sink.rowCount;
     },
@@ -304,6 +326,7 @@ export async function createPostgresAdapter(target: TargetConfig, options: Postg
 
   const activePool = pool;
   const checkedOut = new Set<pg.PoolClient>();
+  const copies = new Set<() => void>();
   const initialised = new WeakSet<pg.PoolClient>();
   const role = typeof target.extra.role === 'string' && target.extra.role ? target.extra.role : undefined;
   let closing: Promise<void> | undefined;
@@ -328,7 +351,7 @@ export async function createPostgresAdapter(target: TargetConfig, options: Postg
           await client.query(`set role ${quoteIdentifier(role)}`);
         }
         initialised.add(client);
-        return await fn(sessionFor(client));
+        return await fn(sessionFor(client, copies));
       } catch (err) {
         // A DatabaseError without SQLSTATE is a lost connection: discard the client. Otherwise make
         // sure it goes back to the pool outside any transaction fn may have left open.
@@ -342,6 +365,8 @@ export async function createPostgresAdapter(target: TargetConfig, options: Postg
       }
     },
     async cancelAll() {
+      // A COPY in flight stops sending now (its statement is failed by CopyFail); then every running statement is cancelled.
+      for (const abort of [...copies]) abort();
       const pids = [...checkedOut].map((c) => (c as unknown as { processID?: number }).processID).filter((p): p is number => typeof p === 'number');
       if (!pids.length) return;
       const canceller = new pg.Client({ ...config, connectionTimeoutMillis: 5000, application_name: 'tsdbt-cancel' });

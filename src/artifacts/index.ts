@@ -30,3 +30,4 @@ export {
   type WriteRunResultsOptions,
 } from './run-results.ts';
 export { MANIFEST_SCHEMA_VERSION, RUN_RESULTS_SCHEMA_VERSION } from './schema-keys.ts';
+export { ProgressiveRunResults, UNFINISHED_ARG, NOT_STARTED_MESSAGE, INTERRUPTED_MESSAGE } from './progressive-run-results.ts';

@@ -6,7 +6,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import type { Manifest, ManifestNode, SourceDefinition } from '../parse/manifest.ts';
-import { redact, redactJson } from '../secrets.ts';
 import { DOC_KEYS, MACRO_KEYS, MANIFEST_METADATA_KEYS, MANIFEST_SCHEMA_VERSION, NODE_KEYS, pick, SOURCE_KEYS } from './schema-keys.ts';
 
 /** The file name dbt uses. */
@@ -187,7 +186,6 @@ export function nodeForJson(node: ManifestNode, compiled?: CompiledFields): Reco
   out.metrics ??= [];
   out.functions ??= [];
   out.language ??= 'sql';
-  if (typeof out.compiled_code === 'string') out.compiled_code = redact(out.compiled_code);
   out.compiled ??= typeof out.compiled_code === 'string';
   out.compiled_path ??= null;
   out.extra_ctes_injected ??= out.compiled;
@@ -318,8 +316,8 @@ export function writeFileAtomic(path: string, text: string): void {
 export function writeManifest(dir: string, manifest: Manifest, compiled?: ReadonlyMap<string, CompiledFields>): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, MANIFEST_FILE);
-  // Every string is masked, not just compiled_code: a secret can sit in any config value (meta, vars, …).
-  writeFileAtomic(path, redactJson(JSON.stringify(manifestForJson(manifest, compiled))));
+  // No masking pass: no secret can be here (DBT_ENV_SECRET_ env vars are refused outside profiles.yml/packages.yml, the password is not in the Jinja context).
+  writeFileAtomic(path, JSON.stringify(manifestForJson(manifest, compiled)));
   return path;
 }
 

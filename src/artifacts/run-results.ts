@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
-import { isSecretName, redact, redactJson } from '../secrets.ts';
+import { isSecretName } from '../secrets.ts';
 import { readJson, writeFileAtomic } from './manifest-json.ts';
 import { RUN_RESULTS_SCHEMA_VERSION } from './schema-keys.ts';
 
@@ -101,16 +101,15 @@ export interface WriteRunResultsOptions {
 
 /**
  * A copy of `args` without any key whose name contains PASSWORD, SECRET,
- * TOKEN or KEY (case-insensitive), at any depth (objects and arrays), and
- * with every registered secret value masked in the strings that remain.
- * `undefined` values and functions are dropped.
+ * TOKEN or KEY (case-insensitive), at any depth (objects and arrays): a
+ * structural mask, values are never searched. `undefined` values and
+ * functions are dropped.
  */
 export function redactArgs(args: Record<string, unknown>): Record<string, unknown> {
   return redactValue(args, new WeakSet()) as Record<string, unknown>;
 }
 
 function redactValue(value: unknown, seen: WeakSet<object>): unknown {
-  if (typeof value === 'string') return redact(value);
   if (value === null || typeof value !== 'object') return typeof value === 'function' ? undefined : value;
   if (seen.has(value)) return null;
   seen.add(value);
@@ -138,11 +137,11 @@ function resultForJson(r: NodeResult): Record<string, unknown> {
     thread_id: r.thread_id ?? 'main',
     execution_time: Number.isFinite(r.execution_time) ? r.execution_time : 0,
     adapter_response: r.adapter_response ?? {},
-    message: r.message == null ? null : redact(String(r.message)),
+    message: r.message == null ? null : String(r.message),
     failures: r.failures ?? null,
     unique_id: r.unique_id,
     compiled: r.compiled ?? (compiledCode !== null ? true : null),
-    compiled_code: compiledCode === null ? null : redact(compiledCode),
+    compiled_code: compiledCode,
     relation_name: r.relation_name ?? null,
     batch_results: r.batch_results ?? null,
   };
@@ -152,8 +151,7 @@ function resultForJson(r: NodeResult): Record<string, unknown> {
  * Writes `<dir>/run_results.json` (creating `dir`) in dbt's run-results v6
  * shape (`metadata.dbt_schema_version` =
  * https://schemas.getdbt.com/dbt/run-results/v6.json). `args` pass through
- * {@link redactArgs}; messages and compiled code have registered secrets
- * masked. Returns the file's path.
+ * {@link redactArgs}. Returns the file's path.
  */
 export function writeRunResults(dir: string, results: readonly NodeResult[], options: WriteRunResultsOptions): string {
   mkdirSync(dir, { recursive: true });
@@ -171,7 +169,7 @@ export function writeRunResults(dir: string, results: readonly NodeResult[], opt
     elapsed_time: options.elapsedTime,
     args: redactArgs(options.args ?? {}),
   };
-  writeFileAtomic(path, redactJson(JSON.stringify(doc)));
+  writeFileAtomic(path, JSON.stringify(doc));
   return path;
 }
 

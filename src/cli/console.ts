@@ -1,10 +1,9 @@
 /**
  * All terminal output goes through a {@link Console} (SQLMesh's habit): the
  * runner and commands never call `console.log`. Lines are coloured with chalk
- * when stdout is a terminal; every line passes through the secrets redactor.
+ * when stdout is a terminal. Text is printed as given: no secret reaches it (see src/secrets.ts), so nothing is rewritten.
  */
 import { Chalk } from 'chalk';
-import { redact } from '../secrets.ts';
 import type { ManifestNode } from '../parse/manifest.ts';
 import type { NodeResult } from '../artifacts/index.ts';
 import type { NodeDetail, RunReporter } from '../runner/run.ts';
@@ -48,7 +47,7 @@ export function createConsole(opts: { color?: boolean; quiet?: boolean; stdout?:
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
   const c = new Chalk({ level: (opts.color ?? stdout.isTTY) ? 1 : 0 });
-  const write = (s: string) => stdout.write(redact(s) + '\n');
+  const write = (s: string) => stdout.write(s + '\n');
   const progress = stdout.isTTY && !opts.quiet;
   let progressShown = false;
   const clearProgress = () => {
@@ -64,15 +63,15 @@ export function createConsole(opts: { color?: boolean; quiet?: boolean; stdout?:
     },
     notice: (t) => {
       clearProgress();
-      if (!opts.quiet) stderr.write(redact(c.dim(t)) + '\n');
+      if (!opts.quiet) stderr.write(c.dim(t) + '\n');
     },
     warn: (t) => {
       clearProgress();
-      stderr.write(redact(c.yellow(t)) + '\n');
+      stderr.write(c.yellow(t) + '\n');
     },
     error: (t) => {
       clearProgress();
-      stderr.write(redact(c.red(t)) + '\n');
+      stderr.write(c.red(t) + '\n');
     },
     out: (t) => {
       clearProgress();
@@ -80,7 +79,7 @@ export function createConsole(opts: { color?: boolean; quiet?: boolean; stdout?:
     },
     nodeWarning: (node, message) => {
       clearProgress();
-      stderr.write(redact(c.yellow(`Warning in ${node.resource_type} ${node.name} (${node.original_file_path}): ${message}`)) + '\n');
+      stderr.write(c.yellow(`Warning in ${node.resource_type} ${node.name} (${node.original_file_path}): ${message}`) + '\n');
     },
     nodeStarted: (node, index, total) => {
       if (!progress) return;
@@ -117,7 +116,7 @@ export function createConsole(opts: { color?: boolean; quiet?: boolean; stdout?:
       }
       write(line);
       if (r.status === 'error' && detail?.error && r.message !== CANCELLED_MESSAGE) {
-        stderr.write(redact(c.red(detail.error.replace(/^/gm, '    '))) + '\n');
+        stderr.write(c.red(detail.error.replace(/^/gm, '    ')) + '\n');
       }
       if (r.status === 'fail' && node.resource_type === 'unit_test') {
         // As dbt: the rows that differ, `+++` returned but not expected, `---` expected but not returned.

@@ -9,7 +9,6 @@ import { common } from './flags.ts';
 import { openSession, parseSession, type CommonFlags } from './pipeline.ts';
 import { loadProjectConfig } from '../config/index.ts';
 import { TsdbtError } from '../errors.ts';
-import { redact } from '../secrets.ts';
 import type { SelectionWarning } from '../graph/index.ts';
 import { docsGenerate } from './docs-generate.ts';
 import { serveDocs } from '../docs/serve.ts';
@@ -22,7 +21,7 @@ export type ActionWrapper = (
 
 /** A console whose informational lines go to stderr, so stdout holds only the command's output. */
 function quietStdout(out: Console): Console {
-  return { ...out, info: (t: string) => void process.stderr.write(redact(t) + '\n') };
+  return { ...out, info: (t: string) => void process.stderr.write(t + '\n') };
 }
 
 /**

@@ -14,7 +14,6 @@ import { openSession, parseSession, select, compileSession, relationState, type 
 import type { CompiledNode } from '../compile/compile.ts';
 import type { Console } from './console.ts';
 import { TsdbtError } from '../errors.ts';
-import { redact } from '../secrets.ts';
 import { buildCatalog, emptyCatalog, writeCatalog } from '../docs/catalog.ts';
 import { buildDocsData } from '../docs/docs-data.ts';
 import { bundleDocsApp, renderIndexHtml } from '../docs/site.ts';
@@ -100,7 +99,7 @@ function readLastRunResults(targetDir: string, out: Console): RunResults | null 
   try {
     return readRunResults(path);
   } catch (e) {
-    out.warn(`ignoring ${path}: ${e instanceof TsdbtError ? e.message : redact(String((e as Error).message))}`);
+    out.warn(`ignoring ${path}: ${e instanceof TsdbtError ? e.message : String((e as Error).message)}`);
     return null;
   }
 }

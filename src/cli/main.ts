@@ -16,7 +16,7 @@ import { common } from './flags.ts';
 import { applyEnvFlags, colorChoice } from './env-flags.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, type CommonFlags } from './pipeline.ts';
 import { createAdapter } from '../adapters/index.ts';
-import { maskTarget, redact } from '../secrets.ts';
+import { maskTarget, scrubConnectionText } from '../secrets.ts';
 import { formatFailingRows } from '../reporters/index.ts';
 import { loadProjectConfig } from '../config/index.ts';
 import { writeManifest, nodeForJson, sourceForJson, unitTestForJson } from '../artifacts/index.ts';
@@ -179,17 +179,17 @@ export function reportError(e: unknown, out: Console, debug: boolean): number {
   }
   if (e instanceof TsdbtError) {
     out.error(e.format());
-    if (debug && e.stack) out.error(redact(e.stack));
+    if (debug && e.stack) out.error(scrubConnectionText(e.stack));
     return e.kind === 'runtime' ? 1 : 2;
   }
   if (e instanceof DatabaseError) {
     // A statement outside any node (show --inline, debug): the database's own words.
-    out.error(redact(`Database Error: ${e.message}${e.detail ? `\n  DETAIL: ${e.detail}` : ''}${e.hint ? `\n  hint: ${e.hint}` : ''}`));
+    out.error(`Database Error: ${e.message}${e.detail ? `\n  DETAIL: ${e.detail}` : ''}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
     return 1;
   }
   const err = e as Error;
-  out.error(`Internal error in tsdbt (this is a bug, please report it): ${redact(err?.message ?? String(e))}`);
-  if (debug && err?.stack) out.error(redact(err.stack));
+  out.error(`Internal error in tsdbt (this is a bug, please report it): ${scrubConnectionText(err?.message ?? String(e))}`);
+  if (debug && err?.stack) out.error(scrubConnectionText(err.stack));
   else out.error('  run again with --debug to see the stack trace');
   return 2;
 }

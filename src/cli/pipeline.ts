@@ -14,13 +14,12 @@ import { Compiler, type CompiledNode, type RelationState } from '../compile/comp
 import { writeCompiledFiles } from '../compile/write-compiled.ts';
 import { createAdapter } from '../adapters/index.ts';
 import type { Adapter, Connection } from '../adapters/adapter.ts';
-import { writeManifest, writeRunResults, buildParentChildMaps, readManifest, readRunResults, type NodeResult, type RunResults } from '../artifacts/index.ts';
+import { writeManifest, writeRunResults, buildParentChildMaps, readManifest, readRunResults, ProgressiveRunResults, UNFINISHED_ARG, type NodeResult, type RunResults, type WriteRunResultsOptions } from '../artifacts/index.ts';
 import { freezeManifest, type Manifest, type ManifestNode } from '../parse/manifest.ts';
 import { writeJunit, githubAnnotations, type ReportedResult } from '../reporters/index.ts';
 import { executePlan, planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import type { Console } from './console.ts';
 import { CompileErrors, TsdbtError } from '../errors.ts';
-import { registerSecret, redact } from '../secrets.ts';
 import { checkNodeConfigs } from '../materializations/index.ts';
 import { describeHolder, type RunLock } from '../adapters/run-lock.ts';
 import { CANCELLED_MESSAGE } from '../runner/faults.ts';
@@ -103,7 +102,6 @@ export function openSession(flags: CommonFlags, out: Console): Session {
     out.warn(`[unsupported] --log-format / DBT_LOG_FORMAT '${flags.logFormat}': tsdbt prints text logs only for now`);
   }
   let target = loaded;
-  if (target.password) registerSecret(target.password);
   if (flags.threads !== undefined) {
     const n = Number(flags.threads);
     if (!Number.isInteger(n) || n < 1) throw new TsdbtError('bad-flag', `--threads must be a positive whole number, got '${flags.threads}'`, { hint: 'e.g. --threads 4' });
@@ -227,11 +225,10 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
   return { compiler, compiled, atRunTime };
 }
 
-/** Writes compiled nodes to target/compiled/… (secrets masked). */
+/** Writes compiled nodes to target/compiled/… (no secret can be in them: see src/secrets.ts). */
 export function recordCompiled(s: Session, _p: Parsed, nodes: readonly CompiledNode[]): void {
   const files: { compiledPath: string; compiledCode: string }[] = [];
-  // Secret env_var() values and the password are masked in target/ (the database gets the real SQL).
-  for (const c of nodes) files.push({ compiledPath: c.compiledPath, compiledCode: redact(c.compiledCode) });
+  for (const c of nodes) files.push({ compiledPath: c.compiledPath, compiledCode: c.compiledCode });
   // Files already holding the same text are left alone (an unchanged project writes nothing).
   writeCompiledFiles(s.project.root, files);
 }
@@ -295,14 +292,19 @@ export async function compileSession(s: Session, p: Parsed, ids: readonly string
   return sc.compiled;
 }
 
-/** Writes run_results.json (always, including failed runs). */
-export function writeResults(s: Session, results: readonly NodeResult[], command: string): void {
-  writeRunResults(join(s.project.root, s.project.targetPath), results, {
+/** What run_results.json records about the invocation, as of now. */
+function resultsOptions(s: Session, command: string): WriteRunResultsOptions {
+  return {
     args: { which: command, ...s.flags, vars: s.cliVars },
     elapsedTime: (performance.now() - s.startedAt) / 1000,
     invocationId: s.invocationId,
     generatedAt: new Date().toISOString(),
-  });
+  };
+}
+
+/** Writes run_results.json (always, including failed runs). */
+export function writeResults(s: Session, results: readonly NodeResult[], command: string): void {
+  writeRunResults(join(s.project.root, s.project.targetPath), results, resultsOptions(s, command));
 }
 
 /**
@@ -336,6 +338,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
   const plan = planRun(runManifest, { command, selected: chosen }, topologicalOrder(p.graph));
   const selected = plan.nodes.map((n) => n.uniqueId);
   let results: NodeResult[] = [];
+  let progress: ProgressiveRunResults | undefined;
   try {
     if (!selected.length) {
       out.warn('Nothing to do: the selection matched no nodes.');
@@ -363,6 +366,14 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       writeManifestOnce();
       out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ${countTypes(runManifest.nodes, selected)}`);
       out.info('');
+      // run_results.json from now on says what is done and what is not, so a killed run leaves an honest record.
+      const rec = new ProgressiveRunResults({
+        dir: join(s.project.root, s.project.targetPath),
+        nodes: selected.map((id) => ({ uniqueId: id, relationName: p.parsed.manifest.nodes[id].relation_name ?? null })),
+        options: () => resultsOptions(s, command),
+      });
+      progress = rec;
+      rec.start();
       results = await executePlan({
         command,
         project: s.project,
@@ -376,7 +387,17 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         warnError: !!flags.warnError,
         storeFailures: !!flags.storeFailures,
         targetSchema: s.target.schema,
-        reporter: out,
+        reporter: {
+          nodeStarted: (node, index, total) => {
+            rec.started(node.unique_id);
+            out.nodeStarted?.(node, index, total);
+          },
+          nodeFinished: (node, result, index, total, detail) => {
+            rec.finished(result);
+            out.nodeFinished(node, result, index, total, detail);
+          },
+          nodeWarning: (node, message) => out.nodeWarning?.(node, message),
+        },
         signal,
         retries: adapter.capabilities.connectionRetries,
         compileAtRunTime: (id, conn, threadId) => compileAtRunTime(s, p, compiledSession, id, conn, threadId),
@@ -402,7 +423,9 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
   } finally {
     if (sc?.atRunTime.size) manifestWritten = false; // again, with what compiled at run time
     writeManifestOnce();
-    writeResults(s, results, command);
+    progress?.close();
+    // The final record; if execution itself threw, what the progressive record knew (nothing claimed done that was not).
+    writeResults(s, results.length || !progress ? results : progress.snapshot(), command);
     await report(s, runManifest, results, out);
   }
 }
@@ -473,12 +496,16 @@ export async function retryCommand(flags: CommonFlags, out: Console, signal?: Ab
   if (!['run', 'seed', 'test', 'snapshot', 'build'].includes(which)) {
     throw new TsdbtError('retry-unsupported', `the last invocation was '${which}', which retry cannot repeat`, { hint: 'retry repeats run, seed, test, snapshot or build' });
   }
+  const prevArgs = previous.args as Record<string, unknown>;
+  const unfinished = prevArgs[UNFINISHED_ARG] === true;
   if (!ids.length) {
     out.info('Nothing to retry: the last run had no errors, failures or skipped nodes.');
     return 0;
   }
-  const prevArgs = previous.args as Record<string, unknown>;
-  out.info(`Retrying ${ids.length} node${ids.length === 1 ? '' : 's'} from the last '${which}'`);
+  out.info(
+    `Retrying ${ids.length} node${ids.length === 1 ? '' : 's'} from the last '${which}'` +
+      (unfinished ? ` (it did not finish: killed or crashed before writing its final results; nodes running or not started then are rebuilt)` : ''),
+  );
   return runCommand(
     which as RunCommand,
     { ...flags, fullRefresh: flags.fullRefresh ?? (prevArgs.fullRefresh as boolean | undefined), only: ids, select: undefined, exclude: undefined },

@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { envVar } from './env-var.ts';
 import { renderValue } from './render.ts';
-import { redact } from '../secrets.ts';
 import { thrown } from './write-project.ts';
 
 test('env_var: a set variable wins over the default, even when empty', () => {
@@ -30,10 +29,22 @@ test('env_var: unset with no default, or a None default, is env-var-missing nami
   }
 });
 
-test('env_var: the value of a DBT_ENV_SECRET_ variable is registered for masking', () => {
+test("env_var: a DBT_ENV_SECRET_ variable is refused outside profiles.yml/packages.yml, set or not (dbt's SecretEnvVarLocationError)", () => {
   const secret = 'hunter2-env-var-test';
-  assert.equal(envVar({ DBT_ENV_SECRET_PW: secret }, 'DBT_ENV_SECRET_PW', undefined), secret);
-  assert.equal(redact(`password is ${secret}`).includes(secret), false);
+  for (const env of [{ DBT_ENV_SECRET_PW: secret }, {}]) {
+    const e = thrown(() => envVar(env, 'DBT_ENV_SECRET_PW', 'dflt', { file: 'models/a.sql', line: 4 }));
+    assert.equal(e.code, 'secret-env-var');
+    assert.equal(e.file, 'models/a.sql');
+    assert.equal(e.line, 4);
+    assert.match(e.message, /'DBT_ENV_SECRET_PW'.*allowed only in profiles\.yml and packages\.yml/);
+    assert.ok(!e.format().includes(secret));
+  }
+  assert.equal(envVar({ DBT_ENV_SECRET_PW: secret }, 'DBT_ENV_SECRET_PW', undefined, { secretsAllowed: true }), secret);
+  // In profiles.yml it is allowed (the render context says so); in dbt_project.yml it is not.
+  assert.equal(renderValue("{{ env_var('DBT_ENV_SECRET_PW') }}", { env: { DBT_ENV_SECRET_PW: secret }, cliVars: {}, file: 'profiles.yml', fileKind: 'profiles.yml', secretsAllowed: true }), secret);
+  const p = thrown(() => renderValue("{{ env_var('DBT_ENV_SECRET_PW') }}", { env: { DBT_ENV_SECRET_PW: secret }, cliVars: {}, file: 'dbt_project.yml', fileKind: 'dbt_project.yml' }, 9));
+  assert.equal(p.code, 'secret-env-var');
+  assert.equal(p.line, 9);
 });
 
 test('env_var in dbt_project.yml / profiles.yml values uses the same rules (positional or default= keyword)', () => {

@@ -7,7 +7,6 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { TsdbtError } from '../errors.ts';
-import { isSecretName, registerSecret } from '../secrets.ts';
 import { renderDeep, renderValue } from './render.ts';
 import type { RenderContext } from './render.ts';
 import type { ProjectConfig, TargetConfig } from './types.ts';
@@ -159,7 +158,8 @@ function toInt(v: unknown): number | undefined {
  * default; password optional so trust/.pgpass auth works — dbt-postgres
  * requires it) and `pglite` (`path`|`data_dir`, relative to the project,
  * default as above; schema default `public`; threads forced to 1). The
- * password and any secret-named value are registered with src/secrets.ts.
+ * password goes to the driver only (never the Jinja `target`, see
+ * targetForJinja); profiles.yml may read `DBT_ENV_SECRET_*` variables.
  *
  * @throws TsdbtError `profiles-not-found` (--profiles-dir without the file),
  *   `yaml-syntax`, `profile-not-found` (lists the profiles), `target-not-found`
@@ -220,7 +220,7 @@ export function loadProfile(project: ProfileProject, opts: LoadProfileOptions = 
     });
   }
 
-  const ctx: RenderContext = { env, cliVars: opts.vars ?? {}, file, fileKind: 'profiles.yml' };
+  const ctx: RenderContext = { env, cliVars: opts.vars ?? {}, file, fileKind: 'profiles.yml', secretsAllowed: true };
   const targetName = opts.target ?? (raw.target === undefined || raw.target === null ? 'default' : String(renderValue(raw.target, ctx, lineOf(yf, [profileName, 'target']))));
   const outputs = Object.keys(raw.outputs);
   if (!Object.prototype.hasOwnProperty.call(raw.outputs, targetName)) {
@@ -282,7 +282,6 @@ function buildTarget(out: Record<string, unknown>, b: BuildCtx): { target: Targe
   const knownKeys = type === 'postgres' ? POSTGRES_KEYS : PGLITE_KEYS;
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(out)) {
-    if (isSecretName(k)) registerSecret(v);
     if (knownKeys.includes(k)) continue;
     extra[k] = v;
     b.warnings.push(`${file}:${at(k)}: unknown key '${k}' in ${where} (ignored).${suggestion(k, knownKeys)}`);
@@ -322,7 +321,6 @@ function buildTarget(out: Record<string, unknown>, b: BuildCtx): { target: Targe
   }
 
   const password = str('password') ?? str('pass');
-  if (password !== undefined) registerSecret(password);
   const dbname = str('dbname') ?? str('database');
   const host = str('host');
   const user = str('user');

@@ -21,6 +21,7 @@ import type {
   UnitTestProperties,
 } from './types.ts';
 import { isPlainObject, keyLines, lineOf, readYamlFile } from './yaml-file.ts';
+import { secretEnvVarError } from './env-var.ts';
 import type { YamlFile } from './yaml-file.ts';
 
 type Path = (string | number)[];
@@ -397,6 +398,7 @@ function readFile(abs: string, file: string, diag: Diagnostics, acc: Record<Node
       hint: near ? `rename it to '${best}': dbt ignores '${key}'` : 'dbt ignores this key; remove it',
     }));
   }
+  refuseSecretEnvVars(yf, data, [], diag);
   for (const key of NODE_KEYS) acc[key].push(...readNodes(r, data, key));
   acc.sources.push(...readSources(r, data));
   acc.unitTests.push(...readUnitTests(r, data));
@@ -421,6 +423,24 @@ function readUnitTests(r: FileReader, data: Record<string, unknown>): UnitTestPr
     });
   });
   return out;
+}
+
+/** `env_var('DBT_ENV_SECRET_…')` / `env_var("…")` with a literal name, in Jinja source text. */
+const SECRET_ENV_CALL = /\benv_var\s*\(\s*['"](DBT_ENV_SECRET_[^'"]*)['"]/;
+
+/**
+ * As dbt, which renders a properties file with a context whose `env_var`
+ * refuses secret variables (SecretEnvVarLocationError): any value in it that
+ * calls `env_var('DBT_ENV_SECRET_…')` is an error at its line, found when the
+ * file is read — so also in values tsdbt renders only later (generic test
+ * arguments), before anything runs.
+ */
+function refuseSecretEnvVars(yf: YamlFile, value: unknown, path: (string | number)[], diag: Diagnostics): void {
+  if (typeof value === 'string') {
+    const m = SECRET_ENV_CALL.exec(value);
+    if (m && (value.includes('{{') || value.includes('{%'))) diag.error(secretEnvVarError(m[1], { file: yf.file, line: lineOf(yf, path) }));
+  } else if (Array.isArray(value)) value.forEach((v, i) => refuseSecretEnvVars(yf, v, [...path, i], diag));
+  else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) refuseSecretEnvVars(yf, v, [...path, k], diag);
 }
 
 function duplicates(items: readonly { name: string; file: string; line: number }[], what: string, diag: Diagnostics, label = (n: string) => `${what} '${n}'`): void {

@@ -28,6 +28,8 @@ export interface RenderContext {
   readonly file: string;
   /** Which file kind, for hints: 'dbt_project.yml' or 'profiles.yml'. */
   readonly fileKind: string;
+  /** True in profiles.yml and packages.yml, the only files where dbt lets `env_var('DBT_ENV_SECRET_…')` be read. */
+  readonly secretsAllowed?: boolean;
 }
 
 /** The Jinja environment for yml values: created on first use, shared by every call. */
@@ -52,7 +54,7 @@ export function hasJinja(s: string): boolean {
 export function renderValue(value: unknown, ctx: RenderContext, line?: number): unknown {
   if (typeof value !== 'string' || !hasJinja(value)) return value;
   let thrown: TsdbtError | undefined;
-  const loc = { file: ctx.file, line };
+  const loc = { file: ctx.file, line, secretsAllowed: ctx.secretsAllowed === true };
   const context = {
     env_var: (...args: unknown[]) => {
       const { positional, kwargs } = splitArgs(args);
@@ -70,7 +72,8 @@ export function renderValue(value: unknown, ctx: RenderContext, line?: number): 
       if (positional.length > 1) return positional[1];
       if ('default' in kwargs) return kwargs.default;
       thrown = new TsdbtError('var-missing', `required var '${name}' not found: only --vars are visible in ${ctx.fileKind}`, {
-        ...loc,
+        file: loc.file,
+        line: loc.line,
         hint: `pass it with --vars '{${name}: ...}', or give a default: var('${name}', 'value')`,
       });
       throw thrown;
@@ -87,7 +90,8 @@ export function renderValue(value: unknown, ctx: RenderContext, line?: number): 
     const text = e instanceof Error ? e.message.replace(` in ${ctx.file}:`, ':') : String(e);
     const msg = text.split('\n').map((s) => s.trim().replace(/^Error: /, '')).filter(Boolean).join(' ');
     throw new TsdbtError('jinja-error', `could not render ${JSON.stringify(value)} in ${ctx.file}: ${msg}`, {
-      ...loc,
+      file: loc.file,
+      line: loc.line,
       hint: `only env_var(), var() and target are available in ${ctx.fileKind}`,
     });
   }

@@ -10,6 +10,12 @@ import { promisify } from 'node:util';
 import * as tar from 'tar';
 import { TsdbtError } from '../errors.ts';
 import { httpGet } from './http.ts';
+import { maskUrlCredentials } from '../secrets.ts';
+
+/** Every `scheme://user:pass@` / `scheme://token@` in `text` with its credentials masked (git may print other URLs, e.g. a redirect). */
+function maskConnectionUrls(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (u) => maskUrlCredentials(u));
+}
 
 const run = promisify(execFile);
 
@@ -22,8 +28,8 @@ const run = promisify(execFile);
  * Errors: `deps-download` (network), `package-invalid` (not a gzip tarball,
  * or not exactly one top-level folder).
  */
-export async function downloadAndUnpack(url: string, into: string, what: string): Promise<string> {
-  const body = await httpGet(url, what);
+export async function downloadAndUnpack(url: string, into: string, what: string, display: string = maskUrlCredentials(url)): Promise<string> {
+  const body = await httpGet(url, what, display);
   mkdirSync(into, { recursive: true });
   const file = `${into}.tar.gz`;
   writeFileSync(file, body);
@@ -32,14 +38,14 @@ export async function downloadAndUnpack(url: string, into: string, what: string)
   try {
     await tar.x({ file, cwd: dest, strict: true });
   } catch (e) {
-    throw new TsdbtError('package-invalid', `${what} from ${url} is not a readable .tar.gz archive: ${(e as Error).message}`, {
+    throw new TsdbtError('package-invalid', `${what} from ${display} is not a readable .tar.gz archive: ${(e as Error).message}`, {
       kind: 'runtime',
       hint: 'the URL must serve a gzip-compressed tar archive of the package',
     });
   }
   const top = readdirSync(dest).filter((n) => !n.startsWith('._'));
   if (top.length !== 1 || !statSync(join(dest, top[0])).isDirectory()) {
-    throw new TsdbtError('package-invalid', `incorrect structure for package extracted from ${url}: found ${top.length} top-level entries`, {
+    throw new TsdbtError('package-invalid', `incorrect structure for package extracted from ${display}: found ${top.length} top-level entries`, {
       kind: 'runtime',
       hint: 'the archive must hold one folder with the package inside (<name>/dbt_project.yml ...)',
     });
@@ -47,7 +53,7 @@ export async function downloadAndUnpack(url: string, into: string, what: string)
   return join(dest, top[0]);
 }
 
-async function git(args: string[], cwd: string | undefined, what: string): Promise<string> {
+async function git(args: string[], cwd: string | undefined, what: string, url?: string, display?: string): Promise<string> {
   try {
     const r = await run('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo' }, maxBuffer: 64 * 1024 * 1024 });
     return r.stdout.trim();
@@ -56,7 +62,9 @@ async function git(args: string[], cwd: string | undefined, what: string): Promi
     if (err.code === 'ENOENT') {
       throw new TsdbtError('git-missing', 'git packages need the git command, and git was not found on PATH', { hint: 'install git (e.g. apt-get install git)' });
     }
-    const detail = (err.stderr ?? err.message).trim().split('\n').filter((l) => !/^(hint|warning):/.test(l)).slice(-2).join(' ');
+    // git echoes the URL it was given: show it as written (the rendered one may hold a DBT_ENV_SECRET_ value).
+    const said = url && display ? (err.stderr ?? err.message).split(url).join(display) : (err.stderr ?? err.message);
+    const detail = maskConnectionUrls(said).trim().split('\n').filter((l) => !/^(hint|warning):/.test(l)).slice(-2).join(' ');
     throw new TsdbtError('git-error', `${what}: ${detail}`, {
       kind: 'runtime',
       hint: 'check the git URL, that the revision (tag, branch or commit) exists, and your access to the repository',
@@ -77,27 +85,28 @@ export interface GitCheckout {
  * commit sha; none = the default branch's HEAD) and returns the package
  * folder and the commit. As dbt, a tag or branch is cloned shallowly; a commit
  * needs the history. Errors: `git-missing`, `git-error` (clone or checkout
- * failed; the message is git's, and the Console masks secrets in the URL),
+ * failed; the message is git's, with the URL shown as `display` — as written in
+ * packages.yml, never rendered — and credentials of other URLs masked),
  * `package-invalid` (the subdirectory does not exist).
  */
-export async function gitCheckout(url: string, revision: string | undefined, subdirectory: string | undefined, into: string): Promise<GitCheckout> {
-  const label = `could not clone ${url}${revision ? ` at revision ${revision}` : ''}`;
+export async function gitCheckout(url: string, revision: string | undefined, subdirectory: string | undefined, into: string, display: string = maskUrlCredentials(url)): Promise<GitCheckout> {
+  const label = `could not clone ${display}${revision ? ` at revision ${revision}` : ''}`;
   const rev = revision && revision !== 'HEAD' ? revision : undefined;
   if (!rev) {
-    await git(['clone', '--quiet', '--depth', '1', url, into], undefined, label);
+    await git(['clone', '--quiet', '--depth', '1', url, into], undefined, label, url, display);
   } else if (/^[0-9a-f]{7,40}$/i.test(rev)) {
-    await git(['clone', '--quiet', '--no-checkout', url, into], undefined, label);
-    await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', rev], into, label);
+    await git(['clone', '--quiet', '--no-checkout', url, into], undefined, label, url, display);
+    await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', rev], into, label, url, display);
   } else {
     // --branch takes a tag or a branch name.
-    await git(['clone', '--quiet', '--depth', '1', '--branch', rev, url, into], undefined, label);
+    await git(['clone', '--quiet', '--depth', '1', '--branch', rev, url, into], undefined, label, url, display);
   }
   const sha = await git(['rev-parse', 'HEAD'], into, label);
   let dir = into;
   if (subdirectory) {
     dir = resolve(into, subdirectory);
     if (!(dir + sep).startsWith(resolve(into) + sep) || !existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new TsdbtError('package-invalid', `the git package ${url} has no subdirectory '${subdirectory}' at revision ${revision ?? 'HEAD'}`, {
+      throw new TsdbtError('package-invalid', `the git package ${display} has no subdirectory '${subdirectory}' at revision ${revision ?? 'HEAD'}`, {
         hint: 'check subdirectory: (a path inside the repository, to the folder holding dbt_project.yml)',
       });
     }

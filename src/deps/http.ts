@@ -5,9 +5,10 @@
  * retried (here 3 attempts, 0.5 s then 1 s apart); a 4xx answer is final.
  */
 import { TsdbtError } from '../errors.ts';
+import { maskUrlCredentials } from '../secrets.ts';
 
 /** Fetches `url` and returns the body. Errors: TsdbtError `deps-download` (runtime, exit 1) naming the URL. */
-export async function httpGet(url: string, what: string): Promise<Buffer> {
+export async function httpGet(url: string, what: string, display: string = maskUrlCredentials(url)): Promise<Buffer> {
   let lastError = '';
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
@@ -21,7 +22,7 @@ export async function httpGet(url: string, what: string): Promise<Buffer> {
     }
     if (attempt < 3) await new Promise((r) => setTimeout(r, 500 * attempt));
   }
-  throw new TsdbtError('deps-download', `could not download ${what} from ${url}: ${lastError}`, {
+  throw new TsdbtError('deps-download', `could not download ${what} from ${display}: ${String(lastError).split(url).join(display)}`, {
     kind: 'runtime',
     hint: 'check the URL and the network (a hub package: is the version published? DBT_PACKAGE_HUB_URL sets the hub)',
   });

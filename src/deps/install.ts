@@ -40,14 +40,14 @@ interface InstalledRecord {
  * Lock files written by dbt 1.7.0–1.7.2 have no `name:`; as dbt
  * (`get_project_name`), the name is then read from the package itself.
  */
-async function withName(e: LockEntry, root: string, cache: FetchCache): Promise<LockEntry> {
+async function withName(e: LockEntry, root: string, cache: FetchCache, asWritten: LockEntry): Promise<LockEntry> {
   if (e.name) return e;
   let dir: string | undefined;
   if (e.local !== undefined) dir = resolve(root, e.local);
-  else if (e.git !== undefined) dir = (await cache.git(e.git, e.revision, e.subdirectory)).dir;
+  else if (e.git !== undefined) dir = (await cache.git(e.git, e.revision, e.subdirectory, asWritten.git)).dir;
   else if (e.package !== undefined) return { ...e, name: (await cache.hubVersion(e.package, e.version)).name };
   if (!dir) return e;
-  return { ...e, name: readPackageMetadata(dir, e.local ?? e.git ?? '', cache.ctx).name };
+  return { ...e, name: readPackageMetadata(dir, e.local ?? asWritten.git ?? '', cache.ctx).name };
 }
 
 /** The identity of a lock entry: its fields, sorted. */
@@ -96,7 +96,7 @@ export async function installPackages(
   const nameById = new Map(Object.entries(record.packages).map(([n, id]) => [id, n]));
   entries = await Promise.all(entries.map((e, i) => {
     const known = nameById.get(entryId(unrendered[i]));
-    return !e.name && known && existsSync(join(installDir, known)) ? { ...e, name: known } : withName(e, opts.root, cache);
+    return !e.name && known && existsSync(join(installDir, known)) ? { ...e, name: known } : withName(e, opts.root, cache, unrendered[i]);
   }));
   mkdirSync(installDir, { recursive: true });
   const next: Record<string, string> = {};
@@ -136,8 +136,10 @@ export async function installPackages(
       }
       out.info(`  Installed from <local @ ${e.local}>`);
     } else if (e.git !== undefined) {
-      out.info(`Installing ${e.git}${e.subdirectory ? ` (subdirectory ${e.subdirectory})` : ''}`);
-      const f = await cache.git(e.git, e.revision, e.subdirectory);
+      // The URL as written in the lock: the rendered one may hold a DBT_ENV_SECRET_ value.
+      const shown = unrendered[i].git ?? e.git;
+      out.info(`Installing ${shown}${e.subdirectory ? ` (subdirectory ${e.subdirectory})` : ''}`);
+      const f = await cache.git(e.git, e.revision, e.subdirectory, shown);
       copyPackage(f.dir, dest);
       out.info(`  Installed from revision ${e.revision ?? 'HEAD'}`);
     } else if (e.package !== undefined) {
@@ -153,9 +155,10 @@ export async function installPackages(
       } else out.info('  Up to date!');
     } else if (e.tarball !== undefined) {
       out.info(`Installing ${name}`);
-      const f = await cache.tarball(e.tarball, `package ${name}`);
+      const shown = unrendered[i].tarball ?? e.tarball;
+      const f = await cache.tarball(e.tarball, `package ${name}`, shown);
       copyPackage(f.dir, dest);
-      out.info(`  Installed from tarball (url: ${e.tarball})`);
+      out.info(`  Installed from tarball (url: ${shown})`);
     } else {
       throw new TsdbtError('lock-invalid', `package-lock.yml entry ${name} has none of package:, git:, local:, tarball:`, {
         file: 'package-lock.yml', hint: 'delete package-lock.yml and run tsdbt deps to write it again',

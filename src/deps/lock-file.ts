@@ -56,5 +56,5 @@ export function readLockFile(root: string): LockFile | undefined {
 
 /** Renders `env_var()` / `var()` in lock entries (dbt renders the lock with its PackageRenderer before installing). */
 export function renderLockEntries(entries: readonly LockEntry[], ctx: SpecContext): LockEntry[] {
-  return entries.map((e) => renderDeep(e, { env: ctx.env, cliVars: ctx.cliVars, file: LOCK_FILE, fileKind: LOCK_FILE }, () => false, () => undefined) as LockEntry);
+  return entries.map((e) => renderDeep(e, { env: ctx.env, cliVars: ctx.cliVars, file: LOCK_FILE, fileKind: LOCK_FILE, secretsAllowed: true }, () => false, () => undefined) as LockEntry);
 }

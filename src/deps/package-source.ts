@@ -45,12 +45,12 @@ export class FetchCache {
     return join(this.scratch, `p${++this.n}`);
   }
 
-  /** Clones a git package at `revision` (cached by url + revision + subdirectory). */
-  git(url: string, revision: string | undefined, subdirectory: string | undefined): Promise<FetchedPackage> {
+  /** Clones a git package at `revision` (cached by url + revision + subdirectory); `display` is the URL as messages show it (as written). */
+  git(url: string, revision: string | undefined, subdirectory: string | undefined, display?: string): Promise<FetchedPackage> {
     const key = `git\0${url}\0${revision ?? 'HEAD'}\0${subdirectory ?? ''}`;
     let p = this.fetched.get(key);
     if (!p) {
-      p = gitCheckout(url, revision, subdirectory, this.nextDir());
+      p = gitCheckout(url, revision, subdirectory, this.nextDir(), display);
       this.fetched.set(key, p);
     }
     return p;
@@ -62,11 +62,11 @@ export class FetchCache {
   }
 
   /** Downloads and unpacks a tarball (cached by URL). */
-  tarball(url: string, what: string): Promise<FetchedPackage> {
+  tarball(url: string, what: string, display?: string): Promise<FetchedPackage> {
     const key = `tar\0${url}`;
     let p = this.fetched.get(key);
     if (!p) {
-      p = downloadAndUnpack(url, this.nextDir(), what).then((dir) => ({ dir }));
+      p = downloadAndUnpack(url, this.nextDir(), what, display).then((dir) => ({ dir }));
       this.fetched.set(key, p);
     }
     return p;

@@ -5,8 +5,8 @@
  * - Only one file may hold `packages:`; `dependencies.yml` wins when it has
  *   them, and only `dependencies.yml` may hold `projects:` (dbt Mesh).
  * - Values are rendered as dbt's PackageRenderer renders them: `env_var()`
- *   (including `DBT_ENV_SECRET_*`, whose values are registered as secrets so
- *   no output shows them) and `var()` from `--vars`. The entry as written is
+ *   (including `DBT_ENV_SECRET_*`, allowed here and in profiles.yml only, as
+ *   dbt; messages show URLs as written, so no output shows their values) and `var()` from `--vars`. The entry as written is
  *   kept too (`unrendered`): it goes into the lock file and its hash, so a
  *   token never lands in package-lock.yml.
  */
@@ -185,7 +185,8 @@ function toSpec(yf: YamlFile, entry: unknown, i: number, ctx: SpecContext, requi
     }
   }
   const lineFor = (path: readonly (string | number)[]) => lineOf(yf, ['packages', i, ...path]);
-  const rendered = renderDeep(entry, { env: ctx.env, cliVars: ctx.cliVars, file, fileKind: yf.file }, () => false, lineFor) as Record<string, unknown>;
+  // As dbt, a secret env var may be read in packages.yml (not in dependencies.yml, which dbt does not render for secrets).
+  const rendered = renderDeep(entry, { env: ctx.env, cliVars: ctx.cliVars, file, fileKind: yf.file, secretsAllowed: /(^|\/)packages\.yml$/.test(yf.file) }, () => false, lineFor) as Record<string, unknown>;
   const base = { file, line, requiredBy, rendered, unrendered: entry };
   const str = (k: string, required: boolean): string | undefined => {
     const v = rendered[k];
@@ -257,16 +258,16 @@ export function altKeys(s: PackageSpec): string[] {
   return [specKey(s), `git:${s.subdirectory ? `${other}/${s.subdirectory}` : other}`];
 }
 
-/** How a spec is named in progress lines and messages (never with a secret: the Console redacts). */
+/** How a spec is named in progress lines and messages: URLs as written (a rendered one may hold a DBT_ENV_SECRET_ value). */
 export function describeSpec(s: PackageSpec): string {
   switch (s.kind) {
     case 'local':
       return s.local;
     case 'git':
-      return s.subdirectory ? `${s.git} (subdirectory ${s.subdirectory})` : s.git;
+      return s.subdirectory ? `${s.gitUnrendered} (subdirectory ${s.subdirectory})` : s.gitUnrendered;
     case 'hub':
       return s.package;
     case 'tarball':
-      return s.tarball;
+      return s.tarballUnrendered;
   }
 }

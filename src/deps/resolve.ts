@@ -10,7 +10,6 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { TsdbtError } from '../errors.ts';
-import { redact } from '../secrets.ts';
 import type { FetchCache, PackageMetadata } from './package-source.ts';
 import { readPackageMetadata } from './package-source.ts';
 import { altKeys, describeSpec, specKey, specsFromData, type GitSpec, type HubSpec, type PackageSpec } from './package-spec.ts';
@@ -116,7 +115,7 @@ export async function resolvePackages(specs: readonly PackageSpec[], opts: Resol
     }
     const other = seen.get(pin.name);
     if (other) {
-      throw new TsdbtError('package-conflict', `found duplicate project "${pin.name}": it is installed from ${JSON.stringify(redactEntry(other.lockEntry))} and from ${JSON.stringify(redactEntry(pin.lockEntry))} (required by ${g.specs.map(requirer).join(', ')})`, {
+      throw new TsdbtError('package-conflict', `found duplicate project "${pin.name}": it is installed from ${JSON.stringify(other.lockEntry)} and from ${JSON.stringify(pin.lockEntry)} (required by ${g.specs.map(requirer).join(', ')})`, {
         hint: 'require the package from one source only (e.g. the hub everywhere, or git everywhere)',
       });
     }
@@ -124,10 +123,6 @@ export async function resolvePackages(specs: readonly PackageSpec[], opts: Resol
     pins.push(pin);
   }
   return pins;
-}
-
-function redactEntry(e: LockEntry): LockEntry {
-  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, redact(v)]));
 }
 
 async function pinGroup(g: Group, opts: ResolveOptions, cache: Map<string, Promise<{ pin: PinnedPackage; meta: PackageMetadata }>>): Promise<{ pin: PinnedPackage; meta: PackageMetadata }> {
@@ -147,11 +142,11 @@ async function pinGroup(g: Group, opts: ResolveOptions, cache: Map<string, Promi
     case 'tarball': {
       id = `tarball\0${first.tarball}`;
       make = async () => {
-        const f = await opts.cache.tarball(first.tarball, `package ${first.name}`);
+        const f = await opts.cache.tarball(first.tarball, `package ${first.name}`, first.tarballUnrendered);
         const meta = readPackageMetadata(f.dir, first.name, opts.cache.ctx);
         // dbt: the name: given in packages.yml is the install name.
         const name = first.name || meta.name;
-        return { meta: { ...meta, name }, pin: { name, lockEntry: { name, tarball: redact(first.tarballUnrendered) }, versionLabel: `tarball (url: ${first.tarball})` } };
+        return { meta: { ...meta, name }, pin: { name, lockEntry: { name, tarball: first.tarballUnrendered }, versionLabel: `tarball (url: ${first.tarballUnrendered})` } };
       };
       break;
     }
@@ -160,7 +155,7 @@ async function pinGroup(g: Group, opts: ResolveOptions, cache: Map<string, Promi
       const revisions = [...new Set(specs.map((s) => s.revision).filter((r): r is string => r !== undefined))];
       if (revisions.length > 1) {
         const who = specs.filter((s) => s.revision !== undefined).map((s) => `revision ${s.revision} by ${requirer(s)}`);
-        throw new TsdbtError('package-conflict', `git dependencies should contain exactly one version: ${first.git} is asked for at ${who.join(' and ')}`, {
+        throw new TsdbtError('package-conflict', `git dependencies should contain exactly one version: ${first.gitUnrendered} is asked for at ${who.join(' and ')}`, {
           file: first.file, line: first.line,
           hint: 'ask for the same revision everywhere (or drop revision: from one of them)',
         });
@@ -169,14 +164,15 @@ async function pinGroup(g: Group, opts: ResolveOptions, cache: Map<string, Promi
       const warnUnpinned = specs.every((s) => s.warnUnpinned);
       id = `git\0${first.git}\0${revision}\0${first.subdirectory ?? ''}`;
       make = async () => {
-        const label = first.subdirectory ? `${first.git}/${first.subdirectory}` : first.git;
-        const f = await opts.cache.git(first.git, revision === 'HEAD' ? undefined : revision, first.subdirectory);
+        // Messages show the URL as written: the rendered one may hold a DBT_ENV_SECRET_ value.
+        const label = first.subdirectory ? `${first.gitUnrendered}/${first.subdirectory}` : first.gitUnrendered;
+        const f = await opts.cache.git(first.git, revision === 'HEAD' ? undefined : revision, first.subdirectory, first.gitUnrendered);
         opts.cache.alias(first.git, f.sha!, first.subdirectory, f);
         if ((revision === 'HEAD' || revision === 'main' || revision === 'master') && warnUnpinned) {
-          opts.warn(`The git package "${first.git}" is not pinned: it follows ${revision === 'HEAD' ? 'the default branch (HEAD)' : `the "${revision}" branch`}, so \`tsdbt deps --upgrade\` may install different code. Add revision: <tag or commit> to pin it, or warn-unpinned: false to silence this (${requirer(first)}).`);
+          opts.warn(`The git package "${first.gitUnrendered}" is not pinned: it follows ${revision === 'HEAD' ? 'the default branch (HEAD)' : `the "${revision}" branch`}, so \`tsdbt deps --upgrade\` may install different code. Add revision: <tag or commit> to pin it, or warn-unpinned: false to silence this (${requirer(first)}).`);
         }
         const meta = readPackageMetadata(f.dir, label, opts.cache.ctx);
-        const lockEntry: Record<string, string> = { git: redact(first.gitUnrendered), name: meta.name, revision: f.sha! };
+        const lockEntry: Record<string, string> = { git: first.gitUnrendered, name: meta.name, revision: f.sha! };
         if (first.subdirectory) lockEntry.subdirectory = first.subdirectory;
         return { meta, pin: { name: meta.name, lockEntry, versionLabel: `revision ${f.sha}` } };
       };

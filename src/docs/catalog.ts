@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import type { Connection } from '../adapters/adapter.ts';
 import type { Manifest } from '../parse/manifest.ts';
 import { writeFileAtomic, DBT_COMPAT_VERSION } from '../artifacts/index.ts';
-import { redact } from '../secrets.ts';
 
 export const CATALOG_FILE = 'catalog.json';
 export const CATALOG_SCHEMA_VERSION = 'https://schemas.getdbt.com/dbt/catalog/v1.json';
@@ -220,14 +219,14 @@ function statsFor(rel: CatalogRelation, exact: number | undefined): Record<strin
 
 function tableFor(rel: CatalogRelation, uniqueId: string, exact: number | undefined): CatalogTable {
   const columns: Record<string, CatalogColumn> = {};
-  for (const c of rel.columns) columns[c.name] = { ...c, comment: c.comment === null ? null : redact(c.comment) };
+  for (const c of rel.columns) columns[c.name] = { ...c, comment: c.comment };
   return {
     metadata: {
       type: rel.type,
       schema: rel.schema,
       name: rel.name,
       database: rel.database,
-      comment: rel.comment === null ? null : redact(rel.comment),
+      comment: rel.comment,
       owner: rel.owner,
     },
     columns,
@@ -246,7 +245,7 @@ function tableFor(rel: CatalogRelation, uniqueId: string, exact: number | undefi
  *
  * Relations that match nothing are left out, as in dbt. A database error is
  * not thrown: it lands in `errors` (dbt's catalog does the same) and the
- * catalog is otherwise empty. Comments are passed through the secrets redactor.
+ * catalog is otherwise empty.
  */
 export async function buildCatalog(db: Queryable, manifest: Manifest, opts: BuildCatalogOptions = {}): Promise<Catalog> {
   const catalog = emptyCatalog(opts);
@@ -269,7 +268,7 @@ export async function buildCatalog(db: Queryable, manifest: Manifest, opts: Buil
   try {
     relations = await queryCatalog(db, [...schemas].sort());
   } catch (e) {
-    catalog.errors = [redact(`could not read the database catalog: ${(e as Error).message}`)];
+    catalog.errors = [`could not read the database catalog: ${(e as Error).message}`];
     return catalog;
   }
   const matched: { rel: CatalogRelation; target: { id: string; kind: 'nodes' | 'sources' } }[] = [];

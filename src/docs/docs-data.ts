@@ -2,13 +2,10 @@
  * The data the docs page embeds: one plain, JSON-serialisable value built
  * from the Manifest, the Catalog and (when present) run_results.json, with
  * the lineage layout already computed. The page only draws it.
- *
- * Every string passes through the secrets redactor before it is embedded.
  */
 import type { Manifest, ManifestNode, SourceDefinition } from '../parse/manifest.ts';
 import type { LineageGraph } from '../graph/index.ts';
 import type { RunResults } from '../artifacts/index.ts';
-import { redact } from '../secrets.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 import { docsLineageGraph, layoutLineage } from './lineage.ts';
 import type { LineageResourceType } from './palette.ts';
@@ -197,7 +194,7 @@ export function buildDocsData(o: BuildDocsDataOptions): DocsData {
     edges,
     tests,
   };
-  return redactDeep(data);
+  return data;
 }
 
 type NodeBase = Omit<DocsNode, 'depth' | 'x' | 'y' | 'columns' | 'stats' | 'tests' | 'result' | 'relationType' | 'owner'>;
@@ -293,14 +290,3 @@ function round(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
 
-/** A copy of `value` with every string (keys included) passed through {@link redact}. */
-export function redactDeep<T>(value: T): T {
-  if (typeof value === 'string') return redact(value) as T;
-  if (Array.isArray(value)) return value.map(redactDeep) as T;
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[redact(k)] = redactDeep(v);
-    return out as T;
-  }
-  return value;
-}

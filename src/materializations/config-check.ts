@@ -34,6 +34,7 @@ import { resolveIncrementalStrategy } from './incremental.ts';
 import { invalidPredicate, invalidUniqueKey, parseIndexes, resolveGrants, uniqueKeyList, uniqueKeyProblem, type Quoter } from './sql.ts';
 import { quoteIdentifier, quoteLiteral } from '../adapters/quote.ts';
 import { sqlFragmentProblem } from '../adapters/sql-fragment.ts';
+import { swapLockPolicy } from './swap.ts';
 
 /** The node a config belongs to, for messages. */
 export interface ConfigOwner {
@@ -167,6 +168,12 @@ export function checkNodeConfigs(nodes: Readonly<Record<string, ConfigCheckedNod
     const n = nodes[id];
     if (!n || n.resource_type === 'test' || n.config.enabled === false) continue;
     errors.push(...configSqlErrors(n.config, { label: `${n.resource_type} '${n.name}'`, file: n.original_file_path }));
+    try {
+      swapLockPolicy(n.config, n.original_file_path);
+    } catch (e) {
+      if (!(e instanceof TsdbtError)) throw e;
+      errors.push(new TsdbtError(e.code, `config of ${n.resource_type} '${n.name}': ${e.message}`, { kind: 'project', file: e.file, hint: e.hint }));
+    }
   }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new CompileErrors(errors);

@@ -40,7 +40,7 @@ import {
 } from './sql.ts';
 import { checkIdentifier, effectiveFullRefresh, finishInTransaction, runHooks, runModelStatement } from './steps.ts';
 import { tableStrategy, type StrategyOutcome } from './strategies.ts';
-import { transactionWithRetry } from './swap.ts';
+import { swapLockPolicy, transactionWithRetry } from './swap.ts';
 import { markNotRetrySafe } from './retry-safety.ts';
 
 /** The incremental strategies tsdbt runs on Postgres. */
@@ -153,7 +153,10 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
     // Planned before the transaction so we know whether it must take the swap lock first.
     const firstPlan = planSchemaChange(osc.mode, await readColumns(s, { temp: tempName }), await readColumns(s, target));
     const touchesDependents = firstPlan.expand.length > 0 || firstPlan.remove.length > 0 || firstPlan.alter.length > 0;
-    // The DML transaction is the one step that must not be redone blindly (see retry-safety.ts).
+    // Any ALTER TABLE takes ACCESS EXCLUSIVE, as a swap's rename does.
+    const altersTable = schemaChangeSql(target, firstPlan, q).length > 0;
+    // The DML transaction is the one step that must not be redone blindly (see retry-safety.ts). When it alters the
+    // table (ACCESS EXCLUSIVE, as a swap) it waits for locks as a swap does, so readers are not queued behind it.
     const outcome = await transactionWithRetry(s, async (tx) => {
       const attemptWarnings: string[] = [];
       if (touchesDependents) await tx.query(swapLockSql());
@@ -194,7 +197,7 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
       // The table was kept: bring its grants in line with the config (revoke what is no longer there).
       await finishInTransaction(tx, ctx, { revoke: true });
       return { command, rowCount, warnings: attemptWarnings };
-    }).catch((e: unknown) => {
+    }, altersTable ? { policy: swapLockPolicy(ctx.config), target, q } : undefined).catch((e: unknown) => {
       throw markNotRetrySafe(e);
     });
     warnings.push(...outcome.warnings);

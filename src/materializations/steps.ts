@@ -6,7 +6,7 @@ import type { RelationRef } from '../adapters/adapter.ts';
 import { DatabaseError } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
 import type { HookSql, MaterializeContext, RecordingSession } from './context.ts';
-import { dropLeftovers, swapIntoPlace } from './swap.ts';
+import { dropLeftovers, swapIntoPlace, swapLockPolicy } from './swap.ts';
 import { readColumns } from './catalog.ts';
 import {
   createIndexSql,
@@ -201,12 +201,14 @@ export async function buildAndSwap<R>(
   await dropLeftovers(s, q, ctx.relation, token);
   await runHooks(s, ctx.preHooks, ctx.renderHook);
   const tmp = tmpRelation(ctx.relation, token);
+  const lockPolicy = swapLockPolicy(ctx.config);
   try {
     const value = await build(tmp);
     const { warnings } = await swapIntoPlace(s, q, ctx.relation, tmp, kind, {
       after: (tx) => finishInTransaction(tx, ctx, { kind }),
       rebuiltLater: ctx.rebuiltLater,
       token,
+      lockPolicy,
     });
     return { value, warnings };
   } catch (e) {

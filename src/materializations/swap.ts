@@ -2,7 +2,9 @@
  * The swap: putting a relation built under a temporary name in place of the
  * current one, in one transaction, without losing dependent views.
  *
- * Transaction (retried up to 3 times on deadlock / lock timeout):
+ * Transaction (retried with backoff on lock timeout / deadlock, see
+ * {@link SwapLockPolicy}):
+ *   0. `set local lock_timeout` — every lock is waited for briefly only;
  *   1. `pg_advisory_xact_lock(SWAP_LOCK_KEY)` — swaps run one at a time;
  *   2. look up the current relation (its kind decides `alter table`/`alter view`);
  *   3. capture dependent views (search_path = pg_catalog, before renaming);
@@ -12,9 +14,15 @@
  *      foreign keys can be left by now);
  *   7. recreate the views innermost first (a failure rolls everything back);
  *   8. the caller's `after` step (grants, post-hooks).
- * Until the commit, readers keep seeing the previous relation (the renames take
- * an ACCESS EXCLUSIVE lock, so they wait at most for the swap itself, which is
- * short: the expensive build happened before, in its own statement).
+ * Until the commit, readers keep seeing the previous relation. The renames take
+ * an ACCESS EXCLUSIVE lock; while that request waits (say, for a long report
+ * reading the table), every new reader queues behind it. So the swap waits for
+ * a lock at most `swap_lock_timeout` (PostgreSQL's `lock_timeout`), then rolls
+ * back — the queued readers go on — and tries again after a growing pause, for
+ * up to `swap_lock_wait` in all, then gives up with `swap-lock-timeout` naming
+ * the sessions that hold the relation. Readers thus never wait behind the swap
+ * for longer than `swap_lock_timeout` plus the swap itself. (dbt waits without
+ * a limit, and every reader waits with it.)
  */
 import type { RelationRef } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
@@ -34,8 +42,45 @@ import {
   type ReplaceableKind,
 } from './sql.ts';
 
-/** How many times a swap transaction is attempted when it hits a deadlock or lock timeout. */
+/** How many times a transaction without a {@link SwapLockPolicy} is attempted when it hits a deadlock or lock timeout. */
 export const SWAP_ATTEMPTS = 3;
+
+/**
+ * How a swap waits for its locks: each attempt waits at most `timeoutMs` for
+ * any one lock; attempts go on, with pauses of 250 ms doubling up to 2 s,
+ * until `waitMs` have passed since the first.
+ */
+export interface SwapLockPolicy {
+  readonly timeoutMs: number;
+  readonly waitMs: number;
+}
+
+/** Defaults: 1 s per lock wait (`swap_lock_timeout`), 300 s in all (`swap_lock_wait`). */
+export const DEFAULT_SWAP_LOCK_POLICY: SwapLockPolicy = { timeoutMs: 1000, waitMs: 300_000 };
+
+/**
+ * The {@link SwapLockPolicy} of a node's config: `swap_lock_timeout` and
+ * `swap_lock_wait`, in seconds (tsdbt's; dbt has none).
+ *
+ * @throws TsdbtError `invalid-swap-lock-config` (kind 'project') for a value
+ *   that is not a positive number of seconds.
+ */
+export function swapLockPolicy(config: Record<string, unknown>, file?: string): SwapLockPolicy {
+  const read = (key: string, dflt: number): number => {
+    const v = config[key];
+    if (v === undefined || v === null || v === '') return dflt;
+    const n = typeof v === 'string' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+      throw new TsdbtError('invalid-swap-lock-config', `${key} must be a positive number of seconds, got ${JSON.stringify(v)}`, {
+        file,
+        kind: 'project',
+        hint: `e.g. {{ config(${key}=${dflt / 1000}) }} or +${key}: ${dflt / 1000} in dbt_project.yml`,
+      });
+    }
+    return Math.round(n * 1000);
+  };
+  return { timeoutMs: read('swap_lock_timeout', DEFAULT_SWAP_LOCK_POLICY.timeoutMs), waitMs: read('swap_lock_wait', DEFAULT_SWAP_LOCK_POLICY.waitMs) };
+}
 
 /** Kinds we rename and drop in place of a model; anything else at the model's name is left alone. */
 export function isReplaceable(kind: string): kind is ReplaceableKind {
@@ -53,21 +98,76 @@ export function kindConflict(target: RelationRef, kind: string, q: Quoter): Tsdb
 
 /**
  * Runs `fn` in a transaction on `s`, retrying the whole transaction (after
- * its rollback) up to {@link SWAP_ATTEMPTS} times when it fails with a
- * deadlock or lock timeout.
+ * its rollback) when it fails with a deadlock or lock timeout: up to
+ * {@link SWAP_ATTEMPTS} times, or — with a `lock` policy — with
+ * `lock_timeout` set in the transaction and pauses growing from 250 ms to
+ * 2 s, until `lock.waitMs` have passed.
+ *
+ * @throws TsdbtError `swap-lock-timeout` (runtime) when the policy's time is
+ *   up, naming `target`'s lock holders; else what `fn` throws.
  */
-export async function transactionWithRetry<T>(s: RecordingSession, fn: (tx: RecordingSession) => Promise<T>): Promise<T> {
+export async function transactionWithRetry<T>(
+  s: RecordingSession,
+  fn: (tx: RecordingSession) => Promise<T>,
+  lock?: { readonly policy: SwapLockPolicy; readonly target: RelationRef; readonly q: Quoter },
+): Promise<T> {
+  const start = Date.now();
+  const body = lock
+    ? async (tx: RecordingSession) => {
+        await tx.query(`set local lock_timeout = ${Math.max(1, Math.round(lock.policy.timeoutMs))}`);
+        return fn(tx);
+      }
+    : fn;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await s.transaction(fn);
+      return await s.transaction(body);
     } catch (e) {
-      if (attempt < SWAP_ATTEMPTS && isRetryable(e)) {
-        await new Promise((r) => setTimeout(r, 50 * attempt));
+      if (!isRetryable(e)) throw e;
+      if (!lock) {
+        if (attempt < SWAP_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, 50 * attempt));
+          continue;
+        }
+        throw e;
+      }
+      const pause = Math.min(2000, 250 * 2 ** (attempt - 1));
+      if (Date.now() - start + pause < lock.policy.waitMs) {
+        await new Promise((r) => setTimeout(r, pause));
         continue;
       }
-      throw e;
+      throw await lockGaveUp(s, lock.target, lock.q, lock.policy, attempt, Date.now() - start, e);
     }
   }
+}
+
+/** The `swap-lock-timeout` error: who holds `target` (pg_locks), how long we tried. */
+async function lockGaveUp(s: RecordingSession, target: RelationRef, q: Quoter, policy: SwapLockPolicy, attempts: number, waitedMs: number, cause: unknown): Promise<TsdbtError> {
+  let holders = '';
+  try {
+    const r = await s.look<{ pid: number; usename: string | null; state: string | null; secs: number | null; query: string | null }>(
+      `select a.pid, a.usename::text as usename, a.state, extract(epoch from now() - a.xact_start)::int as secs, left(a.query, 100) as query
+         from pg_catalog.pg_locks l join pg_catalog.pg_stat_activity a on a.pid = l.pid
+        where l.granted and l.locktype = 'relation' and l.pid <> pg_catalog.pg_backend_pid()
+          and l.relation = pg_catalog.to_regclass($1)
+        group by 1, 2, 3, 4, 5 order by 1`,
+      [qualified(target, q)],
+    );
+    holders = r.rows
+      .map((h) => `pid ${h.pid}${h.usename ? ` (${h.usename})` : ''}${h.state ? `, ${h.state}` : ''}${h.secs !== null ? ` for ${h.secs} s` : ''}${h.query ? `: ${JSON.stringify(h.query)}` : ''}`)
+      .join('; ');
+  } catch {
+    // best effort: the message stands without the holders
+  }
+  return new TsdbtError(
+    'swap-lock-timeout',
+    `could not swap ${qualified(target, q)} into place: ${holders ? `it is in use by ${holders}` : 'another session holds a lock on it'}. ` +
+      `Tried ${attempts} times over ${(waitedMs / 1000).toFixed(1)} s, waiting at most ${policy.timeoutMs / 1000} s for a lock each time so readers were never queued behind the swap longer. The previous relation is intact.`,
+    {
+      kind: 'runtime',
+      cause,
+      hint: `run again once that session ends (tsdbt retry), or wait longer with swap_lock_wait (seconds, now ${policy.waitMs / 1000}) in the model's config`,
+    },
+  );
 }
 
 /**
@@ -122,6 +222,7 @@ export async function swapIntoPlace(
   opts: SwapOptions = {},
 ): Promise<{ warnings: string[] }> {
   const backup = backupRelation(target, opts.token);
+  const policy = opts.lockPolicy ?? DEFAULT_SWAP_LOCK_POLICY;
   return transactionWithRetry(s, async (tx) => {
     const warnings: string[] = [];
     await tx.query(swapLockSql());
@@ -135,7 +236,7 @@ export async function swapIntoPlace(
     await preservingDependents(tx, q, target, old?.oid ?? null, change, { rebuiltLater: opts.rebuiltLater, warnings });
     if (opts.after) await opts.after(tx);
     return { warnings };
-  });
+  }, { policy, target, q });
 }
 
 /** Options of {@link swapIntoPlace}. */
@@ -146,4 +247,6 @@ export interface SwapOptions {
   readonly rebuiltLater?: readonly RelationRef[];
   /** The invocation token the backup name carries (see `tmpRelation`). */
   readonly token?: string;
+  /** How long to wait for locks (default {@link DEFAULT_SWAP_LOCK_POLICY}); see {@link swapLockPolicy}. */
+  readonly lockPolicy?: SwapLockPolicy;
 }

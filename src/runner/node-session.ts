@@ -4,7 +4,7 @@
  * is cancelled, the node's `query_timeout` as the session's statement_timeout
  * (reset afterwards), a re-run on a new connection when the connection was
  * lost and the profile's `retries` allow it, and the executed statements
- * written to target/run/… (secrets masked).
+ * written to target/run/… (no secret can be in them: see src/secrets.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +14,6 @@ import type { ManifestNode } from '../parse/manifest.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import { compiledPathOf } from '../compile/compile.ts';
 import { isRetrySafe } from '../materializations/index.ts';
-import { redact } from '../secrets.ts';
 import { CancelledError, guardConnection, isCancellation, isConnectionLost } from './faults.ts';
 import { queryTimeoutSeconds } from './run.ts';
 
@@ -88,8 +87,7 @@ export function createNodeSession(opts: NodeSessionOptions): NodeSession {
       if (!statements.length) return;
       const path = join(opts.project.root, compiledPathOf(opts.project, node, 'run'));
       mkdirSync(dirname(path), { recursive: true });
-      // Secrets (env_var values whose name looks secret, the password) never reach target/.
-      writeFileSync(path, redact(statements.map((s) => s.trim() + ';').join('\n\n') + '\n'));
+      writeFileSync(path, statements.map((s) => s.trim() + ';').join('\n\n') + '\n');
     },
   };
 }

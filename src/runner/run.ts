@@ -20,7 +20,6 @@ import { runTasks, type TaskOutcome } from './scheduler.ts';
 import { createNodeSession } from './node-session.ts';
 import { RUNNERS, unsupportedRunner, type RunnerOptions } from './runners.ts';
 import type { ExecutionPlan } from './plan.ts';
-import { redact } from '../secrets.ts';
 import { isRetrySafe } from '../materializations/index.ts';
 import { isCancellation, isConnectionLost, isStatementTimeout, CANCELLED_MESSAGE } from './faults.ts';
 
@@ -115,7 +114,7 @@ export function queryTimeoutSeconds(node: ManifestNode): number | null {
 
 /**
  * Turns any error from a node into the message the user sees (console and
- * run_results.json), secrets masked: dbt's "Database Error in model x (path)"
+ * run_results.json): dbt's "Database Error in model x (path)"
  * with Postgres's message, DETAIL and HINT — and, for the faults tsdbt can
  * name, what happened and what was kept: `cancelled`, a lost connection, a
  * statement timeout (naming `query_timeout`).
@@ -132,30 +131,30 @@ export function describeNodeError(e: unknown, node: ManifestNode, compiledCode: 
       /* reported elsewhere */
     }
     const which = limit !== null ? `its query_timeout of ${limit} s` : "the server's statement_timeout";
-    return redact(
+    return (
       `Timeout in ${what}: a statement ran longer than ${which} and was cancelled (${dbMessage}). Nothing was half-built: the previous relation is unchanged.\n` +
-        `  hint: ${limit !== null ? 'raise query_timeout in the config of the model' : 'set a larger statement_timeout for this role, or a query_timeout in the config of the model'}, or make the query faster`,
+        `  hint: ${limit !== null ? 'raise query_timeout in the config of the model' : 'set a larger statement_timeout for this role, or a query_timeout in the config of the model'}, or make the query faster`
     );
   }
   if (isConnectionLost(e)) {
     const kept = isRetrySafe(e)
       ? 'Nothing was changed: the previous relation is intact.'
       : "The connection dropped while the model's incremental transaction was committing: check whether the new rows are in before running it again.";
-    return redact(
+    return (
       `Lost the connection to the database in ${what}: ${dbMessage}. ${kept}\n` +
-        '  hint: the server restarted or the session was terminated (pg_terminate_backend); run `tsdbt retry` to rebuild what failed or was skipped, or set `retries: N` in the profile to retry automatically',
+        '  hint: the server restarted or the session was terminated (pg_terminate_backend); run `tsdbt retry` to rebuild what failed or was skipped, or set `retries: N` in the profile to retry automatically'
     );
   }
-  if (e instanceof TsdbtError) return redact(e.format());
+  if (e instanceof TsdbtError) return e.format();
   if (e instanceof DatabaseError) {
     const parts = [`Database Error in ${what}`, `  ${e.message}`];
     const at = errorLocation(e, node, compiledCode);
     if (at) parts.push(`  ${at}`);
     if (e.detail) parts.push(`  DETAIL: ${e.detail}`);
     if (e.hint) parts.push(`  HINT: ${e.hint}`);
-    return redact(parts.join('\n'));
+    return parts.join('\n');
   }
-  return redact(`Error in ${what}: ${dbMessage}`);
+  return `Error in ${what}: ${dbMessage}`;
 }
 
 /**

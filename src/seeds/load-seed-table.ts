@@ -186,6 +186,9 @@ export async function loadSeedTable(
         continue;
       }
       if (!(err instanceof DatabaseError) || !err.sqlState) throw err;
+      // Cancelled (Ctrl-C, SIGTERM, statement_timeout): stop now. The diagnosis below would read the whole file
+      // (seconds for a big seed) to name a "bad value" that is not there.
+      if (err.sqlState === '57014') throw err;
       if (err.sqlState === '22021') {
         // Not UTF-8 and the scan did not run first: let the exact reader name the line.
         await exactKinds(file, displayPath, delimiter, kinds);

@@ -151,7 +151,7 @@ describe('tsdbt deps: git packages from a local bare repository', () => {
     });
   });
 
-  it('a secret in the git URL (env_var of DBT_ENV_SECRET_…) is rendered for git, kept as written in the lock, and masked in output', async () => {
+  it('a secret in the git URL (env_var of DBT_ENV_SECRET_…) is rendered for git, kept as written in the lock, and shown as written in output', async () => {
     const dir = tempDir();
     const name = 'tok3n-s3cr3t-value';
     git(dir, 'clone', '-q', '--bare', bare, join(dir, `${name}.git`));
@@ -164,13 +164,13 @@ describe('tsdbt deps: git packages from a local bare repository', () => {
     assert.ok(lock.includes(`git: ${dir}/{{ env_var('DBT_ENV_SECRET_REPO') }}.git`), lock);
     assert.ok(!lock.includes(name));
     assert.ok(!c.text().includes(name), c.text());
-    assert.match(c.text(), /Installing .*\*\*\*\*\.git/);
+    assert.match(c.text(), /Installing .*\{\{ env_var\('DBT_ENV_SECRET_REPO'\) \}\}\.git/);
 
-    // A failing clone through the CLI: exit 1, git's message with the secret masked.
+    // A failing clone through the CLI: exit 1, git's message with the URL as written.
     const bad = project(`packages:\n  - git: "${url}"\n    revision: no-such-tag\n`);
     const r = await tsdbt(bad, ['deps'], { DBT_ENV_SECRET_REPO: name });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /\[git-error\] could not clone .*\*\*\*\*\.git at revision no-such-tag/);
+    assert.match(r.stderr, /\[git-error\] could not clone .*\{\{ env_var\('DBT_ENV_SECRET_REPO'\) \}\}\.git at revision no-such-tag/);
     assert.ok(!(r.stdout + r.stderr).includes(name), r.stderr);
   });
 

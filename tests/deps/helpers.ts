@@ -2,7 +2,7 @@
  * Test helpers for `tsdbt deps`: small package folders written by the test,
  * a local dbt Hub / tarball server on 127.0.0.1 that counts its requests, git
  * repositories made with the system git, and a Console that captures what a
- * user would see (through the real redacting console).
+ * user would see (through the real terminal console).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -124,7 +124,7 @@ export function git(cwd: string, ...args: string[]): string {
   }).trim();
 }
 
-/** A Console whose output lands in `lines` (stdout and stderr together), redacted as the terminal's is. */
+/** A Console whose output lands in `lines` (stdout and stderr together), as the terminal prints it. */
 export function captureConsole(): { out: Console; lines: string[]; text: () => string } {
   const lines: string[] = [];
   const sink = { isTTY: false, write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WriteStream;

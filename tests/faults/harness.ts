@@ -146,9 +146,9 @@ export class FaultProject {
     return out;
   }
 
-  /** Starts the CLI; `args` after the command. */
+  /** Starts the CLI; `command` may be a subcommand path (`docs generate`); `args` after it. */
   start(command: string, args: string[] = [], env: Record<string, string> = {}): RunningCli {
-    const child = spawn(process.execPath, [BIN, command, '--project-dir', this.dir, '--profiles-dir', this.dir, ...args], {
+    const child = spawn(process.execPath, [BIN, ...command.split(' '), '--project-dir', this.dir, '--profiles-dir', this.dir, ...args], {
       cwd: this.dir,
       env: { ...process.env, GITHUB_ACTIONS: '', DBT_PROFILES_DIR: '', TSDBT_PROFILES_DIR: '', FORCE_COLOR: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
