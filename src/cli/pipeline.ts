@@ -369,7 +369,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       // run_results.json from now on says what is done and what is not, so a killed run leaves an honest record.
       const rec = new ProgressiveRunResults({
         dir: join(s.project.root, s.project.targetPath),
-        nodes: selected.map((id) => ({ uniqueId: id, relationName: p.parsed.manifest.nodes[id].relation_name ?? null })),
+        nodes: selected.map((id) => ({ uniqueId: id, relationName: runManifest.nodes[id]?.relation_name ?? null })),
         options: () => resultsOptions(s, command),
       });
       progress = rec;
