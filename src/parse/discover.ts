@@ -31,6 +31,8 @@ export interface ProjectFiles {
   readonly macros: ProjectFile[];
   readonly snapshots: ProjectFile[];
   readonly analyses: ProjectFile[];
+  /** `.py` files under model-paths: dbt Python models, which tsdbt (and dbt-postgres) cannot run. */
+  readonly pythonModels: ProjectFile[];
   readonly docs: ProjectFile[];
 }
 
@@ -103,6 +105,7 @@ export function discoverFiles(project: ProjectConfig): ProjectFiles {
     macros: [...find(root, project.macroPaths, '.sql'), ...find(root, project.testPaths, '.sql', { only: 'generic' })],
     snapshots: find(root, project.snapshotPaths, '.sql'),
     analyses: find(root, project.analysisPaths, '.sql'),
+    pythonModels: find(root, project.modelPaths, '.py'),
     docs: find(root, project.docsPaths.length ? project.docsPaths : [...project.modelPaths], '.md'),
   };
 }

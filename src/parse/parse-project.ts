@@ -117,6 +117,16 @@ export function parseProject(opts: ParseOptions): ParseResult {
   const b = new ManifestBuilder({
     project, target, cliVars: opts.cliVars, invocationId: opts.invocationId, env, database, now, diags, files, jinja, pp, properties, docs, macros, renderer,
   });
+  // Nothing silently ignored: a Python model would be a missing table without a word.
+  for (const f of files.pythonModels) {
+    diags.error(
+      new TsdbtError('unsupported', `[unsupported] ${f.originalFilePath} is a Python model: tsdbt runs SQL models only (dbt-postgres has no Python runtime either)`, {
+        file: f.originalFilePath,
+        line: 1,
+        hint: 'rewrite it as a .sql model, or move it out of model-paths',
+      }),
+    );
+  }
   parseResources(b, true);
   // Then every installed package, as dbt parses each project in turn (root first): its nodes get
   // package_name <package>, its own dbt_project.yml trees and vars, and the root project's overrides.
