@@ -279,18 +279,20 @@ test("errors in a package's files name them from the root project (dbt_packages/
   });
 });
 
-test("a package's snapshots are still [unsupported]: one warning naming the package file", () => {
+test("a package's snapshots are parsed like its models: package_name, unique_id, the root project's snapshots: <package>: tree last", () => {
   const files = {
+    'dbt_project.yml': `${ROOT_YML}snapshots:\n  my_pkg:\n    +target_schema: history\n`,
     'dbt_packages/my_pkg/models/m.sql': 'select 1 as id\n',
-    'dbt_packages/my_pkg/snapshots/snap.sql': '{% snapshot snap %}select 1{% endsnapshot %}\n',
+    'dbt_packages/my_pkg/snapshots/snap.sql': "{% snapshot snap %}{{ config(unique_key='id', strategy='check', check_cols='all', target_schema='pkg_own') }}select * from {{ ref('m') }}{% endsnapshot %}\n",
   };
   withProject(files, (dir) => {
     const { manifest, warnings } = parse(dir);
-    assert.ok(manifest.nodes['model.my_pkg.m']);
-    const w = warnings.filter((x) => x.code === 'unsupported');
-    assert.equal(w.length, 1);
-    assert.equal(w[0].file, 'dbt_packages/my_pkg/snapshots/snap.sql');
-    assert.match(w[0].message, /package 'my_pkg' has 1 snapshot/);
+    assert.deepEqual(warnings.filter((x) => x.code === 'unsupported'), []);
+    const snap = manifest.nodes['snapshot.my_pkg.snap'];
+    assert.ok(snap, Object.keys(manifest.nodes).join(', '));
+    assert.equal(snap.package_name, 'my_pkg');
+    assert.equal(snap.schema, 'history', 'the root tree wins over the config() call, as dbt applies it last');
+    assert.deepEqual(snap.depends_on.nodes, ['model.my_pkg.m']);
   });
 });
 

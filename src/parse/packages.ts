@@ -70,13 +70,3 @@ export function installedPackages(
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** The `[unsupported]` warning for a package's snapshots (not loaded yet), or null when it has none. */
-export function unloadedResourcesWarning(p: InstalledPackage): TsdbtError | null {
-  const snaps = p.files.snapshots;
-  if (!snaps.length) return null;
-  return new TsdbtError(
-    'unsupported',
-    `[unsupported] package '${p.name}' has ${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}; tsdbt does not load a package's snapshots yet, so ${snaps.length === 1 ? 'it is' : 'they are'} not built`,
-    { file: `${p.dir}/${snaps[0].originalFilePath}`, hint: "copy the snapshot into your own project's snapshot-paths to build it" },
-  );
-}

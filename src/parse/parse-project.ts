@@ -22,7 +22,7 @@ import { ParseRenderer } from './parse-render.ts';
 import { ManifestBuilder, inPackageDir } from './manifest-builder.ts';
 import { parseDocBlocks } from './docs-blocks.ts';
 import { parseMacros } from './macros.ts';
-import { installedPackages, unloadedResourcesWarning } from './packages.ts';
+import { installedPackages } from './packages.ts';
 import { parseModels } from './models.ts';
 import { parseSeeds } from './seeds.ts';
 import { parseSnapshots } from './snapshots.ts';
@@ -98,10 +98,6 @@ export function parseProject(opts: ParseOptions): ParseResult {
   for (const p of packages) Object.assign(docs, inPackage(diags, p.dir, () => parseDocBlocks(p.files.docs, p.name)) ?? {});
   const jinja = new JinjaEnv({ rootPackage: pkg, dispatch: project.dispatch });
   const { macros, macroSources } = parseMacros(jinja, files.macros, pkg, diags, now, packages);
-  for (const p of packages) {
-    const w = unloadedResourcesWarning(p);
-    if (w) diags.warn(w);
-  }
 
   // Partial parsing: what earlier parses learned from unchanged files.
   const partialParseOn = opts.partialParse ?? !/^(false|0|no)$/i.test(env.DBT_PARTIAL_PARSE ?? '');
@@ -127,7 +123,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
       }),
     );
   }
-  parseResources(b, true);
+  parseResources(b);
   // Then every installed package, as dbt parses each project in turn (root first): its nodes get
   // package_name <package>, its own dbt_project.yml trees and vars, and the root project's overrides.
   for (const p of packages) {
@@ -135,7 +131,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     if (!props) continue;
     b.enterPackage(p, props);
     for (const w of props.warnings ?? []) b.warnings.push(w);
-    parseResources(b, false);
+    parseResources(b);
     b.leavePackage();
   }
   linkRefsAndSources(b);
@@ -168,11 +164,10 @@ function inPackage<T>(diags: Diagnostics, dir: string, fn: () => T): T | undefin
 }
 
 /** One project's resources, in dbt's order: models and analyses, seeds, sources, singular tests, generic tests. */
-function parseResources(b: ManifestBuilder, root: boolean): void {
+function parseResources(b: ManifestBuilder): void {
   parseModels(b);
   parseSeeds(b);
-  // A package's snapshots are not built yet: they get the `[unsupported]` warning of packages.ts.
-  if (root) parseSnapshots(b);
+  parseSnapshots(b);
   parseSources(b);
   parseSingularTests(b);
   parseGenericTests(b);

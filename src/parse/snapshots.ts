@@ -173,6 +173,8 @@ function addSnapshot(b: ManifestBuilder, s: SnapshotInput): void {
   const fileConfig = c.config;
   b.checkFileConfig(fileConfig, s.declared.file, s.raw);
   config = mergeConfig(config, fileConfig);
+  // A package's snapshot: the root project's `snapshots: <package>:` tree applies last, as for its models.
+  config = mergeConfig(config, b.rootOverride('snapshots', s.fqn));
   const defaults: NodeConfig = {
     enabled: true,
     materialized: 'snapshot',
