@@ -24,6 +24,9 @@ import { registerSecret, redact } from '../secrets.ts';
 import { checkNodeConfigs } from '../materializations/index.ts';
 import { describeHolder, type RunLock } from '../adapters/run-lock.ts';
 import { CANCELLED_MESSAGE } from '../runner/faults.ts';
+import { projectRunHooks, type RunHookNode, type RunHookType } from '../parse/run-hooks.ts';
+import { installedPackages } from '../parse/packages.ts';
+import { runProjectHooks, onRunEndContext } from '../runner/run-hooks.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -323,9 +326,22 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       const compiled = sc.compiled;
       const compiledSession = sc;
       writeManifestOnce();
-      out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name}): ${countTypes(p.parsed.manifest.nodes, selected)}`);
+      const hooks = sessionRunHooks(s, p);
+      const hookCount = hooks.start.length + hooks.end.length;
+      out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name}): ${hookCount ? `${hookCount} project hook${hookCount === 1 ? '' : 's'}, ` : ''}${countTypes(p.parsed.manifest.nodes, selected)}`);
       out.info('');
-      results = await executePlan({
+      // on-run-start, the nodes, then on-run-end (even after failures), as dbt's RunTask.
+      const runHooks = (type: RunHookType, list: readonly RunHookNode[], extra?: Record<string, unknown>) =>
+        runProjectHooks({ type, hooks: list, adapter, extra, reporter: out, signal, render: (h, x, conn) => compiledSession.compiler.renderRunHook(h, x, conn) });
+      if (hooks.start.length) {
+        // dbt's before_run creates the selected nodes' schemas before on-run-start (hooks often write there).
+        const m = p.parsed.manifest;
+        const schemas = new Set(selected.map((id) => m.nodes[id]).filter((n) => n.relation_name && n.resource_type !== 'test').map((n) => n.schema));
+        for (const schema of [...schemas].sort()) await adapter.createSchema(schema);
+      }
+      const startResults = await runHooks('on-run-start', hooks.start);
+      results = [...startResults];
+      const nodeResults = await executePlan({
         command,
         project: s.project,
         manifest: p.parsed.manifest,
@@ -344,6 +360,8 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         compileAtRunTime: (id, conn, threadId) => compileAtRunTime(s, p, compiledSession, id, conn, threadId),
         renderHookAtRunTime: (id, template, conn, threadId) => compiledSession.compiler.renderHookAtRunTime(id, template, conn, threadId),
       });
+      results = [...startResults, ...nodeResults];
+      if (!signal?.aborted) results.push(...(await runHooks('on-run-end', hooks.end, onRunEndContext(results, p.parsed.manifest, hooks.start))));
     } finally {
       signal?.removeEventListener('abort', onAbort);
       await lock?.release();
@@ -365,6 +383,16 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
     writeResults(s, results, command);
     await report(s, p.parsed.manifest, results, out);
   }
+}
+
+/** The project's and installed packages' on-run-start / on-run-end hooks, in dbt's order (see parse/run-hooks.ts). */
+export function sessionRunHooks(s: Session, p: Parsed): { start: RunHookNode[]; end: RunHookNode[] } {
+  const packages = installedPackages(s.project).map((pkg) => ({ project: pkg.project, dir: pkg.dir }));
+  const where = { schema: s.target.schema, database: p.parsed.database };
+  return {
+    start: projectRunHooks('on-run-start', { project: s.project }, packages, where),
+    end: projectRunHooks('on-run-end', { project: s.project }, packages, where),
+  };
 }
 
 /**

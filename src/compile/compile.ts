@@ -145,12 +145,21 @@ export class Compiler {
    * before it runs. @throws TsdbtError, or a call's DatabaseError.
    */
   readonly renderHookAtRunTime: (uniqueId: string, template: string, db: LiveDatabase, threadId?: string) => Promise<string>;
+  /**
+   * Renders an `on-run-start` / `on-run-end` hook node (an `operation` node,
+   * see parse/run-hooks.ts) on `db` just before it runs, as dbt compiles a
+   * HookNode: its package's context, with `extra` over it (dbt's on-run-end
+   * `results` / `schemas` / `database_schemas`).
+   * @throws TsdbtError for a template error, or a call's DatabaseError.
+   */
+  readonly renderRunHook: (hook: ManifestNode, extra: Record<string, unknown>, db: LiveDatabase) => Promise<string>;
 
   constructor(opts: CompileOptions, ids: Iterable<string>) {
     const impl = makeCompiler(opts, ids);
     this.compileUpFront = impl.compileUpFront;
     this.compileAtRunTime = impl.compileAtRunTime;
     this.renderHookAtRunTime = impl.renderHookAtRunTime;
+    this.renderRunHook = impl.renderRunHook;
   }
 }
 
@@ -452,7 +461,15 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
     return value;
   };
 
-  return { compileUpFront, compileAtRunTime, renderHookAtRunTime };
+  const renderRunHook = async (hook: ManifestNode, extra: Record<string, unknown>, db: LiveDatabase): Promise<string> => {
+    const { value } = await renderWithDatabase(
+      (log) => parsed.jinja.render(hook.raw_code, Object.assign(contextFor(hook, log, undefined, 'main'), extra), { file: hook.original_file_path }),
+      db,
+    );
+    return value;
+  };
+
+  return { compileUpFront, compileAtRunTime, renderHookAtRunTime, renderRunHook };
 }
 
 /** Where dbt writes a node's compiled SQL: `<target>/compiled/<package>/<file>` (generic tests: `<yml path>/<test name>.sql`). */
