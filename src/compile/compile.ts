@@ -46,6 +46,10 @@ export interface CompiledNode {
   readonly preHooks?: readonly HookSql[];
   /** The `post_hook` config, rendered as `preHooks`. */
   readonly postHooks?: readonly HookSql[];
+  /** `pre_hook`s with `transaction: false` (dbt's `before_begin()`), run before the node's statements, outside a transaction. */
+  readonly beforeBeginHooks?: readonly HookSql[];
+  /** `post_hook`s with `transaction: false` (dbt's `after_commit()`), run after the node's transaction commits. */
+  readonly afterCommitHooks?: readonly HookSql[];
   /**
    * A data test's config as it runs: the node's, with what the test macro set
    * through `config()` while compiling over it (dbt_utils' equal_rowcount sets
@@ -360,24 +364,29 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
   /**
    * The node's `pre_hook` / `post_hook` configs rendered with its context, as
    * dbt renders model hooks at run time (`{{ this }}` is the node's relation).
-   * A hook may be a string or dbt's `{sql, transaction}` dict; empty results
-   * are dropped.
+   * A hook is a string, dbt's `{sql, transaction}` dict, or that dict as JSON
+   * text (what `before_begin()` / `after_commit()` return; read before
+   * rendering, as dbt's get_hook_dict at parse). `transaction: false` hooks
+   * go to `beforeBeginHooks` / `afterCommitHooks`; empty results are dropped.
    */
-  const renderHooks = (node: ManifestNode, threadId?: string): { preHooks?: HookSql[]; postHooks?: HookSql[] } => {
+  const renderHooks = (node: ManifestNode, threadId?: string): Pick<CompiledNode, 'preHooks' | 'postHooks' | 'beforeBeginHooks' | 'afterCommitHooks'> => {
     const cfg = node.config as { pre_hook?: unknown; post_hook?: unknown };
-    const result: { preHooks?: HookSql[]; postHooks?: HookSql[] } = {};
+    const result: { preHooks?: HookSql[]; postHooks?: HookSql[]; beforeBeginHooks?: HookSql[]; afterCommitHooks?: HookSql[] } = {};
     let ctx: Record<string, unknown> | undefined;
-    for (const [key, field] of [['pre_hook', 'preHooks'], ['post_hook', 'postHooks']] as const) {
+    for (const [key, field, outside] of [['pre_hook', 'preHooks', 'beforeBeginHooks'], ['post_hook', 'postHooks', 'afterCommitHooks']] as const) {
       const list = cfg[key] === undefined || cfg[key] === null ? [] : Array.isArray(cfg[key]) ? (cfg[key] as unknown[]) : [cfg[key]];
-      const sqls: HookSql[] = [];
+      const inTx: HookSql[] = [];
+      const outTx: HookSql[] = [];
       for (const h of list) {
-        const text = typeof h === 'string' ? h : h && typeof h === 'object' && typeof (h as { sql?: unknown }).sql === 'string' ? (h as { sql: string }).sql : null;
-        if (text === null) {
+        const hook = hookDict(h);
+        if (hook === null) {
           throw new TsdbtError('invalid-hook', `${key} of ${node.resource_type} ${node.name} must be SQL text, got ${JSON.stringify(h)}`, {
             file: node.original_file_path,
-            hint: `e.g. {{ config(${key}="grant select on {{ this }} to reporting") }} or a list of such strings`,
+            hint: `e.g. {{ config(${key}="grant select on {{ this }} to reporting") }}, a list of such strings, or {"sql": "...", "transaction": false}`,
           });
         }
+        const sqls = hook.transaction ? inTx : outTx;
+        const text = hook.sql;
         if (!text.includes('{')) {
           if (text.trim()) sqls.push(text);
           continue;
@@ -391,7 +400,8 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
           sqls.push({ template: text });
         }
       }
-      if (sqls.length) result[field] = sqls;
+      if (inTx.length) result[field] = inTx;
+      if (outTx.length) result[outside] = outTx;
     }
     return result;
   };
@@ -476,6 +486,31 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
 export function compiledPathOf(project: ProjectConfig, node: ManifestNode, kind: 'compiled' | 'run' = 'compiled'): string {
   const file = node.test_metadata ? `${node.original_file_path}/${node.path}` : node.original_file_path;
   return `${project.targetPath}/${kind}/${node.package_name}/${file}`;
+}
+
+/**
+ * A hook config entry as dbt's get_hook_dict reads it: a dict, JSON text of a
+ * dict, or plain SQL text; `transaction` defaults to true. Null when it is
+ * none of these.
+ */
+function hookDict(h: unknown): { sql: string; transaction: boolean } | null {
+  let v: unknown = h;
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as { toString?: unknown }).toString === 'function' && !('sql' in (v as object))) v = String(v); // SafeString
+  if (typeof v === 'string') {
+    const text = v;
+    const t = text.trim();
+    if (!(t.startsWith('{') && t.endsWith('}') && t.includes('"sql"'))) return { sql: text, transaction: true };
+    try {
+      v = JSON.parse(t);
+    } catch {
+      return { sql: text, transaction: true };
+    }
+  }
+  if (v && typeof v === 'object' && typeof (v as { sql?: unknown }).sql === 'string') {
+    const tx = (v as { transaction?: unknown }).transaction;
+    return { sql: (v as { sql: string }).sql, transaction: tx === undefined || tx === null ? true : tx !== false && tx !== 'false' };
+  }
+  return null;
 }
 
 /** The node as a dict for templates (`model` in dbt's context). */
