@@ -27,6 +27,7 @@ import { openSession, parseSession, select, compileSession, relationState, runCo
 import { createAdapter } from './adapters/index.ts';
 import { readRunResults, type RunResults, type NodeResult } from './artifacts/index.ts';
 import type { RunCommand } from './runner/run.ts';
+import { runOperation as runOperationCommand } from './cli/run-operation.ts';
 
 export { TsdbtError, CompileErrors } from './errors.ts';
 export type { RunResults, NodeResult } from './artifacts/index.ts';
@@ -162,6 +163,20 @@ export function test(options: TsdbtOptions = {}): Promise<InvokeResult> {
 /** `tsdbt seed`: loads the selected seeds. */
 export function seed(options: TsdbtOptions = {}): Promise<InvokeResult> {
   return invoke('seed', options);
+}
+
+/**
+ * `tsdbt run-operation MACRO --args …`: calls `macro` (`name` or
+ * `package.name`) with keyword arguments `args` against the target, as dbt's
+ * run-operation. A failing macro is in the result (exitCode 1), not thrown.
+ * @throws TsdbtError `macro-not-found` for an unknown macro, `bad-args` for bad YAML args.
+ */
+export async function runOperation(macro: string, args: Record<string, unknown> | string = {}, options: TsdbtOptions = {}): Promise<InvokeResult> {
+  const flags = { ...flagsOf(options), args: typeof args === 'string' ? args : JSON.stringify(args) };
+  const exitCode = await runOperationCommand(macro, flags, consoleOf(options.console));
+  const s = openSession(flags, consoleOf('silent'));
+  const dir = join(s.project.root, s.project.targetPath);
+  return { success: exitCode === 0, exitCode, results: existsSync(join(dir, 'run_results.json')) ? readRunResults(dir) : null };
 }
 
 /** Statuses of `results`, by unique_id (a convenience for scripts). */

@@ -23,6 +23,7 @@ import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.
 import { topologicalOrder } from '../graph/index.ts';
 import { registerDocsCommands } from './docs-commands.ts';
 import { registerDepsCommand } from './deps-command.ts';
+import { registerRunOperationCommand } from './run-operation.ts';
 
 const VERSION = '0.1.0';
 
@@ -117,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     );
 
   registerDepsCommand(program, act, out);
+  registerRunOperationCommand(program, act, out);
   registerDocsCommands(program, act, out, controller.signal);
 
   // Ctrl-C / SIGTERM: cancel running queries at once (their transactions roll back), skip what has not

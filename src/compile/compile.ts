@@ -157,6 +157,15 @@ export class Compiler {
    * @throws TsdbtError for a template error, or a call's DatabaseError.
    */
   readonly renderRunHook: (hook: ManifestNode, extra: Record<string, unknown>, db: LiveDatabase) => Promise<string>;
+  /**
+   * Calls macro `macro` (`name` or `package.name`) with `kwargs` on `db`, in
+   * the run-time context of the operation node `node` (dbt's run-operation:
+   * adapter.execute_macro). `beforeRender` is called before each render
+   * (database calls replay, see live.ts: output of earlier renders is stale).
+   * @returns the macro's output or return() value.
+   * @throws TsdbtError for a template error, or a call's DatabaseError.
+   */
+  readonly callMacroAtRunTime: (node: ManifestNode, macro: string, kwargs: Record<string, unknown>, db: LiveDatabase, beforeRender?: () => void) => Promise<unknown>;
 
   constructor(opts: CompileOptions, ids: Iterable<string>) {
     const impl = makeCompiler(opts, ids);
@@ -164,6 +173,7 @@ export class Compiler {
     this.compileAtRunTime = impl.compileAtRunTime;
     this.renderHookAtRunTime = impl.renderHookAtRunTime;
     this.renderRunHook = impl.renderRunHook;
+    this.callMacroAtRunTime = impl.callMacroAtRunTime;
   }
 }
 
@@ -479,7 +489,15 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
     return value;
   };
 
-  return { compileUpFront, compileAtRunTime, renderHookAtRunTime, renderRunHook };
+  const callMacroAtRunTime = async (node: ManifestNode, macro: string, kwargs: Record<string, unknown>, db: LiveDatabase, beforeRender?: () => void): Promise<unknown> => {
+    const { value } = await renderWithDatabase((log) => {
+      beforeRender?.();
+      return parsed.jinja.callMacro(macro, [], kwargs, contextFor(node, log, undefined, 'main'));
+    }, db);
+    return value;
+  };
+
+  return { compileUpFront, compileAtRunTime, renderHookAtRunTime, renderRunHook, callMacroAtRunTime };
 }
 
 /** Where dbt writes a node's compiled SQL: `<target>/compiled/<package>/<file>` (generic tests: `<yml path>/<test name>.sql`). */

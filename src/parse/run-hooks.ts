@@ -48,36 +48,49 @@ export function projectRunHooks(
       const pkg = p.project.name;
       const name = `${pkg}-${type}-${index}`;
       const text = typeof sql === 'string' ? sql : String(sql ?? '');
-      out.push({
-        unique_id: `operation.${pkg}.${name}`,
-        resource_type: 'operation',
-        package_name: pkg,
-        name,
-        path: `hooks/${name}.sql`,
-        original_file_path: p.dir ? `${p.dir}/dbt_project.yml` : './dbt_project.yml',
-        fqn: [pkg, 'hooks', name],
-        raw_code: text,
-        language: 'sql',
-        checksum: { name: 'sha256', checksum: createHash('sha256').update(text).digest('hex') },
-        config: { enabled: true, materialized: 'view' } as ManifestNode['config'],
-        tags: [type],
-        description: '',
-        columns: {},
-        meta: {},
-        docs: { show: true },
-        patch_path: null,
-        database: where.database,
-        schema: where.schema,
-        alias: name,
-        relation_name: null,
-        depends_on: { nodes: [], macros: [] },
-        refs: [],
-        sources: [],
-        created_at: Date.now() / 1000,
-        index,
-        hook_type: type,
-      });
+      const node = operationNode(pkg, name, text, { ...where, file: p.dir ? `${p.dir}/dbt_project.yml` : './dbt_project.yml', path: `hooks/${name}.sql` });
+      out.push({ ...node, resource_type: 'operation', fqn: [pkg, 'hooks', name], tags: [type], index, hook_type: type });
     });
   }
   return out;
+}
+
+/**
+ * An `operation` node (dbt's HookNode) named `name` in package `pkg`, running
+ * `rawCode`: the shape on-run hooks and `run-operation` results take
+ * (unique_id `operation.<pkg>.<name>`, unless `uniqueId` is given).
+ */
+export function operationNode(
+  pkg: string,
+  name: string,
+  rawCode: string,
+  where: { readonly schema: string; readonly database: string; readonly file?: string; readonly path?: string; readonly uniqueId?: string },
+): ManifestNode {
+  return {
+    unique_id: where.uniqueId ?? `operation.${pkg}.${name}`,
+    resource_type: 'operation',
+    package_name: pkg,
+    name,
+    path: where.path ?? '',
+    original_file_path: where.file ?? '',
+    fqn: (where.uniqueId ?? `operation.${pkg}.${name}`).split('.'),
+    raw_code: rawCode,
+    language: 'sql',
+    checksum: { name: 'sha256', checksum: createHash('sha256').update(rawCode).digest('hex') },
+    config: { enabled: true, materialized: 'view' } as ManifestNode['config'],
+    tags: [],
+    description: '',
+    columns: {},
+    meta: {},
+    docs: { show: true },
+    patch_path: null,
+    database: where.database,
+    schema: where.schema,
+    alias: name,
+    relation_name: null,
+    depends_on: { nodes: [], macros: [] },
+    refs: [],
+    sources: [],
+    created_at: Date.now() / 1000,
+  };
 }
