@@ -21,13 +21,14 @@
  */
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createConsole, type Console } from './cli/console.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, type CommonFlags, type Parsed, type Session } from './cli/pipeline.ts';
 import { createAdapter } from './adapters/index.ts';
 import { readRunResults, type RunResults, type NodeResult } from './artifacts/index.ts';
 import type { RunCommand } from './runner/run.ts';
 import { runOperation as runOperationCommand } from './cli/run-operation.ts';
+import { sourceFreshness as sourceFreshnessCommand } from './cli/freshness-command.ts';
 
 export { TsdbtError, CompileErrors } from './errors.ts';
 export type { RunResults, NodeResult } from './artifacts/index.ts';
@@ -177,6 +178,27 @@ export async function runOperation(macro: string, args: Record<string, unknown> 
   const s = openSession(flags, consoleOf('silent'));
   const dir = join(s.project.root, s.project.targetPath);
   return { success: exitCode === 0, exitCode, results: existsSync(join(dir, 'run_results.json')) ? readRunResults(dir) : null };
+}
+
+/** What `sourceFreshness()` resolves to. */
+export interface FreshnessInvokeResult {
+  /** True when no table is stale past error_after nor failed to check (exitCode 0). */
+  readonly success: boolean;
+  readonly exitCode: number;
+  /** The sources.json written (dbt's sources v3: `results[]` with unique_id, status, max_loaded_at, …). */
+  readonly sources: { results: Record<string, unknown>[] } & Record<string, unknown>;
+}
+
+/**
+ * `tsdbt source freshness`: checks the selected sources' freshness and writes
+ * target/sources.json (or `output`), as dbt's source freshness.
+ */
+export async function sourceFreshness(options: TsdbtOptions & { output?: string } = {}): Promise<FreshnessInvokeResult> {
+  const flags = { ...flagsOf(options), output: options.output };
+  const exitCode = await sourceFreshnessCommand(flags, consoleOf(options.console));
+  const s = openSession(flags, consoleOf('silent'));
+  const path = options.output ?? join(s.project.root, s.project.targetPath, 'sources.json');
+  return { success: exitCode === 0, exitCode, sources: JSON.parse(readFileSync(path, 'utf8')) };
 }
 
 /** Statuses of `results`, by unique_id (a convenience for scripts). */

@@ -24,6 +24,7 @@ import { topologicalOrder } from '../graph/index.ts';
 import { registerDocsCommands } from './docs-commands.ts';
 import { registerDepsCommand } from './deps-command.ts';
 import { registerRunOperationCommand } from './run-operation.ts';
+import { registerSourceCommands } from './freshness-command.ts';
 
 const VERSION = '0.1.0';
 
@@ -119,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
 
   registerDepsCommand(program, act, out);
   registerRunOperationCommand(program, act, out);
+  registerSourceCommands(program, act, out);
   registerDocsCommands(program, act, out, controller.signal);
 
   // Ctrl-C / SIGTERM: cancel running queries at once (their transactions roll back), skip what has not

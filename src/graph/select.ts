@@ -41,6 +41,8 @@ export interface SelectOptions {
   readonly state?: Manifest | null;
   /** The `--state` run results, needed by `result:` selectors. */
   readonly stateResults?: readonly PreviousResult[] | null;
+  /** Return selected sources too (`source freshness`); by default sources are selected for traversal only. */
+  readonly includeSources?: boolean;
 }
 
 /** A selection criterion that matched nothing: dbt warns (NoNodesForSelectionCriteria) and carries on. */
@@ -460,7 +462,11 @@ export function evaluateSelection(
   for (const id of included.direct) {
     if (excluded.direct.has(id)) continue;
     const node = manifest.nodes[id];
-    if (!node) continue; // sources are selected for graph traversal only, never run
+    if (!node) {
+      // sources are selected for graph traversal only, unless asked for (source freshness)
+      if (options.includeSources && manifest.sources[id] && (!types || types.has('source')) && !dropTypes.has('source')) selected.push(id);
+      continue;
+    }
     if (types && !types.has(node.resource_type)) continue;
     if (dropTypes.has(node.resource_type)) continue;
     selected.push(id);
