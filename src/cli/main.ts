@@ -7,8 +7,7 @@
  * cancelled by SIGINT / SIGTERM.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { rmSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import { DatabaseError } from '../adapters/adapter.ts';
 import { createConsole, type Console } from './console.ts';
@@ -17,7 +16,6 @@ import { openSession, parseSession, select, compileSession, relationState, runCo
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
 import { formatFailingRows } from '../reporters/index.ts';
-import { loadProjectConfig } from '../config/index.ts';
 import { writeManifest } from '../artifacts/index.ts';
 import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import { topologicalOrder } from '../graph/index.ts';
@@ -25,6 +23,7 @@ import { registerDocsCommands } from './docs-commands.ts';
 import { registerDepsCommand } from './deps-command.ts';
 import { registerRunOperationCommand } from './run-operation.ts';
 import { registerSourceCommands } from './freshness-command.ts';
+import { registerCleanParseCommands } from './clean-parse-commands.ts';
 
 const VERSION = '0.1.0';
 
@@ -69,16 +68,6 @@ export async function main(argv: string[]): Promise<number> {
     .option('--threads <n>', 'ignored; accepted for dbt compatibility')
     .action(act((flags) => compileCommand(flags, out)));
 
-  common(program.command('parse').description('parse the project and write target/manifest.json')).action(
-    act(async (flags) => {
-      const s = openSession(flags, out);
-      const p = parseSession(s, out);
-      const n = Object.keys(p.parsed.manifest.nodes).length;
-      out.info(`Parsed ${n} nodes and ${Object.keys(p.parsed.manifest.sources).length} sources; wrote ${s.project.targetPath}/manifest.json`);
-      return 0;
-    }),
-  );
-
   common(program.command('ls').alias('list').description('list the selected nodes'), { selection: true })
     .addOption(new Option('--output <format>', 'output format').choices(['name', 'path', 'json', 'selector']).default('selector'))
     .action(act((flags) => lsCommand(flags, out)));
@@ -92,32 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--plan [command]', 'print, as JSON, what COMMAND would execute for the selection (the ExecutionPlan), without connecting').choices(['run', 'seed', 'test', 'build']))
     .action(act((flags) => (flags.plan ? planCommand(flags, out) : debugCommand(flags, out))));
 
-  program
-    .command('clean')
-    .description('delete the clean-targets directories (target/ by default)')
-    .option('--project-dir <dir>', 'directory holding dbt_project.yml')
-    .option('--profiles-dir <dir>', 'accepted for dbt compatibility; clean reads no profile')
-    .option('-t, --target <name>', 'accepted for dbt compatibility; clean reads no profile')
-    .option('--vars <yaml>', 'accepted for dbt compatibility')
-    .option('--debug', 'show stack traces')
-    .action(
-      act(async (flags) => {
-        const s = openSessionNoProfile(flags);
-        for (const t of s.cleanTargets) {
-          const p = resolve(s.root, t);
-          if (!p.startsWith(s.root + '/')) {
-            out.warn(`not cleaning ${t}: it is outside the project`);
-            continue;
-          }
-          if (existsSync(p)) {
-            rmSync(p, { recursive: true, force: true });
-            out.info(`Cleaned ${t}/`);
-          }
-        }
-        return 0;
-      }),
-    );
-
+  registerCleanParseCommands(program, act, out);
   registerDepsCommand(program, act, out);
   registerRunOperationCommand(program, act, out);
   registerSourceCommands(program, act, out);
@@ -175,12 +139,6 @@ export function reportError(e: unknown, out: Console, debug: boolean): number {
   if (debug && err?.stack) out.error(redact(err.stack));
   else out.error('  run again with --debug to see the stack trace');
   return 2;
-}
-
-/** `clean` needs only dbt_project.yml, not a profile. */
-function openSessionNoProfile(flags: CommonFlags): { root: string; cleanTargets: readonly string[] } {
-  const project = loadProjectConfig(resolve(flags.projectDir ?? process.cwd()));
-  return { root: project.root, cleanTargets: project.cleanTargets };
 }
 
 async function compileCommand(flags: CommonFlags, out: Console): Promise<number> {
