@@ -180,11 +180,12 @@ async function lsCommand(flags: CommonFlags & Record<string, unknown>, out: Cons
   const s = openSession(flags, out);
   const p = parseSession(s, out);
   const rt = (flags.resourceType as string[] | undefined) ?? [];
-  const types = rt.length && !rt.includes('all') ? rt : ['model', 'seed', 'test', 'snapshot', 'analysis', 'source'];
+  const dropped = new Set((flags.excludeResourceType as string[] | undefined) ?? []);
+  const types = (rt.length && !rt.includes('all') && !rt.includes('default') ? rt : ['model', 'seed', 'test', 'snapshot', 'analysis', 'source']).filter((t) => !dropped.has(t));
   const ids = select({ ...s, flags: { ...s.flags, resourceType: undefined } }, p, types, out);
   const m = p.parsed.manifest;
   // Selection returns executable nodes; sources are listed when asked for and nothing narrows them.
-  if (types.includes('source') && !flags.select?.length) ids.push(...Object.keys(m.sources).sort());
+  if (types.includes('source') && !flags.select?.length && !flags.models?.length && !flags.selector) ids.push(...Object.keys(m.sources).sort());
   const fmt = flags.output as string;
   for (const id of ids) {
     const n = (m.nodes[id] ?? m.sources[id]) as { name: string; resource_type: string; package_name: string; original_file_path: string; unique_id: string; fqn: string[]; config: unknown; tags: string[]; alias?: string };

@@ -22,6 +22,8 @@ import type { Console } from './console.ts';
 import { CompileErrors, TsdbtError } from '../errors.ts';
 import { registerSecret, redact } from '../secrets.ts';
 import { checkNodeConfigs } from '../materializations/index.ts';
+import { loadSelectors } from '../config/selectors.ts';
+import { evaluateSelector } from '../graph/selectors.ts';
 import { describeHolder, type RunLock } from '../adapters/run-lock.ts';
 import { CANCELLED_MESSAGE } from '../runner/faults.ts';
 import { projectRunHooks, type RunHookNode, type RunHookType } from '../parse/run-hooks.ts';
@@ -42,6 +44,14 @@ export interface CommonFlags {
   warnError?: boolean;
   debug?: boolean;
   resourceType?: string[];
+  /** `--exclude-resource-type`. */
+  excludeResourceType?: string[];
+  /** `--indirect-selection eager|cautious|buildable|empty`. */
+  indirectSelection?: 'eager' | 'cautious' | 'buildable' | 'empty';
+  /** `-m/--models`: merged into `select` (dbt's old alias). */
+  models?: string[];
+  /** `--selector NAME` (selectors.yml). */
+  selector?: string;
   state?: string;
   defer?: boolean;
   junit?: string;
@@ -113,12 +123,30 @@ export function parseSession(s: Session, out: Console, opts: { writeManifest?: b
  * `--state DIR` feeds `state:` and `result:` selectors.
  */
 export function select(s: Session, p: Parsed, resourceTypes: readonly string[], out?: Console): string[] {
-  const flagTypes = s.flags.resourceType?.length ? s.flags.resourceType : null;
+  // `all` / `default` mean no narrowing (dbt).
+  const flagTypes = s.flags.resourceType?.length && !s.flags.resourceType.some((t) => t === 'all' || t === 'default') ? s.flags.resourceType : null;
   const types = flagTypes ? resourceTypes.filter((t) => flagTypes.includes(t)) : resourceTypes;
   const state = s.flags.state ? loadState(s) : null;
+  const selectArg = s.flags.models?.length ? [...(s.flags.select ?? []), ...s.flags.models] : s.flags.select;
+  // selectors.yml, as dbt: --selector wins over --select/--exclude; a `default: true` selector applies when neither is given.
+  const selectors = loadSelectors(s.project.root);
+  const selectorName = s.flags.selector ?? (!selectArg?.length && !s.flags.exclude?.length ? selectors.defaultName : null);
+  if (selectorName) {
+    if (!s.flags.selector) out?.notice(`Using the default selector ${selectorName} (selectors.yml)`);
+    const dropped = new Set(s.flags.excludeResourceType ?? []);
+    const r = evaluateSelector(selectorName, p.parsed.manifest, p.graph, {
+      definitions: selectors.byName,
+      file: selectors.file,
+      options: { state: state?.manifest ?? null, stateResults: state?.results ?? null, indirectSelection: s.flags.indirectSelection },
+    });
+    for (const w of r.warnings) out?.warn(`${w.message}${w.hint ? `\n  hint: ${w.hint}` : ''}`);
+    return r.selected.filter((id) => types.includes(p.parsed.manifest.nodes[id].resource_type) && !dropped.has(p.parsed.manifest.nodes[id].resource_type));
+  }
   const r = selectNodesDetailed(p.parsed.manifest, p.graph, {
-    select: s.flags.select,
+    select: selectArg,
     exclude: s.flags.exclude,
+    excludeResourceTypes: s.flags.excludeResourceType,
+    indirectSelection: s.flags.indirectSelection,
     resourceTypes: [...types],
     state: state?.manifest ?? null,
     stateResults: state?.results ?? null,
