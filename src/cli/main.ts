@@ -55,7 +55,9 @@ export async function main(argv: string[]): Promise<number> {
       test: 'run data tests on the selected nodes',
       build: 'seed, run and test the selected nodes in DAG order; a failing test skips what is downstream',
     }[name];
-    common(program.command(name).description(help), { selection: true, run: true }).action(
+    const cmd = common(program.command(name).description(help), { selection: true, run: true });
+    if (name === 'run' || name === 'build') cmd.option('--empty', "build every model's schema with no rows: ref() and source() read nothing (dbt's --empty)");
+    cmd.action(
       act((flags) => runCommand(name, flags, out, controller.signal)),
     );
   }

@@ -52,6 +52,8 @@ export interface CommonFlags {
   models?: string[];
   /** `--selector NAME` (selectors.yml). */
   selector?: string;
+  /** `--empty` (run, build): refs and sources read no rows (see CompileOptions.empty). */
+  empty?: boolean;
   state?: string;
   defer?: boolean;
   junit?: string;
@@ -217,6 +219,7 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
       relations,
       deferTo,
       selected: ids,
+      empty: !!s.flags.empty,
       onLog: (msg, info) => (info ? out?.info(msg) : undefined),
       flags: { FULL_REFRESH: !!s.flags.fullRefresh, WHICH: command, STORE_FAILURES: !!s.flags.storeFailures, FAIL_FAST: !!s.flags.failFast, WARN_ERROR: !!s.flags.warnError, DEBUG: !!s.flags.debug },
     },

@@ -92,6 +92,12 @@ export interface CompileOptions {
   readonly onLog?: (msg: string, info: boolean) => void;
   /** dbt's `flags` (`WHICH`, `FULL_REFRESH`, `STORE_FAILURES`, …) as templates see them. */
   readonly flags?: Record<string, unknown>;
+  /**
+   * `--empty`: every ref() and source() renders as `(select * from x where
+   * false limit 0) _dbt_limit_subq_x` (dbt's relation limit 0), so nodes build
+   * their schema with no rows. `{{ this }}` and ephemeral CTEs are unchanged.
+   */
+  readonly empty?: boolean;
 }
 
 /** The up-front pass's result: compiled nodes, and the ones that must compile at run time. */
@@ -229,12 +235,12 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
           hint: `add \`-- depends_on: {{ ref('${call.name}') }}\` to the top of ${node.original_file_path}`,
         });
       }
-      return refRelationOf(target);
+      return opts.empty ? refRelationOf(target).withLimit(0) : refRelationOf(target);
     },
     source: (s, t) => {
       const src = manifest.sources[`source.${node.package_name}.${s}.${t}`];
       if (!src) throw new TsdbtError('source-not-found', `source('${s}', '${t}') is not declared`, { file: node.original_file_path });
-      return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier });
+      return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier }, undefined, false, opts.empty ? 0 : null);
     },
     variable: (name, fallback, hasDefault) =>
       resolveVar(name, opts.project, opts.cliVars, node.package_name, hasDefault ? { default: fallback } : undefined),
@@ -317,6 +323,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
         return renderedRelation(node);
       case 'ref': {
         const n = byName.get(c.ref.name)!;
+        if (opts.empty) return refRelationOf(n).withLimit(0).render();
         if (!opts.deferTo) return renderedRelation(n);
         let text = renderedRefs.get(n.unique_id);
         if (text === undefined) renderedRefs.set(n.unique_id, (text = refRelationOf(n).render()));
@@ -324,7 +331,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       }
       case 'source': {
         const src = manifest.sources[`source.${node.package_name}.${c.source[0]}.${c.source[1]}`];
-        return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier }).render();
+        return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier }, undefined, false, opts.empty ? 0 : null).render();
       }
     }
   };
