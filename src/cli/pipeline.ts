@@ -4,7 +4,7 @@
  * way (manifest.json, run_results.json), as dbt's tasks do.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ProjectConfig, TargetConfig } from '../config/types.ts';
 import { dbtAdapterType, loadRuntimeConfig, parseVars } from '../config/index.ts';
@@ -149,12 +149,32 @@ export function select(s: Session, p: Parsed, resourceTypes: readonly string[], 
     exclude: s.flags.exclude,
     excludeResourceTypes: s.flags.excludeResourceType,
     indirectSelection: s.flags.indirectSelection,
+    sourceFreshness: s.flags.state ? loadSourceFreshness(s) : null,
     resourceTypes: [...types],
     state: state?.manifest ?? null,
     stateResults: state?.results ?? null,
   });
   for (const w of r.warnings) out?.warn(`${w.message}${w.hint ? `\n  hint: ${w.hint}` : ''}`);
   return r.selected;
+}
+
+/**
+ * For `source_status:` selection: the results of sources.json in the
+ * `--state` folder and in the target path (written by `tsdbt source
+ * freshness`); null unless both exist.
+ */
+export function loadSourceFreshness(s: Session): { current: { unique_id: string; max_loaded_at?: string }[]; previous: { unique_id: string; max_loaded_at?: string }[] } | null {
+  const previous = join(resolve(s.flags.state!), 'sources.json');
+  const current = join(s.project.root, s.project.targetPath, 'sources.json');
+  if (!existsSync(previous) || !existsSync(current)) return null;
+  const read = (f: string) => {
+    try {
+      return (JSON.parse(readFileSync(f, 'utf8')) as { results?: { unique_id: string; max_loaded_at?: string }[] }).results ?? [];
+    } catch (e) {
+      throw new TsdbtError('bad-sources-json', `${f} is not a sources.json tsdbt can read: ${e instanceof Error ? e.message : String(e)}`, { hint: 'run tsdbt source freshness again to rewrite it' });
+    }
+  };
+  return { current: read(current), previous: read(previous) };
 }
 
 /** The `--state` directory's manifest.json (required) and run_results.json (optional). */

@@ -7,6 +7,8 @@
  */
 import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeEngines, Project, projectYml, type Files } from './harness.ts';
 import { sourceFreshness } from '../../src/index.ts';
 
@@ -41,6 +43,8 @@ sources:
       - name: no_field
 `,
   'models/m.sql': "select 1 as id\n",
+  'models/from_orders.sql': "select loaded_at from {{ source('shop', 'orders') }}\n",
+  'models/from_customers.sql': "select updated_at from {{ source('shop', 'customers') }}\n",
 };
 
 type Result = { unique_id: string; status: string; max_loaded_at_time_ago_in_s?: number; error?: string; criteria?: unknown; max_loaded_at?: string; snapshotted_at?: string };
@@ -114,6 +118,18 @@ await describeEngines('source freshness', (engine) => {
     const r = await sourceFreshness({ projectDir: p.dir, profilesDir: p.dir, select: ['source:shop.orders'] });
     assert.equal(r.exitCode, 0);
     assert.deepEqual(r.sources.results.map((x) => x.status), ['warn']);
+  });
+
+  it('source_status:fresher+ selects what is downstream of the sources loaded since the --state check', async () => {
+    const a = await p.cli('source freshness', ['--select', 'source:shop.orders', 'source:shop.customers']);
+    assert.ok(a.code === 0 || a.code === 1, a.output);
+    cpSync(join(p.dir, 'target'), join(p.dir, 'state'), { recursive: true });
+    await p.query(`insert into "${p.schema}".orders values (now() at time zone 'utc')`);
+    const b = await p.cli('source freshness', ['--select', 'source:shop.orders', 'source:shop.customers']);
+    assert.ok(b.code === 0 || b.code === 1, b.output);
+    const r = await p.cli('ls', ['--select', 'source_status:fresher+', '--state', 'state', '--output', 'name', '--resource-type', 'model']);
+    assert.equal(r.code, 0, r.output);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['from_orders']);
   });
 
   it('a bad period is a project error naming the file (exit 2)', async () => {
