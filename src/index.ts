@@ -55,6 +55,14 @@ export interface TsdbtOptions {
   readonly warnError?: boolean;
   readonly storeFailures?: boolean;
   readonly resourceType?: readonly string[];
+  /** `--exclude-resource-type`. */
+  readonly excludeResourceType?: readonly string[];
+  /** `--selector NAME`: a selector of selectors.yml (wins over `select`). */
+  readonly selector?: string;
+  /** `--indirect-selection`: which tests of the selected nodes come along (default eager). */
+  readonly indirectSelection?: 'eager' | 'cautious' | 'buildable' | 'empty';
+  /** `--empty` (run, build): ref() and source() read no rows. */
+  readonly empty?: boolean;
   /** `--state DIR` (a previous target/ with manifest.json). */
   readonly state?: string;
   readonly defer?: boolean;
@@ -95,6 +103,10 @@ function flagsOf(o: TsdbtOptions): CommonFlags {
     warnError: o.warnError,
     storeFailures: o.storeFailures,
     resourceType: o.resourceType ? [...o.resourceType] : undefined,
+    excludeResourceType: o.excludeResourceType ? [...o.excludeResourceType] : undefined,
+    selector: o.selector,
+    indirectSelection: o.indirectSelection,
+    empty: o.empty,
     state: o.state,
     defer: o.defer,
   };
