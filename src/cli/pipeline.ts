@@ -473,12 +473,13 @@ async function report(s: Session, manifest: Manifest, results: readonly NodeResu
     const n = manifest.nodes[r.unique_id] as (ManifestNode & { line?: number }) | undefined;
     return {
       unique_id: r.unique_id,
-      name: n?.name ?? r.unique_id,
-      resourceType: n?.resource_type ?? 'model',
+      // on-run hooks are not manifest nodes: `operation.<pkg>.<pkg>-on-run-start-0`
+      name: n?.name ?? (r.unique_id.startsWith('operation.') ? r.unique_id.split('.').slice(2).join('.') : r.unique_id),
+      resourceType: n?.resource_type ?? (r.unique_id.startsWith('operation.') ? 'operation' : 'model'),
       status: r.status,
       message: r.message ?? null,
       failures: r.failures ?? null,
-      file: n?.original_file_path ?? '',
+      file: n?.original_file_path ?? (r.unique_id.startsWith('operation.') ? 'dbt_project.yml' : ''),
       line: n?.line,
       executionTime: r.execution_time ?? 0,
     };
