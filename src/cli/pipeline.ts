@@ -115,7 +115,7 @@ export function parseSession(s: Session, out: Console, opts: { writeManifest?: b
   buildParentChildMaps(parsed.manifest);
   // From here on the Manifest is read-only: compile results travel beside it (CompiledNode), never in it.
   freezeManifest(parsed.manifest);
-  if (opts.writeManifest !== false) writeManifest(join(s.project.root, s.project.targetPath), parsed.manifest);
+  if (opts.writeManifest !== false) writeManifest(join(s.project.root, s.project.targetPath), manifestWithHooks(s, parsed.manifest, parsed.database));
   return { parsed, graph };
 }
 
@@ -344,7 +344,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
   const writeManifestOnce = () => {
     if (manifestWritten) return;
     manifestWritten = true;
-    writeManifest(join(s.project.root, s.project.targetPath), p.parsed.manifest, sc?.compiled);
+    writeManifest(join(s.project.root, s.project.targetPath), manifestWithHooks(s, p.parsed.manifest, p.parsed.database), sc?.compiled);
   };
   const types = COMMAND_RESOURCE_TYPES[command];
   const chosen = flags.only ? flags.only.filter((id) => p.parsed.manifest.nodes[id] && types.includes(p.parsed.manifest.nodes[id].resource_type)) : select(s, p, types, out);
@@ -437,13 +437,34 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
 }
 
 /** The project's and installed packages' on-run-start / on-run-end hooks, in dbt's order (see parse/run-hooks.ts). */
-export function sessionRunHooks(s: Session, p: Parsed): { start: RunHookNode[]; end: RunHookNode[] } {
+export function sessionRunHooks(s: Session, p: { readonly parsed: { readonly database: string } }): { start: RunHookNode[]; end: RunHookNode[] } {
   const packages = installedPackages(s.project).map((pkg) => ({ project: pkg.project, dir: pkg.dir }));
   const where = { schema: s.target.schema, database: p.parsed.database };
   return {
     start: projectRunHooks('on-run-start', { project: s.project }, packages, where),
     end: projectRunHooks('on-run-end', { project: s.project }, packages, where),
   };
+}
+
+/**
+ * The manifest as manifest.json shows it: with the on-run hooks as
+ * `operation` nodes (dbt's HookNodes, no parents or children). The manifest
+ * itself is not changed (hooks are not selected, compiled or planned).
+ */
+export function manifestWithHooks(s: Session, manifest: Manifest, database: string): Manifest {
+  const hooks = sessionRunHooks(s, { parsed: { database } });
+  const all = [...hooks.start, ...hooks.end];
+  if (!all.length) return manifest;
+  const nodes = { ...manifest.nodes };
+  const parentMap = { ...manifest.parent_map };
+  const childMap = { ...manifest.child_map };
+  for (const h of all) {
+    const { index: _index, hook_type: _type, ...node } = h;
+    nodes[h.unique_id] = { ...node, index: h.index } as ManifestNode;
+    parentMap[h.unique_id] = [];
+    childMap[h.unique_id] = [];
+  }
+  return { ...manifest, nodes, parent_map: parentMap, child_map: childMap };
 }
 
 /**

@@ -89,6 +89,14 @@ await describeEngines('on-run-start / on-run-end hooks', (engine) => {
     assert.equal(first.failures, 0);
     assert.deepEqual(first.timing.map((t: { name: string }) => t.name), ['compile', 'execute']);
     assert.match(first.compiled_code, new RegExp(`create table if not exists ${p.schema}\\.hook_log`));
+    // and in manifest.json as dbt's HookNodes
+    const m = p.json('target/manifest.json');
+    const hook = m.nodes['operation.rh.rh-on-run-start-1'];
+    assert.equal(hook.resource_type, 'operation');
+    assert.equal(hook.name, 'rh-on-run-start-1');
+    assert.deepEqual(hook.tags, ['on-run-start']);
+    assert.match(hook.raw_code, /insert into \{\{ target\.schema \}\}\.hook_log/);
+    assert.deepEqual(m.parent_map['operation.rh.rh-on-run-end-0'], []);
   });
 
   it('seed, test and build run the hooks too', async () => {
