@@ -4,7 +4,9 @@
  * v3 schema, as dbt's FreshnessTask:
  *  - only source tables with a freshness threshold are checked (dbt's
  *    FreshnessSelector); `--select source:raw` / `--exclude` narrow them;
- *  - on-run-start / on-run-end hooks run around the checks (FreshnessTask is a RunTask);
+ *  - on-run-start / on-run-end hooks run around the checks (FreshnessTask is a
+ *    RunTask); on-run-end's `results` are the freshness results;
+ *  - `--selector` is not supported here yet (an `[unsupported]` error);
  *  - exit 1 when a table is stale past error_after or could not be checked
  *    (`runtime error`), 0 otherwise (warnings included);
  *  - `-o, --output PATH` writes the JSON elsewhere.
@@ -25,6 +27,7 @@ import { checkFreshness, type FreshnessResult } from '../runner/freshness.ts';
 import { runProjectHooks } from '../runner/run-hooks.ts';
 import { writeFileAtomic, DBT_COMPAT_VERSION } from '../artifacts/index.ts';
 import type { SourceDefinition } from '../parse/manifest.ts';
+import { TsdbtError } from '../errors.ts';
 
 /** dbt's sources.json schema. */
 export const SOURCES_SCHEMA_VERSION = 'https://schemas.getdbt.com/dbt/sources/v3.json';
@@ -44,8 +47,12 @@ export function registerSourceCommands(program: Command, act: ActionWrapper, out
 export function freshnessSources(s: Session, p: Parsed): SourceDefinition[] {
   const m = p.parsed.manifest;
   let ids: string[];
-  if (s.flags.select?.length || s.flags.exclude?.length) {
-    ids = selectNodesDetailed(m, p.graph, { select: s.flags.select, exclude: s.flags.exclude, resourceTypes: ['source'], includeSources: true }).selected;
+  const select = s.flags.models?.length ? [...(s.flags.select ?? []), ...s.flags.models] : s.flags.select;
+  if (s.flags.selector) {
+    throw new TsdbtError('unsupported-flag', '[unsupported] --selector is not supported by tsdbt source freshness yet', { hint: 'use --select source:<name> (and --exclude)' });
+  }
+  if (select?.length || s.flags.exclude?.length) {
+    ids = selectNodesDetailed(m, p.graph, { select, exclude: s.flags.exclude, resourceTypes: ['source'], includeSources: true }).selected;
   } else ids = Object.keys(m.sources);
   return ids
     .map((id) => m.sources[id])
@@ -88,7 +95,10 @@ export async function sourceFreshness(flags: CommonFlags & { output?: string; ou
       out.info('');
       const start = await runProjectHooks({ type: 'on-run-start', hooks: hooks.start, adapter, render, reporter: out });
       results = await checkFreshness(adapter, sources, out);
-      const end = await runProjectHooks({ type: 'on-run-end', hooks: hooks.end, adapter, render, reporter: out, extra: { results: [], schemas: [], database_schemas: [] } });
+      // on-run-end sees the freshness results (dbt: SourceFreshnessResult, `node` the source)
+      const bySource = new Map(sources.map((x) => [x.unique_id, x]));
+      const endResults = results.map((r) => ({ ...r, node: { ...bySource.get(r.unique_id), resource_type: 'source' }, message: r.error ?? null }));
+      const end = await runProjectHooks({ type: 'on-run-end', hooks: hooks.end, adapter, render, reporter: out, extra: { results: endResults, schemas: [], database_schemas: [] } });
       hooksFailed = [...start, ...end].some((r) => r.status === 'error');
     } finally {
       await adapter.close();

@@ -132,6 +132,22 @@ await describeEngines('source freshness', (engine) => {
     assert.deepEqual(r.stdout.trim().split('\n'), ['from_orders']);
   });
 
+  it('runs the on-run hooks around the checks; on-run-end sees the freshness results', async () => {
+    p.write({
+      'dbt_project.yml': projectYml(
+        'fresh',
+        `on-run-start: "create table {{ target.schema }}.fresh_start as select 1 as x"
+on-run-end: "create table {{ target.schema }}.fresh_log as select {{ results | length }} as n, '{{ results[0].status }}' as s, '{{ results[0].node.name }}' as t"
+`,
+      ),
+    });
+    const r = await p.cli('source freshness', ['--select', 'source:shop.orders']);
+    assert.equal(r.code, 0, r.output);
+    assert.deepEqual(await p.rows('select x from fresh_start'), [{ x: 1 }]);
+    // orders got a fresh row in the test above
+    assert.deepEqual(await p.rows('select n, s, t from fresh_log'), [{ n: 1, s: 'pass', t: 'orders' }]);
+  });
+
   it('a bad period is a project error naming the file (exit 2)', async () => {
     p.write({ 'models/sources.yml': (p.read('models/sources.yml') ?? '').replace('period: minute', 'period: fortnight') });
     const r = await p.cli('source freshness');
