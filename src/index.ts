@@ -21,12 +21,14 @@
  */
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createConsole, type Console } from './cli/console.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, type CommonFlags, type Parsed, type Session } from './cli/pipeline.ts';
 import { createAdapter } from './adapters/index.ts';
 import { readRunResults, type RunResults, type NodeResult } from './artifacts/index.ts';
 import type { RunCommand } from './runner/run.ts';
+import { runOperation as runOperationCommand } from './cli/run-operation.ts';
+import { sourceFreshness as sourceFreshnessCommand } from './cli/freshness-command.ts';
 
 export { TsdbtError, CompileErrors } from './errors.ts';
 export type { RunResults, NodeResult } from './artifacts/index.ts';
@@ -53,6 +55,14 @@ export interface TsdbtOptions {
   readonly warnError?: boolean;
   readonly storeFailures?: boolean;
   readonly resourceType?: readonly string[];
+  /** `--exclude-resource-type`. */
+  readonly excludeResourceType?: readonly string[];
+  /** `--selector NAME`: a selector of selectors.yml (wins over `select`). */
+  readonly selector?: string;
+  /** `--indirect-selection`: which tests of the selected nodes come along (default eager). */
+  readonly indirectSelection?: 'eager' | 'cautious' | 'buildable' | 'empty';
+  /** `--empty` (run, build): ref() and source() read no rows. */
+  readonly empty?: boolean;
   /** `--state DIR` (a previous target/ with manifest.json). */
   readonly state?: string;
   readonly defer?: boolean;
@@ -93,6 +103,10 @@ function flagsOf(o: TsdbtOptions): CommonFlags {
     warnError: o.warnError,
     storeFailures: o.storeFailures,
     resourceType: o.resourceType ? [...o.resourceType] : undefined,
+    excludeResourceType: o.excludeResourceType ? [...o.excludeResourceType] : undefined,
+    selector: o.selector,
+    indirectSelection: o.indirectSelection,
+    empty: o.empty,
     state: o.state,
     defer: o.defer,
   };
@@ -167,6 +181,41 @@ export function seed(options: TsdbtOptions = {}): Promise<InvokeResult> {
 /** `tsdbt snapshot`: runs the selected snapshots (dbt's SCD type 2 history tables), each in one transaction. */
 export function snapshot(options: TsdbtOptions = {}): Promise<InvokeResult> {
   return invoke('snapshot', options);
+}
+
+/**
+ * `tsdbt run-operation MACRO --args …`: calls `macro` (`name` or
+ * `package.name`) with keyword arguments `args` against the target, as dbt's
+ * run-operation. A failing macro is in the result (exitCode 1), not thrown.
+ * @throws TsdbtError `macro-not-found` for an unknown macro, `bad-args` for bad YAML args.
+ */
+export async function runOperation(macro: string, args: Record<string, unknown> | string = {}, options: TsdbtOptions = {}): Promise<InvokeResult> {
+  const flags = { ...flagsOf(options), args: typeof args === 'string' ? args : JSON.stringify(args) };
+  const exitCode = await runOperationCommand(macro, flags, consoleOf(options.console));
+  const s = openSession(flags, consoleOf('silent'));
+  const dir = join(s.project.root, s.project.targetPath);
+  return { success: exitCode === 0, exitCode, results: existsSync(join(dir, 'run_results.json')) ? readRunResults(dir) : null };
+}
+
+/** What `sourceFreshness()` resolves to. */
+export interface FreshnessInvokeResult {
+  /** True when no table is stale past error_after nor failed to check (exitCode 0). */
+  readonly success: boolean;
+  readonly exitCode: number;
+  /** The sources.json written (dbt's sources v3: `results[]` with unique_id, status, max_loaded_at, …). */
+  readonly sources: { results: Record<string, unknown>[] } & Record<string, unknown>;
+}
+
+/**
+ * `tsdbt source freshness`: checks the selected sources' freshness and writes
+ * target/sources.json (or `output`), as dbt's source freshness.
+ */
+export async function sourceFreshness(options: TsdbtOptions & { output?: string } = {}): Promise<FreshnessInvokeResult> {
+  const flags = { ...flagsOf(options), output: options.output };
+  const exitCode = await sourceFreshnessCommand(flags, consoleOf(options.console));
+  const s = openSession(flags, consoleOf('silent'));
+  const path = options.output ?? join(s.project.root, s.project.targetPath, 'sources.json');
+  return { success: exitCode === 0, exitCode, sources: JSON.parse(readFileSync(path, 'utf8')) };
 }
 
 /** Statuses of `results`, by unique_id (a convenience for scripts). */

@@ -5,7 +5,10 @@
  * reads from an environment variable (`DBT_TARGET`, …) are filled from it in
  * env-flags.ts; the help text names the variable.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+
+/** `--resource-type` / `--exclude-resource-type` values dbt accepts (click.Choice in dbt's params.py); anything else is a usage error (exit 2). */
+export const RESOURCE_TYPE_CHOICES = ['metric', 'semantic_model', 'saved_query', 'source', 'analysis', 'model', 'test', 'unit_test', 'exposure', 'snapshot', 'seed', 'default', 'all'] as const;
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(/\s+/).filter(Boolean)];
@@ -30,7 +33,10 @@ export function common(cmd: Command, opts: { selection?: boolean; run?: boolean 
   if (opts.selection) {
     cmd
       .option('-s, --select <selector...>', 'nodes to include (dbt selection syntax: name, +name, name+, tag:x, path:x, …)', collect)
-      .option('--exclude <selector...>', 'nodes to exclude', collect);
+      .option('-m, --models <selector...>', 'the old name of --select (dbt still accepts it)', collect)
+      .option('--exclude <selector...>', 'nodes to exclude', collect)
+      .option('--selector <name>', 'a selector defined in selectors.yml (used instead of --select / --exclude)')
+      .addOption(new Option('--indirect-selection <mode>', 'which tests of the selected nodes are selected too (default eager)').choices(['eager', 'cautious', 'buildable', 'empty']));
   }
   if (opts.run) {
     cmd
@@ -46,7 +52,8 @@ export function common(cmd: Command, opts: { selection?: boolean; run?: boolean 
   if (opts.selection) {
     cmd
       .option('--state <dir>', 'a previous target/ (manifest.json) for state:modified / state:new selection')
-      .option('--resource-type <type...>', 'only these resource types');
+      .addOption(new Option('--resource-type <type...>', 'only these resource types').choices(RESOURCE_TYPE_CHOICES))
+      .addOption(new Option('--exclude-resource-type <type...>', 'leave these resource types out').choices(RESOURCE_TYPE_CHOICES));
   }
   return cmd;
 }

@@ -7,8 +7,7 @@
  * cancelled by SIGINT / SIGTERM.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { rmSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import { DatabaseError } from '../adapters/adapter.ts';
 import { createConsole, type Console } from './console.ts';
@@ -18,7 +17,6 @@ import { openSession, parseSession, select, compileSession, relationState, runCo
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, scrubConnectionText } from '../secrets.ts';
 import { formatFailingRows } from '../reporters/index.ts';
-import { loadProjectConfig } from '../config/index.ts';
 import { writeManifest, nodeForJson, sourceForJson, unitTestForJson } from '../artifacts/index.ts';
 import type { Manifest } from '../parse/manifest.ts';
 import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
@@ -26,6 +24,9 @@ import { topologicalOrder } from '../graph/index.ts';
 import { registerDocsCommands } from './docs-commands.ts';
 import { registerDepsCommand } from './deps-command.ts';
 import { withUnitTestNodes } from '../unittests/run-unit-test.ts';
+import { registerRunOperationCommand } from './run-operation.ts';
+import { registerSourceCommands } from './freshness-command.ts';
+import { registerCleanParseCommands } from './clean-parse-commands.ts';
 
 const VERSION = '0.1.0';
 
@@ -60,7 +61,9 @@ export async function main(argv: string[]): Promise<number> {
       snapshot: 'run the selected snapshots (SCD type 2 history tables), each in one transaction',
       build: 'seed, run and test the selected nodes in DAG order; a failing test skips what is downstream',
     }[name];
-    common(program.command(name).description(help), { selection: true, run: true }).action(
+    const cmd = common(program.command(name).description(help), { selection: true, run: true });
+    if (name === 'run' || name === 'build') cmd.option('--empty', "build every model's schema with no rows: ref() and source() read nothing (dbt's --empty)");
+    cmd.action(
       act((flags) => runCommand(name, flags, out, controller.signal)),
     );
   }
@@ -72,16 +75,6 @@ export async function main(argv: string[]): Promise<number> {
   common(program.command('compile').description('render the selected nodes to target/compiled/ (prints the SQL with --select of one node)'), { selection: true })
     .option('--threads <n>', 'ignored; accepted for dbt compatibility')
     .action(act((flags) => compileCommand(flags, out)));
-
-  common(program.command('parse').description('parse the project and write target/manifest.json')).action(
-    act(async (flags) => {
-      const s = openSession(flags, out);
-      const p = parseSession(s, out);
-      const n = Object.keys(p.parsed.manifest.nodes).length;
-      out.info(`Parsed ${n} nodes and ${Object.keys(p.parsed.manifest.sources).length} sources; wrote ${s.project.targetPath}/manifest.json`);
-      return 0;
-    }),
-  );
 
   common(program.command('ls').alias('list').description('list the selected nodes'), { selection: true })
     .addOption(new Option('--output <format>', 'output format').choices(['name', 'path', 'json', 'selector']).default('selector'))
@@ -97,33 +90,10 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--plan [command]', 'print, as JSON, what COMMAND would execute for the selection (the ExecutionPlan), without connecting').choices(['run', 'seed', 'test', 'snapshot', 'build']))
     .action(act((flags) => (flags.plan ? planCommand(flags, out) : debugCommand(flags, out))));
 
-  program
-    .command('clean')
-    .description('delete the clean-targets directories (target/ by default)')
-    .option('--project-dir <dir>', 'directory holding dbt_project.yml')
-    .option('--profiles-dir <dir>', 'accepted for dbt compatibility; clean reads no profile')
-    .option('-t, --target <name>', 'accepted for dbt compatibility; clean reads no profile')
-    .option('--vars <yaml>', 'accepted for dbt compatibility')
-    .option('--debug', 'show stack traces')
-    .action(
-      act(async (flags) => {
-        const s = openSessionNoProfile(flags);
-        for (const t of s.cleanTargets) {
-          const p = resolve(s.root, t);
-          if (!p.startsWith(s.root + '/')) {
-            out.warn(`not cleaning ${t}: it is outside the project`);
-            continue;
-          }
-          if (existsSync(p)) {
-            rmSync(p, { recursive: true, force: true });
-            out.info(`Cleaned ${t}/`);
-          }
-        }
-        return 0;
-      }),
-    );
-
+  registerCleanParseCommands(program, act, out);
   registerDepsCommand(program, act, out);
+  registerRunOperationCommand(program, act, out);
+  registerSourceCommands(program, act, out);
   registerDocsCommands(program, act, out, controller.signal);
 
   // Ctrl-C / SIGTERM: cancel running queries at once (their transactions roll back), skip what has not
@@ -194,12 +164,6 @@ export function reportError(e: unknown, out: Console, debug: boolean): number {
   return 2;
 }
 
-/** `clean` needs only dbt_project.yml, not a profile. */
-function openSessionNoProfile(flags: CommonFlags): { root: string; cleanTargets: readonly string[] } {
-  const project = loadProjectConfig(resolve(flags.projectDir ?? process.cwd()));
-  return { root: project.root, cleanTargets: project.cleanTargets };
-}
-
 async function compileCommand(flags: CommonFlags, out: Console): Promise<number> {
   const s = openSession(flags, out);
   // manifest.json is written after compiling, with every compiled node's compiled_code (as dbt's compile).
@@ -239,12 +203,13 @@ async function lsCommand(flags: CommonFlags & Record<string, unknown>, out: Cons
   const s = openSession(flags, out);
   const p = parseSession(s, out);
   const rt = (flags.resourceType as string[] | undefined) ?? [];
+  const dropped = new Set((flags.excludeResourceType as string[] | undefined) ?? []);
   // As dbt's ListTask: analyses are listed only when asked for (`--resource-type analysis` or `all`).
-  const types = !rt.length ? LS_DEFAULT_TYPES : rt.includes('all') ? [...LS_DEFAULT_TYPES, 'analysis'] : rt;
+  const types = (!rt.length || rt.includes('default') ? LS_DEFAULT_TYPES : rt.includes('all') ? [...LS_DEFAULT_TYPES, 'analysis'] : rt).filter((t) => !dropped.has(t));
   const ids = select({ ...s, flags: { ...s.flags, resourceType: undefined } }, p, types, out);
   const m = p.parsed.manifest;
   // Selection returns executable nodes; sources are listed when asked for and nothing narrows them.
-  if (types.includes('source') && !flags.select?.length) ids.push(...Object.keys(m.sources).sort());
+  if (types.includes('source') && !flags.select?.length && !flags.models?.length && !flags.selector) ids.push(...Object.keys(m.sources).sort());
   for (const line of lsLines(m, ids, String(flags.output ?? 'selector'), (flags.outputKeys as string[] | undefined) ?? [])) out.out(line);
   return 0;
 }

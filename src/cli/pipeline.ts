@@ -4,7 +4,7 @@
  * way (manifest.json, run_results.json), as dbt's tasks do.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { ProjectConfig, TargetConfig } from '../config/types.ts';
 import { dbtAdapterType, loadRuntimeConfig, parseVars } from '../config/index.ts';
@@ -21,9 +21,14 @@ import { executePlan, planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '.
 import type { Console } from './console.ts';
 import { CompileErrors, TsdbtError } from '../errors.ts';
 import { checkNodeConfigs } from '../materializations/index.ts';
+import { loadSelectors } from '../config/selectors.ts';
+import { evaluateSelector } from '../graph/selectors.ts';
 import { describeHolder, type RunLock } from '../adapters/run-lock.ts';
 import { CANCELLED_MESSAGE } from '../runner/faults.ts';
 import { runUnitTest, withUnitTestNodes } from '../unittests/run-unit-test.ts';
+import { projectRunHooks, type RunHookNode, type RunHookType } from '../parse/run-hooks.ts';
+import { installedPackages } from '../parse/packages.ts';
+import { runProjectHooks, onRunEndContext } from '../runner/run-hooks.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -46,6 +51,16 @@ export interface CommonFlags {
   warnError?: boolean;
   debug?: boolean;
   resourceType?: string[];
+  /** `--exclude-resource-type`. */
+  excludeResourceType?: string[];
+  /** `--indirect-selection eager|cautious|buildable|empty`. */
+  indirectSelection?: 'eager' | 'cautious' | 'buildable' | 'empty';
+  /** `-m/--models`: merged into `select` (dbt's old alias). */
+  models?: string[];
+  /** `--selector NAME` (selectors.yml). */
+  selector?: string;
+  /** `--empty` (run, build): refs and sources read no rows (see CompileOptions.empty). */
+  empty?: boolean;
   state?: string;
   defer?: boolean;
   junit?: string;
@@ -129,7 +144,7 @@ export function parseSession(s: Session, out: Console, opts: { writeManifest?: b
   buildParentChildMaps(parsed.manifest);
   // From here on the Manifest is read-only: compile results travel beside it (CompiledNode), never in it.
   freezeManifest(parsed.manifest);
-  if (opts.writeManifest !== false) writeManifest(join(s.project.root, s.project.targetPath), parsed.manifest);
+  if (opts.writeManifest !== false) writeManifest(join(s.project.root, s.project.targetPath), manifestWithHooks(s, parsed.manifest, parsed.database));
   return { parsed, graph };
 }
 
@@ -139,18 +154,56 @@ export function parseSession(s: Session, out: Console, opts: { writeManifest?: b
  * `--state DIR` feeds `state:` and `result:` selectors.
  */
 export function select(s: Session, p: Parsed, resourceTypes: readonly string[], out?: Console): string[] {
-  const flagTypes = s.flags.resourceType?.length ? s.flags.resourceType : null;
+  // `all` / `default` mean no narrowing (dbt).
+  const flagTypes = s.flags.resourceType?.length && !s.flags.resourceType.some((t) => t === 'all' || t === 'default') ? s.flags.resourceType : null;
   const types = flagTypes ? resourceTypes.filter((t) => flagTypes.includes(t)) : resourceTypes;
   const state = s.flags.state ? loadState(s) : null;
+  const selectArg = s.flags.models?.length ? [...(s.flags.select ?? []), ...s.flags.models] : s.flags.select;
+  // selectors.yml, as dbt: --selector wins over --select/--exclude; a `default: true` selector applies when neither is given.
+  const selectors = loadSelectors(s.project.root);
+  const selectorName = s.flags.selector ?? (!selectArg?.length && !s.flags.exclude?.length ? selectors.defaultName : null);
+  if (selectorName) {
+    if (!s.flags.selector) out?.notice(`Using the default selector ${selectorName} (selectors.yml)`);
+    const dropped = new Set(s.flags.excludeResourceType ?? []);
+    const r = evaluateSelector(selectorName, p.parsed.manifest, p.graph, {
+      definitions: selectors.byName,
+      file: selectors.file,
+      options: { state: state?.manifest ?? null, stateResults: state?.results ?? null, indirectSelection: s.flags.indirectSelection },
+    });
+    for (const w of r.warnings) out?.warn(`${w.message}${w.hint ? `\n  hint: ${w.hint}` : ''}`);
+    return r.selected.filter((id) => types.includes(p.parsed.manifest.nodes[id].resource_type) && !dropped.has(p.parsed.manifest.nodes[id].resource_type));
+  }
   const r = selectNodesDetailed(p.parsed.manifest, p.graph, {
-    select: s.flags.select,
+    select: selectArg,
     exclude: s.flags.exclude,
+    excludeResourceTypes: s.flags.excludeResourceType,
+    indirectSelection: s.flags.indirectSelection,
+    sourceFreshness: s.flags.state ? loadSourceFreshness(s) : null,
     resourceTypes: [...types],
     state: state?.manifest ?? null,
     stateResults: state?.results ?? null,
   });
   for (const w of r.warnings) out?.warn(`${w.message}${w.hint ? `\n  hint: ${w.hint}` : ''}`);
   return r.selected;
+}
+
+/**
+ * For `source_status:` selection: the results of sources.json in the
+ * `--state` folder and in the target path (written by `tsdbt source
+ * freshness`); null unless both exist.
+ */
+export function loadSourceFreshness(s: Session): { current: { unique_id: string; max_loaded_at?: string }[]; previous: { unique_id: string; max_loaded_at?: string }[] } | null {
+  const previous = join(resolve(s.flags.state!), 'sources.json');
+  const current = join(s.project.root, s.project.targetPath, 'sources.json');
+  if (!existsSync(previous) || !existsSync(current)) return null;
+  const read = (f: string) => {
+    try {
+      return (JSON.parse(readFileSync(f, 'utf8')) as { results?: { unique_id: string; max_loaded_at?: string }[] }).results ?? [];
+    } catch (e) {
+      throw new TsdbtError('bad-sources-json', `${f} is not a sources.json tsdbt can read: ${e instanceof Error ? e.message : String(e)}`, { hint: 'run tsdbt source freshness again to rewrite it' });
+    }
+  };
+  return { current: read(current), previous: read(previous) };
 }
 
 /** The `--state` directory's manifest.json (required) and run_results.json (optional). */
@@ -215,6 +268,7 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
       relations,
       deferTo,
       selected: ids,
+      empty: !!s.flags.empty,
       onLog: (msg, info) => (info ? out?.info(msg) : undefined),
       flags: { FULL_REFRESH: !!s.flags.fullRefresh, WHICH: command, STORE_FAILURES: !!s.flags.storeFailures, FAIL_FAST: !!s.flags.failFast, WARN_ERROR: !!s.flags.warnError, DEBUG: !!s.flags.debug },
     },
@@ -323,7 +377,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
   const writeManifestOnce = () => {
     if (manifestWritten) return;
     manifestWritten = true;
-    writeManifest(join(s.project.root, s.project.targetPath), p.parsed.manifest, sc?.compiled);
+    writeManifest(join(s.project.root, s.project.targetPath), manifestWithHooks(s, p.parsed.manifest, p.parsed.database), sc?.compiled);
   };
   const types = COMMAND_RESOURCE_TYPES[command];
   const chosen = flags.only
@@ -364,7 +418,12 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       const compiled = sc.compiled;
       const compiledSession = sc;
       writeManifestOnce();
-      out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ${countTypes(runManifest.nodes, selected)}`);
+      const hooks = sessionRunHooks(s, p);
+      const hookCount = hooks.start.length + hooks.end.length;
+      out.info(
+        `Running with tsdbt on ${s.target.type} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ` +
+          `${hookCount ? `${hookCount} project hook${hookCount === 1 ? '' : 's'}, ` : ''}${countTypes(runManifest.nodes, selected)}`,
+      );
       out.info('');
       // run_results.json from now on says what is done and what is not, so a killed run leaves an honest record.
       const rec = new ProgressiveRunResults({
@@ -374,7 +433,18 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       });
       progress = rec;
       rec.start();
-      results = await executePlan({
+      // on-run-start, the nodes, then on-run-end (even after failures), as dbt's RunTask.
+      const runHooks = (type: RunHookType, list: readonly RunHookNode[], extra?: Record<string, unknown>) =>
+        runProjectHooks({ type, hooks: list, adapter, extra, reporter: out, signal, render: (h, x, conn) => compiledSession.compiler.renderRunHook(h, x, conn) });
+      if (hooks.start.length) {
+        // dbt's before_run creates the selected nodes' schemas before on-run-start (hooks often write there).
+        const m = runManifest;
+        const schemas = new Set(selected.map((id) => m.nodes[id]).filter((n) => n && n.relation_name && n.resource_type !== 'test').map((n) => n.schema));
+        for (const schema of [...schemas].sort()) await adapter.createSchema(schema);
+      }
+      const startResults = await runHooks('on-run-start', hooks.start);
+      results = [...startResults];
+      const nodeResults = await executePlan({
         command,
         project: s.project,
         manifest: runManifest,
@@ -405,6 +475,8 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         runUnitTest: (id, conn, threadId, statements) =>
           runUnitTest(p.parsed.manifest.unit_tests[id]!, p.parsed.manifest, conn, (def, inputs, c, t) => compiledSession.compiler.compileUnitTest(def, inputs, c, t), threadId, statements),
       });
+      results = [...startResults, ...nodeResults];
+      if (!signal?.aborted) results.push(...(await runHooks('on-run-end', hooks.end, onRunEndContext(results, p.parsed.manifest, hooks.start))));
     } finally {
       signal?.removeEventListener('abort', onAbort);
       await lock?.release();
@@ -428,6 +500,37 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
     writeResults(s, results.length || !progress ? results : progress.snapshot(), command);
     await report(s, runManifest, results, out);
   }
+}
+
+/** The project's and installed packages' on-run-start / on-run-end hooks, in dbt's order (see parse/run-hooks.ts). */
+export function sessionRunHooks(s: Session, p: { readonly parsed: { readonly database: string } }): { start: RunHookNode[]; end: RunHookNode[] } {
+  const packages = installedPackages(s.project).map((pkg) => ({ project: pkg.project, dir: pkg.dir }));
+  const where = { schema: s.target.schema, database: p.parsed.database };
+  return {
+    start: projectRunHooks('on-run-start', { project: s.project }, packages, where),
+    end: projectRunHooks('on-run-end', { project: s.project }, packages, where),
+  };
+}
+
+/**
+ * The manifest as manifest.json shows it: with the on-run hooks as
+ * `operation` nodes (dbt's HookNodes, no parents or children). The manifest
+ * itself is not changed (hooks are not selected, compiled or planned).
+ */
+export function manifestWithHooks(s: Session, manifest: Manifest, database: string): Manifest {
+  const hooks = sessionRunHooks(s, { parsed: { database } });
+  const all = [...hooks.start, ...hooks.end];
+  if (!all.length) return manifest;
+  const nodes = { ...manifest.nodes };
+  const parentMap = { ...manifest.parent_map };
+  const childMap = { ...manifest.child_map };
+  for (const h of all) {
+    const { index: _index, hook_type: _type, ...node } = h;
+    nodes[h.unique_id] = { ...node, index: h.index } as ManifestNode;
+    parentMap[h.unique_id] = [];
+    childMap[h.unique_id] = [];
+  }
+  return { ...manifest, nodes, parent_map: parentMap, child_map: childMap };
 }
 
 /**
@@ -457,12 +560,13 @@ async function report(s: Session, manifest: Manifest, results: readonly NodeResu
     const n = manifest.nodes[r.unique_id] as (ManifestNode & { line?: number }) | undefined;
     return {
       unique_id: r.unique_id,
-      name: n?.name ?? r.unique_id,
-      resourceType: n?.resource_type ?? 'model',
+      // on-run hooks are not manifest nodes: `operation.<pkg>.<pkg>-on-run-start-0`
+      name: n?.name ?? (r.unique_id.startsWith('operation.') ? r.unique_id.split('.').slice(2).join('.') : r.unique_id),
+      resourceType: n?.resource_type ?? (r.unique_id.startsWith('operation.') ? 'operation' : 'model'),
       status: r.status,
       message: r.message ?? null,
       failures: r.failures ?? null,
-      file: n?.original_file_path ?? '',
+      file: n?.original_file_path ?? (r.unique_id.startsWith('operation.') ? 'dbt_project.yml' : ''),
       line: n?.line,
       executionTime: r.execution_time ?? 0,
     };

@@ -49,6 +49,10 @@ export interface CompiledNode {
   readonly preHooks?: readonly HookSql[];
   /** The `post_hook` config, rendered as `preHooks`. */
   readonly postHooks?: readonly HookSql[];
+  /** `pre_hook`s with `transaction: false` (dbt's `before_begin()`), run before the node's statements, outside a transaction. */
+  readonly beforeBeginHooks?: readonly HookSql[];
+  /** `post_hook`s with `transaction: false` (dbt's `after_commit()`), run after the node's transaction commits. */
+  readonly afterCommitHooks?: readonly HookSql[];
   /**
    * A data test's config as it runs: the node's, with what the test macro set
    * through `config()` while compiling over it (dbt_utils' equal_rowcount sets
@@ -91,6 +95,12 @@ export interface CompileOptions {
   readonly onLog?: (msg: string, info: boolean) => void;
   /** dbt's `flags` (`WHICH`, `FULL_REFRESH`, `STORE_FAILURES`, …) as templates see them. */
   readonly flags?: Record<string, unknown>;
+  /**
+   * `--empty`: every ref() and source() renders as `(select * from x where
+   * false limit 0) _dbt_limit_subq_x` (dbt's relation limit 0), so nodes build
+   * their schema with no rows. `{{ this }}` and ephemeral CTEs are unchanged.
+   */
+  readonly empty?: boolean;
 }
 
 /** The up-front pass's result: compiled nodes, and the ones that must compile at run time. */
@@ -150,6 +160,23 @@ export class Compiler {
   readonly renderHookAtRunTime: (uniqueId: string, template: string, db: LiveDatabase, threadId?: string) => Promise<string>;
   /** A unit test's actual SQL on `db` (see makeCompiler's compileUnitTest and src/unittests). */
   readonly compileUnitTest: (def: UnitTestDefinition, inputs: readonly UnitTestInputSql[], db: LiveDatabase, threadId?: string) => Promise<string>;
+  /**
+   * Renders an `on-run-start` / `on-run-end` hook node (an `operation` node,
+   * see parse/run-hooks.ts) on `db` just before it runs, as dbt compiles a
+   * HookNode: its package's context, with `extra` over it (dbt's on-run-end
+   * `results` / `schemas` / `database_schemas`).
+   * @throws TsdbtError for a template error, or a call's DatabaseError.
+   */
+  readonly renderRunHook: (hook: ManifestNode, extra: Record<string, unknown>, db: LiveDatabase) => Promise<string>;
+  /**
+   * Calls macro `macro` (`name` or `package.name`) with `kwargs` on `db`, in
+   * the run-time context of the operation node `node` (dbt's run-operation:
+   * adapter.execute_macro). `beforeRender` is called before each render
+   * (database calls replay, see live.ts: output of earlier renders is stale).
+   * @returns the macro's output or return() value.
+   * @throws TsdbtError for a template error, or a call's DatabaseError.
+   */
+  readonly callMacroAtRunTime: (node: ManifestNode, macro: string, kwargs: Record<string, unknown>, db: LiveDatabase, beforeRender?: () => void) => Promise<unknown>;
 
   constructor(opts: CompileOptions, ids: Iterable<string>) {
     const impl = makeCompiler(opts, ids);
@@ -157,6 +184,8 @@ export class Compiler {
     this.compileAtRunTime = impl.compileAtRunTime;
     this.renderHookAtRunTime = impl.renderHookAtRunTime;
     this.compileUnitTest = impl.compileUnitTest;
+    this.renderRunHook = impl.renderRunHook;
+    this.callMacroAtRunTime = impl.callMacroAtRunTime;
   }
 }
 
@@ -226,12 +255,12 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
           hint: `add \`-- depends_on: {{ ref('${call.name}') }}\` to the top of ${node.original_file_path}`,
         });
       }
-      return refRelationOf(target);
+      return opts.empty ? refRelationOf(target).withLimit(0) : refRelationOf(target);
     },
     source: (s, t) => {
       const src = sourceOf(s, t, node);
       if (!src) throw new TsdbtError('source-not-found', `source('${s}', '${t}') is not declared`, { file: node.original_file_path });
-      return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier });
+      return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier }, undefined, false, opts.empty ? 0 : null);
     },
     variable: (name, fallback, hasDefault) =>
       resolveVar(name, opts.project, opts.cliVars, node.package_name, {
@@ -318,6 +347,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
         return renderedRelation(node);
       case 'ref': {
         const n = refTarget(c.ref, node)!;
+        if (opts.empty) return refRelationOf(n).withLimit(0).render();
         if (!opts.deferTo) return renderedRelation(n);
         let text = renderedRefs.get(n.unique_id);
         if (text === undefined) renderedRefs.set(n.unique_id, (text = refRelationOf(n).render()));
@@ -325,7 +355,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
       }
       case 'source': {
         const src = sourceOf(c.source[0], c.source[1], node)!;
-        return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier }).render();
+        return new JinjaRelation({ database: src.database, schema: src.schema, identifier: src.identifier }, undefined, false, opts.empty ? 0 : null).render();
       }
     }
   };
@@ -375,24 +405,29 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
   /**
    * The node's `pre_hook` / `post_hook` configs rendered with its context, as
    * dbt renders model hooks at run time (`{{ this }}` is the node's relation).
-   * A hook may be a string or dbt's `{sql, transaction}` dict; empty results
-   * are dropped.
+   * A hook is a string, dbt's `{sql, transaction}` dict, or that dict as JSON
+   * text (what `before_begin()` / `after_commit()` return; read before
+   * rendering, as dbt's get_hook_dict at parse). `transaction: false` hooks
+   * go to `beforeBeginHooks` / `afterCommitHooks`; empty results are dropped.
    */
-  const renderHooks = (node: ManifestNode, threadId?: string): { preHooks?: HookSql[]; postHooks?: HookSql[] } => {
+  const renderHooks = (node: ManifestNode, threadId?: string): Pick<CompiledNode, 'preHooks' | 'postHooks' | 'beforeBeginHooks' | 'afterCommitHooks'> => {
     const cfg = node.config as { pre_hook?: unknown; post_hook?: unknown };
-    const result: { preHooks?: HookSql[]; postHooks?: HookSql[] } = {};
+    const result: { preHooks?: HookSql[]; postHooks?: HookSql[]; beforeBeginHooks?: HookSql[]; afterCommitHooks?: HookSql[] } = {};
     let ctx: Record<string, unknown> | undefined;
-    for (const [key, field] of [['pre_hook', 'preHooks'], ['post_hook', 'postHooks']] as const) {
+    for (const [key, field, outside] of [['pre_hook', 'preHooks', 'beforeBeginHooks'], ['post_hook', 'postHooks', 'afterCommitHooks']] as const) {
       const list = cfg[key] === undefined || cfg[key] === null ? [] : Array.isArray(cfg[key]) ? (cfg[key] as unknown[]) : [cfg[key]];
-      const sqls: HookSql[] = [];
+      const inTx: HookSql[] = [];
+      const outTx: HookSql[] = [];
       for (const h of list) {
-        const text = typeof h === 'string' ? h : h && typeof h === 'object' && typeof (h as { sql?: unknown }).sql === 'string' ? (h as { sql: string }).sql : null;
-        if (text === null) {
+        const hook = hookDict(h);
+        if (hook === null) {
           throw new TsdbtError('invalid-hook', `${key} of ${node.resource_type} ${node.name} must be SQL text, got ${JSON.stringify(h)}`, {
             file: node.original_file_path,
-            hint: `e.g. {{ config(${key}="grant select on {{ this }} to reporting") }} or a list of such strings`,
+            hint: `e.g. {{ config(${key}="grant select on {{ this }} to reporting") }}, a list of such strings, or {"sql": "...", "transaction": false}`,
           });
         }
+        const sqls = hook.transaction ? inTx : outTx;
+        const text = hook.sql;
         if (!text.includes('{')) {
           if (text.trim()) sqls.push(text);
           continue;
@@ -406,7 +441,8 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
           sqls.push({ template: text });
         }
       }
-      if (sqls.length) result[field] = sqls;
+      if (inTx.length) result[field] = inTx;
+      if (outTx.length) result[outside] = outTx;
     }
     return result;
   };
@@ -550,7 +586,23 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
     return value;
   };
 
-  return { compileUpFront, compileAtRunTime, renderHookAtRunTime, compileUnitTest };
+  const renderRunHook = async (hook: ManifestNode, extra: Record<string, unknown>, db: LiveDatabase): Promise<string> => {
+    const { value } = await renderWithDatabase(
+      (log) => parsed.jinja.render(hook.raw_code, Object.assign(contextFor(hook, log, undefined, 'main'), extra), { file: hook.original_file_path }),
+      db,
+    );
+    return value;
+  };
+
+  const callMacroAtRunTime = async (node: ManifestNode, macro: string, kwargs: Record<string, unknown>, db: LiveDatabase, beforeRender?: () => void): Promise<unknown> => {
+    const { value } = await renderWithDatabase((log) => {
+      beforeRender?.();
+      return parsed.jinja.callMacro(macro, [], kwargs, contextFor(node, log, undefined, 'main'));
+    }, db);
+    return value;
+  };
+
+  return { compileUpFront, compileAtRunTime, renderHookAtRunTime, compileUnitTest, renderRunHook, callMacroAtRunTime };
 }
 
 /** One given input of a unit test as SQL, for {@link Compiler.compileUnitTest}. */
@@ -574,6 +626,31 @@ export function compiledPathOf(project: ProjectConfig, node: ManifestNode, kind:
       ? `${node.original_file_path}/${node.name}.sql`
       : node.original_file_path;
   return `${project.targetPath}/${kind}/${node.package_name}/${file}`;
+}
+
+/**
+ * A hook config entry as dbt's get_hook_dict reads it: a dict, JSON text of a
+ * dict, or plain SQL text; `transaction` defaults to true. Null when it is
+ * none of these.
+ */
+function hookDict(h: unknown): { sql: string; transaction: boolean } | null {
+  let v: unknown = h;
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as { toString?: unknown }).toString === 'function' && !('sql' in (v as object))) v = String(v); // SafeString
+  if (typeof v === 'string') {
+    const text = v;
+    const t = text.trim();
+    if (!(t.startsWith('{') && t.endsWith('}') && t.includes('"sql"'))) return { sql: text, transaction: true };
+    try {
+      v = JSON.parse(t);
+    } catch {
+      return { sql: text, transaction: true };
+    }
+  }
+  if (v && typeof v === 'object' && typeof (v as { sql?: unknown }).sql === 'string') {
+    const tx = (v as { transaction?: unknown }).transaction;
+    return { sql: (v as { sql: string }).sql, transaction: tx === undefined || tx === null ? true : tx !== false && tx !== 'false' };
+  }
+  return null;
 }
 
 /** The node as a dict for templates (`model` in dbt's context). */

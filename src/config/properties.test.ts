@@ -86,7 +86,9 @@ describe('loadProperties', () => {
     assert.deepEqual(raw.tags, ['raw']);
     assert.deepEqual(raw.tables.map((t) => [t.name, t.identifier, t.line]), [['orders', 'orders', 32], ['customers', 'raw_customers', 33]]);
     assert.deepEqual(raw.tables[1].columns, [{ name: 'id', tests: ['unique'], line: 37 }]);
-    assert.equal('freshness' in raw.tables[1], false);
+    // freshness is kept as written (source freshness reads it); absent where not written
+    assert.deepEqual(raw.tables[1].freshness, { warn_after: { count: 1, period: 'day' } });
+    assert.equal('freshness' in raw.tables[0], false);
 
     assert.deepEqual(props.seeds.map((s) => [s.name, s.config, s.line]), [['countries', { delimiter: ';' }, 3]]);
     assert.deepEqual(props.snapshots.map((s) => s.name), ['orders_snapshot']);

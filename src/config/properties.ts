@@ -347,6 +347,8 @@ function readSources(r: FileReader, data: Record<string, unknown>): SourceProper
         line: lineOf(r.yf, tp)!,
       };
       if (t.quoting !== undefined) table.quoting = t.quoting;
+      // `freshness: null` on a table switches its source's freshness off (dbt): kept as null, unlike an absent key.
+      if ('freshness' in t) table.freshness = t.freshness ?? null;
       tables.push(dropUndefined(table));
     });
     const src: Mutable<SourceProperties> = {
@@ -364,6 +366,9 @@ function readSources(r: FileReader, data: Record<string, unknown>): SourceProper
     };
     if (s.quoting !== undefined) src.quoting = s.quoting;
     if (s.overrides !== undefined) src.overrides = String(s.overrides);
+    if ('freshness' in s) src.freshness = s.freshness ?? null;
+    const lf = r.optString(s, 'loaded_at_field', p);
+    if (lf !== undefined) src.loaded_at_field = lf;
     out.push(dropUndefined(src));
   });
   return out;
@@ -473,7 +478,7 @@ function relPath(root: string, abs: string): string {
  * written); a source's `schema` defaults to its name and a table's
  * `identifier` to its name; `config:` blocks are normalised (`+` stripped,
  * hook aliases, tags as lists) with unknown keys reported as warnings;
- * `freshness` is ignored. Every entry keeps its project-relative `file` and
+ * `freshness` is kept as written (null when written `freshness: null`). Every entry keeps its project-relative `file` and
  * 1-based `line` (columns too). Unknown top-level keys become warnings.
  *
  * Every file is read before anything is thrown, so all problems are reported

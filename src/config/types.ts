@@ -197,6 +197,8 @@ export interface SourceTableProperties {
   readonly columns: readonly ColumnProperties[];
   readonly tests: readonly unknown[];
   readonly loaded_at_field?: string;
+  /** `freshness:` as written; null when written `freshness: null` (switches the source's off), absent when not written. */
+  readonly freshness?: unknown;
   readonly meta?: Record<string, unknown>;
   readonly tags?: string[];
   readonly quoting?: unknown;
@@ -210,6 +212,9 @@ export interface SourceProperties {
   readonly description?: string;
   readonly config?: NodeConfig;
   readonly loader?: string;
+  /** Source-level `loaded_at_field` and `freshness` (defaults for its tables, as dbt). */
+  readonly loaded_at_field?: string;
+  readonly freshness?: unknown;
   readonly meta?: Record<string, unknown>;
   readonly tags?: string[];
   readonly tables: readonly SourceTableProperties[];

@@ -377,7 +377,6 @@ describe('warnings and bad selectors', () => {
     ['test_type:weird', /"weird" is not a test type/],
     ['source:a.b.c.d', /at most three parts/],
     ['tag.x:y', /takes no "\.x" argument/],
-    ['source_status:fresher', /source freshness/],
     ['a,,b', /empty part around ","/],
   ];
   for (const [text, message, hint] of badCases) {
@@ -399,5 +398,26 @@ describe('warnings and bad selectors', () => {
 
   it('bad exclude selectors are rejected too', () => {
     assert.throws(() => sel({ select: ['orders'], exclude: ['foo:bar'] }), /"foo" is not a valid selector method/);
+  });
+});
+
+describe('source_status:fresher (dbt\'s SourceStatusSelectorMethod)', () => {
+  const O = 'source.proj.raw.orders';
+  const C = 'source.proj.raw.customers';
+  it('selects sources whose max_loaded_at grew since the state run (or are new there), with + their children', () => {
+    const sourceFreshness = {
+      previous: [{ unique_id: O, max_loaded_at: '2026-12-01T10:00:00+00:00' }, { unique_id: C, max_loaded_at: '2026-12-01T10:00:00+00:00' }],
+      current: [{ unique_id: O, max_loaded_at: '2026-12-02T10:00:00+00:00' }, { unique_id: C, max_loaded_at: '2026-12-01T10:00:00+00:00' }],
+    };
+    assert.deepEqual(s('source_status:fresher+', { sourceFreshness, resourceTypes: ['model'] }), sorted(['stg_orders', 'orders', 'customers', 'revenue', 'legacy_report']));
+    const onlyNew = { previous: [{ unique_id: O, max_loaded_at: '2026-12-01T10:00:00+00:00' }], current: [{ unique_id: C, max_loaded_at: '2026-12-01T09:00:00+00:00' }] };
+    assert.deepEqual(s('source_status:fresher+', { sourceFreshness: onlyNew, resourceTypes: ['model'] }), sorted(['stg_customers', 'orders', 'customers', 'revenue', 'legacy_report']));
+  });
+  it('leaves out a source whose current check failed (runtime error: no max_loaded_at)', () => {
+    const sourceFreshness = { previous: [], current: [{ unique_id: O }] };
+    assert.deepEqual(s('source_status:fresher+', { sourceFreshness }), []);
+  });
+  it('without freshness results to compare it is a state-required error', () => {
+    assert.throws(() => s('source_status:fresher+'), (e: unknown) => e instanceof TsdbtError && e.code === 'state-required' && /source freshness/.test(e.hint ?? ''));
   });
 });

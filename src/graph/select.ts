@@ -42,6 +42,19 @@ export interface SelectOptions {
   readonly state?: Manifest | null;
   /** The `--state` run results, needed by `result:` selectors. */
   readonly stateResults?: readonly PreviousResult[] | null;
+  /**
+   * For `source_status:fresher`: the sources.json results of `source
+   * freshness` now (target/) and in the `--state` folder.
+   */
+  readonly sourceFreshness?: { readonly current: readonly FreshnessEntry[]; readonly previous: readonly FreshnessEntry[] } | null;
+  /** Return selected sources too (`source freshness`); by default sources are selected for traversal only. */
+  readonly includeSources?: boolean;
+}
+
+/** One sources.json result (runtime errors have no `max_loaded_at`). */
+export interface FreshnessEntry {
+  readonly unique_id: string;
+  readonly max_loaded_at?: string;
 }
 
 /** A selection criterion that matched nothing: dbt warns (NoNodesForSelectionCriteria) and carries on. */
@@ -292,6 +305,10 @@ class Selector {
         const results = this.previousResults(c);
         return (id) => results.get(id) === v;
       }
+      case 'source_status': {
+        const fresher = this.fresherSources(c);
+        return (id) => v === 'fresher' && fresher.has(id);
+      }
       case 'group':
         return (_id, n) => typeof n.config?.group === 'string' && fnmatch(n.config.group, v);
       case 'access':
@@ -337,6 +354,28 @@ class Selector {
     }
     this.state = new StateComparison(this.manifest, this.options.state);
     return this.state;
+  }
+
+  /**
+   * Sources whose newest row is newer now than in the state's sources.json
+   * (or new since), the current check not having failed — dbt's
+   * SourceStatusSelectorMethod `fresher`.
+   */
+  private fresherSources(c: SelectorCriterion): Set<string> {
+    const f = this.options.sourceFreshness;
+    if (!f) {
+      throw new TsdbtError('state-required', `The selector "${c.raw}" compares source freshness results, but there are none to compare`, {
+        hint: 'run `tsdbt source freshness` (it writes target/sources.json) and pass --state <folder holding the sources.json of the previous check>',
+      });
+    }
+    const at = (list: readonly FreshnessEntry[]) => new Map(list.filter((r) => r.max_loaded_at).map((r) => [r.unique_id, Date.parse(r.max_loaded_at!)]));
+    // dbt drops the sources whose current check failed (its "previous" error set is read from the current results too).
+    const failed = new Set(f.current.filter((r) => !r.max_loaded_at).map((r) => r.unique_id));
+    const now = at(f.current);
+    const before = at(f.previous);
+    const out = new Set<string>();
+    for (const [id, t] of now) if (!failed.has(id) && (!before.has(id) || t > before.get(id)!)) out.add(id);
+    return out;
   }
 
   private previousResults(c: SelectorCriterion): Map<string, string> {
@@ -484,7 +523,11 @@ export function evaluateSelection(
   for (const id of included.direct) {
     if (excluded.direct.has(id)) continue;
     const node = manifest.nodes[id] ?? manifest.unit_tests?.[id];
-    if (!node) continue; // sources are selected for graph traversal only, never run
+    if (!node) {
+      // sources are selected for graph traversal only, unless asked for (source freshness)
+      if (options.includeSources && manifest.sources[id] && (!types || types.has('source')) && !dropTypes.has('source')) selected.push(id);
+      continue;
+    }
     if (types && !types.has(node.resource_type)) continue;
     if (dropTypes.has(node.resource_type)) continue;
     selected.push(id);

@@ -25,6 +25,7 @@ export const SELECTOR_METHODS = [
   'test_type',
   'state',
   'result',
+  'source_status',
   'group',
   'access',
   'version',
@@ -153,9 +154,6 @@ export function parseCriterion(raw: string): SelectorCriterion {
     const parts = methodText.split('.');
     const name = parts[0]!;
     if (!(SELECTOR_METHODS as readonly string[]).includes(name)) {
-      if (name === 'source_status') {
-        throw bad(raw, 'the "source_status" method needs source freshness results, which tsdbt does not produce');
-      }
       const near = closestNames(name, SELECTOR_METHODS, 2);
       throw bad(
         raw,

@@ -31,6 +31,10 @@ export interface MaterializeContext {
   readonly preHooks?: readonly HookSql[];
   /** Rendered post-hooks, run inside the final transaction, after the swap and grants. */
   readonly postHooks?: readonly HookSql[];
+  /** Pre-hooks with `transaction: false` (dbt's `before_begin()`): run first, outside any transaction. */
+  readonly beforeBeginHooks?: readonly HookSql[];
+  /** Post-hooks with `transaction: false` (dbt's `after_commit()`): run last, after the node's transaction committed (e.g. `vacuum`). */
+  readonly afterCommitHooks?: readonly HookSql[];
   /** Renders a hook template on the node's connection (the transaction's, for post-hooks). */
   readonly renderHook?: (template: string, conn: Pick<Connection, 'query'>) => Promise<string>;
   /**

@@ -8,6 +8,7 @@ import { RecordingSession, type MaterializeContext, type MaterializeResult } fro
 import { incrementalStrategy } from './incremental.ts';
 import { snapshotStrategy } from './snapshot.ts';
 import { resolveGrants } from './sql.ts';
+import { runHooks } from './steps.ts';
 import { ephemeralStrategy, seedStrategy, tableStrategy, viewStrategy, type StrategyOutcome } from './strategies.ts';
 
 /** The materializations tsdbt implements. */
@@ -52,7 +53,11 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
   const unsafe = configSqlErrors(ctx.config, { label: `${name === 'seed' || name === 'snapshot' ? name : 'model'} ${ctx.relation.schema}.${ctx.relation.identifier}` });
   if (unsafe.length > 0) throw unsafe[0];
   const session = new RecordingSession(ctx.conn);
+  // dbt's run_hooks(pre_hooks, inside_transaction=False) before the model's transaction, and
+  // run_hooks(post_hooks, inside_transaction=False) after it commits.
+  await runHooks(session, ctx.beforeBeginHooks, ctx.renderHook);
   const outcome = await STRATEGIES[name as Materialization](ctx, session);
+  await runHooks(session, ctx.afterCommitHooks, ctx.renderHook);
   return {
     message: outcome.message,
     rowsAffected: outcome.rowsAffected,

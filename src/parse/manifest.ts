@@ -102,6 +102,8 @@ export interface SourceDefinition {
   description: string;
   loader: string;
   loaded_at_field: string | null;
+  /** dbt's FreshnessThreshold after inheritance (project < source < table); null when none. */
+  freshness?: import('./source-freshness.ts').FreshnessThreshold | null;
   columns: Record<string, ColumnInfo>;
   meta: Record<string, unknown>;
   source_meta: Record<string, unknown>;

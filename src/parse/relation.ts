@@ -35,8 +35,15 @@ export class JinjaRelation {
   readonly includePolicy: { database: boolean; schema: boolean; identifier: boolean };
   /** For ephemeral models: the CTE name renders unquoted and unqualified. */
   readonly isCte: boolean;
+  /**
+   * dbt's relation `limit` (`--empty` sets 0 on ref() and source()): when not
+   * null the relation renders as `(select * from x where false limit 0)
+   * _dbt_limit_subq_<identifier>` (dbt-adapters' render_limited).
+   */
+  readonly limit: number | null;
 
-  constructor(parts: RelationParts, include = { database: true, schema: true, identifier: true }, isCte = false) {
+  constructor(parts: RelationParts, include = { database: true, schema: true, identifier: true }, isCte = false, limit: number | null = null) {
+    this.limit = limit;
     this.database = parts.database ?? null;
     this.schema = parts.schema ?? null;
     this.identifier = parts.identifier;
@@ -92,7 +99,15 @@ export class JinjaRelation {
     if (this.includePolicy.database && this.database) parts.push(quoteIdent(this.database));
     if (this.includePolicy.schema && this.schema) parts.push(quoteIdent(this.schema));
     if (this.includePolicy.identifier) parts.push(quoteIdent(this.identifier));
-    return parts.join('.');
+    const pure = parts.join('.');
+    if (this.limit === null) return pure;
+    const sub = `_dbt_limit_subq_${this.identifier}`;
+    return this.limit === 0 ? `(select * from ${pure} where false limit 0) ${sub}` : `(select * from ${pure} limit ${this.limit}) ${sub}`;
+  }
+
+  /** A copy that renders limited to `limit` rows (dbt's `--empty`: 0); ephemeral CTEs are never limited. */
+  withLimit(limit: number | null): JinjaRelation {
+    return this.isCte ? this : new JinjaRelation(this, this.includePolicy, false, limit);
   }
 
   toString(): string {
@@ -103,7 +118,7 @@ export class JinjaRelation {
   include(opts: Record<string, unknown> = {}): JinjaRelation {
     const p = { ...this.includePolicy };
     for (const k of ['database', 'schema', 'identifier'] as const) if (typeof opts[k] === 'boolean') p[k] = opts[k] as boolean;
-    return new JinjaRelation(this, p, this.isCte);
+    return new JinjaRelation(this, p, this.isCte, this.limit);
   }
 
   /** Quoting is always on for Postgres in tsdbt; kept for template compatibility. */
@@ -122,6 +137,7 @@ export class JinjaRelation {
       },
       this.includePolicy,
       this.isCte,
+      this.limit,
     );
   }
 }

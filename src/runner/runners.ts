@@ -76,6 +76,8 @@ export const materializeRunner: NodeRunner = async ({ node, threadId, compiledOn
       rebuiltLater: options.rebuiltLater(node.unique_id),
       preHooks: cc?.preHooks,
       postHooks: cc?.postHooks,
+      beforeBeginHooks: cc?.beforeBeginHooks,
+      afterCommitHooks: cc?.afterCommitHooks,
       renderHook: render ? (template, hookConn) => render(node.unique_id, template, hookConn, threadId) : undefined,
       seed: node.resource_type === 'seed' ? { file: node.seed_file!, displayPath: node.original_file_path } : undefined,
       docs: { description: node.description, columns: Object.values(node.columns) },

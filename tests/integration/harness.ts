@@ -221,7 +221,8 @@ export class Project {
     delete base.DBT_PROFILES_DIR;
     delete base.TSDBT_PROFILES_DIR;
     delete base.FORCE_COLOR;
-    const argv = [BIN, command, '--project-dir', this.dir, '--profiles-dir', this.dir, ...args];
+    // `command` may be two words (`source freshness`)
+    const argv = [BIN, ...command.split(' '), '--project-dir', this.dir, '--profiles-dir', this.dir, ...args];
     return new Promise((resolveP, reject) => {
       const child = spawn(process.execPath, argv, { cwd: this.dir, env: { ...base, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';

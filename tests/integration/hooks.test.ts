@@ -58,3 +58,62 @@ await describeEngines('model hooks', (engine) => {
     assert.equal(await p.count('a'), 2);
   });
 });
+
+// dbt's `transaction: false` hooks: `before_begin()` pre-hooks run before the model's statements, `after_commit()`
+// post-hooks after its transaction commits (so `vacuum`, which Postgres refuses inside a transaction, works), as the
+// dict `{sql, transaction: false}` in dbt_project.yml too; in-transaction hooks keep their place.
+const TX_HOOKS: Files = {
+  'dbt_project.yml': projectYml(
+    'txhooks',
+    `on-run-start: "create table if not exists {{ target.schema }}.hook_order (n serial, what text)"
+models:
+  txhooks:
+    dicts:
+      +post-hook:
+        - sql: "vacuum {{ this }}"
+          transaction: false
+`,
+  ),
+  'models/vac.sql': `{{ config(
+    materialized='table',
+    pre_hook=["insert into {{ target.schema }}.hook_order (what) values ('pre in transaction')",
+              before_begin("insert into {{ target.schema }}.hook_order (what) values ('before begin')")],
+    post_hook=[after_commit("vacuum analyze {{ this }}"),
+               after_commit("insert into {{ target.schema }}.hook_order (what) values ('after commit')"),
+               "insert into {{ target.schema }}.hook_order (what) values ('post in transaction')"]
+) }}
+select 1 as id
+`,
+  'models/dicts/d.sql': "{{ config(materialized='table') }}\nselect 2 as id\n",
+};
+
+await describeEngines('model hooks outside the transaction', (engine) => {
+  let p: Project;
+  before(async () => {
+    p = await Project.create(engine, TX_HOOKS);
+  });
+  after(async () => {
+    await p?.cleanup();
+  });
+
+  it('runs before_begin() first and after_commit() last, outside the transaction (vacuum succeeds)', async () => {
+    const r = await p.cli('run');
+    assert.equal(r.code, 0, r.output);
+    const order = await p.rows<{ what: string }>('select what from hook_order order by n');
+    assert.deepEqual(order.map((o) => o.what), ['before begin', 'pre in transaction', 'post in transaction', 'after commit']);
+    const run = p.read('target/run/txhooks/models/vac.sql') ?? '';
+    assert.match(run, new RegExp(`vacuum analyze (\\S+\\.)?"${p.schema}"\\."vac"`));
+    assert.ok(run.lastIndexOf('vacuum analyze') > run.lastIndexOf('post in transaction'), run);
+    assert.equal(await p.count('d'), 1);
+    assert.match(p.read('target/run/txhooks/models/dicts/d.sql') ?? '', /vacuum .*"d"/);
+  });
+
+  it('an in-transaction post_hook still runs inside the transaction: vacuum there fails the model', async () => {
+    p.write({ 'models/dicts/d.sql': "{{ config(materialized='table', post_hook='vacuum {{ this }}') }}\nselect 3 as id\n" });
+    p.write({ 'dbt_project.yml': projectYml('txhooks') });
+    const r = await p.cli('run', ['--select', 'd']);
+    assert.equal(r.code, 1, r.output);
+    assert.match(r.output, /VACUUM cannot run inside a transaction block/i);
+    assert.deepEqual(await p.rows('select id from d'), [{ id: 2 }]);
+  });
+});
