@@ -17,7 +17,6 @@ import { applyEnvFlags, colorChoice } from './env-flags.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, type CommonFlags } from './pipeline.ts';
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, redact } from '../secrets.ts';
-import { formatFailingRows } from '../reporters/index.ts';
 import { loadProjectConfig } from '../config/index.ts';
 import { writeManifest, nodeForJson, sourceForJson } from '../artifacts/index.ts';
 import type { Manifest } from '../parse/manifest.ts';
@@ -25,6 +24,7 @@ import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.
 import { topologicalOrder } from '../graph/index.ts';
 import { registerDocsCommands } from './docs-commands.ts';
 import { registerDepsCommand } from './deps-command.ts';
+import { showCommand, compileInlineCommand, printCompiled } from './show.ts';
 
 const VERSION = '0.1.0';
 
@@ -68,9 +68,11 @@ export async function main(argv: string[]): Promise<number> {
     act((flags) => retryCommand(flags, out, controller.signal)),
   );
 
-  common(program.command('compile').description('render the selected nodes to target/compiled/ (prints the SQL with --select of one node)'), { selection: true })
+  common(program.command('compile').description('render the selected nodes to target/compiled/ (prints the SQL with --select of one node, or of --inline SQL)'), { selection: true })
     .option('--threads <n>', 'ignored; accepted for dbt compatibility')
-    .action(act((flags) => compileCommand(flags, out)));
+    .option('--inline <sql>', 'compile this SQL (Jinja allowed: ref, source, macros) and print it')
+    .addOption(new Option('--output <format>', 'how the printed SQL is shown').choices(['text', 'json']).default('text'))
+    .action(act((flags) => (flags.inline !== undefined ? compileInlineCommand(flags, out) : compileCommand(flags, out))));
 
   common(program.command('parse').description('parse the project and write target/manifest.json')).action(
     act(async (flags) => {
@@ -88,8 +90,9 @@ export async function main(argv: string[]): Promise<number> {
     .action(act((flags) => lsCommand(flags, out)));
 
   common(program.command('show').description('run a model\'s compiled SQL (or --inline SQL) and print the first rows'), { selection: true })
-    .option('--inline <sql>', 'SQL to run instead of a model')
-    .option('--limit <n>', 'rows to show', '5')
+    .option('--inline <sql>', "SQL to run instead of a model; Jinja is rendered as in a model (e.g. \"select * from {{ ref('orders') }}\")")
+    .option('--limit <n>', 'rows to show; -1 for every row', '5')
+    .addOption(new Option('--output <format>', 'text table, or JSON {"node", "show": [rows]}').choices(['text', 'json']).default('text'))
     .action(act((flags) => showCommand(flags, out)));
 
   common(program.command('debug').description('show the project, the profile target (password masked) and test the connection'), { selection: true })
@@ -199,7 +202,7 @@ function openSessionNoProfile(flags: CommonFlags): { root: string; cleanTargets:
   return { root: project.root, cleanTargets: project.cleanTargets };
 }
 
-async function compileCommand(flags: CommonFlags, out: Console): Promise<number> {
+async function compileCommand(flags: CommonFlags & Record<string, unknown>, out: Console): Promise<number> {
   const s = openSession(flags, out);
   // manifest.json is written after compiling, with every compiled node's compiled_code (as dbt's compile).
   const p = parseSession(s, out, { writeManifest: false });
@@ -226,10 +229,7 @@ async function compileCommand(flags: CommonFlags, out: Console): Promise<number>
   // As dbt: print the SQL of each compiled node named in --select (graph operators stripped).
   const named = new Set((flags.select ?? []).map((t) => t.replace(/^(\d*\+|@)/, '').replace(/\+\d*$/, '')));
   const shown = [...compiled.values()].filter((c) => named.has(p.parsed.manifest.nodes[c.uniqueId]?.name));
-  for (const c of shown) {
-    if (shown.length > 1) out.out(`-- Compiled node '${p.parsed.manifest.nodes[c.uniqueId].name}' is:`);
-    out.out(c.compiledCode);
-  }
+  for (const c of shown) printCompiled(out, p.parsed.manifest.nodes[c.uniqueId].name, c.compiledCode, flags.output, shown.length > 1);
   if (!shown.length) out.info(`Compiled ${compiled.size} nodes to ${s.project.targetPath}/compiled/`);
   return 0;
 }
@@ -286,36 +286,6 @@ export function lsLines(m: Manifest, ids: readonly string[], output: string, out
     } else lines.push(source ? `source:${[source.package_name, source.source_name, source.name].join('.')}` : n.fqn.join('.'));
   }
   return lines;
-}
-
-async function showCommand(flags: CommonFlags & Record<string, unknown>, out: Console): Promise<number> {
-  const s = openSession(flags, out);
-  const limit = Number(flags.limit ?? 5);
-  if (!Number.isInteger(limit) || limit < 0) throw new TsdbtError('bad-flag', `--limit must be a whole number, got '${flags.limit}'`);
-  let sql: string;
-  const adapter = await createAdapter(s.target);
-  try {
-    if (flags.inline) {
-      sql = String(flags.inline);
-    } else {
-      const p = parseSession(s, out);
-      const ids = select(s, p, ['model', 'seed', 'analysis', 'snapshot']);
-      if (ids.length !== 1) {
-        throw new TsdbtError('bad-selector', `show needs exactly one node; --select matched ${ids.length}`, { hint: 'e.g. tsdbt show --select my_model' });
-      }
-      const node = p.parsed.manifest.nodes[ids[0]];
-      if (node.resource_type === 'seed') sql = `select * from ${node.relation_name}`;
-      else {
-        const relations = await relationState(adapter, p.parsed);
-        sql = (await compileSession(s, p, ids, relations, { adapter, out })).get(ids[0])!.compiledCode;
-      }
-    }
-    const r = await adapter.query(`select * from (\n${sql.replace(/;\s*$/, '')}\n) tsdbt_show limit ${limit}`);
-    out.out(formatFailingRows(r.rows as Record<string, unknown>[], limit) || '(no rows)');
-    return 0;
-  } finally {
-    await adapter.close();
-  }
 }
 
 /** `tsdbt debug --plan [command]`: the ExecutionPlan as JSON (pure: no database). */
