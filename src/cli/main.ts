@@ -25,8 +25,10 @@ import { topologicalOrder } from '../graph/index.ts';
 import { registerDocsCommands } from './docs-commands.ts';
 import { registerDepsCommand } from './deps-command.ts';
 import { showCommand, compileInlineCommand, printCompiled } from './show.ts';
+import { versionText, tsdbtVersion } from './version.ts';
+import { addHelpExamples } from './help-examples.ts';
 
-const VERSION = '0.1.0';
+const VERSION = tsdbtVersion();
 
 
 /** Runs the CLI with `argv` (process.argv shape). Resolves to the exit code. */
@@ -37,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug');
   const program = new Command('tsdbt')
     .description('A dbt-compatible SQL transformation compiler and runner for PostgreSQL (embedded PGlite by default).')
-    .version(VERSION, '-v, --version')
+    .version(versionText(), '-v, --version', "print tsdbt's version, the dbt version it follows and the database drivers'")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
     .showHelpAfterError('(run with --help for usage)');
@@ -127,6 +129,7 @@ export async function main(argv: string[]): Promise<number> {
 
   registerDepsCommand(program, act, out);
   registerDocsCommands(program, act, out, controller.signal);
+  addHelpExamples(program);
 
   // Ctrl-C / SIGTERM: cancel running queries at once (their transactions roll back), skip what has not
   // started, write run_results.json, exit 130 / 143. A second signal exits immediately.
