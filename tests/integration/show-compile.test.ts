@@ -76,6 +76,15 @@ await describeEngines('show and compile', (engine) => {
     assert.equal(r.stdout.trim(), `select (id * 2) from "${dbName(engine.name)}"."${p.schema}"."people"`);
   });
 
+  it('compile --inline with run_query connects and renders with the answer (as dbt compiles against the database); a bad --limit is a usage error', async () => {
+    const r = await p.cli('compile', ['--inline', "{% set r = run_query('select count(*) as n from ' ~ ref('people')) %}select {{ r.columns[0].values()[0] }} as n"]);
+    assert.equal(r.code, 0, r.output);
+    assert.equal(r.stdout.trim(), 'select 7 as n');
+    const bad = await p.cli('show', ['--select', 'people', '--limit', 'many']);
+    assert.equal(bad.code, 2, bad.output);
+    assert.match(bad.stderr, /--limit must be a whole number, got 'many'/);
+  });
+
   it('compile --inline --output json is {"compiled": sql}; compile --select x --output json is {"node", "compiled"}', async () => {
     const a = await p.cli('compile', ['--inline', "select * from {{ ref('eph') }}", '--output', 'json']);
     assert.equal(a.code, 0, a.output);
