@@ -8,12 +8,13 @@ import { TsdbtError } from '../errors.ts';
 import { isSecretName } from '../secrets.ts';
 import { readJson, writeFileAtomic } from './manifest-json.ts';
 import { RUN_RESULTS_SCHEMA_VERSION } from './schema-keys.ts';
+import { DBT_VERSION } from '../dbt-version.ts';
 
 /** The file name dbt uses. */
 export const RUN_RESULTS_FILE = 'run_results.json';
 
-/** The dbt version tsdbt claims in artifacts (the dbt behaviour it follows). */
-export const DBT_COMPAT_VERSION = '1.8.0';
+/** The dbt version tsdbt claims in artifacts (the dbt behaviour it follows; src/dbt-version.ts). */
+export const DBT_COMPAT_VERSION = DBT_VERSION;
 
 /** Status of a model, seed or snapshot (dbt's RunStatus). */
 export type NodeStatus = 'success' | 'error' | 'skipped' | 'partial success' | 'no-op';

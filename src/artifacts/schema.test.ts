@@ -2,8 +2,9 @@
  * Checks what tsdbt writes against the REQUIRED fields of dbt's published
  * JSON schemas (hand-encoded here from
  * https://schemas.getdbt.com/dbt/manifest/v12.json and
- * https://schemas.getdbt.com/dbt/run-results/v6.json; the schema files are
- * not vendored).
+ * https://schemas.getdbt.com/dbt/run-results/v6.json), without a database.
+ * The full schemas are validated by tests/integration/artifacts-schema.test.ts
+ * (copies under tests/fixtures/dbt-schemas/).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -16,7 +16,6 @@ import { applyEnvFlags, colorChoice } from './env-flags.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, type CommonFlags } from './pipeline.ts';
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, scrubConnectionText } from '../secrets.ts';
-import { formatFailingRows } from '../reporters/index.ts';
 import { writeManifest, nodeForJson, sourceForJson, unitTestForJson } from '../artifacts/index.ts';
 import type { Manifest } from '../parse/manifest.ts';
 import { planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
@@ -27,8 +26,11 @@ import { withUnitTestNodes } from '../unittests/run-unit-test.ts';
 import { registerRunOperationCommand } from './run-operation.ts';
 import { registerSourceCommands } from './freshness-command.ts';
 import { registerCleanParseCommands } from './clean-parse-commands.ts';
+import { showCommand, compileInlineCommand, printCompiled } from './show.ts';
+import { versionText, tsdbtVersion } from './version.ts';
+import { addHelpExamples } from './help-examples.ts';
 
-const VERSION = '0.1.0';
+const VERSION = tsdbtVersion();
 
 
 /** Runs the CLI with `argv` (process.argv shape). Resolves to the exit code. */
@@ -39,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug');
   const program = new Command('tsdbt')
     .description('A dbt-compatible SQL transformation compiler and runner for PostgreSQL (embedded PGlite by default).')
-    .version(VERSION, '-v, --version')
+    .version(versionText(), '-v, --version', "print tsdbt's version, the dbt version it follows and the database drivers'")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
     .showHelpAfterError('(run with --help for usage)');
@@ -72,9 +74,11 @@ export async function main(argv: string[]): Promise<number> {
     act((flags) => retryCommand(flags, out, controller.signal)),
   );
 
-  common(program.command('compile').description('render the selected nodes to target/compiled/ (prints the SQL with --select of one node)'), { selection: true })
+  common(program.command('compile').description('render the selected nodes to target/compiled/ (prints the SQL with --select of one node, or of --inline SQL)'), { selection: true })
     .option('--threads <n>', 'ignored; accepted for dbt compatibility')
-    .action(act((flags) => compileCommand(flags, out)));
+    .option('--inline <sql>', 'compile this SQL (Jinja allowed: ref, source, macros) and print it')
+    .addOption(new Option('--output <format>', 'how the printed SQL is shown').choices(['text', 'json']).default('text'))
+    .action(act((flags) => (flags.inline !== undefined ? compileInlineCommand(flags, out) : compileCommand(flags, out))));
 
   common(program.command('ls').alias('list').description('list the selected nodes'), { selection: true })
     .addOption(new Option('--output <format>', 'output format').choices(['name', 'path', 'json', 'selector']).default('selector'))
@@ -82,8 +86,9 @@ export async function main(argv: string[]): Promise<number> {
     .action(act((flags) => lsCommand(flags, out)));
 
   common(program.command('show').description('run a model\'s compiled SQL (or --inline SQL) and print the first rows'), { selection: true })
-    .option('--inline <sql>', 'SQL to run instead of a model')
-    .option('--limit <n>', 'rows to show', '5')
+    .option('--inline <sql>', "SQL to run instead of a model; Jinja is rendered as in a model (e.g. \"select * from {{ ref('orders') }}\")")
+    .option('--limit <n>', 'rows to show; -1 for every row', '5')
+    .addOption(new Option('--output <format>', 'text table, or JSON {"node", "show": [rows]}').choices(['text', 'json']).default('text'))
     .action(act((flags) => showCommand(flags, out)));
 
   common(program.command('debug').description('show the project, the profile target (password masked) and test the connection'), { selection: true })
@@ -95,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRunOperationCommand(program, act, out);
   registerSourceCommands(program, act, out);
   registerDocsCommands(program, act, out, controller.signal);
+  addHelpExamples(program);
 
   // Ctrl-C / SIGTERM: cancel running queries at once (their transactions roll back), skip what has not
   // started, write run_results.json, exit 130 / 143. A second signal exits immediately.
@@ -164,7 +170,7 @@ export function reportError(e: unknown, out: Console, debug: boolean): number {
   return 2;
 }
 
-async function compileCommand(flags: CommonFlags, out: Console): Promise<number> {
+async function compileCommand(flags: CommonFlags & Record<string, unknown>, out: Console): Promise<number> {
   const s = openSession(flags, out);
   // manifest.json is written after compiling, with every compiled node's compiled_code (as dbt's compile).
   const p = parseSession(s, out, { writeManifest: false });
@@ -191,10 +197,7 @@ async function compileCommand(flags: CommonFlags, out: Console): Promise<number>
   // As dbt: print the SQL of each compiled node named in --select (graph operators stripped).
   const named = new Set((flags.select ?? []).map((t) => t.replace(/^(\d*\+|@)/, '').replace(/\+\d*$/, '')));
   const shown = [...compiled.values()].filter((c) => named.has(p.parsed.manifest.nodes[c.uniqueId]?.name));
-  for (const c of shown) {
-    if (shown.length > 1) out.out(`-- Compiled node '${p.parsed.manifest.nodes[c.uniqueId].name}' is:`);
-    out.out(c.compiledCode);
-  }
+  for (const c of shown) printCompiled(out, p.parsed.manifest.nodes[c.uniqueId].name, c.compiledCode, flags.output, shown.length > 1);
   if (!shown.length) out.info(`Compiled ${compiled.size} nodes to ${s.project.targetPath}/compiled/`);
   return 0;
 }
@@ -266,36 +269,6 @@ export function lsLines(m: Manifest, ids: readonly string[], output: string, out
     } else lines.push(source ? `source:${[source.package_name, source.source_name, source.name].join('.')}` : n.fqn.join('.'));
   }
   return lines;
-}
-
-async function showCommand(flags: CommonFlags & Record<string, unknown>, out: Console): Promise<number> {
-  const s = openSession(flags, out);
-  const limit = Number(flags.limit ?? 5);
-  if (!Number.isInteger(limit) || limit < 0) throw new TsdbtError('bad-flag', `--limit must be a whole number, got '${flags.limit}'`);
-  let sql: string;
-  const adapter = await createAdapter(s.target);
-  try {
-    if (flags.inline) {
-      sql = String(flags.inline);
-    } else {
-      const p = parseSession(s, out);
-      const ids = select(s, p, ['model', 'seed', 'analysis', 'snapshot']);
-      if (ids.length !== 1) {
-        throw new TsdbtError('bad-selector', `show needs exactly one node; --select matched ${ids.length}`, { hint: 'e.g. tsdbt show --select my_model' });
-      }
-      const node = p.parsed.manifest.nodes[ids[0]];
-      if (node.resource_type === 'seed') sql = `select * from ${node.relation_name}`;
-      else {
-        const relations = await relationState(adapter, p.parsed);
-        sql = (await compileSession(s, p, ids, relations, { adapter, out })).get(ids[0])!.compiledCode;
-      }
-    }
-    const r = await adapter.query(`select * from (\n${sql.replace(/;\s*$/, '')}\n) tsdbt_show limit ${limit}`);
-    out.out(formatFailingRows(r.rows as Record<string, unknown>[], limit) || '(no rows)');
-    return 0;
-  } finally {
-    await adapter.close();
-  }
 }
 
 /** `tsdbt debug --plan [command]`: the ExecutionPlan as JSON (pure: no database). */

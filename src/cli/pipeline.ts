@@ -29,6 +29,7 @@ import { runUnitTest, withUnitTestNodes } from '../unittests/run-unit-test.ts';
 import { projectRunHooks, type RunHookNode, type RunHookType } from '../parse/run-hooks.ts';
 import { installedPackages } from '../parse/packages.ts';
 import { runProjectHooks, onRunEndContext } from '../runner/run-hooks.ts';
+import { parseFailureResults } from './parse-failure.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -371,7 +372,14 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
   const s = openSession(flags, out);
   // manifest.json is written after the up-front compile (with compiled_code), again at the end when nodes
   // compiled at run time (their compiled_code too), or in `finally` when it never got there.
-  const p = parseSession(s, out, { writeManifest: false });
+  let p: Parsed;
+  try {
+    p = parseSession(s, out, { writeManifest: false });
+  } catch (e) {
+    // A parse failure is recorded in run_results.json too (see parse-failure.ts).
+    if (e instanceof TsdbtError) writeResults(s, parseFailureResults(s.project, e), command);
+    throw e;
+  }
   let manifestWritten = false;
   let sc: SessionCompile | undefined;
   const writeManifestOnce = () => {

@@ -249,19 +249,24 @@ function tableFor(rel: CatalogRelation, uniqueId: string, exact: number | undefi
  */
 export async function buildCatalog(db: Queryable, manifest: Manifest, opts: BuildCatalogOptions = {}): Promise<Catalog> {
   const catalog = emptyCatalog(opts);
-  const wanted = new Map<string, { id: string; kind: 'nodes' | 'sources' }>();
+  // A relation may be both a node's and a source's (a seed declared as a source too): as dbt's catalog
+  // (Catalog.make_unique_id_map), it is listed under every unique_id that names it.
+  type Target = { id: string; kind: 'nodes' | 'sources' };
+  const wanted = new Map<string, Target[]>();
   const schemas = new Set<string>();
   const add = (id: string, schema: string, name: string, kind: 'nodes' | 'sources') => {
     if (opts.selected && !opts.selected.has(id)) return;
     schemas.add(schema);
     const k = `${schema}.${name}`;
-    if (!wanted.has(k)) wanted.set(k, { id, kind });
+    const list = wanted.get(k) ?? [];
+    if (!list.some((t) => t.kind === kind)) list.push({ id, kind });
+    wanted.set(k, list);
   };
   for (const n of Object.values(manifest.nodes)) {
     if (n.relation_name && n.resource_type !== 'test') add(n.unique_id, n.schema, n.alias, 'nodes');
   }
   for (const s of Object.values(manifest.sources)) add(s.unique_id, s.schema, s.identifier || s.name, 'sources');
-  const lower = new Map<string, { id: string; kind: 'nodes' | 'sources' }>();
+  const lower = new Map<string, Target[]>();
   for (const [k, v] of wanted) if (!lower.has(k.toLowerCase())) lower.set(k.toLowerCase(), v);
 
   let relations: CatalogRelation[];
@@ -271,18 +276,17 @@ export async function buildCatalog(db: Queryable, manifest: Manifest, opts: Buil
     catalog.errors = [`could not read the database catalog: ${(e as Error).message}`];
     return catalog;
   }
-  const matched: { rel: CatalogRelation; target: { id: string; kind: 'nodes' | 'sources' } }[] = [];
+  const matched: { rel: CatalogRelation; target: Target }[] = [];
   for (const rel of relations) {
     const k = `${rel.schema}.${rel.name}`;
-    const target = wanted.get(k) ?? lower.get(k.toLowerCase());
-    if (target && !catalog[target.kind][target.id]) {
+    for (const target of wanted.get(k) ?? lower.get(k.toLowerCase()) ?? []) {
+      if (catalog[target.kind][target.id]) continue;
       matched.push({ rel, target });
       catalog[target.kind][target.id] = tableFor(rel, target.id, undefined); // placeholder, replaced below
     }
   }
   const maxBytes = opts.exactCountMaxBytes ?? 64 * 1024 * 1024;
-  const toCount = matched
-    .map((m) => m.rel)
+  const toCount = [...new Set(matched.map((m) => m.rel))]
     .filter((rel) => (rel.type === 'BASE TABLE' || rel.type === 'MATERIALIZED VIEW') && rel.totalBytes !== null && rel.totalBytes <= maxBytes);
   const counts = await countRows(db, toCount);
   for (const { rel, target } of matched) catalog[target.kind][target.id] = tableFor(rel, target.id, counts.get(`${rel.schema}.${rel.name}`));

@@ -9,6 +9,7 @@
  *     return placeholder relations;
  *   - compile (`execute` true): they resolve to real relations.
  */
+import { DBT_VERSION } from '../dbt-version.ts';
 import { datetimeFromDate, splitArgs } from '../jinja/index.ts';
 import { TsdbtError } from '../errors.ts';
 import { JinjaRelation } from './relation.ts';
@@ -233,8 +234,8 @@ export function buildContext(input: ContextInput): Record<string, unknown> {
   };
 }
 
-/** The dbt version tsdbt reports to templates (`dbt_version`) and checks `require-dbt-version` against. */
-export const DBT_VERSION = '1.8.0';
+/** The dbt version tsdbt reports to templates (`dbt_version`) and checks `require-dbt-version` against (see src/dbt-version.ts). */
+export { DBT_VERSION } from '../dbt-version.ts';
 
 let metadataEnvsCache: Record<string, string> | undefined;
 

@@ -8,6 +8,7 @@
  * and dbt's unique-name rule.
  */
 import { createHash } from 'node:crypto';
+import { DBT_VERSION } from '../dbt-version.ts';
 import { TsdbtError, type Diagnostics } from '../errors.ts';
 import type { NodeConfig, ProjectConfig, Properties, TargetConfig } from '../config/types.ts';
 import { resolveNodeConfig, KNOWN_CONFIG_KEYS, suggestConfigKey } from '../config/index.ts';
@@ -404,7 +405,7 @@ export class ManifestBuilder {
     return {
       metadata: {
         dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json',
-        dbt_version: '1.8.0',
+        dbt_version: DBT_VERSION,
         generated_at: new Date().toISOString(),
         invocation_id: this.invocationId,
         env: {},

@@ -235,12 +235,12 @@ test("a package's vars are not visible to the root project's models (dbt scopes 
 });
 
 test("require-dbt-version: a mismatch is an error naming the project file, line and versions (dbt's INVALID_VERSION_ERROR); --no-version-check / DBT_VERSION_CHECK=false skip it", () => {
-  withProject({ 'dbt_project.yml': `${ROOT_YML}require-dbt-version: [">=1.9.0", "<2.0.0"]\n` }, (dir) => {
+  withProject({ 'dbt_project.yml': `${ROOT_YML}require-dbt-version: [">=1.99.0", "<2.0.0"]\n` }, (dir) => {
     const [e] = errorsOf(() => parse(dir));
     assert.equal(e.code, 'dbt-version-mismatch');
     assert.equal(e.file, 'dbt_project.yml');
     assert.equal(e.line, 4);
-    assert.match(e.message, /tsdbt reports dbt 1\.8\.0, 'shop' requires \['>=1\.9\.0', '<2\.0\.0'\]/);
+    assert.match(e.message, /tsdbt reports dbt 1\.11\.0, 'shop' requires \['>=1\.99\.0', '<2\.0\.0'\]/);
     assert.match(e.hint ?? '', /--no-version-check/);
     assert.ok(parse(dir, { versionCheck: false }).manifest);
     assert.ok(parse(dir, { env: { DBT_VERSION_CHECK: 'false' } }).manifest);
