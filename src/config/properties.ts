@@ -234,6 +234,7 @@ class FileReader {
         config: this.config(item, vp, label),
         docs: this.optMap(item, 'docs', vp) as ModelVersionProperties['docs'],
         access: this.optString(item, 'access', vp),
+        constraints: item.constraints ?? undefined,
         tests: item.tests !== undefined || item.data_tests !== undefined ? this.tests(item, vp, label) : undefined,
         include,
         exclude,

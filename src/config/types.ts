@@ -148,6 +148,8 @@ export interface ModelVersionProperties {
   readonly config?: NodeConfig;
   readonly docs?: { show?: boolean; node_color?: string };
   readonly access?: string;
+  /** The version's own model-level `constraints:` as written (replace the model entry's, as dbt's versions). */
+  readonly constraints?: unknown;
   /** The version's own `tests:` / `data_tests:`; undefined: the model's tests apply (as dbt). */
   readonly tests?: readonly unknown[];
   /** Which of the model's columns the version inherits: `include` (`'*'`, `'all'` or names) minus `exclude`. Default all. */

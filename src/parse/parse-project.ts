@@ -29,6 +29,7 @@ import { parseSnapshots } from './snapshots.ts';
 import { parseSources } from './sources.ts';
 import { parseSingularTests } from './singular-tests.ts';
 import { parseGenericTests } from './generic-tests.ts';
+import { resolveConstraintTargets } from './contracts.ts';
 import { linkRefsAndSources } from './link.ts';
 import { DBT_VERSION } from './jinja-context.ts';
 import type { Manifest } from './manifest.ts';
@@ -128,6 +129,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     b.leavePackage();
   }
   linkRefsAndSources(b);
+  resolveConstraintTargets(b);
 
   diags.throwIfErrors();
   pp.save();
