@@ -232,4 +232,23 @@ export interface Properties {
   readonly analyses?: readonly NodeProperties[];
   /** Non-fatal problems (unknown keys), as TsdbtError with file/line. */
   readonly warnings?: readonly import('../errors.ts').TsdbtError[];
+  /**
+   * `exposures:`, `groups:`, `semantic_models:`, `metrics:`, `saved_queries:` entries as written (each a
+   * mapping with a name), with their file and line; checked and turned into manifest entries by
+   * src/parse/exposures.ts and src/parse/groups.ts.
+   */
+  readonly extras?: Readonly<Record<ExtraResourceKey, readonly ExtraEntry[]>>;
+}
+
+/** Top-level properties keys read as whole entries (see {@link Properties.extras}). */
+export type ExtraResourceKey = 'exposures' | 'groups' | 'semantic_models' | 'metrics' | 'saved_queries';
+
+/** One `exposures:` / `groups:` / … entry as written: its mapping, file and 1-based line, and the lines of its keys. */
+export interface ExtraEntry {
+  readonly name: string;
+  readonly data: Record<string, unknown>;
+  readonly file: string;
+  readonly line: number;
+  /** 1-based line of each key of the entry (e.g. `depends_on`), for messages. */
+  readonly keyLines: Record<string, number>;
 }

@@ -7,6 +7,7 @@
  * overridable by the project's own macros), `{{ doc() }}` in descriptions,
  * and dbt's unique-name rule.
  */
+import type { Exposure, SemanticEntry } from './exposures.ts';
 import { createHash } from 'node:crypto';
 import { TsdbtError, type Diagnostics } from '../errors.ts';
 import type { NodeConfig, ProjectConfig, Properties, TargetConfig } from '../config/types.ts';
@@ -105,6 +106,14 @@ export class ManifestBuilder {
   readonly nodes: Record<string, ManifestNode> = {};
   readonly disabled: Record<string, ManifestNode[]> = {};
   readonly sources: Record<string, SourceDefinition> = {};
+  /** Exposures (exposures.ts), keyed `exposure.<pkg>.<name>`. */
+  readonly exposures: Record<string, Exposure> = {};
+  /** Semantic models, metrics, saved queries (exposures.ts), by manifest key. */
+  readonly semanticEntries: { semantic_models: Record<string, SemanticEntry>; metrics: Record<string, SemanticEntry>; saved_queries: Record<string, SemanticEntry> } = {
+    semantic_models: {},
+    metrics: {},
+    saved_queries: {},
+  };
   /** unique_id → the static fast-path calls, for nodes that need no full render. */
   readonly staticCalls = new Map<string, readonly StaticCall[]>();
   /**
@@ -416,16 +425,16 @@ export class ManifestBuilder {
       sources: this.sources,
       macros: this.macros,
       docs: this.docs,
-      exposures: {},
-      metrics: {},
+      exposures: this.exposures,
+      metrics: this.semanticEntries.metrics,
       groups: {},
       selectors: {},
       disabled: this.disabled as Record<string, unknown[]>,
       parent_map: {},
       child_map: {},
       group_map: {},
-      saved_queries: {},
-      semantic_models: {},
+      saved_queries: this.semanticEntries.saved_queries,
+      semantic_models: this.semanticEntries.semantic_models,
       unit_tests: {},
     };
   }

@@ -7,6 +7,7 @@
  */
 import type { NodeConfig } from '../config/types.ts';
 import type { TestMetadata } from '../datatests/generic-test-name.ts';
+import type { Exposure } from './exposures.ts';
 
 export type ResourceType = 'model' | 'seed' | 'test' | 'snapshot' | 'analysis' | 'source' | 'operation';
 
@@ -182,7 +183,8 @@ export interface Manifest {
   sources: Record<string, SourceDefinition>;
   macros: Record<string, Macro>;
   docs: Record<string, Documentation>;
-  exposures: Record<string, unknown>;
+  /** Exposures (src/parse/exposures.ts), keyed `exposure.<pkg>.<name>`. */
+  exposures: Record<string, Exposure>;
   metrics: Record<string, unknown>;
   groups: Record<string, unknown>;
   selectors: Record<string, unknown>;

@@ -30,6 +30,7 @@ import { parseSources } from './sources.ts';
 import { parseSingularTests } from './singular-tests.ts';
 import { parseGenericTests } from './generic-tests.ts';
 import { resolveConstraintTargets } from './contracts.ts';
+import { linkExposures, parseExposures } from './exposures.ts';
 import { linkRefsAndSources } from './link.ts';
 import { DBT_VERSION } from './jinja-context.ts';
 import type { Manifest } from './manifest.ts';
@@ -130,6 +131,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   }
   linkRefsAndSources(b);
   resolveConstraintTargets(b);
+  linkExposures(b);
 
   diags.throwIfErrors();
   pp.save();
@@ -165,4 +167,5 @@ function parseResources(b: ManifestBuilder, root: boolean): void {
   parseSources(b);
   parseSingularTests(b);
   parseGenericTests(b);
+  parseExposures(b);
 }
