@@ -75,6 +75,8 @@ export interface ProjectConfig {
   readonly requireDbtVersion?: string | readonly string[];
   /** 1-based line of `require-dbt-version` in dbt_project.yml (for messages). */
   readonly requireDbtVersionLine?: number;
+  /** `restrict-access: true`: this project's protected models may not be referenced from other packages (dbt's group/access rules). */
+  readonly restrictAccess?: boolean;
   /** Project-level `quoting:` (database/schema/identifier). */
   readonly quoting?: Record<string, unknown>;
   /** `dispatch:` entries as written. */

@@ -8,6 +8,7 @@
  * and dbt's unique-name rule.
  */
 import type { Exposure, SemanticEntry } from './exposures.ts';
+import type { Group } from './groups.ts';
 import { createHash } from 'node:crypto';
 import { TsdbtError, type Diagnostics } from '../errors.ts';
 import type { NodeConfig, ProjectConfig, Properties, TargetConfig } from '../config/types.ts';
@@ -106,6 +107,10 @@ export class ManifestBuilder {
   readonly nodes: Record<string, ManifestNode> = {};
   readonly disabled: Record<string, ManifestNode[]> = {};
   readonly sources: Record<string, SourceDefinition> = {};
+  /** Groups (groups.ts), keyed `group.<pkg>.<name>`. */
+  readonly groups: Record<string, Group> = {};
+  /** Installed packages' dbt_project.yml by name, as they are entered. */
+  private readonly enteredProjects = new Map<string, ProjectConfig>();
   /** Exposures (exposures.ts), keyed `exposure.<pkg>.<name>`. */
   readonly exposures: Record<string, Exposure> = {};
   /** Semantic models, metrics, saved queries (exposures.ts), by manifest key. */
@@ -196,7 +201,13 @@ export class ManifestBuilder {
    * errors and warnings found meanwhile name its files from the root project
    * (`dbt_packages/p/models/x.sql`) while nodes keep paths relative to the package root, as dbt.
    */
+  /** An installed package's dbt_project.yml (once entered), e.g. for its `restrict-access`. */
+  packageProject(name: string): ProjectConfig | undefined {
+    return this.enteredProjects.get(name);
+  }
+
   enterPackage(p: InstalledPackage, properties: Properties): void {
+    this.enteredProjects.set(p.name, p.project);
     this.project = p.project;
     this.pkg = p.name;
     this.files = p.files;
@@ -427,7 +438,7 @@ export class ManifestBuilder {
       docs: this.docs,
       exposures: this.exposures,
       metrics: this.semanticEntries.metrics,
-      groups: {},
+      groups: this.groups,
       selectors: {},
       disabled: this.disabled as Record<string, unknown[]>,
       parent_map: {},

@@ -88,6 +88,8 @@ export function parseModelLike(
     }
     config = mergeConfig(config, { access });
   }
+  // `group:` of the entry, as properties-level config (dbt's ModelPatchParser); the file's config() still wins.
+  if (resourceType === 'model' && typeof props?.group === 'string') config = mergeConfig(config, { group: props.group });
   if (props?.meta) config = mergeConfig(config, { meta: props.meta });
   // dbt skips a model file that is empty or only whitespace: no node, no error
   // (dbt-core read_files: files without contents are not parsed).

@@ -31,6 +31,7 @@ import { parseSingularTests } from './singular-tests.ts';
 import { parseGenericTests } from './generic-tests.ts';
 import { resolveConstraintTargets } from './contracts.ts';
 import { linkExposures, parseExposures } from './exposures.ts';
+import { checkGroupsAndAccess, parseGroups } from './groups.ts';
 import { linkRefsAndSources } from './link.ts';
 import { DBT_VERSION } from './jinja-context.ts';
 import type { Manifest } from './manifest.ts';
@@ -132,6 +133,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   linkRefsAndSources(b);
   resolveConstraintTargets(b);
   linkExposures(b);
+  checkGroupsAndAccess(b);
 
   diags.throwIfErrors();
   pp.save();
@@ -168,4 +170,5 @@ function parseResources(b: ManifestBuilder, root: boolean): void {
   parseSingularTests(b);
   parseGenericTests(b);
   parseExposures(b);
+  parseGroups(b);
 }
