@@ -95,3 +95,20 @@ test('a test on a private model takes its group; a model outside the group may n
   assert.equal(r.length, 1);
   assert.equal(r[0]!.message, "Node model.shop.q attempted to reference node model.shop.p, which is not allowed because the referenced node is private to the 'g' group.");
 });
+
+test("a protected model of a restrict-access package is refused from another package; a public one is allowed (dbt's is_invalid_protected_ref)", () => {
+  const files = {
+    'dbt_packages/lib/dbt_project.yml': 'name: lib\nconfig-version: 2\nrestrict-access: true\n',
+    'dbt_packages/lib/models/inner.sql': 'select 1 as id',
+    'dbt_packages/lib/models/outer.sql': "select * from {{ ref('inner') }}",
+    'dbt_packages/lib/models/lib.yml': 'version: 2\nmodels:\n  - name: outer\n    access: public\n',
+    'models/mine.sql': "select * from {{ ref('outer') }}",
+  };
+  assert.ok(!Array.isArray(parse(files)), 'a public model, and a protected one inside its own package, may be referenced');
+  const r = parse({ ...files, 'models/bad.sql': "select * from {{ ref('lib', 'inner') }}" });
+  assert.ok(Array.isArray(r));
+  assert.equal(r[0]!.message, "Node model.shop.bad attempted to reference node model.lib.inner, which is not allowed because the referenced node is protected to the 'lib' package.");
+  assert.equal(r[0]!.file, 'models/bad.sql');
+  const open = parse({ ...files, 'dbt_packages/lib/dbt_project.yml': 'name: lib\nconfig-version: 2\n', 'models/bad.sql': "select * from {{ ref('lib', 'inner') }}" });
+  assert.ok(!Array.isArray(open), 'without restrict-access, protected models are visible to other packages');
+});

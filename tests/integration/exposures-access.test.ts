@@ -140,4 +140,19 @@ await describeEngines('exposures, analyses, groups and access', (engine) => {
     assert.match(r.output, /models\/lost\.sql[^\n]*Invalid group 'marketing', expected one of \['finance'\]/);
     p.write({ 'models/lost.sql': null });
   });
+
+  it("refuses a protected model of a restrict-access package referenced from the project, naming the package (exit 2)", async () => {
+    p.write({
+      'dbt_packages/lib/dbt_project.yml': 'name: lib\nconfig-version: 2\nrestrict-access: true\n',
+      'dbt_packages/lib/models/inner.sql': 'select 1 as id\n',
+      'models/uses_lib.sql': "select * from {{ ref('lib', 'inner') }}\n",
+    });
+    let r = await p.cli('compile');
+    assert.equal(r.code, 2, r.output);
+    assert.match(r.output, /models\/uses_lib\.sql:1[^\n]*Node model\.expo_it\.uses_lib attempted to reference node model\.lib\.inner, which is not allowed because the referenced node is protected to the 'lib' package\./);
+    p.write({ 'dbt_packages/lib/models/lib.yml': 'version: 2\nmodels:\n  - name: inner\n    access: public\n' });
+    r = await p.cli('run', ['--select', 'uses_lib', 'inner']);
+    assert.equal(r.code, 0, r.output);
+    assert.deepEqual(await p.query(`select id from "${p.schema}".uses_lib`), [{ id: 1 }]);
+  });
 });
