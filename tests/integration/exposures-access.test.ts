@@ -9,7 +9,9 @@
  */
 import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeEngines, Project, projectYml } from './harness.ts';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describeEngines, Project, projectYml, REPO_ROOT } from './harness.ts';
 
 const SCHEMA = `version: 2
 groups:
@@ -80,6 +82,17 @@ await describeEngines('exposures, analyses, groups and access', (engine) => {
     assert.equal(m.nodes['model.expo_it.revenue'].config.group, 'finance');
     assert.equal(m.nodes['model.expo_it.revenue'].access, 'private');
     assert.deepEqual(m.group_map, { finance: ['model.expo_it.finance_report', 'model.expo_it.revenue'] });
+  });
+
+  it('draws the exposure in the docs lineage, downstream of what it depends on', async () => {
+    // `docs lineage` is a subcommand: the harness puts its flags after `docs`, so run it directly.
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'tsdbt.mjs'), 'docs', 'lineage', '--format', 'json', '--project-dir', p.dir, '--profiles-dir', p.dir], { cwd: p.dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const j = JSON.parse(r.stdout);
+    const e = j.nodes.find((n: any) => n.unique_id === 'exposure.expo_it.weekly_dashboard');
+    assert.equal(e?.resource_type, 'exposure');
+    assert.ok(j.edges.some((x: any) => x.from === 'model.expo_it.orders' && x.to === 'exposure.expo_it.weekly_dashboard'), JSON.stringify(j.edges));
+    assert.ok(e.depth > j.nodes.find((n: any) => n.unique_id === 'model.expo_it.orders').depth);
   });
 
   it('compiles the analysis to target/compiled and never builds it (dbt compile)', async () => {
