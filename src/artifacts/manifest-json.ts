@@ -56,6 +56,15 @@ export function parentChildMaps(manifest: Manifest): Pick<Manifest, 'parent_map'
     child_map[id] = [];
     for (const p of parents) child_map[p]?.push(id);
   }
+  // Exposures and semantic models are children of what they depend on, as in dbt's maps.
+  for (const map of [manifest.exposures, manifest.semantic_models] as Record<string, { depends_on?: { nodes?: string[] } }>[]) {
+    for (const id in map ?? {}) {
+      const parents = [...new Set(map[id]!.depends_on?.nodes ?? [])].sort();
+      parent_map[id] = parents;
+      child_map[id] = [];
+      for (const p of parents) child_map[p]?.push(id);
+    }
+  }
   for (const id in child_map) if (child_map[id]!.length > 1) child_map[id]!.sort();
   for (const g in group_map) group_map[g]!.sort();
   return { parent_map, child_map, group_map };

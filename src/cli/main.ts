@@ -247,6 +247,18 @@ export const LS_JSON_KEYS = ['alias', 'name', 'package_name', 'depends_on', 'dir
 export function lsLines(m: Manifest, ids: readonly string[], output: string, outputKeys: readonly string[]): string[] {
   const lines: string[] = [];
   for (const id of ids) {
+    const exposure = m.exposures?.[id];
+    if (exposure) {
+      // dbt's ListTask: `exposure:<pkg>.<name>` as selector; the manifest entry for json.
+      if (output === 'name') lines.push(exposure.name);
+      else if (output === 'path') lines.push(exposure.original_file_path);
+      else if (output === 'json') {
+        const dict = exposure as unknown as Record<string, unknown>;
+        const keys = outputKeys.length ? outputKeys : LS_JSON_KEYS;
+        lines.push(JSON.stringify(Object.fromEntries(keys.filter((k) => dict[k] !== undefined).map((k) => [k, dict[k]]))));
+      } else lines.push(`exposure:${exposure.package_name}.${exposure.name}`);
+      continue;
+    }
     const node = m.nodes[id];
     const source = node ? undefined : m.sources[id];
     const unitTest = node || source ? undefined : m.unit_tests?.[id];

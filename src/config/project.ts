@@ -228,6 +228,7 @@ export function buildProjectConfig(yf: YamlFile, root: string, opts: LoadProject
     dispatch: Array.isArray(data.dispatch) ? (data.dispatch as { macro_namespace: string; search_order: string[] }[]) : undefined,
     queryComment: data['query-comment'] as ProjectConfig['queryComment'],
     flags: isPlainObject(data.flags) ? data.flags : undefined,
+    restrictAccess: data['restrict-access'] === true,
     warnings,
   };
   return project;

@@ -12,6 +12,8 @@ import { Diagnostics, TsdbtError } from '../errors.ts';
 import { normalizeConfig } from './node-config.ts';
 import type {
   ColumnProperties,
+  ExtraEntry,
+  ExtraResourceKey,
   ModelVersionProperties,
   NodeProperties,
   ProjectConfig,
@@ -236,6 +238,7 @@ class FileReader {
         config: this.config(item, vp, label),
         docs: this.optMap(item, 'docs', vp) as ModelVersionProperties['docs'],
         access: this.optString(item, 'access', vp),
+        constraints: item.constraints ?? undefined,
         tests: item.tests !== undefined || item.data_tests !== undefined ? this.tests(item, vp, label) : undefined,
         include,
         exclude,
@@ -374,8 +377,30 @@ function readSources(r: FileReader, data: Record<string, unknown>): SourceProper
   return out;
 }
 
+/** Top-level keys whose entries are kept as written (Properties.extras). */
+const EXTRA_KEYS: readonly ExtraResourceKey[] = ['exposures', 'groups', 'semantic_models', 'metrics', 'saved_queries'];
+
+/** `exposures:` / `groups:` / … entries: each must be a mapping with a name; kept as written with file and lines. */
+function readExtras(r: FileReader, data: Record<string, unknown>, key: ExtraResourceKey): ExtraEntry[] {
+  const out: ExtraEntry[] = [];
+  r.list(data, key, []).forEach((e, i) => {
+    const p: Path = [key, i];
+    if (!isPlainObject(e) || e.name === undefined || e.name === null || e.name === '') {
+      r.error(`a ${key}: entry has no name`, p, `every item under ${key}: needs \`- name: <name>\``);
+      return;
+    }
+    const keyLinesOf: Record<string, number> = {};
+    for (const k of Object.keys(e)) {
+      const l = lineOf(r.yf, [...p, k]);
+      if (l !== undefined) keyLinesOf[k] = l;
+    }
+    out.push({ name: String(e.name), data: e, file: r.yf.file, line: lineOf(r.yf, p)!, keyLines: keyLinesOf });
+  });
+  return out;
+}
+
 /** Reads one properties file into `acc`; problems go to `diag`. */
-function readFile(abs: string, file: string, diag: Diagnostics, acc: Record<NodeKey | 'sources' | 'unitTests', unknown[]>): void {
+function readFile(abs: string, file: string, diag: Diagnostics, acc: Record<NodeKey | 'sources' | 'unitTests' | ExtraResourceKey, unknown[]>): void {
   let yf: YamlFile;
   try {
     yf = readYamlFile(abs, file);
@@ -407,6 +432,7 @@ function readFile(abs: string, file: string, diag: Diagnostics, acc: Record<Node
   for (const key of NODE_KEYS) acc[key].push(...readNodes(r, data, key));
   acc.sources.push(...readSources(r, data));
   acc.unitTests.push(...readUnitTests(r, data));
+  for (const key of EXTRA_KEYS) acc[key].push(...readExtras(r, data, key));
 }
 
 /** `unit_tests:` entries as written, with their lines; validated when parsing (src/unittests). */
@@ -509,7 +535,9 @@ export function loadPropertiesCollect(project: ProjectConfig, diag: Diagnostics)
     for (const f of globSync(['**/*.yml', '**/*.yaml'], { cwd: absDir, absolute: true, followSymbolicLinks: true })) files.add(f);
   }
   const sorted = [...files].map((abs) => ({ abs, rel: relPath(project.root, abs) })).sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  const acc: Record<NodeKey | 'sources' | 'unitTests', unknown[]> = { models: [], seeds: [], snapshots: [], analyses: [], sources: [], unitTests: [] };
+  const acc: Record<NodeKey | 'sources' | 'unitTests' | ExtraResourceKey, unknown[]> = {
+    models: [], seeds: [], snapshots: [], analyses: [], sources: [], unitTests: [], exposures: [], groups: [], semantic_models: [], metrics: [], saved_queries: [],
+  };
   for (const { abs, rel } of sorted) readFile(abs, rel, diag, acc);
 
   const models = acc.models as NodeProperties[];
@@ -526,6 +554,9 @@ export function loadPropertiesCollect(project: ProjectConfig, diag: Diagnostics)
     duplicates(s.tables.map((t) => ({ name: t.name, line: t.line, file: s.file })), 'table', diag, (n) => `table '${n}' of source '${s.name}'`);
   }
   const unitTests = acc.unitTests as UnitTestProperties[];
-  return { models, seeds, snapshots, analyses, sources, unitTests, files: sorted.map((f) => f.rel), warnings: diag.warnings.slice() };
+  const extras = Object.fromEntries(EXTRA_KEYS.map((k) => [k, acc[k] as ExtraEntry[]])) as Record<ExtraResourceKey, ExtraEntry[]>;
+  const singular: Record<ExtraResourceKey, string> = { exposures: 'exposure', groups: 'group', semantic_models: 'semantic model', metrics: 'metric', saved_queries: 'saved query' };
+  for (const k of EXTRA_KEYS) duplicates(extras[k], singular[k], diag);
+  return { models, seeds, snapshots, analyses, sources, unitTests, files: sorted.map((f) => f.rel), warnings: diag.warnings.slice(), extras };
 }
 

@@ -77,6 +77,8 @@ export interface ProjectConfig {
   readonly requireDbtVersion?: string | readonly string[];
   /** 1-based line of `require-dbt-version` in dbt_project.yml (for messages). */
   readonly requireDbtVersionLine?: number;
+  /** `restrict-access: true`: this project's protected models may not be referenced from other packages (dbt's group/access rules). */
+  readonly restrictAccess?: boolean;
   /** Project-level `quoting:` (database/schema/identifier). */
   readonly quoting?: Record<string, unknown>;
   /** `dispatch:` entries as written. */
@@ -150,6 +152,8 @@ export interface ModelVersionProperties {
   readonly config?: NodeConfig;
   readonly docs?: { show?: boolean; node_color?: string };
   readonly access?: string;
+  /** The version's own model-level `constraints:` as written (replace the model entry's, as dbt's versions). */
+  readonly constraints?: unknown;
   /** The version's own `tests:` / `data_tests:`; undefined: the model's tests apply (as dbt). */
   readonly tests?: readonly unknown[];
   /** Which of the model's columns the version inherits: `include` (`'*'`, `'all'` or names) minus `exclude`. Default all. */
@@ -239,6 +243,12 @@ export interface Properties {
   readonly warnings?: readonly import('../errors.ts').TsdbtError[];
   /** `unit_tests:` entries as written (validated by src/unittests/parse-unit-tests.ts). */
   readonly unitTests?: readonly UnitTestProperties[];
+  /**
+   * `exposures:`, `groups:`, `semantic_models:`, `metrics:`, `saved_queries:` entries as written (each a
+   * mapping with a name), with their file and line; checked and turned into manifest entries by
+   * src/parse/exposures.ts and src/parse/groups.ts.
+   */
+  readonly extras?: Readonly<Record<ExtraResourceKey, readonly ExtraEntry[]>>;
 }
 
 /** One `unit_tests:` entry of a properties file, as written, with where it is (dbt ≥ 1.8). */
@@ -253,4 +263,17 @@ export interface UnitTestProperties {
   readonly givenLines: readonly (number | undefined)[];
   /** 1-based line of `expect:`, when known. */
   readonly expectLine?: number;
+}
+
+/** Top-level properties keys read as whole entries (see {@link Properties.extras}). */
+export type ExtraResourceKey = 'exposures' | 'groups' | 'semantic_models' | 'metrics' | 'saved_queries';
+
+/** One `exposures:` / `groups:` / … entry as written: its mapping, file and 1-based line, and the lines of its keys. */
+export interface ExtraEntry {
+  readonly name: string;
+  readonly data: Record<string, unknown>;
+  readonly file: string;
+  readonly line: number;
+  /** 1-based line of each key of the entry (e.g. `depends_on`), for messages. */
+  readonly keyLines: Record<string, number>;
 }

@@ -4,6 +4,7 @@
  * the lineage layout already computed. The page only draws it.
  */
 import type { Manifest, ManifestNode, SourceDefinition } from '../parse/manifest.ts';
+import type { Exposure } from '../parse/exposures.ts';
 import type { LineageGraph } from '../graph/index.ts';
 import type { RunResults } from '../artifacts/index.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
@@ -129,9 +130,10 @@ export function buildDocsData(o: BuildDocsDataOptions): DocsData {
   const nodes: DocsNode[] = ids.map((id) => {
     const p = layout.points.get(id)!;
     const n = manifest.nodes[id];
-    const base = n ? nodeFields(n, o.compiled ? (o.compiledCode?.get(id) ?? n.compiled_code) : undefined) : sourceFields(manifest.sources[id]!);
-    const table = n ? o.catalog.nodes[id] : o.catalog.sources[id];
-    const declared = (n ?? manifest.sources[id]!).columns;
+    const exposure = n ? undefined : manifest.exposures?.[id];
+    const base = n ? nodeFields(n, o.compiled ? (o.compiledCode?.get(id) ?? n.compiled_code) : undefined) : exposure ? exposureFields(exposure) : sourceFields(manifest.sources[id]!);
+    const table = n ? o.catalog.nodes[id] : exposure ? undefined : o.catalog.sources[id];
+    const declared = n ? n.columns : exposure ? {} : manifest.sources[id]!.columns;
     const r = results.get(id);
     return {
       ...base,
@@ -218,6 +220,27 @@ function nodeFields(n: ManifestNode, compiledCode: string | undefined): NodeBase
     rawCode: n.resource_type === 'seed' ? undefined : n.raw_code,
     ...(typeof compiledCode === 'string' ? { compiledCode } : {}),
     ...(n.meta && Object.keys(n.meta).length ? { meta: n.meta } : {}),
+  };
+}
+
+/** An exposure's page: label (or name), type, owner and URL in its meta; no relation, no columns. */
+function exposureFields(e: Exposure): NodeBase {
+  const owner = [e.owner.name, e.owner.email ? `<${e.owner.email}>` : null].filter(Boolean).join(' ');
+  const meta = { type: e.type, ...(e.maturity ? { maturity: e.maturity } : {}), ...(owner ? { owner } : {}), ...(e.url ? { url: e.url } : {}), ...e.meta };
+  return {
+    id: e.unique_id,
+    name: e.name,
+    resourceType: 'exposure',
+    packageName: e.package_name,
+    path: e.original_file_path,
+    fqn: e.fqn,
+    tags: e.tags ?? [],
+    description: e.label ? `**${e.label}**\n\n${e.description ?? ''}` : (e.description ?? ''),
+    materialized: null,
+    database: null,
+    schema: null,
+    identifier: null,
+    meta,
   };
 }
 

@@ -32,6 +32,9 @@ export function lineageEntry(manifest: Manifest, uniqueId: string): LineageEntry
   }
   const s = manifest.sources[uniqueId];
   if (s && s.config?.enabled !== false) return { uniqueId, name: `${s.source_name}.${s.name}`, resourceType: 'source', path: s.original_file_path };
+  // Exposures (dashboards, notebooks, …) are drawn downstream of what they depend on, as dbt's docs site.
+  const e = manifest.exposures?.[uniqueId];
+  if (e) return { uniqueId, name: e.name, resourceType: 'exposure', path: e.original_file_path };
   return undefined;
 }
 
@@ -112,6 +115,7 @@ const MERMAID_SHAPES: Record<LineageResourceType, [string, string]> = {
   model: ['[', ']'],
   snapshot: ['[[', ']]'],
   analysis: ['>', ']'],
+  exposure: ['{{', '}}'],
 };
 
 /**
@@ -149,6 +153,7 @@ const DOT_SHAPES: Record<LineageResourceType, string> = {
   model: 'box',
   snapshot: 'box3d',
   analysis: 'note',
+  exposure: 'hexagon',
 };
 
 /**
@@ -191,7 +196,7 @@ export function layoutLineage(manifest: Manifest, lineage: DirectedGraph) {
   return layoutLayered(lineage, {
     sortKey: (id) => lineageEntry(manifest, id)?.path ?? id,
     // Raw data (seeds, sources) forms the first column; a model without parents joins its children's layer.
-    keepLeft: (id) => !manifest.nodes[id] || manifest.nodes[id]!.resource_type === 'seed',
+    keepLeft: (id) => manifest.sources[id] !== undefined || manifest.nodes[id]?.resource_type === 'seed',
   });
 }
 

@@ -5,7 +5,7 @@
  */
 
 /** The resource types drawn in the lineage (tests are shown on their models, never as nodes). */
-export type LineageResourceType = 'source' | 'seed' | 'model' | 'snapshot' | 'analysis';
+export type LineageResourceType = 'source' | 'seed' | 'model' | 'snapshot' | 'analysis' | 'exposure';
 
 /** Fill colour per resource type (CSS hex). Sources and seeds differ from models at a glance. */
 export const TYPE_COLORS: Readonly<Record<LineageResourceType, string>> = {
@@ -14,6 +14,7 @@ export const TYPE_COLORS: Readonly<Record<LineageResourceType, string>> = {
   model: '#2f6fdf',
   snapshot: '#8e5bd6',
   analysis: '#7a8699',
+  exposure: '#c2417a',
 };
 
 /** Human names for the legend. */
@@ -23,10 +24,11 @@ export const TYPE_LABELS: Readonly<Record<LineageResourceType, string>> = {
   model: 'model',
   snapshot: 'snapshot',
   analysis: 'analysis',
+  exposure: 'exposure',
 };
 
 /** Order of types in legends and listings: inputs first. */
-export const TYPE_ORDER: readonly LineageResourceType[] = ['source', 'seed', 'model', 'snapshot', 'analysis'];
+export const TYPE_ORDER: readonly LineageResourceType[] = ['source', 'seed', 'model', 'snapshot', 'analysis', 'exposure'];
 
 /** Colour of a test / node status (run_results.json statuses). */
 export const STATUS_COLORS: Readonly<Record<string, string>> = {

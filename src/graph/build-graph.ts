@@ -45,5 +45,11 @@ export function buildGraph(manifest: Manifest): LineageGraph {
     graph.addNode(id);
     for (const parent of unitTests[id]!.depends_on.nodes) if (graph.hasNode(parent)) graph.mergeEdge(parent, id);
   }
+  // Exposures (dbt's Linker adds them too): leaves fed by what they depend on, so `+exposure:x` selects its parents.
+  const exposures = manifest.exposures ?? {};
+  for (const id in exposures) {
+    graph.addNode(id);
+    for (const parent of exposures[id]!.depends_on.nodes) if (graph.hasNode(parent)) graph.mergeEdge(parent, id);
+  }
   return graph;
 }

@@ -9,6 +9,7 @@
  */
 import { TsdbtError } from '../errors.ts';
 import type { Manifest, ManifestNode, SourceDefinition } from '../parse/manifest.ts';
+import type { Exposure } from '../parse/exposures.ts';
 import type { LineageGraph } from './build-graph.ts';
 import { closestNames } from '../closest-names.ts';
 import { fnmatch, hasWildcard, pathGlobMatch } from './glob.ts';
@@ -75,7 +76,7 @@ interface Bundle {
   indirect: Set<string>;
 }
 
-type AnyNode = ManifestNode | SourceDefinition;
+type AnyNode = ManifestNode | SourceDefinition | Exposure;
 
 class Selector {
   private readonly members: string[];
@@ -96,7 +97,7 @@ class Selector {
   }
 
   get(id: string): AnyNode | undefined {
-    return this.manifest.nodes[id] ?? this.manifest.sources[id] ?? (this.manifest.unit_tests?.[id] as unknown as ManifestNode | undefined);
+    return this.manifest.nodes[id] ?? this.manifest.sources[id] ?? this.manifest.exposures?.[id] ?? (this.manifest.unit_tests?.[id] as unknown as ManifestNode | undefined);
   }
 
   // ---- graph traversal ----
@@ -243,10 +244,10 @@ class Selector {
 
   private matcher(c: SelectorCriterion): (id: string, node: AnyNode) => boolean {
     const v = c.value;
-    const isNode = (n: AnyNode): n is ManifestNode => n.resource_type !== 'source';
+    const isNode = (n: AnyNode): n is ManifestNode => n.resource_type !== 'source' && n.resource_type !== 'exposure';
     switch (c.method) {
       case 'fqn':
-        return (_id, n) => isNode(n) && fqnMatches(n.fqn, v, n.name, n.version !== undefined && n.version !== null);
+        return (_id, n) => n.resource_type !== 'source' && fqnMatches(n.fqn, v, n.name, isNode(n) && n.version !== undefined && n.version !== null);
       case 'tag':
         return (_id, n) => tagsOf(n).some((t) => fnmatch(t, v));
       case 'path': {
@@ -310,7 +311,10 @@ class Selector {
         return (id) => v === 'fresher' && fresher.has(id);
       }
       case 'group':
-        return (_id, n) => typeof n.config?.group === 'string' && fnmatch(n.config.group, v);
+        return (_id, n) => {
+          const group = (n.config as { group?: unknown } | undefined)?.group;
+          return typeof group === 'string' && fnmatch(group, v);
+        };
       case 'access':
         return (_id, n) =>
           isNode(n) && n.resource_type === 'model' && String((n.config?.access as string | undefined) ?? 'protected') === v;
@@ -333,6 +337,12 @@ class Selector {
         };
       }
       case 'exposure':
+        // dbt's ExposureSelectorMethod: `exposure:name` or `exposure:pkg.name`.
+        return (_id, n) => {
+          if (n.resource_type !== 'exposure') return false;
+          const parts = v.split('.');
+          return parts.length === 2 ? fnmatch(n.package_name, parts[0]!) && fnmatch(n.name, parts[1]!) : fnmatch(n.name, v);
+        };
       case 'metric':
       case 'semantic_model':
       case 'saved_query':
@@ -522,7 +532,8 @@ export function evaluateSelection(
   const selected: string[] = [];
   for (const id of included.direct) {
     if (excluded.direct.has(id)) continue;
-    const node = manifest.nodes[id] ?? manifest.unit_tests?.[id];
+    // Exposures are listed (ls) when their type is asked for; never run.
+    const node = manifest.nodes[id] ?? manifest.unit_tests?.[id] ?? (types?.has('exposure') ? manifest.exposures?.[id] : undefined);
     if (!node) {
       // sources are selected for graph traversal only, unless asked for (source freshness)
       if (options.includeSources && manifest.sources[id] && (!types || types.has('source')) && !dropTypes.has('source')) selected.push(id);

@@ -4,6 +4,7 @@
  */
 import type { Adapter, Connection, CopyObserver, QueryResult, RelationRef } from '../adapters/adapter.ts';
 import type { NodeConfig } from '../config/types.ts';
+import type { ContractSpec } from './contract.ts';
 
 /** A hook's SQL, or a template to render just before it runs (see MaterializeContext.renderHook). */
 export type HookSql = string | { readonly template: string };
@@ -52,6 +53,12 @@ export interface MaterializeContext {
    * `persist_docs` writes nothing.
    */
   readonly docs?: NodeDocs;
+  /**
+   * The model's enforced contract (`contract: {enforced: true}`): its query columns are checked against
+   * it before anything is built (contract.ts); a table (and an incremental model's first build) is
+   * created with the declared columns and constraints. Absent: no contract.
+   */
+  readonly contract?: ContractSpec;
 }
 
 /** A node's descriptions, as in the manifest (`description`, `columns.<name>.description`). */

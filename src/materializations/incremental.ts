@@ -39,6 +39,7 @@ import {
   type Quoter,
 } from './sql.ts';
 import { checkIdentifier, effectiveFullRefresh, finishInTransaction, runHooks, runModelStatement } from './steps.ts';
+import { assertColumnsEquivalent } from './contract.ts';
 import { tableStrategy, type StrategyOutcome } from './strategies.ts';
 import { swapLockPolicy, transactionWithRetry } from './swap.ts';
 import { markNotRetrySafe } from './retry-safety.ts';
@@ -148,11 +149,13 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
   const tempName = helperIdentifier(target.identifier, INCREMENTAL_SUFFIX);
   const source = tempQualified(tempName, q);
   await s.query(dropTempTableSql(tempName, q));
+  // dbt: the temporary relation's create_table_as checks an enforced contract's columns first.
+  if (ctx.contract) await assertColumnsEquivalent(s, ctx.contract, ctx.sql, q, ctx.config.sql_header);
   try {
     await runModelStatement(s, withSqlHeader(createTempTableAsSql(tempName, ctx.sql, q), ctx.config.sql_header), ctx.sql);
     // Planned before the transaction so we know whether it must take the swap lock first.
     const firstPlan = planSchemaChange(osc.mode, await readColumns(s, { temp: tempName }), await readColumns(s, target));
-    const touchesDependents = firstPlan.expand.length > 0 || firstPlan.remove.length > 0 || firstPlan.alter.length > 0;
+    const touchesDependents = (!ctx.contract && firstPlan.expand.length > 0) || firstPlan.remove.length > 0 || firstPlan.alter.length > 0;
     // Any ALTER TABLE takes ACCESS EXCLUSIVE, as a swap's rename does.
     const altersTable = schemaChangeSql(target, firstPlan, q).length > 0;
     // The DML transaction is the one step that must not be redone blindly (see retry-safety.ts). When it alters the
@@ -167,7 +170,9 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
           hint: 'Run the model again.',
         });
       }
-      const plan = planSchemaChange(osc.mode, await readColumns(tx, { temp: tempName }), await readColumns(tx, target));
+      const planned = planSchemaChange(osc.mode, await readColumns(tx, { temp: tempName }), await readColumns(tx, target));
+      // dbt's incremental materialization skips expand_target_column_types under an enforced contract.
+      const plan = ctx.contract ? { ...planned, expand: [] } : planned;
       if (osc.mode === 'fail' && plan.schemaChanged) {
         throw new TsdbtError(
           'incremental-schema-changed',

@@ -5,6 +5,7 @@
 import { TsdbtError } from '../errors.ts';
 import { configSqlErrors } from './config-check.ts';
 import { RecordingSession, type MaterializeContext, type MaterializeResult } from './context.ts';
+import { contractSqlProblem } from './contract.ts';
 import { incrementalStrategy } from './incremental.ts';
 import { snapshotStrategy } from './snapshot.ts';
 import { resolveGrants } from './sql.ts';
@@ -52,6 +53,8 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
   // Any config value that would reach SQL unsafely (indexes, unique_key, predicates, column_types, …) fails here too.
   const unsafe = configSqlErrors(ctx.config, { label: `${name === 'seed' || name === 'snapshot' ? name : 'model'} ${ctx.relation.schema}.${ctx.relation.identifier}` });
   if (unsafe.length > 0) throw unsafe[0];
+  const contractProblem = ctx.contract && contractSqlProblem(ctx.contract, `model ${ctx.relation.schema}.${ctx.relation.identifier}`);
+  if (contractProblem) throw contractProblem;
   const session = new RecordingSession(ctx.conn);
   // dbt's run_hooks(pre_hooks, inside_transaction=False) before the model's transaction, and
   // run_hooks(post_hooks, inside_transaction=False) after it commits.

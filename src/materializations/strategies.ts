@@ -8,6 +8,7 @@ import type { RelationRef } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
 import { inferSeedColumns, loadSeedTable } from '../seeds/index.ts';
 import type { MaterializeContext, RecordingSession } from './context.ts';
+import { assertColumnsEquivalent, createContractTableSql, insertContractRowsSql } from './contract.ts';
 import { createTableAsSql, createViewAsSql, qualified, withSqlHeader } from './sql.ts';
 import { buildAndSwap, createConfiguredIndexes, effectiveFullRefresh, runModelStatement } from './steps.ts';
 
@@ -30,6 +31,8 @@ async function countRows(s: RecordingSession, rel: RelationRef, ctx: Materialize
  */
 export async function viewStrategy(ctx: MaterializeContext, s: RecordingSession): Promise<StrategyOutcome> {
   const { warnings } = await buildAndSwap(ctx, s, 'view', async (tmp) => {
+    // dbt's create_view_as: an enforced contract checks the columns (views take no constraints).
+    if (ctx.contract) await assertColumnsEquivalent(s, ctx.contract, ctx.sql, ctx.adapter, ctx.config.sql_header);
     await runModelStatement(s, withSqlHeader(createViewAsSql(tmp, ctx.sql, ctx.adapter), ctx.config.sql_header), ctx.sql);
   });
   return { message: 'CREATE VIEW', rowsAffected: null, warnings };
@@ -41,7 +44,17 @@ export async function viewStrategy(ctx: MaterializeContext, s: RecordingSession)
  * Result `SELECT <rows>`.
  */
 export async function tableStrategy(ctx: MaterializeContext, s: RecordingSession): Promise<StrategyOutcome> {
+  const contract = ctx.contract;
   const { value: rows, warnings } = await buildAndSwap(ctx, s, 'table', async (tmp) => {
+    if (contract) {
+      // dbt's postgres__create_table_as: the contract's columns are checked (after pre-hooks) before anything is built.
+      await assertColumnsEquivalent(s, contract, ctx.sql, ctx.adapter, ctx.config.sql_header);
+      // Declared columns and constraints, then the rows: a violated constraint fails here, before the swap.
+      await s.query(withSqlHeader(createContractTableSql(tmp, contract, ctx.adapter, { unlogged: ctx.config.unlogged === true }), ctx.config.sql_header));
+      const r = await runModelStatement(s, insertContractRowsSql(tmp, contract, ctx.sql, ctx.adapter), ctx.sql);
+      await createConfiguredIndexes(s, ctx, tmp);
+      return typeof r.rowCount === 'number' ? r.rowCount : await countRows(s, tmp, ctx);
+    }
     const create = createTableAsSql(tmp, ctx.sql, ctx.adapter, { unlogged: ctx.config.unlogged === true });
     const r = await runModelStatement(s, withSqlHeader(create, ctx.config.sql_header), ctx.sql);
     const rows = typeof r.rowCount === 'number' && r.command.toUpperCase() === 'SELECT' ? r.rowCount : await countRows(s, tmp, ctx);

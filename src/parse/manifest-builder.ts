@@ -7,6 +7,8 @@
  * overridable by the project's own macros), `{{ doc() }}` in descriptions,
  * and dbt's unique-name rule.
  */
+import type { Exposure, SemanticEntry } from './exposures.ts';
+import type { Group } from './groups.ts';
 import { createHash } from 'node:crypto';
 import { DBT_VERSION } from '../dbt-version.ts';
 import { TsdbtError, type Diagnostics } from '../errors.ts';
@@ -106,6 +108,18 @@ export class ManifestBuilder {
   readonly nodes: Record<string, ManifestNode> = {};
   readonly disabled: Record<string, ManifestNode[]> = {};
   readonly sources: Record<string, SourceDefinition> = {};
+  /** Groups (groups.ts), keyed `group.<pkg>.<name>`. */
+  readonly groups: Record<string, Group> = {};
+  /** Installed packages' dbt_project.yml by name, as they are entered. */
+  private readonly enteredProjects = new Map<string, ProjectConfig>();
+  /** Exposures (exposures.ts), keyed `exposure.<pkg>.<name>`. */
+  readonly exposures: Record<string, Exposure> = {};
+  /** Semantic models, metrics, saved queries (exposures.ts), by manifest key. */
+  readonly semanticEntries: { semantic_models: Record<string, SemanticEntry>; metrics: Record<string, SemanticEntry>; saved_queries: Record<string, SemanticEntry> } = {
+    semantic_models: {},
+    metrics: {},
+    saved_queries: {},
+  };
   /** unique_id → the static fast-path calls, for nodes that need no full render. */
   readonly staticCalls = new Map<string, readonly StaticCall[]>();
   /**
@@ -188,7 +202,13 @@ export class ManifestBuilder {
    * errors and warnings found meanwhile name its files from the root project
    * (`dbt_packages/p/models/x.sql`) while nodes keep paths relative to the package root, as dbt.
    */
+  /** An installed package's dbt_project.yml (once entered), e.g. for its `restrict-access`. */
+  packageProject(name: string): ProjectConfig | undefined {
+    return this.enteredProjects.get(name);
+  }
+
   enterPackage(p: InstalledPackage, properties: Properties): void {
+    this.enteredProjects.set(p.name, p.project);
     this.project = p.project;
     this.pkg = p.name;
     this.files = p.files;
@@ -417,16 +437,16 @@ export class ManifestBuilder {
       sources: this.sources,
       macros: this.macros,
       docs: this.docs,
-      exposures: {},
-      metrics: {},
-      groups: {},
+      exposures: this.exposures,
+      metrics: this.semanticEntries.metrics,
+      groups: this.groups,
       selectors: {},
       disabled: this.disabled as Record<string, unknown[]>,
       parent_map: {},
       child_map: {},
       group_map: {},
-      saved_queries: {},
-      semantic_models: {},
+      saved_queries: this.semanticEntries.saved_queries,
+      semantic_models: this.semanticEntries.semantic_models,
       unit_tests: {},
     };
   }

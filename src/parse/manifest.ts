@@ -7,6 +7,7 @@
  */
 import type { NodeConfig } from '../config/types.ts';
 import type { TestMetadata } from '../datatests/generic-test-name.ts';
+import type { Exposure } from './exposures.ts';
 
 export type ResourceType = 'model' | 'seed' | 'test' | 'snapshot' | 'analysis' | 'source' | 'operation' | 'unit_test';
 
@@ -17,6 +18,25 @@ export interface ColumnInfo {
   meta: Record<string, unknown>;
   tags: string[];
   quote?: boolean | null;
+  /** Column-level constraints (dbt's `ColumnLevelConstraint`), models only; see src/parse/contracts.ts. */
+  constraints?: Constraint[];
+}
+
+/**
+ * A constraint as dbt's `ColumnLevelConstraint` / `ModelLevelConstraint`: `type` one of
+ * check, not_null, unique, primary_key, foreign_key, custom; `columns` for model-level ones.
+ * `to` is written as `ref('m')` / `source('s', 't')` and becomes the relation's name after linking
+ * (as dbt's compile resolves it).
+ */
+export interface Constraint {
+  type: 'check' | 'not_null' | 'unique' | 'primary_key' | 'foreign_key' | 'custom';
+  name: string | null;
+  expression: string | null;
+  warn_unenforced: boolean;
+  warn_unsupported: boolean;
+  to: string | null;
+  to_columns: string[];
+  columns?: string[];
 }
 
 /** A ref as written: `ref('m')` → `{ name: 'm' }`; `ref('pkg', 'm')` → `{ package: 'pkg', name: 'm' }`. */
@@ -78,6 +98,8 @@ export interface ManifestNode {
   latest_version?: string | number | null;
   /** Models: `deprecation_date` as an ISO date-time with offset (dbt's `normalize_date`), or null. */
   deprecation_date?: string | null;
+  /** Models: model-level constraints (dbt's `constraints:` on the properties entry or version). */
+  constraints?: Constraint[];
   /** For seeds: absolute path of the CSV (dbt: `root_path` + path). */
   seed_file?: string;
   /** Filled by compile. */
@@ -163,7 +185,8 @@ export interface Manifest {
   sources: Record<string, SourceDefinition>;
   macros: Record<string, Macro>;
   docs: Record<string, Documentation>;
-  exposures: Record<string, unknown>;
+  /** Exposures (src/parse/exposures.ts), keyed `exposure.<pkg>.<name>`. */
+  exposures: Record<string, Exposure>;
   metrics: Record<string, unknown>;
   groups: Record<string, unknown>;
   selectors: Record<string, unknown>;

@@ -17,6 +17,7 @@ import { columnsFrom, fileNodeBase, folderParts, lineOf, stripExt, uniq } from '
 import type { ManifestBuilder } from './manifest-builder.ts';
 import type { ProjectFile } from './discover.ts';
 import type { ManifestNode, RefCall } from './manifest.ts';
+import { applyConstraints } from './contracts.ts';
 import { columnsForVersion, formattedVersion, normaliseDeprecationDate, versionedFiles, type VersionedFile } from './model-versions.ts';
 
 /** Materializations tsdbt implements for models. */
@@ -87,6 +88,8 @@ export function parseModelLike(
     }
     config = mergeConfig(config, { access });
   }
+  // `group:` of the entry, as properties-level config (dbt's ModelPatchParser); the file's config() still wins.
+  if (resourceType === 'model' && typeof props?.group === 'string') config = mergeConfig(config, { group: props.group });
   if (props?.meta) config = mergeConfig(config, { meta: props.meta });
   // dbt skips a model file that is empty or only whitespace: no node, no error
   // (dbt-core read_files: files without contents are not parsed).
@@ -177,6 +180,9 @@ export function parseModelLike(
     node.version = version?.v ?? null;
     node.latest_version = versioned?.latest ?? null;
     node.deprecation_date = deprecationDate;
+    // Constraints and the contract checks (contracts.ts); a version's constraints replace the entry's, as dbt.
+    const versionConstraints = Array.isArray(version?.constraints) && version.constraints.length ? version.constraints : undefined;
+    applyConstraints(b, node, props, columnProps, versionConstraints ?? props?.constraints, version?.line ?? props?.line);
   }
   if (fast) b.staticCalls.set(uid, fast.calls);
   b.register(node);

@@ -29,6 +29,9 @@ import { parseSnapshots } from './snapshots.ts';
 import { parseSources } from './sources.ts';
 import { parseSingularTests } from './singular-tests.ts';
 import { parseGenericTests } from './generic-tests.ts';
+import { resolveConstraintTargets } from './contracts.ts';
+import { linkExposures, parseExposures } from './exposures.ts';
+import { checkGroupsAndAccess, parseGroups } from './groups.ts';
 import { linkRefsAndSources } from './link.ts';
 import { DBT_VERSION } from './jinja-context.ts';
 import { parseUnitTests } from './unit-tests.ts';
@@ -135,6 +138,9 @@ export function parseProject(opts: ParseOptions): ParseResult {
     b.leavePackage();
   }
   linkRefsAndSources(b);
+  resolveConstraintTargets(b);
+  linkExposures(b);
+  checkGroupsAndAccess(b);
   const unitTests = parseUnitTests(b);
 
   diags.throwIfErrors();
@@ -171,4 +177,6 @@ function parseResources(b: ManifestBuilder): void {
   parseSources(b);
   parseSingularTests(b);
   parseGenericTests(b);
+  parseExposures(b);
+  parseGroups(b);
 }

@@ -13,6 +13,7 @@ import type { ManifestNode } from '../parse/manifest.ts';
 import type { CompiledNode } from '../compile/compile.ts';
 import type { NodeResult } from '../artifacts/index.ts';
 import { materialize } from '../materializations/index.ts';
+import type { ContractSpec } from '../materializations/contract.ts';
 import { wrapTestSql, testResult, failingRowsSql, storeFailures, resolveStoreFailures, auditSchemaName, type TestResultRow, type TestRunConfig } from '../datatests/index.ts';
 import type { NodeSession } from './node-session.ts';
 import type { TaskOutcome } from './scheduler.ts';
@@ -81,6 +82,7 @@ export const materializeRunner: NodeRunner = async ({ node, threadId, compiledOn
       renderHook: render ? (template, hookConn) => render(node.unique_id, template, hookConn, threadId) : undefined,
       seed: node.resource_type === 'seed' ? { file: node.seed_file!, displayPath: node.original_file_path } : undefined,
       docs: { description: node.description, columns: Object.values(node.columns) },
+      contract: contractSpec(node),
     });
   });
   session.writeRunFile(node, res.statements);
@@ -92,6 +94,20 @@ export const materializeRunner: NodeRunner = async ({ node, threadId, compiledOn
     warnings: res.warnings,
   };
 };
+
+/**
+ * A model's enforced contract (`config.contract.enforced`) as the materialization takes it: its
+ * columns in properties order with data_type and constraints, and its model-level constraints
+ * (foreign keys' `to` already the referenced relation, see src/parse/contracts.ts). Undefined otherwise.
+ */
+export function contractSpec(node: ManifestNode): ContractSpec | undefined {
+  const contract = (node.config as { contract?: { enforced?: boolean } }).contract;
+  if (node.resource_type !== 'model' || contract?.enforced !== true) return undefined;
+  return {
+    columns: Object.values(node.columns).map((c) => ({ name: c.name, data_type: c.data_type ?? '', quote: c.quote, constraints: c.constraints ?? [] })),
+    constraints: node.constraints ?? [],
+  };
+}
 
 /** test: the data test's failures counted as dbt's get_test_sql, with warn_if/error_if; failing rows sampled for the console. */
 export const testRunner: NodeRunner = async ({ node, compiled, compiledOn, session, options }) => {
