@@ -24,6 +24,8 @@ import { registerSecret, redact } from '../secrets.ts';
 import { checkNodeConfigs } from '../materializations/index.ts';
 import { describeHolder, type RunLock } from '../adapters/run-lock.ts';
 import { CANCELLED_MESSAGE } from '../runner/faults.ts';
+import { findMaterializationMacro } from '../parse/materialization-macros.ts';
+import type { CustomMaterializations } from '../runner/runners.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -373,6 +375,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         retries: adapter.capabilities.connectionRetries,
         compileAtRunTime: (id, conn, threadId) => compileAtRunTime(s, p, compiledSession, id, conn, threadId),
         renderHookAtRunTime: (id, template, conn, threadId) => compiledSession.compiler.renderHookAtRunTime(id, template, conn, threadId),
+        customMaterializations: customMaterializations(s, p, compiledSession.compiler),
       });
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -489,4 +492,27 @@ function countTypes(nodes: Record<string, { resource_type: string }>, ids: reado
     .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
     .map(([t, n]) => `${n} ${t}${n === 1 ? '' : 's'}`)
     .join(', ');
+}
+
+/**
+ * User-defined `{% materialization %}` macros of the project and its packages, for the runners;
+ * undefined when there are none. The lookup per materialization name is computed once.
+ */
+function customMaterializations(s: Session, p: Parsed, compiler: Compiler): CustomMaterializations | undefined {
+  const jinja = p.parsed.jinja;
+  const defs = jinja.macroDefinitions().filter((d) => d.kind === 'materialization');
+  if (!defs.length) return undefined;
+  const flag = s.project.flags?.require_explicit_package_overrides_for_builtin_materializations;
+  const root = p.parsed.manifest.metadata.project_name ?? s.project.name;
+  const cache = new Map<string, ReturnType<typeof findMaterializationMacro>>();
+  return {
+    find: (node) => {
+      const name = String(node.config.materialized ?? (node.resource_type === 'seed' ? 'seed' : node.resource_type === 'test' ? 'test' : 'view'));
+      let hit = cache.get(name);
+      if (!hit) cache.set(name, (hit = findMaterializationMacro(defs, name, root, flag !== false)));
+      return hit;
+    },
+    runInContext: (id, db, threadId, fn) => compiler.runInContextAtRunTime(id, db as never, threadId, fn as never),
+    callMacro: (name, ctx) => jinja.callMacro(name, [], {}, ctx),
+  };
 }

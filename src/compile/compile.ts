@@ -147,12 +147,22 @@ export class Compiler {
    * before it runs. @throws TsdbtError, or a call's DatabaseError.
    */
   readonly renderHookAtRunTime: (uniqueId: string, template: string, db: LiveDatabase, threadId?: string) => Promise<string>;
+  /**
+   * Runs `fn` with the node's run-time context (what {@link compileAtRunTime} renders
+   * with) to completion on `db`, replaying as live.ts does: `extend(ctx, log)` adds
+   * members first (a materialization's `sql`, `run_hooks`, …). Used by custom
+   * materializations (src/materializations/custom.ts), as dbt's ModelRunner calls the
+   * materialization macro with its MaterializationContext.
+   * @throws TsdbtError for a template error, or a call's DatabaseError.
+   */
+  readonly runInContextAtRunTime: <T>(uniqueId: string, db: LiveDatabase, threadId: string | undefined, fn: (ctx: Record<string, unknown>, log: ReplayLog) => T) => Promise<T>;
 
   constructor(opts: CompileOptions, ids: Iterable<string>) {
     const impl = makeCompiler(opts, ids);
     this.compileUpFront = impl.compileUpFront;
     this.compileAtRunTime = impl.compileAtRunTime;
     this.renderHookAtRunTime = impl.renderHookAtRunTime;
+    this.runInContextAtRunTime = impl.runInContextAtRunTime;
   }
 }
 
@@ -472,7 +482,13 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
     return value;
   };
 
-  return { compileUpFront, compileAtRunTime, renderHookAtRunTime };
+  const runInContextAtRunTime = async <T>(uniqueId: string, db: LiveDatabase, threadId: string | undefined, fn: (ctx: Record<string, unknown>, log: ReplayLog) => T): Promise<T> => {
+    const node = manifest.nodes[uniqueId];
+    const { value } = await renderWithDatabase((log) => fn(contextFor(node, log, undefined, threadId), log), db);
+    return value;
+  };
+
+  return { compileUpFront, compileAtRunTime, renderHookAtRunTime, runInContextAtRunTime };
 }
 
 /** Where dbt writes a node's compiled SQL: `<target>/compiled/<package>/<file>` (generic tests: `<yml path>/<test name>.sql`). */

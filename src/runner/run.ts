@@ -81,6 +81,8 @@ export interface RunPlanOptions {
   readonly compileAtRunTime?: (uniqueId: string, conn: Connection, threadId: string) => Promise<CompiledNode>;
   /** Renders a hook that asks the database (`{ template }` in CompiledNode) just before it runs, on `conn`. */
   readonly renderHookAtRunTime?: (uniqueId: string, template: string, conn: Pick<Connection, 'query'>, threadId: string) => Promise<string>;
+  /** User-defined `{% materialization %}` macros (see runners.ts). */
+  readonly customMaterializations?: RunnerOptions['customMaterializations'];
 }
 
 /** Node types each command executes. */
@@ -225,6 +227,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
     targetSchema: opts.targetSchema,
     rebuiltLater,
     renderHookAtRunTime: opts.renderHookAtRunTime,
+    customMaterializations: opts.customMaterializations,
   };
 
   /** Runs one node with the runner of its resource type; any error becomes the node's result. */

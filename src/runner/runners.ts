@@ -13,6 +13,8 @@ import type { ManifestNode } from '../parse/manifest.ts';
 import type { CompiledNode } from '../compile/compile.ts';
 import type { NodeResult } from '../artifacts/index.ts';
 import { materialize } from '../materializations/index.ts';
+import { runCustomMaterialization, type CustomMaterializationInput } from '../materializations/custom.ts';
+import type { MaterializationLookup } from '../parse/materialization-macros.ts';
 import { wrapTestSql, testResult, failingRowsSql, storeFailures, resolveStoreFailures, auditSchemaName, type TestResultRow, type TestRunConfig } from '../datatests/index.ts';
 import type { NodeSession } from './node-session.ts';
 import type { TaskOutcome } from './scheduler.ts';
@@ -28,6 +30,34 @@ export interface RunnerOptions {
   /** Relations of selected models downstream of a node (their stale views may be dropped; they are rebuilt later). */
   readonly rebuiltLater: (uniqueId: string) => RelationRef[];
   readonly renderHookAtRunTime?: (uniqueId: string, template: string, conn: Pick<Connection, 'query'>, threadId: string) => Promise<string>;
+  /** User-defined `{% materialization %}` macros (absent: only tsdbt's built-ins). */
+  readonly customMaterializations?: CustomMaterializations;
+}
+
+/** How runners find and run user-defined materializations (wired by the CLI from the parsed project and its Compiler). */
+export interface CustomMaterializations {
+  /** The macro that builds `node` under dbt's precedence, if any (parse/materialization-macros.ts). */
+  readonly find: (node: ManifestNode) => MaterializationLookup;
+  /** Compiler.runInContextAtRunTime. */
+  readonly runInContext: <T>(uniqueId: string, db: Parameters<CustomMaterializationInput['runInContext']>[0], threadId: string, fn: Parameters<CustomMaterializationInput['runInContext']>[1]) => Promise<T>;
+  /** JinjaEnv.callMacro with no arguments. */
+  readonly callMacro: (qualifiedName: string, ctx: Record<string, unknown>) => unknown;
+}
+
+/** The materialization a node runs with: its config, else `seed` / `test` / `view`, as dbt's defaults. */
+function materializationOf(node: ManifestNode): string {
+  return String(node.config.materialized ?? (node.resource_type === 'seed' ? 'seed' : node.resource_type === 'test' ? 'test' : 'view'));
+}
+
+/** A user-defined materialization for a node tsdbt can only build with its own: an error, never a silent fallback. */
+function unsupportedCustom(node: ManifestNode, lookup: MaterializationLookup): TsdbtError {
+  const c = lookup.choice!;
+  return new TsdbtError('unsupported-custom-materialization', `[unsupported] ${node.resource_type} ${node.name}: the user-defined materialization '${c.macro}' (${c.file}:${c.line}) can only build models in tsdbt yet`, {
+    file: c.file,
+    line: c.line,
+    hint: `Remove or rename the {% materialization ${materializationOf(node)} %} block, or exclude ${node.resource_type}s from this run.`,
+    kind: 'runtime',
+  });
 }
 
 /** What a runner is given for one node. */
@@ -57,7 +87,36 @@ export interface RunnerResult {
 export type NodeRunner = (input: RunnerInput) => Promise<RunnerResult>;
 
 /** model, seed and snapshot: dbt's materializations. */
-export const materializeRunner: NodeRunner = async ({ node, threadId, compiledOn, session, options }) => {
+export const materializeRunner: NodeRunner = async (input) => {
+  const { node, threadId, compiledOn, session, options } = input;
+  const custom = options.customMaterializations;
+  const lookup = custom && node.config.materialized !== 'ephemeral' ? custom.find(node) : {};
+  if (lookup.choice && node.resource_type !== 'model') throw unsupportedCustom(node, lookup);
+  if (lookup.choice && custom) {
+    // A user-defined materialization (dbt's materialization macro) builds the model instead of tsdbt's own.
+    const choice = lookup.choice;
+    const res = await session.onConnection(node, async (conn: Connection) => {
+      const cc = await compiledOn(conn);
+      return runCustomMaterialization({
+        conn,
+        adapter: options.adapter,
+        choice,
+        relation: { database: node.database, schema: node.schema, identifier: node.alias },
+        node: { name: node.name, config: node.config, docs: { description: node.description, columns: Object.values(node.columns) } },
+        sql: cc?.compiledCode ?? '',
+        runInContext: (db, fn) => custom.runInContext(node.unique_id, db, threadId, fn),
+        callMacro: custom.callMacro,
+      });
+    });
+    session.writeRunFile(node, res.statements);
+    return {
+      status: 'success',
+      message: res.message,
+      adapterResponse: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
+      outcome: 'ok',
+      warnings: [...(lookup.warning ? [lookup.warning] : []), ...res.warnings],
+    };
+  }
   const res = await session.onConnection(node, async (conn: Connection) => {
     const cc = await compiledOn(conn);
     const render = options.renderHookAtRunTime;
@@ -82,12 +141,14 @@ export const materializeRunner: NodeRunner = async ({ node, threadId, compiledOn
     message: res.message,
     adapterResponse: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
     outcome: 'ok',
-    warnings: res.warnings,
+    warnings: [...(lookup.warning ? [lookup.warning] : []), ...res.warnings],
   };
 };
 
 /** test: the data test's failures counted as dbt's get_test_sql, with warn_if/error_if; failing rows sampled for the console. */
 export const testRunner: NodeRunner = async ({ node, compiled, compiledOn, session, options }) => {
+  const lookup = options.customMaterializations?.find(node) ?? {};
+  if (lookup.choice) throw unsupportedCustom(node, lookup);
   // A test whose SQL asks the database compiles on a connection first (then runs as any other).
   const c = compiled ?? (await session.onConnection(node, compiledOn))!;
   const config = c.config ?? node.config;
@@ -127,6 +188,7 @@ export const testRunner: NodeRunner = async ({ node, compiled, compiledOn, sessi
     failures: outcome.failures,
     outcome: outcome.status === 'fail' ? 'fail' : outcome.status === 'warn' ? 'warn' : 'ok',
     detail: { failingRows },
+    ...(lookup.warning ? { warnings: [lookup.warning] } : {}),
   };
 };
 
