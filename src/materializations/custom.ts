@@ -51,8 +51,19 @@ export interface CustomMaterializationInput {
    * `log.call(what, key, run)` asks the database from inside the render.
    */
   readonly runInContext: <T>(db: MaterializationDb, fn: (ctx: Record<string, unknown>, log: ReplayLogLike) => T) => Promise<T>;
+  /**
+   * Warn when work is left uncommitted (default true). Tests pass false: dbt's test materialization
+   * never commits its read-only query either.
+   */
+  readonly warnUncommitted?: boolean;
   /** Calls a macro (`package.name`) with a context (JinjaEnv.callMacro). */
   readonly callMacro: (qualifiedName: string, ctx: Record<string, unknown>) => unknown;
+}
+
+/** A custom materialization's outcome: {@link MaterializeResult}, plus the first row the 'main' statement fetched. */
+export interface CustomMaterializeResult extends MaterializeResult {
+  /** `load_result('main')`'s first row as a dict, when the statement ran with fetch_result=True (a test's failures row). */
+  readonly mainRow?: Record<string, unknown>;
 }
 
 /** The part of ReplayLog a materialization member uses. */
@@ -146,7 +157,7 @@ function asRelation(v: unknown, what: string, file: string): JinjaRelation {
  *   any error the macro raises (located in its file and line); a statement's DatabaseError.
  *   The open transaction is rolled back first.
  */
-export async function runCustomMaterialization(input: CustomMaterializationInput): Promise<MaterializeResult> {
+export async function runCustomMaterialization(input: CustomMaterializationInput): Promise<CustomMaterializeResult> {
   const { choice, node } = input;
   const session = new RecordingSession(input.conn);
   const db = new AutoBeginSession(session);
@@ -243,7 +254,7 @@ export async function runCustomMaterialization(input: CustomMaterializationInput
   }
   if (db.open) {
     await session.query('rollback');
-    warnings.push(`materialization '${choice.macro}' (${choice.file}:${choice.line}) left its work uncommitted: it was rolled back, as dbt does. Call {{ adapter.commit() }} before the end of the materialization.`);
+    if (input.warnUncommitted !== false) warnings.push(`materialization '${choice.macro}' (${choice.file}:${choice.line}) left its work uncommitted: it was rolled back, as dbt does. Call {{ adapter.commit() }} before the end of the materialization.`);
   }
   const ret = outcome.ret;
   if (!ret || typeof ret !== 'object' || Array.isArray(ret) || !('relations' in (ret as object))) {
@@ -254,8 +265,11 @@ export async function runCustomMaterialization(input: CustomMaterializationInput
       kind: 'runtime',
     });
   }
-  const response = (outcome.main as { response?: { _message?: string; rows_affected?: number } } | null)?.response;
+  const main = outcome.main as { response?: { _message?: string; rows_affected?: number }; table?: { column_names: string[]; toData(): unknown[][] } | null } | null;
+  const response = main?.response;
+  const first = main?.table?.toData()[0];
+  const mainRow = first && main?.table ? Object.fromEntries(main.table.column_names.map((c, i) => [c, first[i]])) : undefined;
   const message = response?._message ?? 'OK';
   const rows = response?.rows_affected;
-  return { message, rowsAffected: typeof rows === 'number' && rows >= 0 ? rows : null, statements: session.statements, warnings };
+  return { message, rowsAffected: typeof rows === 'number' && rows >= 0 ? rows : null, statements: session.statements, warnings, mainRow };
 }

@@ -55,7 +55,8 @@ export function findMaterializationMacro(
   const best = (pool: typeof candidates) =>
     pool.reduce<(typeof candidates)[number] | undefined>((a, c) => (!a || c.specificity > a.specificity || (c.specificity === a.specificity && c.locality >= a.locality) ? c : a), undefined);
   const winner = best(candidates);
-  if (!winner) return {};
+  // tsdbt's own (package 'dbt') candidates are run by its TypeScript strategies; the macros exist to be wrapped.
+  if (!winner || winner.locality === 1) return {};
   const asChoice = (c: (typeof candidates)[number]): MaterializationChoice => ({ macro: c.d.name, packageName: c.d.packageName, file: c.d.file, line: c.d.line });
   if (builtin && winner.locality === 2) {
     if (!requireExplicitPackageOverrides) {
@@ -65,11 +66,11 @@ export function findMaterializationMacro(
       };
     }
     // dbt keeps only root and core candidates; a core (tsdbt) default beats nothing but a root default of equal specificity.
-    const root = best(candidates.filter((c) => c.locality === 3));
+    const root = best(candidates.filter((c) => c.locality !== 2));
     const warning =
       `Installed package '${winner.d.packageName}' defines the built-in materialization '${name}' (${winner.d.file}:${winner.d.line}); it is not used, as in dbt ≥ 1.8. ` +
       `To use it, set flags: {require_explicit_package_overrides_for_builtin_materializations: false} in dbt_project.yml, or wrap it in a root-project materialization.`;
-    return root ? { choice: asChoice(root), warning } : { warning };
+    return root && root.locality === 3 ? { choice: asChoice(root), warning } : { warning };
   }
   return { choice: asChoice(winner) };
 }

@@ -146,12 +146,50 @@ export const materializeRunner: NodeRunner = async (input) => {
 };
 
 /** test: the data test's failures counted as dbt's get_test_sql, with warn_if/error_if; failing rows sampled for the console. */
-export const testRunner: NodeRunner = async ({ node, compiled, compiledOn, session, options }) => {
-  const lookup = options.customMaterializations?.find(node) ?? {};
-  if (lookup.choice) throw unsupportedCustom(node, lookup);
+export const testRunner: NodeRunner = async (input) => {
+  const { node, compiled, compiledOn, session, options } = input;
+  const custom = options.customMaterializations;
+  const lookup = custom?.find(node) ?? {};
   // A test whose SQL asks the database compiles on a connection first (then runs as any other).
   const c = compiled ?? (await session.onConnection(node, compiledOn))!;
   const config = c.config ?? node.config;
+  if (lookup.choice && custom) {
+    // A user-defined `test` materialization (dbt's TestRunner calls materialization_test_*): its 'main'
+    // statement must fetch dbt's failures / should_warn / should_error row.
+    const choice = lookup.choice;
+    const res = await session.onConnection(node, (conn) =>
+      runCustomMaterialization({
+        conn,
+        adapter: options.adapter,
+        choice,
+        relation: { database: node.database, schema: node.schema, identifier: node.alias },
+        node: { name: node.name, config },
+        sql: c.compiledCode,
+        warnUncommitted: false,
+        runInContext: (db, fn) => custom.runInContext(node.unique_id, db, input.threadId, fn),
+        callMacro: custom.callMacro,
+      }),
+    );
+    session.writeRunFile(node, res.statements);
+    const row = res.mainRow;
+    if (!row || !('failures' in row)) {
+      throw new TsdbtError('test-materialization-result', `the test materialization '${choice.macro}' (${choice.file}:${choice.line}) did not fetch the failures row of statement('main') for test ${node.name}`, {
+        file: choice.file,
+        line: choice.line,
+        hint: "Run {% call statement('main', fetch_result=True) %}{{ get_test_sql(sql, fail_calc, warn_if, error_if, limit) }}{% endcall %}, or end with {{ return(dbt.materialization_test_default()) }}.",
+        kind: 'runtime',
+      });
+    }
+    const outcome = testResult(row as unknown as TestResultRow, config as TestRunConfig, { warnError: options.warnError });
+    return {
+      status: outcome.status,
+      message: outcome.message,
+      adapterResponse: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
+      failures: outcome.failures,
+      outcome: outcome.status === 'fail' ? 'fail' : outcome.status === 'warn' ? 'warn' : 'ok',
+      warnings: [...(lookup.warning ? [lookup.warning] : []), ...res.warnings],
+    };
+  }
   const statements: string[] = [];
   let countSql = c.compiledCode;
   const limit = (config.limit as number | null | undefined) ?? null;

@@ -210,6 +210,7 @@ await describeEngines('failing custom materializations', (engine) => {
     assert.equal(r.code, 1, r.output);
     assert.match(r.output, /broken on purpose/);
     assert.match(r.output, /macros\/broken\.sql:3/);
+    assert.doesNotMatch(r.output, /\n\s+at .*\.ts:\d+/); // no stack trace
     assert.equal(await p.count('keep'), 2);
   });
 
@@ -218,5 +219,53 @@ await describeEngines('failing custom materializations', (engine) => {
     assert.equal(r.code, 1, r.output);
     assert.match(r.output, /The materialization \('no_return'\) did not explicitly return a list of relations/);
     assert.match(r.output, /macros\/broken\.sql:7/);
+  });
+});
+
+const OBSERVED: Files = {
+  'dbt_project.yml': projectYml('cm_obs'),
+  // The results table exists before any test runs (tests run in parallel on postgres).
+  'models/people.sql':
+    "{{ config(pre_hook='create table if not exists {{ target.schema }}.test_log (test_name text, failures int)') }}\nselect 1 as id, 'a' as name union all select 2, null union all select 2, 'c'\n",
+  'models/schema.yml': `version: 2
+models:
+  - name: people
+    columns:
+      - name: id
+        data_tests: [not_null]
+      - name: name
+        data_tests: [not_null]
+`,
+  // An observability-style override of the built-in \`test\` materialization: wrap dbt's, record the result.
+  'macros/test.sql': `{% materialization test, default %}
+  {%- set result = dbt.materialization_test_default() -%}
+  {%- set row = load_result('main').table.rows[0] -%}
+  {% call statement('record') -%}
+    insert into {{ target.schema }}.test_log values ('{{ model.name }}', {{ row['failures'] }})
+  {%- endcall %}
+  {{ adapter.commit() }}
+  {{ return(result) }}
+{% endmaterialization %}
+`,
+};
+
+await describeEngines('custom test materialization', (engine) => {
+  let p: Project;
+
+  before(async () => {
+    p = await Project.create(engine, OBSERVED);
+  });
+  after(async () => {
+    await p?.cleanup();
+  });
+
+  it("a root-project `test` materialization wrapping dbt.materialization_test_default records each result; statuses stay dbt's", async () => {
+    const r = await p.cli('build');
+    assert.equal(r.code, 1, r.output);
+    assert.match(r.output, /PASS=2 WARN=0 ERROR=1 SKIP=0 TOTAL=3/);
+    assert.deepEqual(await p.rows('select test_name, failures from test_log order by test_name'), [
+      { test_name: 'not_null_people_id', failures: 0 },
+      { test_name: 'not_null_people_name', failures: 1 },
+    ]);
   });
 });
