@@ -25,6 +25,7 @@ const MY_TABLE = `{% materialization my_table, default %}
   {% if existing_relation is not none %}{{ adapter.rename_relation(existing_relation, backup_relation) }}{% endif %}
   {{ adapter.rename_relation(intermediate_relation, target_relation) }}
   {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {% do persist_docs(target_relation, model) %}
   {{ adapter.commit() }}
   {{ drop_relation_if_exists(backup_relation) }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
@@ -46,6 +47,7 @@ const PROJECT: Files = {
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
 `,
+  'models/schema.yml': 'version: 2\nmodels:\n  - name: custom_t\n    description: built by my_table\n    config:\n      persist_docs: {relation: true}\n',
   'models/custom_t.sql': `{{ config(materialized='my_table', row_label='custom', factor=10,
     pre_hook="create table if not exists {{ this.schema }}.hook_log (what text)",
     post_hook=["insert into {{ this.schema }}.hook_log values ('inside')", {'sql': "insert into {{ this.schema }}.hook_log values ('outside')", 'transaction': False}]) }}
@@ -79,6 +81,7 @@ await describeEngines('custom materialization in the project', (engine) => {
       ['inside', 'outside'],
     );
     assert.equal((await p.relations()).custom_t, 'table');
+    assert.deepEqual(await p.rows(`select obj_description('${p.schema}.custom_t'::regclass) as d`), [{ d: 'built by my_table' }]);
   });
 
   it("run_results records the 'main' statement's adapter response (SELECT 3)", () => {
@@ -190,6 +193,8 @@ const FAILING: Files = {
 {% endmaterialization %}
 `,
   'models/nr.sql': "{{ config(materialized='no_return') }}\nselect 1 as id\n",
+  'seeds/codes.csv': 'code\na\n',
+  'macros/seed.sql': "\n{% materialization seed, default %}{{ return({'relations': []}) }}{% endmaterialization %}\n",
 };
 
 await describeEngines('failing custom materializations', (engine) => {
@@ -219,6 +224,13 @@ await describeEngines('failing custom materializations', (engine) => {
     assert.equal(r.code, 1, r.output);
     assert.match(r.output, /The materialization \('no_return'\) did not explicitly return a list of relations/);
     assert.match(r.output, /macros\/broken\.sql:7/);
+  });
+
+  it('a user-defined `seed` materialization is refused with [unsupported], its file and line, never silently replaced by the built-in', async () => {
+    const r = await p.cli('seed');
+    assert.equal(r.code, 1, r.output);
+    assert.match(r.output, /macros\/seed\.sql:2 .*\[unsupported\] seed codes: the user-defined materialization 'materialization_seed_default'/);
+    assert.equal((await p.relations()).codes, undefined);
   });
 });
 
