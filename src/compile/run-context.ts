@@ -56,7 +56,8 @@ interface AdapterResponse {
 function response(command: string, rowCount: number | null): AdapterResponse {
   const code = command || 'SELECT';
   const rows = rowCount ?? -1;
-  const message = rows >= 0 ? `${code} ${rows}` : code;
+  // As psycopg2's statusmessage, which dbt-postgres reports: `INSERT 0 n` (the oid field), `SELECT n`, `UPDATE n`.
+  const message = rows >= 0 ? (code === 'INSERT' ? `INSERT 0 ${rows}` : `${code} ${rows}`) : code;
   return { _message: message, code, rows_affected: rows, toString: () => message };
 }
 

@@ -18,7 +18,9 @@
  * `run_hooks(…, inside_transaction=False)` run outside any transaction. Work left
  * uncommitted when the macro ends is rolled back (dbt closes the connection with a
  * rollback) and a warning says so; on an error the open transaction is rolled back, so a
- * failure before the commit leaves the previous relation as it was.
+ * failure before the commit leaves the previous relation as it was. A node whose
+ * materialization ran any statement is never re-run after a lost connection (user SQL of
+ * unknown effect, as hooks).
  */
 import { TsdbtError } from '../errors.ts';
 import type { Adapter, Connection, QueryResult, RelationRef } from '../adapters/adapter.ts';
@@ -27,7 +29,9 @@ import type { NodeConfig } from '../config/types.ts';
 import { JinjaRelation } from '../parse/relation.ts';
 import { pyStr, readParams, truthy } from '../jinja/index.ts';
 import { RecordingSession, type MaterializeResult, type NodeDocs } from './context.ts';
-import { createSchemaSql, grantsSql, persistDocsSql } from './sql.ts';
+import { grantsSql, persistDocsSql } from './sql.ts';
+import { ensureSchema } from './steps.ts';
+import { markNotRetrySafe } from './retry-safety.ts';
 
 /** The database the replayed macro sees: statements auto-begin a transaction; `queryNoBegin` (dbt's auto_begin=False) does not. */
 export interface MaterializationDb {
@@ -168,7 +172,8 @@ export async function runCustomMaterialization(input: CustomMaterializationInput
   const postHooks = hooksOf((node.config as { post_hook?: unknown }).post_hook);
   const q = input.adapter;
 
-  await session.query(createSchemaSql(input.relation.schema, q));
+  await ensureSchema(session, q, input.relation.schema);
+  const before = session.statements.length;
   let outcome: { ret: unknown; main: unknown };
   try {
     outcome = await input.runInContext(db, (ctx, log) => {
@@ -250,7 +255,8 @@ export async function runCustomMaterialization(input: CustomMaterializationInput
     });
   } catch (e) {
     if (db.open) await session.query('rollback').catch(() => undefined);
-    throw e;
+    // User SQL of unknown effect ran (beyond `create schema`): never re-run it on a new connection.
+    throw session.statements.length > before ? markNotRetrySafe(e) : e;
   }
   if (db.open) {
     await session.query('rollback');

@@ -48,6 +48,23 @@ const PROJECT: Files = {
 {% endmaterialization %}
 `,
   'models/schema.yml': 'version: 2\nmodels:\n  - name: custom_t\n    description: built by my_table\n    config:\n      persist_docs: {relation: true}\n',
+  // An append-only materialization: make_temp_relation, should_full_refresh(), an 'INSERT 0 1' main statement.
+  'macros/materializations/append_only.sql': `{% materialization append_only, default %}
+  {%- set target_relation = this.incorporate(type='table') -%}
+  {%- set existing = load_relation(this) -%}
+  {% if existing is none or should_full_refresh() %}
+    {{ drop_relation_if_exists(existing) }}
+    {% call statement('main') %}create table {{ target_relation }} as ({{ sql }}){% endcall %}
+  {% else %}
+    {%- set tmp = make_temp_relation(target_relation) -%}
+    {% call statement('tmp') %}create temporary table {{ tmp }} as ({{ sql }}){% endcall %}
+    {% call statement('main') %}insert into {{ target_relation }} select * from {{ tmp }}{% endcall %}
+  {% endif %}
+  {{ adapter.commit() }}
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+`,
+  'models/appended.sql': "{{ config(materialized='append_only') }}\nselect 1 as id\n",
   'models/custom_t.sql': `{{ config(materialized='my_table', row_label='custom', factor=10,
     pre_hook="create table if not exists {{ this.schema }}.hook_log (what text)",
     post_hook=["insert into {{ this.schema }}.hook_log values ('inside')", {'sql': "insert into {{ this.schema }}.hook_log values ('outside')", 'transaction': False}]) }}
@@ -107,8 +124,20 @@ await describeEngines('custom materialization in the project', (engine) => {
     assert.equal(await p.count('custom_t'), 3);
     // The user's materialization drops the backup with dbt's adapter.drop_relation (cascade): the view that read
     // the old table goes with it, exactly as under dbt (tsdbt's own swap would have kept it).
-    assert.deepEqual(Object.keys(await p.relations()).sort(), ['custom_t', 'hook_log', 'tabled']);
+    assert.deepEqual(Object.keys(await p.relations()).sort(), ['appended', 'custom_t', 'hook_log', 'tabled']);
     assert.equal(await p.count('hook_log'), 4);
+  });
+
+  it('an append-only materialization inserts through make_temp_relation; --full-refresh (should_full_refresh()) rebuilds', async () => {
+    assert.equal(await p.count('appended'), 1);
+    const again = await p.cli('run', ['--select', 'appended']);
+    assert.equal(again.code, 0, again.output);
+    assert.equal(await p.count('appended'), 2);
+    const r = p.json('target/run_results.json').results[0];
+    assert.deepEqual([r.adapter_response._message, r.adapter_response.rows_affected], ['INSERT 0 1', 1]);
+    const full = await p.cli('run', ['--select', 'appended', '--full-refresh']);
+    assert.equal(full.code, 0, full.output);
+    assert.equal(await p.count('appended'), 1);
   });
 });
 
