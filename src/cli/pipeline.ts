@@ -30,6 +30,8 @@ import { projectRunHooks, type RunHookNode, type RunHookType } from '../parse/ru
 import { installedPackages } from '../parse/packages.ts';
 import { runProjectHooks, onRunEndContext } from '../runner/run-hooks.ts';
 import { parseFailureResults } from './parse-failure.ts';
+import { findMaterializationMacro } from '../parse/materialization-macros.ts';
+import type { CustomMaterializations } from '../runner/runners.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -482,6 +484,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         renderHookAtRunTime: (id, template, conn, threadId) => compiledSession.compiler.renderHookAtRunTime(id, template, conn, threadId),
         runUnitTest: (id, conn, threadId, statements) =>
           runUnitTest(p.parsed.manifest.unit_tests[id]!, p.parsed.manifest, conn, (def, inputs, c, t) => compiledSession.compiler.compileUnitTest(def, inputs, c, t), threadId, statements),
+        customMaterializations: customMaterializations(s, p, compiledSession.compiler),
       });
       results = [...startResults, ...nodeResults];
       if (!signal?.aborted) results.push(...(await runHooks('on-run-end', hooks.end, onRunEndContext(results, p.parsed.manifest, hooks.start))));
@@ -638,4 +641,27 @@ function countTypes(nodes: Record<string, { resource_type: string }>, ids: reado
     .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
     .map(([t, n]) => `${n} ${t.replace('_', ' ')}${n === 1 ? '' : 's'}`) // "3 unit tests", as dbt
     .join(', ');
+}
+
+/**
+ * User-defined `{% materialization %}` macros of the project and its packages, for the runners;
+ * undefined when there are none. The lookup per materialization name is computed once.
+ */
+function customMaterializations(s: Session, p: Parsed, compiler: Compiler): CustomMaterializations | undefined {
+  const jinja = p.parsed.jinja;
+  const defs = jinja.macroDefinitions().filter((d) => d.kind === 'materialization');
+  if (!defs.length) return undefined;
+  const flag = s.project.flags?.require_explicit_package_overrides_for_builtin_materializations;
+  const root = p.parsed.manifest.metadata.project_name ?? s.project.name;
+  const cache = new Map<string, ReturnType<typeof findMaterializationMacro>>();
+  return {
+    find: (node) => {
+      const name = String(node.config.materialized ?? (node.resource_type === 'seed' ? 'seed' : node.resource_type === 'test' ? 'test' : 'view'));
+      let hit = cache.get(name);
+      if (!hit) cache.set(name, (hit = findMaterializationMacro(defs, name, root, flag !== false)));
+      return hit;
+    },
+    runInContext: (id, db, threadId, fn) => compiler.runInContextAtRunTime(id, db as never, threadId, fn as never),
+    callMacro: (name, ctx) => jinja.callMacro(name, [], {}, ctx),
+  };
 }

@@ -177,6 +177,15 @@ export class Compiler {
    * @throws TsdbtError for a template error, or a call's DatabaseError.
    */
   readonly callMacroAtRunTime: (node: ManifestNode, macro: string, kwargs: Record<string, unknown>, db: LiveDatabase, beforeRender?: () => void) => Promise<unknown>;
+  /**
+   * Runs `fn` with the node's run-time context (what {@link compileAtRunTime} renders
+   * with) to completion on `db`, replaying as live.ts does: `extend(ctx, log)` adds
+   * members first (a materialization's `sql`, `run_hooks`, …). Used by custom
+   * materializations (src/materializations/custom.ts), as dbt's ModelRunner calls the
+   * materialization macro with its MaterializationContext.
+   * @throws TsdbtError for a template error, or a call's DatabaseError.
+   */
+  readonly runInContextAtRunTime: <T>(uniqueId: string, db: LiveDatabase, threadId: string | undefined, fn: (ctx: Record<string, unknown>, log: ReplayLog) => T) => Promise<T>;
 
   constructor(opts: CompileOptions, ids: Iterable<string>) {
     const impl = makeCompiler(opts, ids);
@@ -186,6 +195,7 @@ export class Compiler {
     this.compileUnitTest = impl.compileUnitTest;
     this.renderRunHook = impl.renderRunHook;
     this.callMacroAtRunTime = impl.callMacroAtRunTime;
+    this.runInContextAtRunTime = impl.runInContextAtRunTime;
   }
 }
 
@@ -602,7 +612,14 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
     return value;
   };
 
-  return { compileUpFront, compileAtRunTime, renderHookAtRunTime, compileUnitTest, renderRunHook, callMacroAtRunTime };
+
+  const runInContextAtRunTime = async <T>(uniqueId: string, db: LiveDatabase, threadId: string | undefined, fn: (ctx: Record<string, unknown>, log: ReplayLog) => T): Promise<T> => {
+    const node = manifest.nodes[uniqueId];
+    const { value } = await renderWithDatabase((log) => fn(contextFor(node, log, undefined, threadId), log), db);
+    return value;
+  };
+
+  return { compileUpFront, compileAtRunTime, renderHookAtRunTime, compileUnitTest, renderRunHook, callMacroAtRunTime, runInContextAtRunTime };
 }
 
 /** One given input of a unit test as SQL, for {@link Compiler.compileUnitTest}. */

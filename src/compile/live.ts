@@ -36,6 +36,11 @@ export interface LiveDatabase {
     command: string;
     fields: readonly { name: string; dataTypeID: number }[];
   }>;
+  /**
+   * Runs a statement with dbt's `auto_begin=False` where the database keeps a transaction
+   * (a custom materialization's session): it does not open one. Absent: `query` is used.
+   */
+  queryNoBegin?(sql: string): ReturnType<LiveDatabase['query']>;
 }
 
 /**

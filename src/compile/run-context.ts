@@ -56,7 +56,8 @@ interface AdapterResponse {
 function response(command: string, rowCount: number | null): AdapterResponse {
   const code = command || 'SELECT';
   const rows = rowCount ?? -1;
-  const message = rows >= 0 ? `${code} ${rows}` : code;
+  // As psycopg2's statusmessage, which dbt-postgres reports: `INSERT 0 n` (the oid field), `SELECT n`, `UPDATE n`.
+  const message = rows >= 0 ? (code === 'INSERT' ? `INSERT 0 ${rows}` : `${code} ${rows}`) : code;
   return { _message: message, code, rows_affected: rows, toString: () => message };
 }
 
@@ -84,9 +85,11 @@ export function runContextMembers(input: RunContextInput): Record<string, unknow
   const { log } = input;
   const results = new Map<string, StatementResult>();
 
-  const runSql = (what: string, sql: string): { result: StatementResult } => {
+  // autoBegin: dbt's `auto_begin` — a database that keeps a transaction (a custom materialization's session,
+  // src/materializations/custom.ts) opens one first; statements with auto_begin=False run as they are.
+  const runSql = (what: string, sql: string, autoBegin = true): { result: StatementResult } => {
     const value = log.call(what, `sql:${sql}`, async (db: LiveDatabase) => {
-      const r = await db.query(sql);
+      const r = !autoBegin && db.queryNoBegin ? await db.queryNoBegin(sql) : await db.query(sql);
       return r;
     });
     const table = new AgateTable(value.fields, value.rows);
@@ -128,12 +131,12 @@ export function runContextMembers(input: RunContextInput): Record<string, unknow
     return (rows as { schema: string; identifier: string; relkind: string }[]).map(relationFromInfo);
   };
 
-  const execute = (what: string, sql: string): StatementResult => runSql(what, sql).result;
+  const execute = (what: string, sql: string, autoBegin = true): StatementResult => runSql(what, sql, autoBegin).result;
 
   const dropRelation = (relation: unknown): string => {
     const rel = asRelation(relation, 'adapter.drop_relation', input.file);
     const kind = rel.type === 'view' ? 'view' : rel.type === 'materialized_view' ? 'materialized view' : 'table';
-    execute('adapter.drop_relation', `drop ${kind} if exists ${rel.render()} cascade`);
+    execute('adapter.drop_relation', `drop ${kind} if exists ${rel.render()} cascade`, false); // dbt's drop_relation: auto_begin=False
     return '';
   };
 
@@ -147,7 +150,7 @@ export function runContextMembers(input: RunContextInput): Record<string, unknow
     if (p.language !== 'sql') throw new TsdbtError('unsupported', `[unsupported] statement(language='${pyStr(p.language)}') is not supported yet: only SQL runs on Postgres`, { file: input.file });
     const sql = pyStr(caller());
     if (p.name === 'main') input.onWrite?.(sql);
-    const res = execute('statement', sql);
+    const res = execute('statement', sql, truthy(p.auto_begin));
     if (p.name !== null && p.name !== undefined) {
       results.set(pyStr(p.name), truthy(p.fetch_result) ? res : { response: res.response, data: [], table: null });
     }
@@ -231,7 +234,7 @@ export function runContextMembers(input: RunContextInput): Record<string, unknow
     },
     execute: (...a: unknown[]) => {
       const p = readParams(a, ['sql', 'auto_begin', 'fetch', 'limit'], { auto_begin: false, fetch: false, limit: null });
-      const res = execute('adapter.execute', pyStr(p.sql));
+      const res = execute('adapter.execute', pyStr(p.sql), truthy(p.auto_begin));
       return [res.response, truthy(p.fetch) ? res.table : new AgateTable([], [])];
     },
     commit: () => '',
@@ -245,7 +248,7 @@ export function runContextMembers(input: RunContextInput): Record<string, unknow
 
   const members: Record<string, unknown> = {
     execute: true,
-    run_query: (...a: unknown[]) => runSql('run_query', pyStr(readParams(a, ['sql']).sql)).result.table,
+    run_query: (...a: unknown[]) => runSql('run_query', pyStr(readParams(a, ['sql']).sql), false).result.table, // dbt: statement(auto_begin=False)
     statement,
     load_result: (name: unknown) => results.get(pyStr(name)) ?? null,
     store_result: storeResult,

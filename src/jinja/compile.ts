@@ -17,7 +17,7 @@
  *   file and line;
  * - tags: `{% do %}`, `{% test %}`/`{% data_test %}` (defines macro
  *   `test_<name>`), `{% docs %}` (renders nothing), `{% snapshot %}` (renders
- *   its body) and `{% materialization %}` (refused with a clear error).
+ *   its body) and `{% materialization %}` (a macro `materialization_<name>_<adapter>`, as dbt).
  *
  * Source text is never rewritten (except newline normalisation), so line and
  * column numbers are the user's.
@@ -1265,32 +1265,46 @@ export const snapshotExtension = {
   },
 };
 
-class UnsupportedMaterialization extends Error {
-  constructor(
-    readonly materialization: string,
-    readonly line: number,
-    readonly column: number,
-  ) {
-    super(`custom materialization '${materialization}' is not supported`);
-  }
+/** dbt's name for the macro a `{% materialization name, adapter %}` block defines: `materialization_<name>_<adapter>`. */
+export function materializationMacroName(name: string, adapter = 'default'): string {
+  return `materialization_${name}_${adapter}`;
 }
 
-/** The error for a `{% materialization %}` block in `file`. */
-export function unsupportedMaterialization(name: string, file: string, line: number, column: number): TsdbtError {
-  return new TsdbtError('unsupported-materialization-block', `custom materialization '${name}' in ${file} is not supported by tsdbt`, {
-    file,
-    line,
-    column,
-    hint: 'Remove the {% materialization %} block and use a built-in materialization (view, table, incremental, ephemeral).',
-  });
-}
-
-/** `{% materialization %}`: custom materializations are not supported by tsdbt. */
+/**
+ * `{% materialization name, default %}` / `{% materialization name, adapter='postgres' %}`
+ * (optionally `, supported_languages=['sql']`): defines the macro
+ * `materialization_<name>_<adapter>` with no arguments, as dbt's MaterializationExtension.
+ */
 export const materializationExtension = {
   tags: ['materialization'],
-  parse(parser: Any): never {
+  parse(parser: Any): Any {
     const tok = parser.nextToken();
-    throw new UnsupportedMaterialization(String(parser.peekToken()?.value ?? ''), tok.lineno + 1, tok.colno + 1);
+    const nameTok = parseBlockName(parser, 'materialization');
+    let adapterName = 'default';
+    while (parser.skip(lexer.TOKEN_COMMA)) {
+      const key = parser.peekToken();
+      if (!key || key.type !== lexer.TOKEN_SYMBOL) parser.fail("expected 'default', adapter='…' or supported_languages=[…] in {% materialization %}", key?.lineno, key?.colno);
+      parser.nextToken();
+      if (key.value === 'default') continue;
+      if (key.value !== 'adapter' && key.value !== 'supported_languages') {
+        parser.fail(`unexpected '${key.value}' in {% materialization %}: write 'default', adapter='…' or supported_languages=[…]`, key.lineno, key.colno);
+      }
+      if (!parser.skipValue(lexer.TOKEN_OPERATOR, '=')) parser.fail(`expected '=' after '${key.value}' in {% materialization %}`, key.lineno, key.colno);
+      const value = parser.parseExpression();
+      if (key.value === 'adapter') {
+        if (!(value instanceof nodes.Literal) || typeof value.value !== 'string') parser.fail("adapter= in {% materialization %} must be a string, e.g. adapter='postgres'", key.lineno, key.colno);
+        adapterName = value.value;
+      } else if (value instanceof nodes.Array) {
+        for (const item of value.children) {
+          if (item instanceof nodes.Literal && item.value !== 'sql') parser.fail(`supported_languages: tsdbt runs only 'sql' materializations, not '${String(item.value)}'`, key.lineno, key.colno);
+        }
+      }
+    }
+    parser.advanceAfterBlockEnd(tok.value);
+    const body = parser.parseUntilBlocks('endmaterialization');
+    parser.advanceAfterBlockEnd();
+    const name = new nodes.Symbol(nameTok.lineno, nameTok.colno, materializationMacroName(nameTok.value, adapterName));
+    return new nodes.Macro(tok.lineno, tok.colno, name, new nodes.NodeList(tok.lineno, tok.colno, []), body);
   },
 };
 
@@ -1378,8 +1392,7 @@ function collectCalls(body: Any): string[] {
 /**
  * Compiles `source` (a model, macro file or any dbt Jinja text) for `env`.
  * `file` is the project-relative path used in errors and in macro error locations.
- * Throws TsdbtError `jinja-syntax` (1-based line/column in `file`) or
- * `unsupported-materialization-block`.
+ * Throws TsdbtError `jinja-syntax` (1-based line/column in `file`).
  */
 export function compileTemplate(source: string, file: string, env: Any): CompiledTemplate {
   let code: string;
@@ -1400,7 +1413,6 @@ export function compileTemplate(source: string, file: string, env: Any): Compile
     c.compile(transformer.transform(ast, env.asyncFilters, file));
     code = c.getCode();
   } catch (e) {
-    if (e instanceof UnsupportedMaterialization) throw unsupportedMaterialization(e.materialization, file, e.line, e.column);
     const err = e as { message?: string; lineno?: number; colno?: number };
     let msg = String(err.message ?? e).replace(/^\(unknown path\)\s*/, '');
     let line = err.lineno;

@@ -182,15 +182,31 @@ select * from {{ ref('orders') }}
   assert.deepEqual(m.configs, [{ unique_key: 'id' }]);
 });
 
-test('{% materialization %} blocks are refused with file and line', () => {
+test('{% materialization %} blocks define materialization_<name>_<adapter> macros, as dbt\'s MaterializationExtension', () => {
   const env = new JinjaEnv();
-  const src = '{% macro ok() %}{% endmacro %}\n\n{% materialization my_mat, default %}\n{% endmaterialization %}';
-  const e = caught(() => env.addMacroFile(src, 'macros/mat.sql', 'proj'));
-  assert.equal(e.code, 'unsupported-materialization-block');
-  assert.deepEqual([e.file, e.line], ['macros/mat.sql', 3]);
-  assert.match(e.message, /my_mat/);
-  const e2 = caught(() => env.render('select 1\n{% materialization x, default %}{% endmaterialization %}', {}, { file: 'models/m.sql' }));
-  assert.deepEqual([e2.code, e2.file, e2.line], ['unsupported-materialization-block', 'models/m.sql', 2]);
+  const src =
+    '{% macro ok() %}{% endmacro %}\n\n{% materialization my_mat, default %}\n{{ return({\'relations\': [\'d\']}) }}\n{% endmaterialization %}\n' +
+    "{% materialization my_mat, adapter='postgres', supported_languages=['sql'] %}{{ return({'relations': ['pg']}) }}{% endmaterialization %}";
+  const defs = env.addMacroFile(src, 'macros/mat.sql', 'proj');
+  assert.deepEqual(
+    defs.map((d) => [d.name, d.kind, d.line]),
+    [
+      ['ok', 'macro', 1],
+      ['materialization_my_mat_default', 'materialization', 3],
+      ['materialization_my_mat_postgres', 'materialization', 6],
+    ],
+  );
+  assert.deepEqual(env.callMacro('proj.materialization_my_mat_postgres', [], {}, {}), { relations: ['pg'] });
+  assert.deepEqual(env.callMacro('materialization_my_mat_default', [], {}, {}), { relations: ['d'] });
+});
+
+test('a {% materialization %} with an unknown option or a non-string adapter is a syntax error at its line', () => {
+  const env = new JinjaEnv();
+  const e = caught(() => env.addMacroFile('\n{% materialization m, flavour=1 %}{% endmaterialization %}', 'macros/m.sql', 'proj'));
+  assert.deepEqual([e.code, e.file, e.line], ['jinja-syntax', 'macros/m.sql', 2]);
+  assert.match(e.message, /unexpected 'flavour'/);
+  const e2 = caught(() => env.addMacroFile('{% materialization m, adapter=pg %}{% endmaterialization %}', 'macros/n.sql', 'proj'));
+  assert.match(e2.message, /must be a string/);
 });
 
 test('syntax error on line 3 → jinja-syntax with the user’s line and column', () => {

@@ -13,7 +13,7 @@ import nunjucks from 'nunjucks';
 import { TsdbtError } from '../errors.ts';
 import { toNunjucksArgs } from './args.ts';
 import { findTopLevelBlocks, keepOnlyBlocks, parseMacroSignature, type MacroArgumentSpec, type TopLevelBlock } from './blocks.ts';
-import { EXTENSIONS, compileTemplate, unsupportedMaterialization, type CompiledTemplate, type RenderedSnapshot } from './compile.ts';
+import { EXTENSIONS, compileTemplate, materializationMacroName, type CompiledTemplate, type RenderedSnapshot } from './compile.ts';
 import { FILTERS, TESTS } from './filters.ts';
 import { makeGlobals, type JinjaOutput } from './globals.ts';
 import { isSafeString } from './python.ts';
@@ -64,8 +64,8 @@ export interface JinjaRenderOptions {
 export interface MacroDefinition {
   /** Callable name: `test_unique` for `{% test unique(…) %}`. */
   readonly name: string;
-  /** 'test' for `{% test %}` / `{% data_test %}` blocks, else 'macro'. */
-  readonly kind: 'macro' | 'test';
+  /** 'test' for `{% test %}` / `{% data_test %}` blocks, 'materialization' for `{% materialization %}` (named `materialization_<name>_<adapter>`), else 'macro'. */
+  readonly kind: 'macro' | 'test' | 'materialization';
   readonly packageName: string;
   /** dbt's unique_id: `macro.<package>.<name>`. */
   readonly uniqueId: string;
@@ -174,9 +174,16 @@ function unwrap(v: unknown): unknown {
  * const sql = env.render(modelSql, { ref, source, config, this: rel }, { file: 'models/orders.sql' });
  */
 /** The definition of one top-level `{% macro %}` / `{% test %}` block (`test_<name>` for tests), as registered. */
+/** The macro name a top-level block defines: `x`, `test_x`, or `materialization_x_<adapter>`. */
+function blockMacroName(b: TopLevelBlock): string {
+  if (b.tag === 'macro') return b.name;
+  if (b.tag === 'materialization') return materializationMacroName(b.name, /\badapter\s*=\s*(['"])([^'"]*)\1/.exec(b.rest)?.[2] ?? 'default');
+  return `test_${b.name}`;
+}
+
 function macroDefinition(b: TopLevelBlock, source: string, file: string, packageName: string, calls: MacroDefinition['calls']): MacroDefinition {
-  const kind = b.tag === 'macro' ? 'macro' : 'test';
-  const name = kind === 'macro' ? b.name : `test_${b.name}`;
+  const kind = b.tag === 'macro' ? 'macro' : b.tag === 'materialization' ? 'materialization' : 'test';
+  const name = blockMacroName(b);
   return {
     name,
     kind,
@@ -264,23 +271,22 @@ export class JinjaEnv {
    * tsdbt's built-in `dbt` package.
    *
    * @returns the definitions found, in file order.
-   * @throws TsdbtError `jinja-syntax` (with file/line/column),
-   *   `unsupported-materialization-block`, or `duplicate-macro` when the same
+   * `{% materialization name, adapter %}` blocks define `materialization_<name>_<adapter>`
+   * (dbt's naming; `default` when no adapter is given).
+   *
+   * @throws TsdbtError `jinja-syntax` (with file/line/column), or `duplicate-macro` when the same
    *   package already defines the name in another file.
    */
   addMacroFile(source: string, file: string, packageName: string, opts: { readonly lazy?: boolean } = {}): MacroDefinition[] {
     const blocks = findTopLevelBlocks(source, file);
-    const mat = blocks.find((b) => b.tag === 'materialization');
-    if (mat) throw unsupportedMaterialization(mat.name, file, mat.line, mat.column);
-    const kept = blocks.filter((b) => b.tag === 'macro' || b.tag === 'test' || b.tag === 'data_test');
+    const kept = blocks.filter((b) => b.tag === 'macro' || b.tag === 'test' || b.tag === 'data_test' || b.tag === 'materialization');
     if (kept.length === 0) return [];
     if (opts.lazy) return this.addLazyMacroFile(source, file, packageName, kept);
     const { compiled, fileCtx } = this.runMacroFile(source, file, kept);
 
     const defs: MacroDefinition[] = [];
     for (const b of kept) {
-      const kind = b.tag === 'macro' ? 'macro' : 'test';
-      const name = kind === 'macro' ? b.name : `test_${b.name}`;
+      const name = blockMacroName(b);
       const fn = fileCtx.defined.get(name);
       if (!fn) continue;
       const def = macroDefinition(b, source, file, packageName, compiled.macros.find((m) => m.name === name)?.calls ?? []);

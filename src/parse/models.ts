@@ -22,6 +22,16 @@ import { columnsForVersion, formattedVersion, normaliseDeprecationDate, versione
 
 /** Materializations tsdbt implements for models. */
 const MATERIALIZATIONS = ['view', 'table', 'incremental', 'ephemeral'];
+
+/** Names defined by `{% materialization name, … %}` blocks (`materialization_<name>_<adapter>` macros), as dbt accepts them. */
+function customMaterializationNames(jinja: ManifestBuilder['jinja']): Set<string> {
+  const names = new Set<string>();
+  for (const d of jinja.macroDefinitions()) {
+    const m = d.kind === 'materialization' ? /^materialization_(.+)_(postgres|default)$/.exec(d.name) : null;
+    if (m) names.add(m[1]);
+  }
+  return names;
+}
 /** dbt's AccessType values. */
 const ACCESS = ['private', 'protected', 'public'];
 
@@ -134,7 +144,7 @@ export function parseModelLike(
   };
   config = { ...defaults, ...config };
   if (typeof config.tags === 'string') config.tags = [config.tags];
-  if (resourceType === 'model' && config.enabled !== false && !MATERIALIZATIONS.includes(String(config.materialized))) {
+  if (resourceType === 'model' && config.enabled !== false && !MATERIALIZATIONS.includes(String(config.materialized)) && !customMaterializationNames(b.jinja).has(String(config.materialized))) {
     diags.error(
       new TsdbtError('unknown-materialization', `model '${name}' is configured with materialized='${config.materialized}', which tsdbt does not know`, {
         file: f.originalFilePath,

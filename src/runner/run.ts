@@ -82,6 +82,8 @@ export interface RunPlanOptions {
   readonly renderHookAtRunTime?: (uniqueId: string, template: string, conn: Pick<Connection, 'query'>, threadId: string) => Promise<string>;
   /** Runs a unit test on `conn` (the plan's unit_test nodes; see src/unittests). */
   readonly runUnitTest?: RunnerOptions['runUnitTest'];
+  /** User-defined `{% materialization %}` macros (see runners.ts). */
+  readonly customMaterializations?: RunnerOptions['customMaterializations'];
 }
 
 /** Node types each command executes. */
@@ -227,6 +229,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
     rebuiltLater,
     renderHookAtRunTime: opts.renderHookAtRunTime,
     runUnitTest: opts.runUnitTest,
+    customMaterializations: opts.customMaterializations,
   };
 
   /** Runs one node with the runner of its resource type; any error becomes the node's result. */

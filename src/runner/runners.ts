@@ -14,6 +14,8 @@ import type { CompiledNode } from '../compile/compile.ts';
 import type { NodeResult } from '../artifacts/index.ts';
 import { materialize } from '../materializations/index.ts';
 import type { ContractSpec } from '../materializations/contract.ts';
+import { runCustomMaterialization, type CustomMaterializationInput } from '../materializations/custom.ts';
+import type { MaterializationLookup } from '../parse/materialization-macros.ts';
 import { wrapTestSql, testResult, failingRowsSql, storeFailures, resolveStoreFailures, auditSchemaName, type TestResultRow, type TestRunConfig } from '../datatests/index.ts';
 import type { NodeSession } from './node-session.ts';
 import type { TaskOutcome } from './scheduler.ts';
@@ -32,6 +34,34 @@ export interface RunnerOptions {
   readonly renderHookAtRunTime?: (uniqueId: string, template: string, conn: Pick<Connection, 'query'>, threadId: string) => Promise<string>;
   /** Runs the unit test `uniqueId` on `conn` (src/unittests/run-unit-test.ts). */
   readonly runUnitTest?: (uniqueId: string, conn: Connection, threadId: string, statements: string[]) => Promise<UnitTestOutcome>;
+  /** User-defined `{% materialization %}` macros (absent: only tsdbt's built-ins). */
+  readonly customMaterializations?: CustomMaterializations;
+}
+
+/** How runners find and run user-defined materializations (wired by the CLI from the parsed project and its Compiler). */
+export interface CustomMaterializations {
+  /** The macro that builds `node` under dbt's precedence, if any (parse/materialization-macros.ts). */
+  readonly find: (node: ManifestNode) => MaterializationLookup;
+  /** Compiler.runInContextAtRunTime. */
+  readonly runInContext: <T>(uniqueId: string, db: Parameters<CustomMaterializationInput['runInContext']>[0], threadId: string, fn: Parameters<CustomMaterializationInput['runInContext']>[1]) => Promise<T>;
+  /** JinjaEnv.callMacro with no arguments. */
+  readonly callMacro: (qualifiedName: string, ctx: Record<string, unknown>) => unknown;
+}
+
+/** The materialization a node runs with: its config, else `seed` / `test` / `view`, as dbt's defaults. */
+function materializationOf(node: ManifestNode): string {
+  return String(node.config.materialized ?? (node.resource_type === 'seed' ? 'seed' : node.resource_type === 'test' ? 'test' : 'view'));
+}
+
+/** A user-defined materialization for a node tsdbt can only build with its own: an error, never a silent fallback. */
+function unsupportedCustom(node: ManifestNode, lookup: MaterializationLookup): TsdbtError {
+  const c = lookup.choice!;
+  return new TsdbtError('unsupported-custom-materialization', `[unsupported] ${node.resource_type} ${node.name}: the user-defined materialization '${c.macro}' (${c.file}:${c.line}) can only build models in tsdbt yet`, {
+    file: c.file,
+    line: c.line,
+    hint: `Remove or rename the {% materialization ${materializationOf(node)} %} block, or exclude ${node.resource_type}s from this run.`,
+    kind: 'runtime',
+  });
 }
 
 /** What a runner is given for one node. */
@@ -63,7 +93,36 @@ export interface RunnerResult {
 export type NodeRunner = (input: RunnerInput) => Promise<RunnerResult>;
 
 /** model, seed and snapshot: dbt's materializations. */
-export const materializeRunner: NodeRunner = async ({ node, threadId, compiledOn, session, options }) => {
+export const materializeRunner: NodeRunner = async (input) => {
+  const { node, threadId, compiledOn, session, options } = input;
+  const custom = options.customMaterializations;
+  const lookup = custom && node.config.materialized !== 'ephemeral' ? custom.find(node) : {};
+  if (lookup.choice && node.resource_type !== 'model') throw unsupportedCustom(node, lookup);
+  if (lookup.choice && custom) {
+    // A user-defined materialization (dbt's materialization macro) builds the model instead of tsdbt's own.
+    const choice = lookup.choice;
+    const res = await session.onConnection(node, async (conn: Connection) => {
+      const cc = await compiledOn(conn);
+      return runCustomMaterialization({
+        conn,
+        adapter: options.adapter,
+        choice,
+        relation: { database: node.database, schema: node.schema, identifier: node.alias },
+        node: { name: node.name, config: node.config, docs: { description: node.description, columns: Object.values(node.columns) } },
+        sql: cc?.compiledCode ?? '',
+        runInContext: (db, fn) => custom.runInContext(node.unique_id, db, threadId, fn),
+        callMacro: custom.callMacro,
+      });
+    });
+    session.writeRunFile(node, res.statements);
+    return {
+      status: 'success',
+      message: res.message,
+      adapterResponse: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
+      outcome: 'ok',
+      warnings: [...(lookup.warning ? [lookup.warning] : []), ...res.warnings],
+    };
+  }
   const res = await session.onConnection(node, async (conn: Connection) => {
     const cc = await compiledOn(conn);
     const render = options.renderHookAtRunTime;
@@ -91,7 +150,7 @@ export const materializeRunner: NodeRunner = async ({ node, threadId, compiledOn
     message: res.message,
     adapterResponse: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
     outcome: 'ok',
-    warnings: res.warnings,
+    warnings: [...(lookup.warning ? [lookup.warning] : []), ...res.warnings],
   };
 };
 
@@ -110,10 +169,50 @@ export function contractSpec(node: ManifestNode): ContractSpec | undefined {
 }
 
 /** test: the data test's failures counted as dbt's get_test_sql, with warn_if/error_if; failing rows sampled for the console. */
-export const testRunner: NodeRunner = async ({ node, compiled, compiledOn, session, options }) => {
+export const testRunner: NodeRunner = async (input) => {
+  const { node, compiled, compiledOn, session, options } = input;
+  const custom = options.customMaterializations;
+  const lookup = custom?.find(node) ?? {};
   // A test whose SQL asks the database compiles on a connection first (then runs as any other).
   const c = compiled ?? (await session.onConnection(node, compiledOn))!;
   const config = c.config ?? node.config;
+  if (lookup.choice && custom) {
+    // A user-defined `test` materialization (dbt's TestRunner calls materialization_test_*): its 'main'
+    // statement must fetch dbt's failures / should_warn / should_error row.
+    const choice = lookup.choice;
+    const res = await session.onConnection(node, (conn) =>
+      runCustomMaterialization({
+        conn,
+        adapter: options.adapter,
+        choice,
+        relation: { database: node.database, schema: node.schema, identifier: node.alias },
+        node: { name: node.name, config },
+        sql: c.compiledCode,
+        warnUncommitted: false,
+        runInContext: (db, fn) => custom.runInContext(node.unique_id, db, input.threadId, fn),
+        callMacro: custom.callMacro,
+      }),
+    );
+    session.writeRunFile(node, res.statements);
+    const row = res.mainRow;
+    if (!row || !('failures' in row)) {
+      throw new TsdbtError('test-materialization-result', `the test materialization '${choice.macro}' (${choice.file}:${choice.line}) did not fetch the failures row of statement('main') for test ${node.name}`, {
+        file: choice.file,
+        line: choice.line,
+        hint: "Run {% call statement('main', fetch_result=True) %}{{ get_test_sql(sql, fail_calc, warn_if, error_if, limit) }}{% endcall %}, or end with {{ return(dbt.materialization_test_default()) }}.",
+        kind: 'runtime',
+      });
+    }
+    const outcome = testResult(row as unknown as TestResultRow, config as TestRunConfig, { warnError: options.warnError });
+    return {
+      status: outcome.status,
+      message: outcome.message,
+      adapterResponse: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
+      failures: outcome.failures,
+      outcome: outcome.status === 'fail' ? 'fail' : outcome.status === 'warn' ? 'warn' : 'ok',
+      warnings: [...(lookup.warning ? [lookup.warning] : []), ...res.warnings],
+    };
+  }
   const statements: string[] = [];
   let countSql = c.compiledCode;
   const limit = (config.limit as number | null | undefined) ?? null;
@@ -150,6 +249,7 @@ export const testRunner: NodeRunner = async ({ node, compiled, compiledOn, sessi
     failures: outcome.failures,
     outcome: outcome.status === 'fail' ? 'fail' : outcome.status === 'warn' ? 'warn' : 'ok',
     detail: { failingRows },
+    ...(lookup.warning ? { warnings: [lookup.warning] } : {}),
   };
 };
 
