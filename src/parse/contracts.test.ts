@@ -112,3 +112,16 @@ test("a protected model of a restrict-access package is refused from another pac
   const open = parse({ ...files, 'dbt_packages/lib/dbt_project.yml': 'name: lib\nconfig-version: 2\n', 'models/bad.sql': "select * from {{ ref('lib', 'inner') }}" });
   assert.ok(!Array.isArray(open), 'without restrict-access, protected models are visible to other packages');
 });
+
+test('metrics and saved queries are kept in manifest.json, each with one [unsupported] warning naming its file and line (nothing silently ignored)', () => {
+  const r = parse({
+    'models/m.sql': 'select 1 as id',
+    'models/metrics.yml': 'version: 2\nmetrics:\n  - name: revenue\n    label: Revenue\n    type: simple\n    type_params: {measure: amount}\nsaved_queries:\n  - name: weekly\n    query_params: {metrics: [revenue]}\n',
+  });
+  assert.ok(!Array.isArray(r), Array.isArray(r) ? r.map((e) => e.format()).join('\n') : '');
+  const res = r as ParseResult;
+  assert.ok(res.manifest.metrics['metric.shop.revenue'], Object.keys(res.manifest.metrics).join(', '));
+  const w = res.warnings.filter((x) => /\[unsupported\]/.test(x.message));
+  assert.deepEqual(w.map((x) => [x.file, x.line]), [['models/metrics.yml', 3], ['models/metrics.yml', 8]]);
+  assert.match(w[0].message, /metric 'revenue' is written to manifest.json as declared/);
+});

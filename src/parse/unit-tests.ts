@@ -128,7 +128,7 @@ export function parseUnitTests(b: ManifestBuilder): Record<string, UnitTestDefin
     }
     const modelName = e.model.trim().split(/\s+/)[0];
     if (e.versions !== undefined && e.versions !== null) {
-      err(`[unsupported] versions: on ${label}: tsdbt has no versioned models`, 'remove versions: from the unit test');
+      err(`[unsupported] versions: on ${label}: tsdbt does not run unit tests per model version yet`, 'remove versions: from the unit test (it then tests the latest version)');
       continue;
     }
     const model = models.get(modelName) ?? disabledModels.get(modelName);

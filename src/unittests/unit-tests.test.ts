@@ -202,6 +202,13 @@ describe('parsing unit_tests: (dbt UnitTestParser)', () => {
     assert.match(text, /Unit test given inputs must be either a 'ref', 'source' or 'this' call\. Got: 'a'/);
   });
 
+  it('versions: on a unit test is an [unsupported] error at its line (never run against the wrong version silently)', () => {
+    const es = errors({ 'models/ut.yml': 'unit_tests:\n  - name: t1\n    model: b\n    versions: {include: [1]}\n    given:\n      - input: ref(\'a\')\n        rows: []\n    expect: {rows: []}\n' });
+    assert.equal(es.length, 1);
+    assert.equal(`${es[0].file}:${es[0].line}`, 'models/ut.yml:2');
+    assert.match(es[0].message, /\[unsupported\] versions: on unit test 't1'/);
+  });
+
   it('an incremental model needs a boolean is_incremental override, and true needs a this input (dbt parse errors)', () => {
     const es = errors({
       'models/inc.sql': "{{ config(materialized='incremental') }}\nselect 1 as id\n{% if is_incremental() %}where false{% endif %}\n",
