@@ -487,7 +487,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         customMaterializations: customMaterializations(s, p, compiledSession.compiler),
       });
       results = [...startResults, ...nodeResults];
-      if (!signal?.aborted) results.push(...(await runHooks('on-run-end', hooks.end, onRunEndContext(results, p.parsed.manifest, hooks.start))));
+      if (!signal?.aborted) results.push(...(await runHooks('on-run-end', hooks.end, onRunEndContext(results, runManifest, hooks.start))));
     } finally {
       signal?.removeEventListener('abort', onAbort);
       await lock?.release();
