@@ -18,7 +18,7 @@ import { mkdirSync } from 'node:fs';
 import type { Console } from './console.ts';
 import type { ActionWrapper } from './docs-commands.ts';
 import { common } from './flags.ts';
-import { openSession, parseSession, sessionRunHooks, type CommonFlags, type Session, type Parsed } from './pipeline.ts';
+import { openSession, parseSession, sessionCompilerBase, sessionRunHooks, type CommonFlags, type Session, type Parsed } from './pipeline.ts';
 import { selectNodesDetailed } from '../graph/index.ts';
 import { createAdapter } from '../adapters/index.ts';
 import { Compiler } from '../compile/compile.ts';
@@ -77,11 +77,7 @@ export async function sourceFreshness(flags: CommonFlags & { output?: string; ou
       const hooks = sessionRunHooks(s, p);
       const compiler = new Compiler(
         {
-          project: s.project,
-          parsed: p.parsed,
-          target: s.target,
-          cliVars: s.cliVars,
-          invocationId: s.invocationId,
+          ...sessionCompilerBase(s, p),
           fullRefresh: false,
           relations: new Map(),
           selected: sources.map((x) => x.unique_id),

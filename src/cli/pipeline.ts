@@ -10,7 +10,7 @@ import type { ProjectConfig, TargetConfig } from '../config/types.ts';
 import { dbtAdapterType, loadRuntimeConfig, parseVars } from '../config/index.ts';
 import { parseProject, type ParseResult } from '../parse/parse-project.ts';
 import { buildGraph, assertAcyclic, selectNodesDetailed, topologicalOrder, type LineageGraph } from '../graph/index.ts';
-import { Compiler, type CompiledNode, type RelationState } from '../compile/compile.ts';
+import { Compiler, type CompiledNode, type CompileOptions, type RelationState } from '../compile/compile.ts';
 import { writeCompiledFiles } from '../compile/write-compiled.ts';
 import { createAdapter } from '../adapters/index.ts';
 import type { Adapter, Connection } from '../adapters/adapter.ts';
@@ -254,6 +254,14 @@ export interface SessionCompile {
 }
 
 /**
+ * What every Compiler a command builds takes from its session and parse: the
+ * project, the parse result, the target, `--vars` and the invocation id.
+ */
+export function sessionCompilerBase(s: Session, p: Parsed): Pick<CompileOptions, 'project' | 'parsed' | 'target' | 'cliVars' | 'invocationId'> {
+  return { project: s.project, parsed: p.parsed, target: s.target, cliVars: s.cliVars, invocationId: s.invocationId };
+}
+
+/**
  * The up-front compile of `ids` (every node that asks the database nothing),
  * each written to target/compiled/…; the rest are left for
  * {@link compileAtRunTime} / {@link compileRemaining}.
@@ -262,11 +270,7 @@ export interface SessionCompile {
 export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], relations: RelationState, deferTo: Manifest | null = null, command = 'compile', out?: Console): SessionCompile {
   const compiler = new Compiler(
     {
-      project: s.project,
-      parsed: p.parsed,
-      target: s.target,
-      cliVars: s.cliVars,
-      invocationId: s.invocationId,
+      ...sessionCompilerBase(s, p),
       fullRefresh: !!s.flags.fullRefresh,
       relations,
       deferTo,

@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 import type { Console } from './console.ts';
 import type { ActionWrapper } from './docs-commands.ts';
 import { common } from './flags.ts';
-import { openSession, parseSession, writeResults, type CommonFlags, type Parsed, type Session } from './pipeline.ts';
+import { openSession, parseSession, sessionCompilerBase, writeResults, type CommonFlags, type Parsed, type Session } from './pipeline.ts';
 import { TsdbtError } from '../errors.ts';
 import { DatabaseError } from '../adapters/adapter.ts';
 import { createAdapter } from '../adapters/index.ts';
@@ -91,11 +91,7 @@ export async function runOperation(spec: string, flags: CommonFlags & { args?: s
   let logs: { msg: string; info: boolean }[] = [];
   const compiler = new Compiler(
     {
-      project: s.project,
-      parsed: p.parsed,
-      target: s.target,
-      cliVars: s.cliVars,
-      invocationId: s.invocationId,
+      ...sessionCompilerBase(s, p),
       fullRefresh: false,
       relations: new Map(),
       selected: [],
