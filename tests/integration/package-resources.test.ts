@@ -138,7 +138,7 @@ await describeEngines('package resources', (engine) => {
     try {
       const r = await p.cli('parse');
       assert.equal(r.code, 2, r.output);
-      assert.match(r.output, /dbt_packages\/my_pkg\/dbt_project\.yml:4 \[dbt-version-mismatch\] this version of dbt is not supported with the 'my_pkg' package: tsdbt reports dbt 1\.8\.0, 'my_pkg' requires \['>=9\.0\.0'\]/);
+      assert.match(r.output, /dbt_packages\/my_pkg\/dbt_project\.yml:4 \[dbt-version-mismatch\] this version of dbt is not supported with the 'my_pkg' package: tsdbt reports dbt 1\.11\.0, 'my_pkg' requires \['>=9\.0\.0'\]/);
       const ok = await p.cli('parse', ['--no-version-check']);
       assert.equal(ok.code, 0, ok.output);
     } finally {

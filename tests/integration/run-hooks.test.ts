@@ -183,12 +183,13 @@ on-run-end:
   - "insert into {{ target.schema }}.order_log (who) values ('{{ project_name }}')"
 `,
       ),
-      'dbt_packages/zpkg/dbt_project.yml': projectYml('zpkg', `on-run-start: "insert into {{ target.schema }}.order_log (who) values ('{{ project_name }}')"\n`),
+      // project_name is the ROOT project's name in every context (dbt's docs), so the packages write their own names.
+      'dbt_packages/zpkg/dbt_project.yml': projectYml('zpkg', `on-run-start: "insert into {{ target.schema }}.order_log (who) values ('zpkg')"\n`),
       'dbt_packages/apkg/dbt_project.yml': projectYml(
         'apkg',
         `on-run-start:
   - "create table if not exists {{ target.schema }}.order_log (n serial, who text)"
-  - "insert into {{ target.schema }}.order_log (who) values ('{{ project_name }}')"
+  - "insert into {{ target.schema }}.order_log (who) values ('apkg')"
 `,
       ),
     });
