@@ -17,7 +17,9 @@
  * take at most ~10% of the run (after a write that took `t` ms, the next
  * waits at least `10·t` ms; a node starting or finishing meanwhile is in the
  * next write, which a timer guarantees). A small project writes at every
- * start and finish.
+ * start and finish; a node's start is written at once while a write costs at
+ * most 5 ms, because on PGlite the node's statement then blocks the event
+ * loop and no timer could fire before a kill.
  */
 import { writeRunResults, type NodeResult, type WriteRunResultsOptions } from './run-results.ts';
 
@@ -60,9 +62,18 @@ export class ProgressiveRunResults {
     this.write();
   }
 
+  /**
+   * A node starts. Written at once while a write is cheap (≤ 5 ms: projects up to a few thousand nodes):
+   * the node's first statement may block the event loop (PGlite runs SQL on the main thread), so a
+   * deferred write could not happen before a kill. Larger projects defer as for `finished`.
+   */
   started(uniqueId: string): void {
     this.running.add(uniqueId);
-    this.soon();
+    if (!this.closed && this.gapMs <= 50) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.write();
+    } else this.soon();
   }
 
   finished(result: NodeResult): void {
