@@ -114,14 +114,7 @@ export const materializeRunner: NodeRunner = async (input) => {
         callMacro: custom.callMacro,
       });
     });
-    session.writeRunFile(node, res.statements);
-    return {
-      status: 'success',
-      message: res.message,
-      adapterResponse: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
-      outcome: 'ok',
-      warnings: [...(lookup.warning ? [lookup.warning] : []), ...res.warnings],
-    };
+    return builtResult(session, node, res, lookup.warning);
   }
   const res = await session.onConnection(node, async (conn: Connection) => {
     const cc = await compiledOn(conn);
@@ -144,14 +137,7 @@ export const materializeRunner: NodeRunner = async (input) => {
       contract: contractSpec(node),
     });
   });
-  session.writeRunFile(node, res.statements);
-  return {
-    status: 'success',
-    message: res.message,
-    adapterResponse: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
-    outcome: 'ok',
-    warnings: [...(lookup.warning ? [lookup.warning] : []), ...res.warnings],
-  };
+  return builtResult(session, node, res, lookup.warning);
 };
 
 /**
@@ -294,3 +280,23 @@ export const RUNNERS: Partial<Record<ManifestNode['resource_type'], NodeRunner>>
   unit_test: unitTestRunner,
   snapshot: materializeRunner,
 };
+
+/**
+ * A built node's result (built-in or custom materialization): its run file written, status `success`, the
+ * statement's message as dbt-postgres's adapter_response (`code`, `rows_affected`), and the warnings.
+ */
+function builtResult(
+  session: { writeRunFile: (node: ManifestNode, statements: readonly string[]) => void },
+  node: ManifestNode,
+  res: { message: string; rowsAffected?: number | null; statements: readonly string[]; warnings: readonly string[] },
+  lookupWarning: string | undefined,
+) {
+  session.writeRunFile(node, res.statements);
+  return {
+    status: 'success' as const,
+    message: res.message,
+    adapterResponse: { _message: res.message, code: res.message.split(' ')[0], rows_affected: res.rowsAffected ?? -1 },
+    outcome: 'ok' as const,
+    warnings: [...(lookupWarning ? [lookupWarning] : []), ...res.warnings],
+  };
+}
