@@ -16,12 +16,14 @@
  * Cost: each write serialises every result; writes are spaced so that they
  * take at most ~10% of the run (after a write that took `t` ms, the next
  * waits at least `10·t` ms; a node starting or finishing meanwhile is in the
- * next write, which a timer guarantees). A small project writes at every
- * start and finish; a node's start is written at once while a write costs at
- * most 5 ms, because on PGlite the node's statement then blocks the event
- * loop and no timer could fire before a kill.
+ * next write, which a timer guarantees). A project of up to 2,000 nodes
+ * writes at once at every start and finish: on PGlite a node's statement
+ * blocks the event loop, and no timer could fire before a kill.
  */
 import { writeRunResults, type NodeResult, type WriteRunResultsOptions } from './run-results.ts';
+
+/** Up to this many nodes, every start and finish is written at once (see ProgressiveRunResults.now). */
+const IMMEDIATE_NODES = 2000;
 
 /** Message of a node that had not started when the file was written. */
 export const NOT_STARTED_MESSAGE = 'not run: the invocation ended before this node started (run `tsdbt retry`)';
@@ -69,17 +71,26 @@ export class ProgressiveRunResults {
    */
   started(uniqueId: string): void {
     this.running.add(uniqueId);
-    if (!this.closed && this.gapMs <= 50) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      this.write();
-    } else this.soon();
+    this.now();
   }
 
   finished(result: NodeResult): void {
     this.running.delete(result.unique_id);
     this.results.set(result.unique_id, result);
-    this.soon();
+    this.now();
+  }
+
+  /**
+   * Writes at once for a project of up to {@link IMMEDIATE_NODES} nodes (each write is small), otherwise
+   * soon (spaced writes). At once matters: a node's statement may block the event loop (PGlite runs SQL on
+   * the main thread), so a deferred write could not happen before a kill.
+   */
+  private now(): void {
+    if (this.closed) return;
+    if (this.opts.nodes.length > IMMEDIATE_NODES) return this.soon();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.write();
   }
 
   /** Every node, with its result or a not-done placeholder, in plan order. */
