@@ -227,6 +227,7 @@ export class JinjaEnv {
 
   /**
    * Resolves a name a template or macro looks up, in dbt's order:
+   * the rendering node's own package's macros (when it is not the root project),
    * project/package macros, then the render's context values, then dbt's
    * built-in macros, then package namespaces (`dbt_utils.…`), then globals.
    * A context's {@link MACRO_OVERRIDES} entry (a unit test's
@@ -236,7 +237,13 @@ export class JinjaEnv {
   resolve(name: string, base: Record<string, unknown>): unknown {
     const overrides = base[MACRO_OVERRIDES] as Record<string, unknown> | undefined;
     if (overrides !== undefined && Object.hasOwn(overrides, name)) return overrides[name];
-    let v: unknown = this.userMacros.get(name);
+    // dbt's MacroNamespace search order: the node's own package ("locals") before the root project
+    // ("globals"): a bare call in a package's model finds the package's macro even where the root
+    // project defines one of the same name (dbt-core context/macros.py, MacroNamespace._search_order).
+    const pkg = (base.model as { package_name?: unknown } | undefined)?.package_name;
+    let v: unknown = typeof pkg === 'string' && pkg !== this.rootPackage ? this.namespaces.get(pkg)?.[name] : undefined;
+    if (v !== undefined) return v;
+    v = this.userMacros.get(name);
     if (v !== undefined) return v;
     v = base[name];
     if (v !== undefined && v !== OBJECT_PROTO[name]) return v;

@@ -27,7 +27,10 @@ seeds:
 `,
   ),
   'packages.yml': 'packages:\n  - local: vendor/my_pkg\n',
-  'models/report.sql': "select label, sum(net) as total from {{ ref('my_pkg', 'discounted') }} group by label\n",
+  'models/report.sql': "select label, sum(net) as total, '{{ currency_code() }}' as currency from {{ ref('my_pkg', 'discounted') }} group by label\n",
+  // Both the root project and the package define currency_code(): each node's bare call finds its own package's first.
+  'macros/currency.sql': "{% macro currency_code() %}root_usd{% endmacro %}\n",
+  'vendor/my_pkg/macros/currency.sql': "{% macro currency_code() %}pkg_eur{% endmacro %}\n",
   // The package: its own configs (tables, staging as views) and vars.
   'vendor/my_pkg/dbt_project.yml': `name: my_pkg
 version: '0.1.0'
@@ -46,7 +49,7 @@ models:
   'vendor/my_pkg/seeds/pkg_prices.csv': 'id,price\n1,100\n2,200\n3,300\n',
   'vendor/my_pkg/models/staging/stg_prices.sql': "select id, price from {{ ref('pkg_prices') }}\n",
   'vendor/my_pkg/models/discounted.sql':
-    "select id, price - {{ var('discount') }} as net, '{{ var('label') }}' as label, '{{ var('unit') }}' as unit from {{ ref('stg_prices') }}\n",
+    "select id, price - {{ var('discount') }} as net, '{{ var('label') }}' as label, '{{ var('unit') }}' as unit, '{{ currency_code() }}' as currency from {{ ref('stg_prices') }}\n",
   'vendor/my_pkg/models/marts/unwanted.sql': 'select 1 as x\n',
   'vendor/my_pkg/models/schema.yml': `version: 2
 models:
@@ -90,6 +93,11 @@ await describeEngines('package resources', (engine) => {
       ],
     );
     assert.deepEqual((await p.rows<{ label: string; total: unknown }>('select label, total from report')).map((r) => [r.label, num(r.total)]), [['root_global', 585]]);
+  });
+
+  it("a bare macro call resolves in the node's own package first, then the root project (dbt's MacroNamespace search order)", async () => {
+    assert.deepEqual((await p.rows<{ currency: string }>('select distinct currency from discounted')).map((r) => r.currency), ['pkg_eur']);
+    assert.deepEqual((await p.rows<{ currency: string }>('select currency from report')).map((r) => r.currency), ['root_usd']);
   });
 
   it("the package's configs apply (tables, staging as a view), the root's seeds: my_pkg: +schema moves its seed, and marts is disabled by the root", async () => {
