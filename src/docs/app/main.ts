@@ -429,7 +429,7 @@ function computeEmphasis(): void {
   let centre: string | null = null;
   let up = 1;
   let down = 1;
-  if (state.hovered !== null) centre = state.hovered;
+  if (state.hovered !== null && g.hasNode(state.hovered)) centre = state.hovered;
   else if (state.open !== null && !state.focus) {
     centre = nodes[state.open]!.id;
     up = state.hl.up;
@@ -822,6 +822,7 @@ function setFocus(focus: { anchor: number; up: number; down: number } | null, fo
     (focus === null && state.focus === null) ||
     (focus && state.focus && focus.anchor === state.focus.anchor && focus.up === state.focus.up && focus.down === state.focus.down);
   if (same && !force) return;
+  state.hovered = null;
   if (!focus) {
     state.focus = null;
     lineageLayer.hidden = true;
