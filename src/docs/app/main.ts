@@ -116,6 +116,7 @@ function buildGraph(indices: Iterable<number>, position?: (i: number) => { x: nu
       const hp = g.getNodeAttributes(nodes[host]!.id);
       const id = `test:${t.id}`;
       g.addNode(id, {
+        // A column of triangles right of the node, centred on it, alternating above and below.
         x: hp.x + tests.dx,
         y: hp.y + (k % 2 ? -1 : 1) * Math.ceil(k / 2) * tests.dy,
         size: nodeSize(nodes[host]!, keep.size) * 0.6,
@@ -531,6 +532,11 @@ function makeRenderer(graph: DirectedGraph<NodeAttrs>, container: HTMLElement): 
         out.forceLabel = true;
         out.zIndex = 2;
       }
+      // Tests' labels (`unique(id)`) only on hover: their models' labels matter more.
+      if (attrs.kind === 'test' && node !== state.hovered) {
+        out.label = '';
+        out.forceLabel = false;
+      }
       if (node === state.hovered) out.forceLabel = true;
       return out;
     },
@@ -690,6 +696,7 @@ fullRenderer.once('afterRender', fitBoxes);
 function refresh(): void {
   computeEmphasis();
   highlightBar.hidden = state.open === null || state.focus !== null || renderer !== fullRenderer;
+  folderBar.hidden = !aggregated || state.focus !== null;
   renderer.refresh({ skipIndexation: true });
 }
 
@@ -860,7 +867,7 @@ function setFocus(focus: { anchor: number; up: number; down: number } | null, fo
   let testCount = 0;
   for (const t of data.tests) if (t.nodes.some((ni) => members.has(ni))) testCount++;
   showTests.checked = testsChoice ?? testCount <= 150;
-  const sub = buildGraph(members, (i) => pos.get(i)!, showTests.checked ? { dx: spacing.columnWidth * 0.32, dy: spacing.rowHeight * 0.3 } : undefined);
+  const sub = buildGraph(members, (i) => pos.get(i)!, showTests.checked ? { dx: spacing.columnWidth * 0.3, dy: spacing.rowHeight * 0.18 } : undefined);
   focusBar.hidden = false;
   fullLayer.hidden = true;
   lineageLayer.hidden = false;
