@@ -552,10 +552,11 @@ function makeRenderer(graph: DirectedGraph<NodeAttrs>, container: HTMLElement): 
   let frameStart = 0;
   r.on('beforeRender', () => {
     frameStart = performance.now();
-    const a = r.graphToViewport({ x: 0, y: 0 });
-    const b = r.graphToViewport({ x: view.columnWidth, y: 0 });
-    labelSpace.width = Math.abs(b.x - a.x);
-    resetLabels(() => reservedLabels(r));
+    // Run when the frame draws its first label: the frame's camera matrix is set by then.
+    resetLabels(() => {
+      labelSpace.width = columnPixels(r);
+      return reservedLabels(r);
+    });
   });
   r.on('afterRender', () => {
     frameTimes.push(performance.now() - frameStart);
@@ -647,6 +648,11 @@ function frame(r: Sigma<NodeAttrs>, g: DirectedGraph<NodeAttrs>): void {
   r.setCustomBBox({ x: [minX - cw, maxX + cw], y: [minY - rh, maxY + rh] });
 }
 
+/** The distance between two columns on screen now (CSS pixels). */
+function columnPixels(r: Sigma<NodeAttrs>): number {
+  return Math.abs(r.graphToViewport({ x: view.columnWidth, y: 0 }).x - r.graphToViewport({ x: 0, y: 0 }).x);
+}
+
 /**
  * Puts the column captions over the columns `r` shows: one caption per run of
  * neighbouring columns with the same folder (never the same header twice in a
@@ -654,7 +660,7 @@ function frame(r: Sigma<NodeAttrs>, g: DirectedGraph<NodeAttrs>): void {
  */
 function placeCaptions(r: Sigma<NodeAttrs>): void {
   if (r !== renderer) return;
-  const width = labelSpace.width;
+  const width = columnPixels(r);
   const shown = [...columnX].sort((a, b) => a[1] - b[1]);
   const runs: { text: string; from: number; to: number }[] = [];
   for (const [d, gx] of shown) {
@@ -1082,7 +1088,7 @@ function columnRow(n: DocsNode, c: DocsColumn): HTMLElement {
   const elsewhere = columnUseCount(c.name) - 1;
   return h(
     'tr',
-    { 'data-column': c.name },
+    { 'data-column': c.name, 'data-node': n.id },
     h('td', { class: 'muted' }, c.index === null ? '–' : String(c.index)),
     h(
       'td',
@@ -1098,7 +1104,6 @@ function columnRow(n: DocsNode, c: DocsColumn): HTMLElement {
       elsewhere > 0 ? h('div', { class: 'muted small uses' }, h('a', { href: columnHref(c.name) }, `in ${elsewhere} other node${elsewhere === 1 ? '' : 's'}`)) : '',
     ),
   );
-  void n;
 }
 
 let columnCounts: Map<string, number> | null = null;
