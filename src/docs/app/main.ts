@@ -106,6 +106,12 @@ function buildGraph(indices: Iterable<number>, position?: (i: number) => { x: nu
     if (keep.has(a) && keep.has(b)) g.addDirectedEdge(nodes[a]!.id, nodes[b]!.id, { size, color: EDGE });
   }
   if (tests) {
+    const hostOf = (t: DocsTest) => t.nodes.find((ni) => keep.has(ni));
+    const perHost = new Map<number, number>();
+    for (const t of data.tests) {
+      const host = hostOf(t);
+      if (host !== undefined) perHost.set(host, (perHost.get(host) ?? 0) + 1);
+    }
     const placed = new Map<number, number>();
     data.tests.forEach((t, ti) => {
       const on = t.nodes.filter((ni) => keep.has(ni));
@@ -113,12 +119,13 @@ function buildGraph(indices: Iterable<number>, position?: (i: number) => { x: nu
       const host = on[0]!;
       const k = placed.get(host) ?? 0;
       placed.set(host, k + 1);
+      const spread = (k - (perHost.get(host)! - 1) / 2) * tests.dy;
       const hp = g.getNodeAttributes(nodes[host]!.id);
       const id = `test:${t.id}`;
       g.addNode(id, {
-        // A column of triangles right of the node, centred on it, alternating above and below.
+        // A column of triangles right of the node, centred on it.
         x: hp.x + tests.dx,
-        y: hp.y + (k % 2 ? -1 : 1) * Math.ceil(k / 2) * tests.dy,
+        y: hp.y - spread,
         size: nodeSize(nodes[host]!, keep.size) * 0.6,
         color: t.status ? (STATUS_COLORS[t.status] ?? KIND_COLORS.test) : KIND_COLORS.test,
         label: t.column ? `${t.kind}(${t.column})` : t.kind === 'singular' ? t.name : t.kind,
@@ -873,7 +880,7 @@ function setFocus(focus: { anchor: number; up: number; down: number } | null, fo
   let testCount = 0;
   for (const t of data.tests) if (t.nodes.some((ni) => members.has(ni))) testCount++;
   showTests.checked = testsChoice ?? testCount <= 150;
-  const sub = buildGraph(members, (i) => pos.get(i)!, showTests.checked ? { dx: spacing.columnWidth * 0.3, dy: spacing.rowHeight * 0.18 } : undefined);
+  const sub = buildGraph(members, (i) => pos.get(i)!, showTests.checked ? { dx: spacing.columnWidth * 0.3, dy: spacing.rowHeight * 0.22 } : undefined);
   focusBar.hidden = false;
   fullLayer.hidden = true;
   lineageLayer.hidden = false;
