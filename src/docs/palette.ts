@@ -40,3 +40,54 @@ export const STATUS_COLORS: Readonly<Record<string, string>> = {
   skipped: '#7a8699',
   'runtime error': '#d64545',
 };
+
+/**
+ * Shapes the page draws (WebGL, src/docs/app/shapes.ts) and the legend shows (SVG).
+ * `circle`, `ring` (hollow), `square` and regular polygons (`triangle` … `octagon`, a vertex on top).
+ */
+export type NodeShape = 'circle' | 'ring' | 'square' | 'triangle' | 'diamond' | 'pentagon' | 'hexagon' | 'octagon';
+
+/** Sides of each polygon shape, or 0 (circle), 1 (square), 2 (ring): the shader's shape code. */
+export const SHAPE_CODES: Readonly<Record<NodeShape, number>> = {
+  circle: 0,
+  square: 1,
+  ring: 2,
+  triangle: 3,
+  diamond: 4,
+  pentagon: 5,
+  hexagon: 6,
+  octagon: 8,
+};
+
+/** What the page draws besides lineage nodes: tests (in a lineage view), folders and packages (aggregated boxes). */
+export type DrawnKind = LineageResourceType | 'test' | 'folder' | 'package';
+
+/** Shape per kind: inputs angular (sources diamonds, seeds squares), models round, aggregates large squares / octagons. */
+export const KIND_SHAPES: Readonly<Record<DrawnKind, NodeShape>> = {
+  source: 'diamond',
+  seed: 'square',
+  model: 'circle',
+  snapshot: 'pentagon',
+  analysis: 'ring',
+  exposure: 'hexagon',
+  test: 'triangle',
+  folder: 'square',
+  package: 'octagon',
+};
+
+/** Colour per kind (lineage types as {@link TYPE_COLORS}). */
+export const KIND_COLORS: Readonly<Record<DrawnKind, string>> = {
+  ...TYPE_COLORS,
+  test: '#0e9aa7',
+  folder: '#5b6b82',
+  package: '#0f766e',
+};
+
+/** Legend order and wording. */
+export const KIND_ORDER: readonly DrawnKind[] = ['source', 'seed', 'model', 'snapshot', 'analysis', 'exposure', 'test', 'folder', 'package'];
+export const KIND_LABELS: Readonly<Record<DrawnKind, string>> = {
+  ...TYPE_LABELS,
+  test: 'test',
+  folder: 'folder',
+  package: 'package',
+};

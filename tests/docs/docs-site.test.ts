@@ -7,12 +7,12 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { freshPgliteDir } from '../../src/adapters/testing.ts';
-import { browserSkipReason, copyExampleProject, launchBrowser, TEST_OUTPUT, tsdbt } from './helpers.ts';
+import { browserSkipReason, copyExampleProject, launchBrowser, REPO_ROOT, TEST_OUTPUT, tsdbt } from './helpers.ts';
 
 const skip = browserSkipReason();
 if (skip) console.log(`# skipping the docs browser tests: ${skip}`);
@@ -83,7 +83,8 @@ describe('tsdbt docs: the example project in a browser', { skip }, () => {
     for (const id of ids) edges += new Set((manifest.nodes[id]?.depends_on.nodes ?? []).filter((p) => set.has(p))).size;
     assert.equal(ids.length, 11);
     const drawn = await page.evaluate(() => (window as any).tsdbtDocs.drawn());
-    assert.deepEqual(drawn, { nodes: ids.length, edges, visibleNodes: ids.length });
+    // A small project shows every node (no folder boxes); tests are drawn only in a lineage view.
+    assert.deepEqual(drawn, { nodes: ids.length, edges, visibleNodes: ids.length, folders: 0, tests: 0 });
     assert.deepEqual(offline, []);
     assert.deepEqual(errors, []);
   });
@@ -95,8 +96,15 @@ describe('tsdbt docs: the example project in a browser', { skip }, () => {
     const fact = await x(FACT);
     const mart = await x(`model.${PKG}.mart_channel_attribution`);
     assert.ok(seed < stg && stg < fact && fact < mart, `x: seed ${seed}, staging ${stg}, dwh ${fact}, mart ${mart}`);
+    // One caption per layer, spanning its columns (dwh and mart have two columns each), none over another.
     const captions = await page.locator('.column-caption:not([hidden])').allTextContents();
-    assert.deepEqual(captions, ['seeds', 'staging', 'dwh', 'dwh', 'mart', 'mart']);
+    assert.deepEqual(captions, ['seeds', 'staging', 'dwh', 'mart']);
+    const rects = await page.locator('.column-caption:not([hidden])').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()));
+    for (let k = 1; k < rects.length; k++) assert.ok(rects[k - 1].right <= rects[k].left, `captions ${k - 1} and ${k} overlap`);
+    // Every node is labelled here, and no two labels overlap (boxes of the labels as drawn).
+    const labels: { x: number; y: number; width: number; height: number; text: string }[] = await page.evaluate(() => (window as any).tsdbtDocs.labelBoxes());
+    assert.equal(labels.length, 11);
+    for (const a of labels) for (const b of labels) if (a !== b) assert.ok(!(a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height), `${a.text} overlaps ${b.text}`);
     await page.screenshot({ path: join(TEST_OUTPUT, 'docs-example-overview.png') });
   });
 
@@ -106,6 +114,10 @@ describe('tsdbt docs: the example project in a browser', { skip }, () => {
     await page.locator('#panel h1', { hasText: 'fact_sessions' }).waitFor();
     assert.equal(new URL(page.url()).hash, `#!/model/${FACT}`);
     await page.screenshot({ path: join(TEST_OUTPUT, 'docs-example-fact_sessions.png') });
+    if (process.env.TSDBT_UPDATE_SCREENSHOTS === '1') {
+      mkdirSync(join(REPO_ROOT, 'docs', 'screenshots'), { recursive: true });
+      copyFileSync(join(TEST_OUTPUT, 'docs-example-fact_sessions.png'), join(REPO_ROOT, 'docs', 'screenshots', 'node-page.png'));
+    }
 
     // Compiled SQL: refs resolved to relations, no Jinja left.
     await page.locator('#panel pre.code').scrollIntoViewIfNeeded();

@@ -19,7 +19,7 @@ const BIN = join(REPO_ROOT, 'bin', 'tsdbt.mjs');
 export const TEST_OUTPUT = join(REPO_ROOT, 'test-output');
 
 export const CHROMIUM = process.env.TSDBT_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Why browser tests cannot run here, or undefined when they must (chromium present, or CI=true). */
 export function browserSkipReason(): string | undefined {
