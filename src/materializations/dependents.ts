@@ -178,7 +178,7 @@ async function setAside(s: RecordingSession, q: Quoter, v: DependentView, target
   if (err === null) return;
   const name = qualified({ schema: v.schema, identifier: v.name }, q);
   const what = v.kind === 'view' ? 'view' : 'materialized view';
-  const blockers = await dependentObjects(s, v.oid).catch(() => [] as DependentObject[]);
+  const blockers = await dependentObjects(s, v.oid);
   const others = blockers.filter((b) => b.kind !== 'view');
   if (blockers.length > 0 && others.length === 0) throw new DependentsChangedError(name);
   if (opts.dropNonFitting && others.length > 0) {
@@ -189,7 +189,23 @@ async function setAside(s: RecordingSession, q: Quoter, v: DependentView, target
     );
     return;
   }
-  const named = others.length > 0 ? others.map((o) => describeObject(o, me)).join(', ') : dbMessage(err);
+  if (others.length === 0) {
+    // Not a dependant: the database refused the drop itself (the view belongs to a role we are not a member of, …).
+    const foreign = v.owner !== me;
+    throw new TsdbtError(
+      'dependent-view-blocked',
+      `Could not set aside ${what} ${name}${foreign ? ` (owner ${v.owner})` : ''}, which depends on ${targetName}, to rebuild it: ${dbMessage(err)}. ` +
+        `Nothing was changed: the previous ${targetName} and everything on it are intact.`,
+      {
+        kind: 'runtime',
+        hint: foreign
+          ? `tsdbt drops and recreates every view on the model, keeping its owner: run as a member of role ${v.owner} (grant ${v.owner} to ${me}), or have ${v.owner} drop ${name} before the run.`
+          : `Fix the cause above, then run again.`,
+        cause: err,
+      },
+    );
+  }
+  const named = others.map((o) => describeObject(o, me)).join(', ');
   throw new TsdbtError(
     'dependent-view-blocked',
     `Could not set aside ${what} ${name}, which depends on ${targetName}, to rebuild it: ${named} depend${others.length === 1 ? 's' : ''} on it ` +
@@ -246,7 +262,7 @@ export async function preservingDependents(
   await change();
   if (views.length === 0) return views;
   const later = new Map((opts.rebuiltLater ?? []).map((r) => [`${r.schema}\u0000${r.identifier}`, r]));
-  const blocking: { view: DependentView; name: string; reason: string; selected: boolean }[] = [];
+  const blocking: { view: DependentView; name: string; reason: string; selected: boolean; privilege?: boolean }[] = [];
   const lost = new Map<string, string>(); // oid → qualified name of views not recreated
   await withCatalogSearchPath(s, async (previousPath) => {
     for (const v of views) {
@@ -260,6 +276,12 @@ export async function preservingDependents(
       }
       const err = await attempt(s, recreateDependentSql(v, me, q));
       if (err === null) continue;
+      if (isPrivilegeError(err)) {
+        // It fits, but we may not give it back to its owner (or restore its grants): no new SQL changes that.
+        lost.set(v.oid, name);
+        blocking.push({ view: v, name, reason: `tsdbt, as ${me}, may not recreate it as it was: ${dbMessage(err)}`, selected: ref !== undefined, privilege: true });
+        continue;
+      }
       let reason = dbMessage(err);
       if (ref?.sql !== undefined && v.kind === 'view') {
         // Its model's new SQL, with the session's own search_path (the model was compiled for it).
@@ -288,11 +310,18 @@ export async function preservingDependents(
     return views;
   }
   const list = blocking.map((b) => `  - ${label(b)}: ${b.reason}`).join('\n');
+  const owners = [...new Set(blocking.filter((b) => b.privilege).map((b) => b.view.owner))];
   throw new TsdbtError(
     'dependent-view-failed',
-    `${blocking.length === 1 ? `A view depends on ${targetName} and does` : `${blocking.length} views depend on ${targetName} and do`} not fit its new columns, ` +
+    `${blocking.length === 1 ? 'A view' : `${blocking.length} views`} on ${targetName} could not be recreated on its new version, ` +
       `so the rebuild was rolled back: the previous ${targetName} and every view on it are intact.\n${list}`,
-    { kind: 'runtime', hint: HINT_SELECT_OR_REFRESH },
+    {
+      kind: 'runtime',
+      hint:
+        owners.length > 0
+          ? `Run tsdbt as a member of the owning role${owners.length === 1 ? '' : 's'} (${owners.map((o) => `grant ${o} to ${me}`).join('; ')}), or have the owner drop the view before the run.`
+          : HINT_SELECT_OR_REFRESH,
+    },
   );
 }
 
@@ -303,9 +332,13 @@ export async function preservingDependents(
  * (a function taking or returning its row type, a column of that type, a policy, …) would vanish,
  * so the swap is refused with `dependent-object-blocked` naming each — unless
  * `opts.dropNonFitting` (`--full-refresh`): then it is dropped and named in a warning.
+ * `opts.backupName`: the identifier the relation has now (the swap's backup name), written as
+ * `target`'s in messages.
  */
-export async function checkCascade(s: RecordingSession, q: Quoter, target: RelationRef, oid: string, opts: PreserveOptions = {}): Promise<void> {
-  const found = await dependentObjects(s, oid);
+export async function checkCascade(s: RecordingSession, q: Quoter, target: RelationRef, oid: string, opts: PreserveOptions & { backupName?: string } = {}): Promise<void> {
+  // Described after the rename, a row type reads `s.t__tsdbt_backup_…`: name it as the user knows it.
+  const unbackup = (w: string) => (opts.backupName ? w.split(opts.backupName).join(target.identifier) : w);
+  const found = (await dependentObjects(s, oid)).map((o) => ({ ...o, what: unbackup(o.what) }));
   if (found.length === 0) return;
   const targetName = qualified(target, q);
   if (found.some((o) => o.kind === 'view')) throw new DependentsChangedError(targetName);
@@ -337,6 +370,11 @@ export interface PreserveOptions {
   readonly dropNonFitting?: boolean;
   /** Receives a message for each object that was dropped. */
   readonly warnings?: string[];
+}
+
+/** True for SQLSTATE 42501 (insufficient privilege: not a member of the owning role, no CREATE on the schema, …). */
+function isPrivilegeError(e: unknown): boolean {
+  return e instanceof DatabaseError && e.sqlState === '42501';
 }
 
 /** True for a deadlock or lock-timeout error (SQLSTATE 40P01 / 55P03) or a {@link DependentsChangedError}, anywhere in the `cause` chain. */

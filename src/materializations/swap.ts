@@ -238,7 +238,7 @@ export async function swapIntoPlace(
       await tx.query(renameRelationSql(tmp, tmpKind, target.identifier, q));
       if (!old) return;
       // The rename holds ACCESS EXCLUSIVE now: what depends on the old relation cannot change any more.
-      await checkCascade(tx, q, target, old.oid, preserve);
+      await checkCascade(tx, q, target, old.oid, { ...preserve, backupName: backup.identifier });
       await tx.query(dropRelationSql(backup, old.kind as ReplaceableKind, q, { cascade: true }));
     };
     await preservingDependents(tx, q, target, old?.oid ?? null, change, preserve);

@@ -26,7 +26,8 @@ const pgSkip = await postgresSkipReason();
 /** parent: a table whose `note` column goes away under `v: 2`; child and grandchild: views on it. */
 const FILES = {
   'models/parent.sql': "{{ config(materialized='table') }}\nselect g as id, g * 10 as amount{% if var('v', 1) == 1 %}, 'n' || g as note{% endif %}\nfrom generate_series(1, 3) g",
-  'models/child.sql': "select id, {% if var('fixed', false) %}amount{% else %}note{% endif %} from {{ ref('parent') }}",
+  'models/child.sql':
+    "{{ config(post_hook=('select 1/0' if var('break_child', false) else 'select 1')) }}\nselect id, {% if var('fixed', false) %}amount{% else %}note{% endif %} from {{ ref('parent') }}",
   'models/grandchild.sql': "select * from {{ ref('child') }}",
 };
 
@@ -85,6 +86,17 @@ for (const engine of ['postgres', 'pglite'] as const) {
       assert.match(r.output, new RegExp(`view "${p.schema}"\\."child": .*note.*its model's new SQL does not fit either`));
       assert.match(r.output, /SKIP=2/);
       await intact();
+    });
+
+    it('run of parent + child whose new SQL fits but whose own node then fails: the child view is there, from its new SQL', async () => {
+      const r = await p.cli('run', ['--vars', '{v: 2, fixed: true, break_child: true}']);
+      assert.equal(r.code, 1, show(r));
+      assert.match(r.output, /division by zero/);
+      assert.match(r.output, /PASS=1 WARN=0 ERROR=1 SKIP=1/);
+      assert.deepEqual(await cols('parent'), ['id', 'amount']);
+      assert.deepEqual(await cols('child'), ['id', 'amount']);
+      assert.deepEqual(await p.rows(`select amount from ${q('grandchild')} order by id`), [{ amount: 10 }, { amount: 20 }, { amount: 30 }]);
+      await reset();
     });
 
     it('run of parent + child whose new SQL fits: the child is recreated from it inside the parent swap, the run passes', async () => {
@@ -200,8 +212,8 @@ describe('build with threads 4: a seed feeding a source is reloaded beside the v
     await p?.cleanup();
   });
 
-  it('every build passes, and every view and the seed keep their rows (5 builds)', async () => {
-    for (let round = 1; round <= 5; round++) {
+  it('every build passes, and every view and the seed keep their rows (8 builds)', async () => {
+    for (let round = 1; round <= 8; round++) {
       const r = await p.cli('build');
       assert.equal(r.code, 0, `round ${round}: ${show(r)}`);
       assert.doesNotMatch(r.output, /dependent-view-blocked|does not exist/);
@@ -212,5 +224,54 @@ describe('build with threads 4: a seed feeding a source is reloaded beside the v
         assert.deepEqual(await p.rows(`select sum(amount)::int as s from "${p.schema}".w${i}`), [{ s: 60 }], `round ${round}: w${i}`);
       }
     }
+  });
+});
+
+// PostgreSQL only: PGlite's one session always runs as the superuser that owns everything, so tsdbt can drop any view there.
+describe('a view of a role tsdbt cannot act for (postgres, tsdbt as a non-superuser)', { skip: pgSkip, concurrency: 1 }, () => {
+  let p: FaultProject;
+  const runner = uniqueSchemaName('runner');
+  const bob = uniqueSchemaName('bob');
+  const q = (rel: string) => `"${p.schema}"."${rel}"`;
+  before(async () => {
+    p = await FaultProject.create(FILES);
+    await p.rows(`create role "${runner}" login`);
+    await p.rows(`create role "${bob}"`);
+    await p.rows(`create schema "${p.schema}" authorization "${runner}"`);
+    p.writeProfile({ user: runner });
+    const r = await p.cli('run');
+    assert.equal(r.code, 0, show(r));
+    await p.rows(`grant usage, create on schema "${p.schema}" to "${bob}"`);
+    await p.rows(`grant select on ${q('parent')} to "${bob}"`);
+    await p.rows(`create view ${q('bob_v')} as select id from ${q('parent')}`);
+    await p.rows(`alter view ${q('bob_v')} owner to "${bob}"`);
+  });
+  after(async () => {
+    await p?.cleanup();
+    for (const r of [bob, runner]) await p?.rows(`drop owned by "${r}"`).then(() => p.rows(`drop role if exists "${r}"`)).catch(() => undefined);
+  });
+
+  it('refuses the swap, naming the view, its owner and what to do; the table and the view stay (exit 1)', async () => {
+    // tsdbt's user owns the schema, so it may drop bob's view, but not give a new one to bob: rolled back.
+    const r = await p.cli('run', ['-s', 'parent']);
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.output, /\[dependent-view-failed\]/);
+    assert.match(r.output, new RegExp(`view "${p.schema}"\\."bob_v" \\(owner ${bob}\\), not rebuilt by this run: tsdbt, as ${runner}, may not recreate it as it was: must be member of role`));
+    assert.match(r.output, new RegExp(`grant ${bob} to ${runner}`));
+    assert.deepEqual(await p.rows(`select count(*)::int as n from ${q('bob_v')}`), [{ n: 3 }]);
+    assert.deepEqual(await p.rows(`select count(*)::int as n from ${q('parent')}`), [{ n: 3 }]);
+    assert.deepEqual((await p.relations()).filter((x) => x.includes('__tsdbt_')), []);
+  });
+
+  it('when tsdbt may not even drop it (the schema is not its own), the swap is refused before anything changes (exit 1)', async () => {
+    await p.rows(`alter schema "${p.schema}" owner to current_user`);
+    await p.rows(`grant usage, create on schema "${p.schema}" to "${runner}"`);
+    const r = await p.cli('run', ['-s', 'parent']);
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.output, /\[dependent-view-blocked\]/);
+    assert.match(r.output, new RegExp(`Could not set aside view "${p.schema}"\\."bob_v" \\(owner ${bob}\\).*must be owner of view bob_v`));
+    assert.match(r.output, new RegExp(`grant ${bob} to ${runner}`));
+    assert.deepEqual(await p.rows(`select count(*)::int as n from ${q('bob_v')}`), [{ n: 3 }]);
+    assert.deepEqual(await p.rows(`select count(*)::int as n from ${q('parent')}`), [{ n: 3 }]);
   });
 });
