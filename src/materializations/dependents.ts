@@ -143,17 +143,17 @@ function describeObject(o: DependentObject, me: string): string {
   return o.owner && o.owner !== me ? `${o.what} (owner ${o.owner})` : o.what;
 }
 
-/** Runs `stmts` under a savepoint; on a (non-retryable) failure rolls back to it and returns the error, else null. */
+/** Runs `stmts` under a savepoint (not recorded: it changes nothing); on a (non-retryable) failure rolls back to it and returns the error, else null. */
 async function attempt(s: RecordingSession, stmts: readonly string[]): Promise<unknown> {
-  await s.query('savepoint tsdbt_dependent');
+  await s.look('savepoint tsdbt_dependent');
   try {
     for (const stmt of stmts) await s.query(stmt);
   } catch (e) {
     if (isRetryable(e)) throw e;
-    await s.query('rollback to savepoint tsdbt_dependent');
+    await s.look('rollback to savepoint tsdbt_dependent');
     return e;
   }
-  await s.query('release savepoint tsdbt_dependent');
+  await s.look('release savepoint tsdbt_dependent');
   return null;
 }
 
