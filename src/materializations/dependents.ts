@@ -135,7 +135,13 @@ export class DependentsChangedError extends Error {
 /** Objects that depend on the relation `oid` (see {@link dependentObjectsSql}). */
 export async function dependentObjects(s: RecordingSession, oid: string): Promise<DependentObject[]> {
   const r = await s.look<DependentObject>(dependentObjectsSql(), [oid]);
-  return r.rows.map((x) => ({ what: String(x.what), kind: x.kind, owner: x.owner === null ? null : String(x.owner) }));
+  return r.rows.map((x) => ({
+    what: String(x.what),
+    kind: x.kind,
+    owner: x.owner === null ? null : String(x.owner),
+    on_schema: x.on_schema ?? null,
+    on_name: x.on_name ?? null,
+  }));
 }
 
 /** `function s.f(s.t) (owner alice)` — the owner only when it is not `me`. */
@@ -357,7 +363,10 @@ export async function checkCascade(s: RecordingSession, q: Quoter, target: Relat
     );
   }
   for (const o of others) opts.warnings?.push(`--full-refresh: dropped ${describeObject(o, me)}, which depended on the previous ${targetName}; recreate it by hand.`);
+  const later = new Set((opts.rebuiltLater ?? []).map((r) => `${r.schema}\u0000${r.identifier}`));
   for (const o of fks) {
+    // A foreign key of a model this run rebuilds next comes back with it (its contract): nothing to say.
+    if (later.has(`${o.on_schema}\u0000${o.on_name}`)) continue;
     opts.warnings?.push(`Dropped ${describeObject(o, me)}, a foreign key referencing the previous ${targetName} (dbt drops it too); add it again in a post-hook if you need it.`);
   }
 }

@@ -136,6 +136,25 @@ for (const t of testTargets()) {
       assert.deepEqual(await leftovers(), []);
     });
 
+    it('what a cascade would take with the old table: a foreign key goes as in dbt (named), a column of its row type blocks unless full refresh', async () => {
+      await run('fkp', 'select 1 as id', { materialized: 'table' });
+      await adapter.query(`alter table ${rel('fkp')} add primary key (id)`);
+      await adapter.query(`create table ${rel('fk_child')} (pid int constraint fk_child_pid references ${rel('fkp')} (id))`);
+      const r = await run('fkp', 'select 2 as id', { materialized: 'table' });
+      assert.match(r.warnings.join('\n'), /Dropped constraint fk_child_pid on table .*fk_child.*dbt drops it too/);
+      assert.deepEqual(await rows(`select id from ${rel('fkp')}`), [{ id: 2 }]);
+      await adapter.query(`create table ${rel('typed_by')} (x ${rel('fkp')})`);
+      await adapter.query(`insert into ${rel('typed_by')} values (row(2))`);
+      const e = await rejectsWith(run('fkp', 'select 3 as id', { materialized: 'table' }), 'dependent-object-blocked', /column x of table .*typed_by/);
+      assert.match(e.hint ?? '', /--full-refresh/);
+      assert.deepEqual(await rows(`select id from ${rel('fkp')}`), [{ id: 2 }]);
+      assert.deepEqual(await rows(`select count(*)::int as n from ${rel('typed_by')}`), [{ n: 1 }]);
+      const r2 = await run('fkp', 'select 3 as id', { materialized: 'table' }, { fullRefresh: true });
+      assert.match(r2.warnings.join('\n'), /--full-refresh: dropped column x of table .*typed_by/);
+      assert.deepEqual(await rows(`select id from ${rel('fkp')}`), [{ id: 3 }]);
+      assert.deepEqual(await leftovers(), []);
+    });
+
     it('a failing model leaves the previous table and its rows intact', async () => {
       await run('keep', 'select g as id from generate_series(1, 4) g', { materialized: 'table' });
       await assert.rejects(run('keep', 'select\n  id,\n  no_such_column\nfrom generate_series(1, 2) id', { materialized: 'table' }), (e: unknown) => {

@@ -375,7 +375,8 @@ export function dropDependentSql(view: DependentView, q: Quoter): string {
  *
  * Rows: `{ what: string` (`view "s"."v"`, `function s.f(s.t)`, `constraint fk on table s.o`, as
  * `pg_describe_object` words it, views named by their kind)`, kind: 'view' | 'foreign_key' | 'other',
- * owner: string | null }`, ordered by `what`.
+ * owner: string | null, on_schema, on_name: string | null` (the relation the object belongs to: the view, the
+ * foreign key's table, …)` }`, ordered by `what`.
  */
 export function dependentObjectsSql(): string {
   return `select distinct
@@ -390,7 +391,9 @@ export function dependentObjectsSql(): string {
     when d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass and k.contype = 'f' then 'foreign_key'
     else 'other'
   end as kind,
-  pg_catalog.pg_get_userbyid(coalesce(p.proowner, rc.relowner, kc.relowner, oc.relowner, pc.relowner))::text as owner
+  pg_catalog.pg_get_userbyid(coalesce(p.proowner, rc.relowner, kc.relowner, oc.relowner, pc.relowner))::text as owner,
+  (select n.nspname::text from pg_catalog.pg_namespace n where n.oid = coalesce(rc.relnamespace, kc.relnamespace, oc.relnamespace, pc.relnamespace)) as on_schema,
+  coalesce(rc.relname, kc.relname, oc.relname, pc.relname)::text as on_name
 from pg_catalog.pg_depend d
 join pg_catalog.pg_class t on t.oid = $1::text::pg_catalog.oid
 left join pg_catalog.pg_rewrite r on d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and r.oid = d.objid
@@ -417,6 +420,9 @@ export interface DependentObject {
   readonly what: string;
   readonly kind: 'view' | 'foreign_key' | 'other';
   readonly owner: string | null;
+  /** The relation the object belongs to (the view, the foreign key's table, the policy's table), when it belongs to one. */
+  readonly on_schema?: string | null;
+  readonly on_name?: string | null;
 }
 
 // ---------------------------------------------------------------- incremental DML
