@@ -40,12 +40,15 @@ export interface MaterializeContext {
   readonly renderHook?: (template: string, conn: Pick<Connection, 'query'>) => Promise<string>;
   /**
    * Relations this invocation will build after this node (its selected
-   * downstream models). A dependent view among them that no longer fits the
-   * new relation (e.g. it used a column both models just renamed) is dropped
-   * with a warning instead of failing this model — its own node recreates it,
-   * as in dbt. Any other dependent view that no longer fits fails the model.
+   * downstream models), each with the model's new compiled SQL when it is a
+   * view model compiled before the run. A dependent view among them that no
+   * longer fits the new relation (e.g. it used a column both models just
+   * renamed) is recreated from that new SQL inside the swap; when that fails
+   * too, the swap rolls back and the model fails naming it (unless
+   * `fullRefresh`: then it is dropped with a warning and its own node rebuilds
+   * it, as in dbt). See dependents.ts.
    */
-  readonly rebuiltLater?: readonly RelationRef[];
+  readonly rebuiltLater?: readonly RebuiltRelation[];
   /**
    * The node's documentation, for dbt's `persist_docs` config (`relation: true` →
    * `comment on table|view`, `columns: true` → `comment on column` for each documented
@@ -59,6 +62,11 @@ export interface MaterializeContext {
    * created with the declared columns and constraints. Absent: no contract.
    */
   readonly contract?: ContractSpec;
+}
+
+/** A relation a later node of this invocation rebuilds; `sql` is its new view definition (a view model's compiled SQL), when known. */
+export interface RebuiltRelation extends RelationRef {
+  readonly sql?: string;
 }
 
 /** A node's descriptions, as in the manifest (`description`, `columns.<name>.description`). */

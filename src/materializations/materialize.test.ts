@@ -136,6 +136,25 @@ for (const t of testTargets()) {
       assert.deepEqual(await leftovers(), []);
     });
 
+    it('what a cascade would take with the old table: a foreign key goes as in dbt (named), a column of its row type blocks unless full refresh', async () => {
+      await run('fkp', 'select 1 as id', { materialized: 'table' });
+      await adapter.query(`alter table ${rel('fkp')} add primary key (id)`);
+      await adapter.query(`create table ${rel('fk_child')} (pid int constraint fk_child_pid references ${rel('fkp')} (id))`);
+      const r = await run('fkp', 'select 2 as id', { materialized: 'table' });
+      assert.match(r.warnings.join('\n'), /Dropped constraint fk_child_pid on table .*fk_child.*dbt drops it too/);
+      assert.deepEqual(await rows(`select id from ${rel('fkp')}`), [{ id: 2 }]);
+      await adapter.query(`create table ${rel('typed_by')} (x ${rel('fkp')})`);
+      await adapter.query(`insert into ${rel('typed_by')} values (row(2))`);
+      const e = await rejectsWith(run('fkp', 'select 3 as id', { materialized: 'table' }), 'dependent-object-blocked', /column x of table .*typed_by/);
+      assert.match(e.hint ?? '', /--full-refresh/);
+      assert.deepEqual(await rows(`select id from ${rel('fkp')}`), [{ id: 2 }]);
+      assert.deepEqual(await rows(`select count(*)::int as n from ${rel('typed_by')}`), [{ n: 1 }]);
+      const r2 = await run('fkp', 'select 3 as id', { materialized: 'table' }, { fullRefresh: true });
+      assert.match(r2.warnings.join('\n'), /--full-refresh: dropped column x of table .*typed_by/);
+      assert.deepEqual(await rows(`select id from ${rel('fkp')}`), [{ id: 3 }]);
+      assert.deepEqual(await leftovers(), []);
+    });
+
     it('a failing model leaves the previous table and its rows intact', async () => {
       await run('keep', 'select g as id from generate_series(1, 4) g', { materialized: 'table' });
       await assert.rejects(run('keep', 'select\n  id,\n  no_such_column\nfrom generate_series(1, 2) id', { materialized: 'table' }), (e: unknown) => {
@@ -160,41 +179,46 @@ for (const t of testTargets()) {
       assert.deepEqual(await leftovers(), []);
     });
 
-    it('a downstream view model that no longer fits is dropped with a warning when it is rebuilt later in the run', async () => {
+    it('a downstream view model that no longer fits is recreated from its new SQL when it is rebuilt later in the run', async () => {
       // Both models renamed a column in the same change: the old definition of the view model
-      // cannot be recreated, but its own node rebuilds it right after (dbt would have cascaded).
+      // cannot be recreated, its new SQL (which its own node builds right after) can.
       await run('up', 'select 1 as old_name', { materialized: 'table' });
       await run('down', `select old_name from ${rel('up')}`, { materialized: 'view' });
-      await adapter.query(`create view ${rel('down_user')} as select 1 as unrelated`);
-      const r = await adapter.withConnection((conn) =>
-        materialize({
-          conn,
-          adapter,
-          relation: { schema, identifier: 'up' },
-          sql: 'select 1 as new_name',
-          config: { materialized: 'table' },
-          fullRefresh: false,
-          rebuiltLater: [{ schema, identifier: 'down' }],
-        }),
-      );
-      assert.match(r.warnings.join('\n'), /down.*was dropped/);
-      assert.equal(await kindOf('down'), null);
-      await run('down', `select new_name from ${rel('up')}`, { materialized: 'view' });
+      const swapUp = (sql: string, later: { sql?: string }, fullRefresh = false) =>
+        adapter.withConnection((conn) =>
+          materialize({ conn, adapter, relation: { schema, identifier: 'up' }, sql, config: { materialized: 'table' }, fullRefresh, rebuiltLater: [{ schema, identifier: 'down', ...later }] }),
+        );
+      const r = await swapUp('select 1 as new_name', { sql: `select new_name from ${rel('up')}` });
+      assert.deepEqual(r.warnings, []);
       assert.deepEqual(await rows(`select new_name from ${rel('down')}`), [{ new_name: 1 }]);
-      // a view that still fits is recreated even when it is rebuilt later
-      const r2 = await adapter.withConnection((conn) =>
-        materialize({
-          conn,
-          adapter,
-          relation: { schema, identifier: 'up' },
-          sql: 'select 2 as new_name',
-          config: { materialized: 'table' },
-          fullRefresh: false,
-          rebuiltLater: [{ schema, identifier: 'down' }],
-        }),
-      );
+      // a view that still fits is recreated as it is
+      const r2 = await swapUp('select 2 as new_name', {});
       assert.deepEqual(r2.warnings, []);
       assert.deepEqual(await rows(`select new_name from ${rel('down')}`), [{ new_name: 2 }]);
+    });
+
+    it('a downstream view model whose new SQL does not fit either fails the rebuild, naming it; --full-refresh drops it with a warning', async () => {
+      await run('up2', 'select 1 as old_name', { materialized: 'table' });
+      await run('down2', `select old_name from ${rel('up2')}`, { materialized: 'view' });
+      const swapUp = (fullRefresh: boolean) =>
+        adapter.withConnection((conn) =>
+          materialize({
+            conn,
+            adapter,
+            relation: { schema, identifier: 'up2' },
+            sql: 'select 1 as new_name',
+            config: { materialized: 'table' },
+            fullRefresh,
+            rebuiltLater: [{ schema, identifier: 'down2', sql: `select still_old from ${rel('up2')}` }],
+          }),
+        );
+      const e = await rejectsWith(swapUp(false), 'dependent-view-failed', /down2/);
+      assert.match(e.message, /new SQL does not fit either/);
+      assert.deepEqual(await rows(`select old_name from ${rel('down2')}`), [{ old_name: 1 }]);
+      const r = await swapUp(true);
+      assert.match(r.warnings.join('\n'), /--full-refresh: dropped view .*down2.*its own model rebuilds it/);
+      assert.equal(await kindOf('down2'), null);
+      assert.deepEqual(await leftovers(), []);
     });
 
     it('pre-hooks run before the build, post-hooks after the swap, grants from the config', async () => {

@@ -365,6 +365,66 @@ export function dropDependentSql(view: DependentView, q: Quoter): string {
   return `drop ${kindKeyword(view.kind)} ${qualified({ schema: view.schema, identifier: view.name }, q)}`;
 }
 
+/**
+ * Every object that depends (`pg_depend`, deptype `n`) on the relation with OID `$1` or on its
+ * row type, and which a `drop … cascade` of that relation would therefore drop with it: views and
+ * materialized views (through their `_RETURN` rule), foreign keys of other tables, functions and
+ * procedures taking or returning the row type (or, in a SQL-standard body, reading the relation),
+ * columns of other tables typed by it, policies, … The relation's own parts (its rules, its
+ * constraints, its row type) are left out.
+ *
+ * Rows: `{ what: string` (`view "s"."v"`, `function s.f(s.t)`, `constraint fk on table s.o`, as
+ * `pg_describe_object` words it, views named by their kind)`, kind: 'view' | 'foreign_key' | 'other',
+ * owner: string | null, on_schema, on_name: string | null` (the relation the object belongs to: the view, the
+ * foreign key's table, …)` }`, ordered by `what`.
+ */
+export function dependentObjectsSql(): string {
+  return `select distinct
+  case
+    when d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and r.rulename = '_RETURN'
+      then case rc.relkind when 'm' then 'materialized view ' else 'view ' end
+           || pg_catalog.quote_ident(rn.nspname) || '.' || pg_catalog.quote_ident(rc.relname)
+    else pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid)
+  end as what,
+  case
+    when d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and r.rulename = '_RETURN' then 'view'
+    when d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass and k.contype = 'f' then 'foreign_key'
+    else 'other'
+  end as kind,
+  pg_catalog.pg_get_userbyid(coalesce(p.proowner, rc.relowner, kc.relowner, oc.relowner, pc.relowner))::text as owner,
+  (select n.nspname::text from pg_catalog.pg_namespace n where n.oid = coalesce(rc.relnamespace, kc.relnamespace, oc.relnamespace, pc.relnamespace)) as on_schema,
+  coalesce(rc.relname, kc.relname, oc.relname, pc.relname)::text as on_name
+from pg_catalog.pg_depend d
+join pg_catalog.pg_class t on t.oid = $1::text::pg_catalog.oid
+left join pg_catalog.pg_rewrite r on d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and r.oid = d.objid
+left join pg_catalog.pg_class rc on rc.oid = r.ev_class
+left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
+left join pg_catalog.pg_constraint k on d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass and k.oid = d.objid
+left join pg_catalog.pg_class kc on kc.oid = k.conrelid
+left join pg_catalog.pg_proc p on d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass and p.oid = d.objid
+left join pg_catalog.pg_class oc on d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass and oc.oid = d.objid
+left join pg_catalog.pg_policy po on d.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass and po.oid = d.objid
+left join pg_catalog.pg_class pc on pc.oid = po.polrelid
+where d.deptype = 'n'
+  and ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass and d.refobjid = t.oid)
+    or (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass and d.refobjid = t.reltype))
+  and not (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass and d.objid = t.oid)
+  and (r.oid is null or r.ev_class <> t.oid)
+  and (k.oid is null or k.conrelid <> t.oid)
+order by 1`;
+}
+
+/** One row of {@link dependentObjectsSql}. */
+export interface DependentObject {
+  /** Human-readable and schema-qualified: `view "s"."v"`, `function s.f(s.t)`, `constraint fk on table s.o`. */
+  readonly what: string;
+  readonly kind: 'view' | 'foreign_key' | 'other';
+  readonly owner: string | null;
+  /** The relation the object belongs to (the view, the foreign key's table, the policy's table), when it belongs to one. */
+  readonly on_schema?: string | null;
+  readonly on_name?: string | null;
+}
+
 // ---------------------------------------------------------------- incremental DML
 
 /** A column by name and formatted Postgres type. */

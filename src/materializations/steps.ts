@@ -207,6 +207,7 @@ export async function buildAndSwap<R>(
     const { warnings } = await swapIntoPlace(s, q, ctx.relation, tmp, kind, {
       after: (tx) => finishInTransaction(tx, ctx, { kind }),
       rebuiltLater: ctx.rebuiltLater,
+      dropNonFitting: effectiveFullRefresh(ctx),
       token,
       lockPolicy,
     });

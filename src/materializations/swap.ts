@@ -10,9 +10,11 @@
  *   3. capture dependent views (search_path = pg_catalog, before renaming);
  *   4. drop them, outermost first;
  *   5. rename current → `<alias>__tsdbt_backup_<token>`, tmp → `<alias>`;
- *   6. drop the backup (`cascade`, as dbt: only non-view dependents such as
- *      foreign keys can be left by now);
- *   7. recreate the views innermost first (a failure rolls everything back);
+ *   6. check what the backup's `cascade` would drop ({@link checkCascade}: a view
+ *      created meanwhile → retry; a function on its row type → refuse unless
+ *      --full-refresh; a foreign key → dropped as dbt does, with a warning), drop it;
+ *   7. recreate the views innermost first (from its model's new SQL for a view a
+ *      later node rebuilds; a view that fits neither way rolls everything back);
  *   8. the caller's `after` step (grants, post-hooks).
  * Until the commit, readers keep seeing the previous relation. The renames take
  * an ACCESS EXCLUSIVE lock; while that request waits (say, for a long report
@@ -29,7 +31,8 @@ import { TsdbtError } from '../errors.ts';
 import { invocationGoneSql } from '../adapters/invocation-token.ts';
 import { lookupRelation, relationKindOf } from './catalog.ts';
 import type { RecordingSession } from './context.ts';
-import { isRetryable, preservingDependents } from './dependents.ts';
+import { checkCascade, isRetryable, preservingDependents } from './dependents.ts';
+import type { RebuiltRelation } from './context.ts';
 import {
   backupRelation,
   dropRelationSql,
@@ -206,10 +209,11 @@ async function invocationGone(s: RecordingSession, token: string): Promise<boole
  * Swaps `tmp` (of kind `tmpKind`) into `target`'s place, keeping the views
  * that depend on the current relation (see the module comment for the steps).
  * `opts.after` runs inside the same transaction once the new relation is in
- * place. Resolves to the warnings about dropped `rebuiltLater` views.
+ * place. Resolves to the warnings about what was dropped (foreign keys, and under
+ * `dropNonFitting` the dependants that blocked the swap).
  *
  * @throws TsdbtError `dependent-view-failed` / `dependent-view-blocked` (see
- *   {@link preservingDependents}), `relation-kind-conflict`; DatabaseError for
+ *   {@link preservingDependents}), `dependent-object-blocked` (see {@link checkCascade}), `relation-kind-conflict`; DatabaseError for
  *   anything else. On any error nothing has changed, and `tmp` still exists
  *   (the caller drops it).
  */
@@ -228,12 +232,16 @@ export async function swapIntoPlace(
     await tx.query(swapLockSql());
     const old = await lookupRelation(tx, target);
     if (old && !isReplaceable(old.kind)) throw kindConflict(target, old.kind, q);
+    const preserve = { rebuiltLater: opts.rebuiltLater, dropNonFitting: opts.dropNonFitting, warnings };
     const change = async () => {
       if (old) await tx.query(renameRelationSql(target, old.kind as ReplaceableKind, backup.identifier, q));
       await tx.query(renameRelationSql(tmp, tmpKind, target.identifier, q));
-      if (old) await tx.query(dropRelationSql(backup, old.kind as ReplaceableKind, q, { cascade: true }));
+      if (!old) return;
+      // The rename holds ACCESS EXCLUSIVE now: what depends on the old relation cannot change any more.
+      await checkCascade(tx, q, target, old.oid, { ...preserve, backupName: backup.identifier });
+      await tx.query(dropRelationSql(backup, old.kind as ReplaceableKind, q, { cascade: true }));
     };
-    await preservingDependents(tx, q, target, old?.oid ?? null, change, { rebuiltLater: opts.rebuiltLater, warnings });
+    await preservingDependents(tx, q, target, old?.oid ?? null, change, preserve);
     if (opts.after) await opts.after(tx);
     return { warnings };
   }, { policy, target, q });
@@ -244,7 +252,9 @@ export interface SwapOptions {
   /** Runs inside the swap's transaction once the new relation is in place (grants, post-hooks). */
   readonly after?: (tx: RecordingSession) => Promise<void>;
   /** See `MaterializeContext.rebuiltLater`. */
-  readonly rebuiltLater?: readonly RelationRef[];
+  readonly rebuiltLater?: readonly RebuiltRelation[];
+  /** `--full-refresh`: dependants that block the swap are dropped with a warning instead (see {@link preservingDependents}). */
+  readonly dropNonFitting?: boolean;
   /** The invocation token the backup name carries (see `tmpRelation`). */
   readonly token?: string;
   /** How long to wait for locks (default {@link DEFAULT_SWAP_LOCK_POLICY}); see {@link swapLockPolicy}. */

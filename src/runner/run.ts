@@ -190,9 +190,9 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
   const concurrency = Math.max(1, Math.min(opts.threads, adapter.capabilities.maxConcurrency));
 
   const selectedSet = new Set(selected);
-  /** Relations of selected models downstream of `id`: the materialization may drop their stale views, since they are rebuilt later. */
+  /** Relations of selected models downstream of `id`, with a view model's new SQL: the swap recreates a stale view from it (dependents.ts). */
   const rebuiltLater = (id: string) => {
-    const out: { schema: string; identifier: string }[] = [];
+    const out: { schema: string; identifier: string; sql?: string }[] = [];
     const seen = new Set<string>();
     const stack = [...(manifest.child_map[id] ?? [])];
     while (stack.length) {
@@ -201,7 +201,10 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
       seen.add(c);
       const n = manifest.nodes[c];
       if (!n) continue;
-      if (selectedSet.has(c) && n.resource_type === 'model' && n.config.materialized !== 'ephemeral') out.push({ schema: n.schema, identifier: n.alias });
+      if (selectedSet.has(c) && n.resource_type === 'model' && n.config.materialized !== 'ephemeral') {
+        const sql = n.config.materialized === 'view' ? compiled.get(c)?.compiledCode : undefined;
+        out.push({ schema: n.schema, identifier: n.alias, ...(sql !== undefined ? { sql } : {}) });
+      }
       stack.push(...(manifest.child_map[c] ?? []));
     }
     return out;

@@ -29,8 +29,8 @@ export interface RunnerOptions {
   readonly warnError: boolean;
   readonly storeFailures: boolean;
   readonly targetSchema: string;
-  /** Relations of selected models downstream of a node (their stale views may be dropped; they are rebuilt later). */
-  readonly rebuiltLater: (uniqueId: string) => RelationRef[];
+  /** Relations of selected models downstream of a node, with a view model's new SQL (a stale view is recreated from it in the swap). */
+  readonly rebuiltLater: (uniqueId: string) => (RelationRef & { readonly sql?: string })[];
   readonly renderHookAtRunTime?: (uniqueId: string, template: string, conn: Pick<Connection, 'query'>, threadId: string) => Promise<string>;
   /** Runs the unit test `uniqueId` on `conn` (src/unittests/run-unit-test.ts). */
   readonly runUnitTest?: (uniqueId: string, conn: Connection, threadId: string, statements: string[]) => Promise<UnitTestOutcome>;
