@@ -40,8 +40,8 @@ export async function adminClient(): Promise<pg.Client> {
   return c;
 }
 
-/** Waits until `fn` returns a truthy value (polling every `everyMs`), or throws after `timeoutMs`. */
-export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 15000, everyMs = 100): Promise<T> {
+/** Waits until `fn` returns a truthy value (polling every `everyMs`), or throws after `timeoutMs` (generous: a loaded CI machine takes seconds to start a CLI). */
+export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60000, everyMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn().catch(() => null);
