@@ -63,7 +63,7 @@ export interface CliResult {
 /** A running CLI process. */
 export interface RunningCli {
   readonly child: ChildProcess;
-  /** Resolves when stdout+stderr so far match `re`. */
+  /** Resolves when stdout+stderr so far match `re` (default wait 90 s: a loaded CI machine starts a CLI slowly); rejects if the CLI exits first. */
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<void>;
   readonly done: Promise<CliResult>;
   output(): string;
@@ -244,7 +244,7 @@ export class FaultProject {
       child,
       done,
       output: () => stdout + stderr,
-      waitForOutput(re, timeoutMs = 30000) {
+      waitForOutput(re, timeoutMs = 90000) {
         return new Promise<void>((res, rej) => {
           const w = { re, resolve: () => (clearTimeout(t), res()) };
           const t = setTimeout(() => {
