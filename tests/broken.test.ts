@@ -14,6 +14,10 @@
  *   - `notInOutput`: strings (passwords) absent from stdout, stderr and target/;
  *   - `dbUntouched`: afterwards no schema of the case exists (nothing was written
  *     for a project that does not compile);
+ *   - every case that exits 2 (a project, config, profile or usage error: dbt's
+ *     ExitCodes.UnhandledError, raised before any node runs) changed nothing in
+ *     the database: a snapshot of the case's schemas (relations, their kinds and
+ *     row counts) taken before the failing command equals the one after it;
  *   - `before` + `intact`: a good version of the files (the case's before/ folder)
  *     is loaded first with `before.command`; after the failing run the table it
  *     made still holds its rows.
@@ -100,6 +104,58 @@ interface Outcome {
   schemasLeft?: string[];
   /** Filled after the lane: row count of `intact.table`, or the error reading it. */
   intactRows?: number | string;
+  /** The case's schemas, relations and row counts right before the command ran (after `before`). */
+  snapshotBefore?: string[];
+  /** The same after the command (PostgreSQL: at once; PGlite: filled after the lane). */
+  snapshotAfter?: string[];
+}
+
+type Query = <T>(sql: string, params?: unknown[]) => Promise<{ rows: T[] }>;
+
+/**
+ * The case's schemas (`schema` and `schema_*`), their relations with kind, and
+ * the row count of every table and materialized view: one sorted line each.
+ */
+async function snapshot(schema: string, query: Query): Promise<string[]> {
+  const like = `${schema.replace(/_/g, '\\_')}\\_%`;
+  const out: string[] = [];
+  const schemas = await query<{ nspname: string }>(`select nspname from pg_namespace where nspname = $1 or nspname like $2`, [schema, like]);
+  for (const { nspname } of schemas.rows) out.push(`schema ${nspname}`);
+  const rels = await query<{ nspname: string; relname: string; relkind: string }>(
+    `select n.nspname, c.relname, c.relkind::text as relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where (n.nspname = $1 or n.nspname like $2) and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S') order by 1, 2`,
+    [schema, like],
+  );
+  for (const r of rels.rows) {
+    let rows = '';
+    if (r.relkind === 'r' || r.relkind === 'p' || r.relkind === 'm') {
+      const n = await query<{ n: number }>(`select count(*)::int as n from "${r.nspname.replace(/"/g, '""')}"."${r.relname.replace(/"/g, '""')}"`).catch((e: Error) => ({ rows: [{ n: e.message }] }));
+      rows = ` ${n.rows[0].n} rows`;
+    }
+    out.push(`${r.relkind} ${r.nspname}.${r.relname}${rows}`);
+  }
+  return out.sort();
+}
+
+/** Runs `fn` with a connection to the test server. */
+async function withPg<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ ...pgEnv, password: process.env.PGPASSWORD || undefined });
+  await client.connect();
+  try {
+    return await fn((sql, params) => client.query(sql, params as unknown[]) as never);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs `fn` on a PGlite data directory (opened and closed). */
+async function withPglite<T>(dataDir: string, fn: (q: Query) => Promise<T>): Promise<T> {
+  const db = new PGlite(dataDir);
+  try {
+    return await fn((sql, params) => db.query(sql, params) as never);
+  } finally {
+    await db.close();
+  }
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -238,11 +294,19 @@ async function runCase(c: Case, adapter: AdapterName, pgliteDir: string): Promis
       }
       if (beforeOut.code !== 0) return { schema, workdir, before: beforeOut };
     }
+    // PGlite: a case without `before` starts from no schema at all; with it, the directory is opened to look.
+    const snapshotBefore =
+      adapter === 'postgres'
+        ? await withPg((q) => snapshot(schema, q))
+        : c.expected.before
+          ? await withPglite(pgliteDir, (q) => snapshot(schema, q))
+          : [];
     const run = await runTsdbt([...c.expected.command, ...flags], workdir, env);
+    const snapshotAfter = adapter === 'postgres' ? await withPg((q) => snapshot(schema, q)) : undefined;
     const artifacts = filesUnder(join(workdir, 'target'))
       .map((f) => readFileSync(join(workdir, 'target', f), 'utf8'))
       .join('\n');
-    return { schema, workdir, before: beforeOut, run, artifacts };
+    return { schema, workdir, before: beforeOut, run, artifacts, snapshotBefore, snapshotAfter };
   } catch (e) {
     return { schema, workdir, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
@@ -295,6 +359,7 @@ async function pgliteLane(cases: readonly Case[], dirs: number): Promise<Lane> {
           const o = outcomes.get(c.name)!;
           o.schemasLeft = rows.map((r) => r.nspname).filter((n) => belongsTo(o.schema, n));
           if (c.expected.intact) o.intactRows = await countRows(c.expected.intact.table, o.schema, (sql) => db.query<{ n: number }>(sql));
+          o.snapshotAfter = await snapshot(o.schema, (sql, params) => db.query(sql, params) as never);
         }
       } finally {
         await db.close();
@@ -387,6 +452,11 @@ function check(c: Case, o: Outcome): void {
   for (const s of e.notInOutput ?? []) {
     assert.ok(!all.includes(s), `${JSON.stringify(s)} must not be printed${ctx()}`);
     assert.ok(!(o.artifacts ?? '').includes(s), `${JSON.stringify(s)} must not be written under target/${ctx()}`);
+  }
+  if (e.exit === 2) {
+    // dbt exits 2 (ExitCodes.UnhandledError) for errors raised outside the nodes: nothing may have been written.
+    assert.ok(o.snapshotBefore && o.snapshotAfter, `no database snapshot taken${ctx()}`);
+    assert.deepEqual(o.snapshotAfter, o.snapshotBefore, `a command that exits 2 must not change the database${ctx()}`);
   }
   if (e.dbUntouched) {
     assert.deepEqual(o.schemasLeft, [], `nothing may be written to the database (schemas of the case exist afterwards)${ctx()}`);

@@ -65,6 +65,35 @@ export function isStatementTimeout(e: unknown): boolean {
   return false;
 }
 
+/**
+ * True when the server refused a write because the session is read-only:
+ * SQLSTATE 25006 (read_only_sql_transaction) — a hot standby (after a
+ * failover), or `default_transaction_read_only` on for the role or database.
+ */
+export function isReadOnly(e: unknown): boolean {
+  for (const cur of causes(e)) if (sqlStateOf(cur) === '25006') return true;
+  return false;
+}
+
+/** What ran out on the server, from {@link resourceExhausted}. */
+export type ExhaustedResource = 'disk' | 'temp_file_limit' | 'memory';
+
+/**
+ * Which server resource a statement ran out of, or null: SQLSTATE 53100
+ * (disk_full: "could not extend file", "No space left on device"), 53400
+ * (configuration_limit_exceeded) naming `temp_file_limit` ("temporary file
+ * size exceeds temp_file_limit"), 53200 (out_of_memory).
+ */
+export function resourceExhausted(e: unknown): ExhaustedResource | null {
+  for (const cur of causes(e)) {
+    const state = sqlStateOf(cur);
+    if (state === '53100') return 'disk';
+    if (state === '53200') return 'memory';
+    if (state === '53400' && /temp_file_limit/i.test((cur as Error).message ?? '')) return 'temp_file_limit';
+  }
+  return null;
+}
+
 /** True when `e` is our own cancellation: a {@link CancelledError}, or "canceling statement due to user request" (57014). */
 export function isCancellation(e: unknown): boolean {
   for (const cur of causes(e)) {

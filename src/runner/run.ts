@@ -21,7 +21,7 @@ import { createNodeSession } from './node-session.ts';
 import { RUNNERS, unsupportedRunner, type RunnerOptions } from './runners.ts';
 import type { ExecutionPlan } from './plan.ts';
 import { isRetrySafe } from '../materializations/index.ts';
-import { isCancellation, isConnectionLost, isStatementTimeout, CANCELLED_MESSAGE } from './faults.ts';
+import { isCancellation, isConnectionLost, isReadOnly, isStatementTimeout, resourceExhausted, CANCELLED_MESSAGE } from './faults.ts';
 
 import type { RunCommand } from './plan.ts';
 export type { RunCommand } from './plan.ts';
@@ -145,6 +145,25 @@ export function describeNodeError(e: unknown, node: ManifestNode, compiledCode: 
     return (
       `Lost the connection to the database in ${what}: ${dbMessage}. ${kept}\n` +
         '  hint: the server restarted or the session was terminated (pg_terminate_backend); run `tsdbt retry` to rebuild what failed or was skipped, or set `retries: N` in the profile to retry automatically'
+    );
+  }
+  if (isReadOnly(e)) {
+    return (
+      `Read-only database in ${what}: ${dbMessage}. The server accepts no writes in this session (a standby after a failover, or default_transaction_read_only is on for the role or database). Nothing was changed: the previous relation is intact.\n` +
+        '  hint: point the profile at the primary server, or turn default_transaction_read_only off (ALTER ROLE … / ALTER DATABASE … SET default_transaction_read_only = off), then run `tsdbt retry`'
+    );
+  }
+  const exhausted = resourceExhausted(e);
+  if (exhausted) {
+    const hint = {
+      disk: 'free disk space on the database server (or move data to another tablespace)',
+      temp_file_limit: "raise temp_file_limit for this role, or make the query spill less to disk (filter earlier, raise work_mem)",
+      memory: 'make the query use less memory (lower work_mem, fewer rows per statement) or give the server more',
+    }[exhausted];
+    const what2 = { disk: 'the server ran out of disk space', temp_file_limit: 'a statement exceeded temp_file_limit', memory: 'the server ran out of memory' }[exhausted];
+    return (
+      `Out of resources in ${what}: ${what2} (${dbMessage}). The statement was rolled back; nothing was half-built: the previous relation is intact.\n` +
+        `  hint: ${hint}, then run \`tsdbt retry\``
     );
   }
   if (e instanceof TsdbtError) return e.format();

@@ -186,9 +186,11 @@ export async function loadSeedTable(
         continue;
       }
       if (!(err instanceof DatabaseError) || !err.sqlState) throw err;
-      // Cancelled (Ctrl-C, SIGTERM, statement_timeout): stop now. The diagnosis below would read the whole file
-      // (seconds for a big seed) to name a "bad value" that is not there.
-      if (err.sqlState === '57014') throw err;
+      // Only a data exception (class 22) or a violated constraint (23, e.g. a domain's check) is a bad value.
+      // Anything else — cancelled (57014), the session terminated or the server restarting (57P01), a read-only
+      // session (25006), disk full (53100) — carries COPY's "line N" too, but is not the file's fault: stop now.
+      // The diagnosis below would read the whole file (seconds for a big seed) to name a bad value that is not there.
+      if (!/^2[23]/.test(err.sqlState)) throw err;
       if (err.sqlState === '22021') {
         // Not UTF-8 and the scan did not run first: let the exact reader name the line.
         await exactKinds(file, displayPath, delimiter, kinds);

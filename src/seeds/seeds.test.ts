@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
-import type { Connection } from '../adapters/adapter.ts';
+import { DatabaseError, type Connection } from '../adapters/adapter.ts';
 import { testTargets, type TestDb } from '../adapters/testing.ts';
 import { classifyValue, inferSeedColumns, loadSeedTable, type SeedColumn } from './index.ts';
 
@@ -32,6 +32,32 @@ async function rejectsWith(p: Promise<unknown>, code: string, message: RegExp, l
   if (line !== undefined) assert.equal(caught.line, line);
   return caught;
 }
+
+describe('loadSeedTable and errors that are not the file\'s', () => {
+  it('a COPY cut by the server (57P01, with COPY\'s line context) is rethrown as is, not diagnosed as a bad value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsdbt-seed-cut-'));
+    try {
+      const file = join(dir, 'people.csv');
+      writeFileSync(file, 'id,name\n1,a\n2,b\n');
+      const cut = new DatabaseError('terminating connection due to administrator command', { sqlState: '57P01', where: 'COPY people__tsdbt_tmp, line 2' });
+      const conn: Connection = {
+        query: async () => ({ rows: [], rowCount: 0, command: 'CREATE' }) as never,
+        copyFromFile: async () => {
+          throw cut;
+        },
+        transaction: (fn) => fn(conn),
+      };
+      const columns: SeedColumn[] = [
+        { name: 'id', type: 'integer', inferred: true },
+        { name: 'name', type: 'text', inferred: true },
+      ] as SeedColumn[];
+      const quote = { quoteIdentifier: (s: string) => `"${s}"`, quoteRelation: (r: { schema: string; identifier: string }) => `"${r.schema}"."${r.identifier}"` };
+      await assert.rejects(loadSeedTable(conn, quote as never, { relation: { schema: 's', identifier: 'people__tsdbt_tmp' }, file, displayPath: 'seeds/people.csv', columns }), (e: unknown) => e === cut);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('classifyValue', () => {
   it('classifies like dbt/agate, within Postgres types', () => {

@@ -5,7 +5,7 @@
  * run_results.json records it. With `retries: 1` the model is run again on a
  * new connection and the build succeeds.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { postgresSkipReason } from '../../src/adapters/testing.ts';
 import { FaultProject, until } from './harness.ts';
@@ -23,6 +23,10 @@ const skip = await postgresSkipReason();
 
 describe('backend killed mid-model (postgres)', { skip }, () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   before(async () => {
     p = await FaultProject.create(FILES, { profile: { retries: 0, threads: 3 } });
     const first = await p.cli('build');

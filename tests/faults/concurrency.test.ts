@@ -2,12 +2,16 @@
  * Concurrency and crashes on PostgreSQL:
  *  - two runs on one target: the second waits for the first (run lock) with a
  *    message naming it, or fails at once with --no-wait (exit 1);
+ *  - 20 runs started at once on one target: one runs at a time (their build
+ *    windows never overlap), the waiting ones all run after it, the --no-wait
+ *    ones that lose fail with run-locked, and what is left is one run's whole
+ *    build (no mix of versions, no helper relation);
  *  - models built by --threads 4 with views over several of them never
  *    deadlock on swap or drop;
  *  - leftovers of a crashed run (`__tsdbt_tmp`, `__tsdbt_backup`) are dropped by
  *    the next run; a run killed with SIGKILL leaves nothing that stops the next.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { postgresSkipReason } from '../../src/adapters/testing.ts';
 import { FaultProject, until } from './harness.ts';
@@ -16,6 +20,10 @@ const skip = await postgresSkipReason();
 
 describe('two runs on one target (postgres)', { skip }, () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   before(async () => {
     p = await FaultProject.create({
       'models/slow.sql': "{{ config(materialized='table') }}\nselect pg_sleep({{ var('sleep', 0) }}) is not null as slept, {{ var('version', 1) }} as version",
@@ -64,8 +72,72 @@ describe('two runs on one target (postgres)', { skip }, () => {
   });
 });
 
+describe('20 runs at once on one target (postgres)', { skip }, () => {
+  let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
+  before(async () => {
+    p = await FaultProject.create({
+      // a and b stamp the time their build ran; log (incremental, append) keeps one row per run that built.
+      'models/a.sql':
+        "{{ config(materialized='table') }}\nselect {{ var('version', 0) }} as version, clock_timestamp() as t0, pg_sleep({{ var('sleep', 0) }}) is not null as slept",
+      'models/b.sql': "{{ config(materialized='table') }}\nselect version, t0, clock_timestamp() as t1 from {{ ref('a') }}",
+      'models/log.sql': "{{ config(materialized='incremental') }}\nselect version, t0, t1 from {{ ref('b') }}",
+      'models/v.sql': "select version from {{ ref('b') }}",
+    });
+    const first = await p.cli('run');
+    assert.equal(first.code, 0, first.output);
+  });
+  after(async () => {
+    await p?.cleanup();
+  });
+
+  it('one runs at a time; waiting runs follow, --no-wait runs fail clearly; nothing half-built', async () => {
+    // Runs 1..20 at once: 1, 5, 9, 13, 17 wait for the lock (they then run one after another), the others use --no-wait.
+    const runs = Array.from({ length: 20 }, (_, i) => {
+      const version = i + 1;
+      const noWait = version % 4 !== 1;
+      return { version, noWait, run: p.start('run', [...(noWait ? ['--no-wait'] : []), '--vars', `{version: ${version}, sleep: 0.3}`]) };
+    });
+    const done = await Promise.all(runs.map(async (x) => ({ ...x, r: await x.run.done })));
+    const built: number[] = [];
+    for (const { version, noWait, r } of done) {
+      if (r.code === 0) {
+        built.push(version);
+        assert.match(r.stdout, /Done\. PASS=4 WARN=0 ERROR=0 SKIP=0 TOTAL=4/, r.output);
+        continue;
+      }
+      // Only a --no-wait run may fail, only at once, and only for the lock.
+      assert.ok(noWait, `run ${version} (waiting) exited ${r.code}:\n${r.output}`);
+      assert.equal(r.code, 1, r.output);
+      assert.match(r.stderr, new RegExp(`\\[run-locked\\] another tsdbt run is already running on schema ${p.schema} `), r.output);
+      assert.doesNotMatch(r.output, /Database Error|START|\n\s+at \S/, `run ${version} did more than fail on the lock:\n${r.output}`);
+    }
+    // Every waiting run ran in the end.
+    for (const { version, noWait } of done) if (!noWait) assert.ok(built.includes(version), `waiting run ${version} did not build`);
+
+    // log: the first run plus one row per run that built, and their build windows [t0, t1] never overlap.
+    const log = await p.rows<{ version: number; t0: Date; t1: Date }>(`select version, t0, t1 from ${p.schema}.log order by t0`);
+    assert.deepEqual(log.map((r) => r.version).sort((x, y) => x - y), [0, ...built].sort((x, y) => x - y));
+    for (let i = 1; i < log.length; i++) {
+      assert.ok(log[i - 1].t1.getTime() < log[i].t0.getTime(), `runs ${log[i - 1].version} and ${log[i].version} built at the same time`);
+    }
+    // What is left is the last run's whole build.
+    const last = log[log.length - 1].version;
+    assert.deepEqual(await p.rows(`select version from ${p.schema}.a`), [{ version: last }]);
+    assert.deepEqual(await p.rows(`select version from ${p.schema}.v`), [{ version: last }]);
+    assert.deepEqual(await p.relations(), ['a', 'b', 'log', 'v']);
+  });
+});
+
 describe('--threads 4 with views over several tables (postgres)', { skip }, () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   before(async () => {
     const files: Record<string, string> = {};
     for (const t of ['a', 'b', 'c', 'd', 'e', 'f']) files[`models/${t}.sql`] = `{{ config(materialized='table') }}\nselect 1 as id, '${t}' as name, {{ var('v', 1) }} as v`;
@@ -94,6 +166,10 @@ describe('--threads 4 with views over several tables (postgres)', { skip }, () =
 
 describe('leftovers of a crashed run (postgres)', { skip }, () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   before(async () => {
     p = await FaultProject.create({
       'models/t.sql': "{{ config(materialized='table') }}\nselect pg_sleep({{ var('sleep', 0) }}) is not null as slept, {{ var('version', 1) }} as version",

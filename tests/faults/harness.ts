@@ -40,8 +40,8 @@ export async function adminClient(): Promise<pg.Client> {
   return c;
 }
 
-/** Waits until `fn` returns a truthy value (polling every `everyMs`), or throws after `timeoutMs`. */
-export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 15000, everyMs = 100): Promise<T> {
+/** Waits until `fn` returns a truthy value (polling every `everyMs`), or throws after `timeoutMs` (generous: a loaded CI machine takes seconds to start a CLI). */
+export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60000, everyMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn().catch(() => null);
@@ -63,7 +63,7 @@ export interface CliResult {
 /** A running CLI process. */
 export interface RunningCli {
   readonly child: ChildProcess;
-  /** Resolves when stdout+stderr so far match `re`. */
+  /** Resolves when stdout+stderr so far match `re` (default wait 90 s: a loaded CI machine starts a CLI slowly); rejects if the CLI exits first. */
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<void>;
   readonly done: Promise<CliResult>;
   output(): string;
@@ -71,14 +71,68 @@ export interface RunningCli {
 
 export type Files = Record<string, string>;
 
+/**
+ * The secrets every fault case carries and must never show: the profile
+ * password (read in profiles.yml from `DBT_ENV_SECRET_FLT_PASSWORD`, where dbt
+ * allows secrets; the real one when PGPASSWORD is set, else a distinctive
+ * string the trust-auth test server ignores) and a second `DBT_ENV_SECRET_`
+ * variable that nothing reads. Every CLI started by a {@link FaultProject}
+ * gets both in its environment.
+ */
+export const FAULT_PASSWORD = pgSettings().password ?? 'pw-Flt7Qx3Lz9Kd';
+export const FAULT_SECRET_ENV: Readonly<Record<string, string>> = {
+  DBT_ENV_SECRET_FLT_PASSWORD: FAULT_PASSWORD,
+  DBT_ENV_SECRET_FLT_TOKEN: 'tok-Flt4hV8sN1xWq',
+};
+
+/**
+ * Where `secrets` occur (case-insensitively) in `outputs` and in every file
+ * under `dir`'s target/ and logs/: one line per hit, e.g.
+ * `DBT_ENV_SECRET_FLT_PASSWORD in target/run_results.json`. Empty when nothing
+ * leaked.
+ */
+export function findLeaks(dir: string, outputs: readonly { what: string; r: CliResult }[], secrets: Readonly<Record<string, string>> = FAULT_SECRET_ENV): string[] {
+  const leaks: string[] = [];
+  const hits = (text: string) => Object.entries(secrets).filter(([, v]) => v.length > 0 && text.toLowerCase().includes(v.toLowerCase())).map(([k]) => k);
+  for (const { what, r } of outputs) {
+    for (const k of hits(r.stdout)) leaks.push(`${k} in the stdout of \`${what}\``);
+    for (const k of hits(r.stderr)) leaks.push(`${k} in the stderr of \`${what}\``);
+  }
+  for (const sub of ['target', 'logs']) {
+    for (const f of filesIn(join(dir, sub))) {
+      const text = readFileSync(f, 'latin1');
+      for (const k of hits(text)) leaks.push(`${k} in ${f.slice(dir.length + 1)}`);
+    }
+  }
+  return leaks;
+}
+
+/** Every file under `d`, recursively (none when `d` does not exist). */
+function filesIn(d: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(d);
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    const p = join(d, n);
+    return statSync(p).isDirectory() ? filesIn(p) : [p];
+  });
+}
+
 /** A project on PostgreSQL (default) or PGlite. Always `cleanup()`. */
 export class FaultProject {
   private constructor(
     readonly dir: string,
     readonly schema: string,
     readonly engine: 'postgres' | 'pglite',
-    private readonly pgliteDir: string | null,
+    /** The PGlite data directory (null on PostgreSQL). */
+    readonly pgliteDir: string | null,
   ) {}
+
+  /** Every CLI invocation so far (command and its result, once it ended), for {@link assertNoLeaks}. */
+  private readonly invocations: { what: string; done: Promise<CliResult> }[] = [];
 
   /**
    * Writes `files` and a profiles.yml (profile `faults`, target `dev`) with
@@ -101,9 +155,19 @@ export class FaultProject {
     const s = pgSettings();
     const fields: Record<string, unknown> =
       this.engine === 'postgres'
-        ? { type: 'postgres', host: s.host, port: s.port, user: s.user, dbname: s.database, schema: this.schema, threads: 4, connect_timeout: 5, retries: 0 }
+        ? {
+            type: 'postgres',
+            host: s.host,
+            port: s.port,
+            user: s.user,
+            password: "{{ env_var('DBT_ENV_SECRET_FLT_PASSWORD') }}",
+            dbname: s.database,
+            schema: this.schema,
+            threads: 4,
+            connect_timeout: 5,
+            retries: 0,
+          }
         : { type: 'pglite', path: this.pgliteDir, schema: this.schema, threads: 1 };
-    if (this.engine === 'postgres' && s.password) fields.password = s.password;
     Object.assign(fields, extra);
     const body = Object.entries(fields)
       .map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)
@@ -150,7 +214,7 @@ export class FaultProject {
   start(command: string, args: string[] = [], env: Record<string, string> = {}): RunningCli {
     const child = spawn(process.execPath, [BIN, ...command.split(' '), '--project-dir', this.dir, '--profiles-dir', this.dir, ...args], {
       cwd: this.dir,
-      env: { ...process.env, GITHUB_ACTIONS: '', DBT_PROFILES_DIR: '', TSDBT_PROFILES_DIR: '', FORCE_COLOR: '0', ...env },
+      env: { ...process.env, GITHUB_ACTIONS: '', DBT_PROFILES_DIR: '', TSDBT_PROFILES_DIR: '', FORCE_COLOR: '0', ...FAULT_SECRET_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -175,11 +239,12 @@ export class FaultProject {
     const done = new Promise<CliResult>((res) => {
       child.on('close', (code, signal) => res({ code, signal, stdout, stderr, output: `${stdout}\n--- stderr ---\n${stderr}` }));
     });
+    this.invocations.push({ what: [command, ...args].join(' '), done });
     return {
       child,
       done,
       output: () => stdout + stderr,
-      waitForOutput(re, timeoutMs = 30000) {
+      waitForOutput(re, timeoutMs = 90000) {
         return new Promise<void>((res, rej) => {
           const w = { re, resolve: () => (clearTimeout(t), res()) };
           const t = setTimeout(() => {
@@ -198,6 +263,18 @@ export class FaultProject {
         });
       },
     };
+  }
+
+  /**
+   * Asserts that no secret ({@link FAULT_SECRET_ENV}, plus `extra`) is in the
+   * stdout or stderr of any CLI this project ran so far (waiting for those
+   * still running), nor in any file under target/ or logs/. Every fault case
+   * ends with it.
+   */
+  async assertNoLeaks(extra: Readonly<Record<string, string>> = {}): Promise<void> {
+    const outputs = await Promise.all(this.invocations.map(async (i) => ({ what: i.what, r: await i.done })));
+    const leaks = findLeaks(this.dir, outputs, { ...FAULT_SECRET_ENV, ...extra });
+    if (leaks.length) throw new Error(`secrets leaked:\n  ${leaks.join('\n  ')}`);
   }
 
   /** Runs the CLI to the end. */
@@ -247,6 +324,9 @@ export class FaultProject {
       const c = await adminClient().catch(() => null);
       if (c) {
         try {
+          // Statements a killed client left running on its schema (an orphaned COPY goes on until it has read what was
+          // in flight) would make the drop wait for them.
+          await c.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name like 'tsdbt%' and strpos(query, $1) > 0 and pid <> pg_backend_pid()`, [this.schema]);
           const r = await c.query<{ nspname: string }>(`select nspname from pg_namespace where nspname = $1 or nspname like $2`, [this.schema, `${this.schema.replace(/_/g, '\\_')}\\_%`]);
           for (const { nspname } of r.rows) await c.query(`drop schema if exists ${quoteIdentifier(nspname)} cascade`);
         } finally {

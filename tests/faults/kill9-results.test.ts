@@ -12,7 +12,7 @@
  * The version of every model comes from an environment variable, so the test
  * can tell which invocation built each table.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { postgresSkipReason } from '../../src/adapters/testing.ts';
 import { FaultProject, until } from './harness.ts';
@@ -31,6 +31,10 @@ const skip = await postgresSkipReason();
 
 describe('kill -9 mid-run: run_results.json is honest and retry finishes the run (postgres)', { skip }, () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   before(async () => {
     p = await FaultProject.create(FILES, { profile: { threads: 1 } });
   });
@@ -85,6 +89,10 @@ describe('kill -9 mid-run: run_results.json is honest and retry finishes the run
 
 describe('kill -9 mid-run on the embedded database: the same record, and retry reopens the data directory (pglite)', () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   before(async () => {
     p = await FaultProject.create(FILES, { engine: 'pglite' });
   });

@@ -8,7 +8,7 @@
  * Models: base (table) → log (incremental, append: one row per run) → slow
  * (table, sleeps), run one at a time in that order.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,10 @@ const FILES = {
 
 describe('PGlite: kill -9 and two processes on one data directory', { concurrency: 1 }, () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   let dataDir: string;
   const state = async () => ({
     base: (await p.rows<{ version: number }>(`select version from ${p.schema}.base`)).map((r) => r.version),

@@ -4,7 +4,7 @@
  * afterwards. A model that runs longer fails naming its query_timeout; its
  * previous table stays and no temporary relation is left.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { postgresSkipReason } from '../../src/adapters/testing.ts';
 import { FaultProject } from './harness.ts';
@@ -13,6 +13,10 @@ const skip = await postgresSkipReason();
 
 describe('query_timeout (postgres)', { skip }, () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   before(async () => {
     p = await FaultProject.create(
       {

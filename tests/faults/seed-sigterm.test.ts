@@ -15,7 +15,7 @@
  * PostgreSQL only: PGlite cannot interrupt a statement (see
  * tests/faults/signals.test.ts).
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { postgresSkipReason } from '../../src/adapters/testing.ts';
 import { adminClient, FaultProject, until } from './harness.ts';
@@ -24,6 +24,10 @@ const skip = await postgresSkipReason();
 
 describe('SIGTERM during a seed COPY (postgres)', { skip }, () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   before(async () => {
     p = await FaultProject.create({});
     const c = await adminClient();

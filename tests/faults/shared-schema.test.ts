@@ -7,7 +7,7 @@
  * live invocation's helper relation is never dropped by another run, and the
  * run lock can cover every schema a run writes (`schemas`), taken all at once.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +23,10 @@ const skip = await postgresSkipReason();
 
 describe('two targets writing one schema (postgres)', { skip, concurrency: 1 }, () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   let shared: string;
   const helpers = async () =>
     (await p.rows<{ relname: string }>(`select relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where nspname = $1 and relname like '%\\_\\_tsdbt\\_%' order by 1`, [shared])).map((r) => r.relname);

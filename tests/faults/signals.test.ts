@@ -6,7 +6,7 @@
  * second Ctrl-C exits at once. PGlite cannot interrupt a statement: it stops
  * after it and says so.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { postgresSkipReason } from '../../src/adapters/testing.ts';
 import { adminClient, FaultProject, until } from './harness.ts';
@@ -25,6 +25,10 @@ const skip = await postgresSkipReason();
 
 describe('signals (postgres)', { skip }, () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   before(async () => {
     p = await FaultProject.create(FILES, { profile: { threads: 2 } });
     const first = await p.cli('run');
@@ -104,6 +108,10 @@ describe('signals (postgres)', { skip }, () => {
 
 describe('signals (pglite)', () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   before(async () => {
     p = await FaultProject.create(FILES, { engine: 'pglite' });
     const first = await p.cli('run');

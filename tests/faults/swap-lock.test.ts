@@ -8,7 +8,7 @@
  * go on), retries with backoff, and gives up after `swap_lock_wait` with
  * `swap-lock-timeout` naming the session holding the table.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { postgresSkipReason } from '../../src/adapters/testing.ts';
 import { adminClient, FaultProject, until } from './harness.ts';
@@ -24,6 +24,10 @@ const skip = await postgresSkipReason();
 
 describe('the swap waits for locks briefly and retries, so readers are never stuck behind it (postgres)', { skip }, () => {
   let p: FaultProject;
+  // Every case ends with the secrets grep: no output or artifact holds the password or a DBT_ENV_SECRET_ value.
+  afterEach(async () => {
+    await p?.assertNoLeaks();
+  });
   before(async () => {
     p = await FaultProject.create(FILES);
     const first = await p.cli('run');
