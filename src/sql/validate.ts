@@ -183,8 +183,30 @@ function syntaxError(manifest: Manifest, node: ManifestNode, c: CompiledNode, sq
   // At end of input, point just after the last non-blank character.
   let at = offset;
   if (at >= sql.trimEnd().length) at = sql.trimEnd().length;
-  const loc = mapOrCompiled(manifest, node, c, sql, at, macros, root);
   const compiledAt = lineColumnAt(sql, at);
+  if (node.test_metadata) {
+    // A generic test's SQL is its test macro's: point into a project or package macro whose own text holds
+    // the error; otherwise (tsdbt's built-in tests, a bad argument) at the test in its properties file.
+    const user = macros.filter((m) => !m.uniqueId.startsWith('macro.dbt.'));
+    const loc = mapOrCompiled(manifest, node, c, sql, at, user, root);
+    if (loc.file === c.compiledPath || loc.inTag || loc.file === node.original_file_path) {
+      const line = (node as ManifestNode & { line?: number }).line ?? node.refs[0]?.line;
+      const start = sql.lastIndexOf('\n', at - 1) + 1;
+      const nl = sql.indexOf('\n', at);
+      const lineText = sql.slice(start, nl < 0 ? sql.length : nl);
+      return new TsdbtError(
+        'sql-syntax',
+        `${message} (PostgreSQL's parser, data test '${node.name}', in its compiled SQL ${c.compiledPath}:${compiledAt.line}:${compiledAt.column})\n${excerpt({ line: compiledAt.line, column: compiledAt.column, lineText })}`,
+        {
+          file: node.original_file_path,
+          line,
+          hint: `check the test's arguments and config (where:, column names, expressions) in ${node.original_file_path}; or set validate: false on the test, or run with --no-validate`,
+        },
+      );
+    }
+    macros = user;
+  }
+  const loc = mapOrCompiled(manifest, node, c, sql, at, macros, root);
   const lines = [excerpt(loc)];
   if (loc.inTag) lines.push(`  the error is in the output of this tag: ${quoteAround(sql, at)}`);
   for (const v of loc.via) lines.push(`  called from ${v.label} at ${v.file}:${v.line}`);

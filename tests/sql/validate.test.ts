@@ -8,7 +8,7 @@
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeEngines, fixture, Project } from '../integration/harness.ts';
+import { describeEngines, fixture, Project, projectYml } from '../integration/harness.ts';
 
 const FILES = fixture('sql-errors');
 
@@ -72,6 +72,51 @@ await describeEngines('SQL validation in compile and parse', (engine) => {
       assert.equal(ok.code, 0, ok.output);
       const lineage = p.json<{ nodes: Record<string, { columns: Record<string, unknown> }> }>('target/lineage.json');
       assert.deepEqual(Object.keys(lineage.nodes['model.sql_errors.a'].columns), ['id', 'name']);
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
+
+await describeEngines('SQL validation: snapshots, generic tests, hooks; tsdbt lineage', (engine) => {
+  const skip = engine.name === 'postgres' ? 'compile and lineage ask no database here: checked once, on PGlite' : undefined;
+  it('a snapshot body, a generic test config and a model hook, each at its place', { skip }, async () => {
+    const p = await Project.create(engine, {
+      'dbt_project.yml': projectYml('sqlmore'),
+      'models/a.sql': "select 1 as id, 'x' as name\n",
+      'models/hooked.sql': '{{ config(\n    post_hook="grant select on {{ this }} too public"\n) }}\nselect id from {{ ref(\'a\') }}\n',
+      'models/schema.yml': 'version: 2\nmodels:\n  - name: a\n    columns:\n      - name: id\n        data_tests:\n          - not_null:\n              config:\n                where: "id >> = 1"\n',
+      'snapshots/snap.sql':
+        "-- a snapshot with a typo in its body\n{% snapshot snap %}\n{{ config(unique_key='id', strategy='check', check_cols='all', target_schema='snaps') }}\nselect id, name\nfrom {{ ref('a') }}\nwher id > 0\n{% endsnapshot %}\n",
+    });
+    try {
+      const r = await p.cli('compile');
+      assert.equal(r.code, 2, r.output);
+      assert.deepEqual(heads(r.output), ['models/hooked.sql:2:43 sql-syntax', 'models/schema.yml:5 sql-syntax', 'snapshots/snap.sql:6:6 sql-syntax'], r.output);
+      assert.match(r.output, /post_hook of model 'hooked'/);
+      assert.match(r.output, /where id >> = 1\) dbt_subquery\n\s+\|\s+\^/, 'the test: its compiled line and a caret');
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('tsdbt lineage --column: upstream and downstream trees, text and json', { skip }, async () => {
+    const p = await Project.create(engine, fixture('jaffle-lineage'));
+    try {
+      const r = await p.cli('lineage', ['--column', 'stg_payments.amount']);
+      assert.equal(r.code, 0, r.output);
+      assert.match(r.stdout, /^stg_payments\.amount {2}\[derived\]\nupstream:\n {2}└─ raw_payments\.amount \(derived\)\ndownstream:\n/);
+      assert.match(r.stdout, /├─ customers\.customer_lifetime_value \(aggregated\)/);
+      assert.match(r.stdout, /orders\.amount \(aggregated\)\n\s+│?\s+[├└]─ customer_order_history\.running_amount \(aggregated\)/);
+      const j = await p.cli('lineage', ['--column', 'orders.coupon_amount', '--output', 'json', '--direction', 'up']);
+      assert.equal(j.code, 0, j.output);
+      const tree = JSON.parse(j.stdout) as { upstream: { name: string; column: string; kind: string; children: { name: string; column: string }[] }[]; downstream?: unknown };
+      assert.deepEqual(tree.upstream.map((u) => `${u.name}.${u.column}:${u.kind}`), ['stg_payments.amount:aggregated', 'stg_payments.payment_method:aggregated']);
+      assert.deepEqual(tree.upstream[0].children.map((c) => `${c.name}.${c.column}`), ['raw_payments.amount']);
+      assert.equal(tree.downstream, undefined);
+      const bad = await p.cli('lineage', ['--column', 'orders.nope']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.output, /\[column-not-found\] orders\.nope: orders has no column 'nope' \(it has order_id, /);
     } finally {
       await p.cleanup();
     }
