@@ -14,7 +14,8 @@ import { Option } from 'commander';
 import { TsdbtError, CompileErrors } from '../errors.ts';
 import { common } from './flags.ts';
 import type { Console } from './console.ts';
-import { openSession, parseSession, compileUpFront, sqlCheck, type CommonFlags, type Parsed, type Session } from './pipeline.ts';
+import { openSession, parseSession, sessionCompilerBase, sqlCheck, type CommonFlags, type Parsed, type Session } from './pipeline.ts';
+import { Compiler, type UpFrontCompile } from '../compile/compile.ts';
 import { columnTree, type ColumnTree, type ProjectLineage } from '../sql/index.ts';
 import type { Manifest } from '../parse/manifest.ts';
 
@@ -36,7 +37,7 @@ export async function sessionLineage(s: Session, p: Parsed, out: Console): Promi
     .filter((n) => n.resource_type === 'model' || n.resource_type === 'snapshot')
     .map((n) => n.unique_id)
     .sort();
-  const sc = compileUpFront(s, p, ids, new Map(), null, 'compile', out);
+  const sc = compileWithoutDatabase(s, p, ids, 'compile');
   if (sc.atRunTime.size) out.info(`No lineage for ${[...sc.atRunTime].map((id) => m.nodes[id]?.name ?? id).join(', ')}: their templates ask the database (tsdbt compile them with a connection)`);
   const lineage = await sqlCheck(s, p, sc.compiled.values(), out);
   if (!lineage) throw new TsdbtError('bad-flag', 'tsdbt lineage needs the SQL parser: drop --no-validate', { hint: 'run tsdbt lineage without --no-validate' });
@@ -62,7 +63,7 @@ export async function validateAtParse(s: Session, p: Parsed, out: Console): Prom
     .sort();
   let compiled;
   try {
-    compiled = compileUpFront(s, p, ids, new Map(), null, 'parse', out).compiled;
+    compiled = compileWithoutDatabase(s, p, ids, 'parse').compiled;
   } catch (e) {
     if (!(e instanceof TsdbtError)) throw e;
     const n = e instanceof CompileErrors ? e.errors.length : 1;
@@ -70,6 +71,11 @@ export async function validateAtParse(s: Session, p: Parsed, out: Console): Prom
     return;
   }
   await sqlCheck(s, p, compiled.values(), out);
+}
+
+/** The up-front compile of `ids` as if no relation existed, writing nothing (nodes that ask the database are set aside). */
+function compileWithoutDatabase(s: Session, p: Parsed, ids: readonly string[], which: string): UpFrontCompile {
+  return new Compiler({ ...sessionCompilerBase(s, p), fullRefresh: false, relations: new Map(), selected: ids, flags: { WHICH: which, FULL_REFRESH: false } }, ids).compileUpFront();
 }
 
 /** The name a node has in lineage output: a model's name, or `source_name.table` for a source. */

@@ -251,7 +251,7 @@ class Analyzer {
         const ephemeral = !rv.schemaname && rv.relname.startsWith('__dbt__cte__') ? rv.relname : undefined;
         const id = this.rels.resolve(rv.schemaname, ephemeral ? rv.relname.slice('__dbt__cte__'.length) : rv.relname, rv.catalogname);
         if (!id || id === this.self) {
-          if (id !== this.self) this.notes.push(`${rv.schemaname ? rv.schemaname + '.' : ''}${rv.relname} is not a node of the project`);
+          if (!id) this.notes.push(`${rv.schemaname ? rv.schemaname + '.' : ''}${rv.relname} is not a node of the project`);
           rel = { columns: null, filters: new Set() };
         } else {
           const names = this.rels.columns(id);

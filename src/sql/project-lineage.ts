@@ -72,7 +72,13 @@ export function projectColumnLineage(manifest: Manifest, trees: ReadonlyMap<stri
     done.add(id);
     const tree = trees.get(id);
     const stmt = tree?.stmts?.[0]?.stmt;
-    if (stmt) out.set(id, statementLineage(stmt, rels(id), id));
+    if (!stmt) return;
+    try {
+      out.set(id, statementLineage(stmt, rels(id), id));
+    } catch (e) {
+      // Lineage is an aid: a tree it cannot walk (or one too deep) must never stop a run.
+      out.set(id, { columns: {}, filters: [], complete: false, notes: [`column lineage could not be computed: ${e instanceof Error ? e.message : String(e)}`] });
+    }
   };
   for (const id of [...trees.keys()].sort()) visit(id, new Set());
   return out;
