@@ -528,7 +528,9 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
  * target/lineage.json; returns the column lineage (null under --no-validate).
  */
 export function sqlCheck(s: Session, p: Parsed, compiled: Iterable<CompiledNode>, out?: Console): Promise<ProjectLineage | null> {
-  return checkProjectSql({ manifest: p.parsed.manifest, compiled, macros: p.parsed.jinja.macroDefinitions(), root: s.project.root, targetPath: s.project.targetPath, validate: s.flags.validate, out });
+  const h = sessionRunHooks(s, p);
+  const hooks = [...h.start, ...h.end].filter((x) => x.package_name === s.project.name).map((x) => ({ label: `${x.hook_type} hook ${x.index}`, file: x.original_file_path.replace(/^\.\//, ''), sql: x.raw_code }));
+  return checkProjectSql({ manifest: p.parsed.manifest, compiled, macros: p.parsed.jinja.macroDefinitions(), root: s.project.root, targetPath: s.project.targetPath, validate: s.flags.validate, out, hooks });
 }
 
 /** The project's and installed packages' on-run-start / on-run-end hooks, in dbt's order (see parse/run-hooks.ts). */

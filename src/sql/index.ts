@@ -11,11 +11,11 @@ import type { Manifest } from '../parse/manifest.ts';
 import type { CompiledNode } from '../compile/compile.ts';
 import { writeFileAtomic } from '../artifacts/index.ts';
 import { loadSqlParser } from './parser.ts';
-import { validateCompiled, type MacroSource } from './validate.ts';
+import { validateCompiled, validateLoose, type LooseStatement, type MacroSource } from './validate.ts';
 import { projectColumnLineage, type ProjectLineage } from './project-lineage.ts';
 
 export { loadSqlParser, parseSql } from './parser.ts';
-export { validateCompiled, validationOff, type MacroSource, type SqlValidation } from './validate.ts';
+export { validateCompiled, validateLoose, validationOff, type LooseStatement, type MacroSource, type SqlValidation } from './validate.ts';
 export { statementLineage, type NodeLineage, type ColumnLineage, type UpstreamColumn, type LineageKind } from './lineage.ts';
 export { projectColumnLineage, columnTree, type ProjectLineage, type ColumnTree, type ColumnRef } from './project-lineage.ts';
 export { locateRendered, type MapTemplate, type TemplateLocation } from './source-map.ts';
@@ -44,6 +44,8 @@ export async function checkProjectSql(opts: {
   readonly targetPath: string;
   readonly validate?: boolean;
   readonly out?: SqlCheckOutput;
+  /** `on-run-start` / `on-run-end` hooks (those without Jinja are checked). */
+  readonly hooks?: readonly LooseStatement[];
 }): Promise<ProjectLineage | null> {
   if (opts.validate === false) {
     opts.out?.info('SQL validation is off (--no-validate): syntax errors will surface only when the database runs each statement; no column lineage is written');
@@ -51,12 +53,13 @@ export async function checkProjectSql(opts: {
   }
   await loadSqlParser();
   const v = validateCompiled(opts.manifest, opts.compiled, opts.macros, { root: opts.root });
+  const errors = [...validateLoose(opts.hooks ?? [], opts.root), ...v.errors];
   if (v.skipped.length) {
     const names = v.skipped.map((id) => opts.manifest.nodes[id]?.name ?? id);
     opts.out?.info(`SQL not validated (config validate: false): ${names.slice(0, 10).join(', ')}${names.length > 10 ? ` and ${names.length - 10} more` : ''}`);
   }
-  if (v.errors.length === 1) throw v.errors[0];
-  if (v.errors.length > 1) throw new CompileErrors(v.errors);
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new CompileErrors(errors);
   const lineage = projectColumnLineage(opts.manifest, v.trees, opts.root);
   for (const w of undocumentedColumns(opts.manifest, lineage, opts.root)) opts.out?.warn(w.format());
   writeLineageJson(join(opts.root, opts.targetPath), opts.manifest, lineage);

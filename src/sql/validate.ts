@@ -110,6 +110,47 @@ export function validateCompiled(manifest: Manifest, compiled: Iterable<Compiled
   return { errors, trees, skipped };
 }
 
+/** A statement outside the nodes (an `on-run-start` / `on-run-end` hook) as written in `file`. */
+export interface LooseStatement {
+  /** e.g. `on-run-start hook 0`. */
+  readonly label: string;
+  /** Project-relative file that holds it (dbt_project.yml). */
+  readonly file: string;
+  readonly sql: string;
+}
+
+/**
+ * Parses hooks that hold no Jinja (those with Jinja are rendered when they
+ * run, against the database): any number of statements is fine. An error
+ * points at the hook's text in `file` when found there (`root`: the project
+ * directory), else at the file.
+ */
+export function validateLoose(list: readonly LooseStatement[], root?: string): TsdbtError[] {
+  const errors: TsdbtError[] = [];
+  for (const h of list) {
+    if (/\{[{%#]/.test(h.sql)) continue;
+    const r = parseSql(h.sql);
+    if (r.ok) continue;
+    let text = '';
+    try {
+      text = root ? readFileSync(`${root}/${h.file}`, 'utf8') : '';
+    } catch {
+      text = '';
+    }
+    const at = text ? text.indexOf(h.sql) : -1;
+    const where = at >= 0 ? lineColumnAt(text, at + Math.min(r.offset, h.sql.length)) : lineColumnAt(h.sql, r.offset);
+    const lines = (at >= 0 ? text : h.sql).split('\n');
+    errors.push(
+      new TsdbtError('sql-syntax', `${r.message} (PostgreSQL's parser, ${h.label})\n${excerpt({ line: where.line, column: where.column, lineText: lines[where.line - 1] ?? '' })}`, {
+        file: h.file,
+        ...(at >= 0 ? { line: where.line, column: where.column } : {}),
+        hint: `fix the ${h.label} in ${h.file}; if it is valid PostgreSQL that the bundled parser does not know, run with --no-validate`,
+      }),
+    );
+  }
+  return errors;
+}
+
 /** The templates a node's SQL may come from besides its own file: ephemeral parents, then macros it calls (transitively), then every other macro. */
 function calledTemplates(manifest: Manifest, node: ManifestNode, macros: readonly MacroSource[]): MapTemplate[] {
   const out: MapTemplate[] = [];

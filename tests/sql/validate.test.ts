@@ -80,9 +80,9 @@ await describeEngines('SQL validation in compile and parse', (engine) => {
 
 await describeEngines('SQL validation: snapshots, generic tests, hooks; tsdbt lineage', (engine) => {
   const skip = engine.name === 'postgres' ? 'compile and lineage ask no database here: checked once, on PGlite' : undefined;
-  it('a snapshot body, a generic test config and a model hook, each at its place', { skip }, async () => {
+  it('a snapshot body, a generic test config, a model hook and an on-run-start hook (without Jinja), each at its place', { skip }, async () => {
     const p = await Project.create(engine, {
-      'dbt_project.yml': projectYml('sqlmore'),
+      'dbt_project.yml': projectYml('sqlmore', 'on-run-start:\n  - "create table if not exists audit (id int)"\n  - "insert into audit values (1,"\n  - "select {{ 1 }}"\n'),
       'models/a.sql': "select 1 as id, 'x' as name\n",
       'models/hooked.sql': '{{ config(\n    post_hook="grant select on {{ this }} too public"\n) }}\nselect id from {{ ref(\'a\') }}\n',
       'models/schema.yml': 'version: 2\nmodels:\n  - name: a\n    columns:\n      - name: id\n        data_tests:\n          - not_null:\n              config:\n                where: "id >> = 1"\n',
@@ -92,7 +92,7 @@ await describeEngines('SQL validation: snapshots, generic tests, hooks; tsdbt li
     try {
       const r = await p.cli('compile');
       assert.equal(r.code, 2, r.output);
-      assert.deepEqual(heads(r.output), ['models/hooked.sql:2:43 sql-syntax', 'models/schema.yml:5 sql-syntax', 'snapshots/snap.sql:6:6 sql-syntax'], r.output);
+      assert.deepEqual(heads(r.output), ['dbt_project.yml:7:34 sql-syntax', 'models/hooked.sql:2:43 sql-syntax', 'models/schema.yml:5 sql-syntax', 'snapshots/snap.sql:6:6 sql-syntax'], r.output);
       assert.match(r.output, /post_hook of model 'hooked'/);
       assert.match(r.output, /where id >> = 1\) dbt_subquery\n\s+\|\s+\^/, 'the test: its compiled line and a caret');
     } finally {
