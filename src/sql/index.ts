@@ -56,7 +56,7 @@ export async function checkProjectSql(opts: {
   const errors = [...validateLoose(opts.hooks ?? [], opts.root), ...v.errors];
   if (v.skipped.length) {
     const names = v.skipped.map((id) => opts.manifest.nodes[id]?.name ?? id);
-    opts.out?.info(`SQL not validated (config validate: false): ${names.slice(0, 10).join(', ')}${names.length > 10 ? ` and ${names.length - 10} more` : ''}`);
+    opts.out?.info(`SQL not validated (config validate: false or static_analysis: off): ${names.slice(0, 10).join(', ')}${names.length > 10 ? ` and ${names.length - 10} more` : ''}`);
   }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new CompileErrors(errors);

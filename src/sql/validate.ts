@@ -40,10 +40,15 @@ export interface SqlValidation {
 
 const VALIDATED = new Set(['model', 'test', 'snapshot']);
 
-/** True when the node's config turns validation off (`validate: false`, also as text). */
+/**
+ * True when the node's config turns validation off: tsdbt's `validate: false`
+ * (also as text), or dbt's `static_analysis: off` (dbt ≥ 1.10's config for
+ * SQL-parsing engines).
+ */
 export function validationOff(node: Pick<ManifestNode, 'config'>): boolean {
-  const v = (node.config as Record<string, unknown>).validate;
-  return v === false || v === 'false' || v === 'False';
+  const cfg = node.config as Record<string, unknown>;
+  const v = cfg.validate;
+  return v === false || v === 'false' || v === 'False' || cfg.static_analysis === 'off' || cfg.static_analysis === false;
 }
 
 /**
