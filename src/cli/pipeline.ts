@@ -32,7 +32,7 @@ import { runProjectHooks, onRunEndContext } from '../runner/run-hooks.ts';
 import { parseFailureResults } from './parse-failure.ts';
 import { findMaterializationMacro } from '../parse/materialization-macros.ts';
 import type { CustomMaterializations } from '../runner/runners.ts';
-import { checkProjectSql, withColumnLineage, type ProjectLineage } from '../sql/index.ts';
+import { checkProjectSql, checkRunTimeNode, withColumnLineage, type ProjectLineage } from '../sql/index.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -302,6 +302,7 @@ export async function compileAtRunTime(s: Session, p: Parsed, sc: SessionCompile
   const c = await sc.compiler.compileAtRunTime(uniqueId, conn, threadId);
   sc.compiled.set(uniqueId, c);
   recordCompiled(s, p, [c]);
+  checkRunTimeNode(p.parsed.manifest, c, p.parsed.jinja.macroDefinitions(), { root: s.project.root, validate: s.flags.validate }); // src/sql
   return c;
 }
 

@@ -10,7 +10,7 @@ import { CompileErrors, TsdbtError } from '../errors.ts';
 import type { Manifest } from '../parse/manifest.ts';
 import type { CompiledNode } from '../compile/compile.ts';
 import { writeFileAtomic } from '../artifacts/index.ts';
-import { loadSqlParser } from './parser.ts';
+import { loadSqlParser, sqlParserReady } from './parser.ts';
 import { validateCompiled, validateLoose, type LooseStatement, type MacroSource } from './validate.ts';
 import { projectColumnLineage, type ProjectLineage } from './project-lineage.ts';
 
@@ -64,6 +64,33 @@ export async function checkProjectSql(opts: {
   for (const w of undocumentedColumns(opts.manifest, lineage, opts.root)) opts.out?.warn(w.format());
   writeLineageJson(join(opts.root, opts.targetPath), opts.manifest, lineage);
   return lineage;
+}
+
+/**
+ * The check for one node compiled at run time (its templates ask the
+ * database, so it compiled just before running): its syntax error becomes
+ * that node's error. Does nothing under `validate: false`, or when the
+ * parser was not loaded (the invocation's {@link checkProjectSql} did not run).
+ * @throws TsdbtError `sql-syntax` / `sql-empty` / `sql-multiple-statements`.
+ */
+export function checkRunTimeNode(manifest: Manifest, compiled: CompiledNode, macros: readonly MacroSource[], opts: { readonly root: string; readonly validate?: boolean }): void {
+  if (opts.validate === false || !sqlParserReady()) return;
+  const v = validateCompiled(manifest, [compiled], macros, { root: opts.root });
+  if (v.errors.length) throw v.errors[0];
+}
+
+/**
+ * Column lineage of compiled nodes, for readers such as the docs site: parses
+ * each compiled model / snapshot (loading the parser) and analyses them in DAG
+ * order. Never throws for the user's SQL: a node that does not parse simply has
+ * no entry. Shape per node: {@link NodeLineage} (`columns.<name> = {kind,
+ * upstream: [{node, column, kind}]}`, `filters`, `complete`, `notes`); walk one
+ * column across the DAG with {@link columnTree}.
+ */
+export async function compiledColumnLineage(manifest: Manifest, compiled: Iterable<CompiledNode>, root?: string): Promise<ProjectLineage> {
+  await loadSqlParser();
+  const v = validateCompiled(manifest, compiled, [], { root });
+  return projectColumnLineage(manifest, v.trees, root);
 }
 
 /** `target/lineage.json`: `{metadata, nodes: {unique_id: {name, resource_type, columns, filters, complete, notes}}}`. */

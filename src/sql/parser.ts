@@ -23,6 +23,11 @@ export function loadSqlParser(): Promise<void> {
   return loaded;
 }
 
+/** True once {@link loadSqlParser} has finished. */
+export function sqlParserReady(): boolean {
+  return ready;
+}
+
 /** The outcome of parsing one text: its statements, or PostgreSQL's syntax error. */
 export type SqlParse =
   | { readonly ok: true; readonly tree: ParseResult; readonly statements: readonly { readonly start: number; readonly end: number }[] }

@@ -57,6 +57,25 @@ await describeEngines('SQL validation', (engine) => {
   });
 });
 
+await describeEngines('SQL validation of a node compiled at run time', (engine) => {
+  it('a model whose template asks the database is checked when it compiles, just before it runs: its error, at its line', async () => {
+    const p = await Project.create(engine, {
+      'dbt_project.yml': projectYml('sqllive'),
+      'models/fine.sql': 'select 1 as ok\n',
+      'models/live.sql': "{% set r = run_query('select 7 as n') %}\nselect\n  {% if execute %}{{ r.columns[0].values()[0] }}{% endif %} as n,,\n  2 as m\n",
+    });
+    try {
+      const r = await p.cli('run');
+      assert.equal(r.code, 1, r.output);
+      assert.match(r.output, /models\/live\.sql:3:66 \[sql-syntax\] syntax error at or near ","/);
+      assert.equal((await p.relations()).fine, 'view', r.output);
+      assert.equal((await p.relations()).live, undefined, 'not created');
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
+
 await describeEngines('SQL validation in compile and parse', (engine) => {
   it('compile and parse run the same check (exit 2, same errors)', { skip: engine.name === 'postgres' ? 'compile/parse ask no database: checked once, on PGlite' : undefined }, async () => {
     const p = await Project.create(engine, FILES);
