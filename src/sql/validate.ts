@@ -39,6 +39,8 @@ export interface SqlValidation {
 }
 
 const VALIDATED = new Set(['model', 'test', 'snapshot']);
+/** Materializations that wrap the model in one statement; a custom one may run a multi-statement body. */
+const BUILTIN_MATERIALIZATIONS = new Set(['view', 'table', 'incremental', 'ephemeral', 'materialized_view']);
 
 /**
  * True when the node's config turns validation off: tsdbt's `validate: false`
@@ -90,7 +92,7 @@ export function validateCompiled(manifest: Manifest, compiled: Iterable<Compiled
       );
       continue;
     }
-    if (r.statements.length > 1) {
+    if (r.statements.length > 1 && (node.resource_type !== 'model' || BUILTIN_MATERIALIZATIONS.has(String(node.config.materialized ?? 'view')))) {
       const second = r.statements[1];
       const loc = mapOrCompiled(manifest, node, c, c.compiledCode, second.start, macros, opts.root);
       push(
