@@ -3,7 +3,8 @@
  * pipeline run in-process, stage by stage, printing one JSON line of
  * milliseconds (wall) per stage. Used by bench/run.ts to show where the time
  * goes; the stages are the ones src/cli/pipeline.ts runs (no database: no
- * model in the bench projects is incremental).
+ * model in the bench projects is incremental), including the SQL check
+ * (`sql parse`: libpg-query over every compiled node) and `column lineage`.
  */
 const t0 = performance.now();
 const { loadProjectConfig, loadProfile } = await import('../src/config/index.ts');
@@ -13,6 +14,7 @@ const { compileNodes } = await import('../src/compile/compile.ts');
 const { writeCompiledFiles } = await import('../src/compile/write-compiled.ts');
 const { writeManifest } = await import('../src/artifacts/index.ts');
 const { join, resolve } = await import('node:path');
+const { loadSqlParser, validateCompiled, projectColumnLineage } = await import('../src/sql/index.ts');
 
 const stages: Record<string, number> = { imports: performance.now() - t0 };
 let t = performance.now();
@@ -38,6 +40,13 @@ const ids = Array.isArray(sel) ? sel : (sel as { selected: string[] }).selected;
 lap('select');
 const compiled = compileNodes({ project, parsed, target, cliVars: {}, invocationId: 'bench', fullRefresh: false, relations: new Map() }, ids);
 lap('compile');
+// issue 15: every compiled statement parsed with PostgreSQL's parser (libpg-query), then column lineage.
+await loadSqlParser();
+const checked = validateCompiled(parsed.manifest, compiled.values(), parsed.jinja.macroDefinitions());
+if (checked.errors.length) throw checked.errors[0];
+lap('sql parse');
+projectColumnLineage(parsed.manifest, checked.trees, project.root);
+lap('column lineage');
 const written = writeCompiledFiles(project.root, compiled.values());
 lap('write compiled');
 stages.total = performance.now() - t0;

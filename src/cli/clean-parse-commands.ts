@@ -18,6 +18,7 @@ import type { Console } from './console.ts';
 import type { ActionWrapper } from './docs-commands.ts';
 import { common } from './flags.ts';
 import { openSession, parseSession, type CommonFlags } from './pipeline.ts';
+import { validateAtParse } from './lineage.ts';
 import { loadProjectConfig } from '../config/index.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import { TsdbtError } from '../errors.ts';
@@ -53,6 +54,7 @@ export function registerCleanParseCommands(program: Command, act: ActionWrapper,
       const s = openSession(flags, out);
       const t1 = performance.now();
       const p = parseSession(s, out);
+      await validateAtParse(s, p, out); // SQL syntax, as compile and run check it (src/sql)
       const t2 = performance.now();
       const m = p.parsed.manifest;
       const nodes = Object.values(m.nodes);

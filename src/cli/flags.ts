@@ -29,7 +29,8 @@ export function common(cmd: Command, opts: { selection?: boolean; run?: boolean 
     .option('--log-format <format>', 'text (default); json is not supported yet: a warning says so (env: DBT_LOG_FORMAT)')
     .option('--debug', 'show stack traces and debug output')
     .option('--version-check', "check require-dbt-version of the project and its packages (default; DBT_VERSION_CHECK=false turns it off)")
-    .option('--no-version-check', 'do not check require-dbt-version, as dbt --no-version-check');
+    .option('--no-version-check', 'do not check require-dbt-version, as dbt --no-version-check')
+    .option('--no-validate', "do not parse the compiled SQL before running it (syntax errors then come from the database; no column lineage); one node: config validate: false");
   if (opts.selection) {
     cmd
       .option('-s, --select <selector...>', 'nodes to include (dbt selection syntax: name, +name, name+, tag:x, path:x, …)', collect)

@@ -28,6 +28,7 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'docs generate': ['tsdbt docs generate', 'tsdbt docs generate --select marts --empty-catalog'],
   'docs serve': ['tsdbt docs serve --port 8080'],
   'docs lineage': ['tsdbt docs lineage --format mermaid'],
+  lineage: ['tsdbt lineage --column dim_user.first_session_channel', 'tsdbt lineage --column orders.amount --direction up --output json', 'tsdbt lineage'],
 };
 
 /** Adds the examples of {@link HELP_EXAMPLES} under the help of `program`'s commands and sub-commands. */

@@ -13,7 +13,9 @@ import { DatabaseError } from '../adapters/adapter.ts';
 import { createConsole, type Console } from './console.ts';
 import { common } from './flags.ts';
 import { applyEnvFlags, colorChoice } from './env-flags.ts';
-import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, type CommonFlags } from './pipeline.ts';
+import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, sqlCheck, type CommonFlags } from './pipeline.ts';
+import { withColumnLineage } from '../sql/index.ts';
+import { registerLineageCommand } from './lineage.ts';
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, scrubConnectionText } from '../secrets.ts';
 import { writeManifest, nodeForJson, sourceForJson, unitTestForJson } from '../artifacts/index.ts';
@@ -96,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(act((flags) => (flags.plan ? planCommand(flags, out) : debugCommand(flags, out))));
 
   registerCleanParseCommands(program, act, out);
+  registerLineageCommand(program, act, out);
   registerDepsCommand(program, act, out);
   registerRunOperationCommand(program, act, out);
   registerSourceCommands(program, act, out);
@@ -193,7 +196,8 @@ async function compileCommand(flags: CommonFlags & Record<string, unknown>, out:
     await adapter?.close();
   }
   const compiled = await compileSession(s, p, ids, relations, { out });
-  writeManifest(join(s.project.root, s.project.targetPath), p.parsed.manifest, compiled);
+  const lineage = await sqlCheck(s, p, compiled.values(), out); // syntax errors (exit 2) and lineage.json, as run does
+  writeManifest(join(s.project.root, s.project.targetPath), withColumnLineage(p.parsed.manifest, lineage), compiled);
   // As dbt: print the SQL of each compiled node named in --select (graph operators stripped).
   const named = new Set((flags.select ?? []).map((t) => t.replace(/^(\d*\+|@)/, '').replace(/\+\d*$/, '')));
   const shown = [...compiled.values()].filter((c) => named.has(p.parsed.manifest.nodes[c.uniqueId]?.name));

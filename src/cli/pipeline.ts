@@ -32,6 +32,7 @@ import { runProjectHooks, onRunEndContext } from '../runner/run-hooks.ts';
 import { parseFailureResults } from './parse-failure.ts';
 import { findMaterializationMacro } from '../parse/materialization-macros.ts';
 import type { CustomMaterializations } from '../runner/runners.ts';
+import { checkProjectSql, checkRunTimeNode, withColumnLineage, type ProjectLineage } from '../sql/index.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -74,6 +75,8 @@ export interface CommonFlags {
   wait?: boolean;
   /** `--no-version-check` sets false, `--version-check` true; unset: DBT_VERSION_CHECK decides. */
   versionCheck?: boolean;
+  /** `--no-validate` sets false: compiled SQL is not parsed before running (see src/sql). */
+  validate?: boolean;
 }
 
 /** A loaded project with its target: the start of every command. */
@@ -299,6 +302,7 @@ export async function compileAtRunTime(s: Session, p: Parsed, sc: SessionCompile
   const c = await sc.compiler.compileAtRunTime(uniqueId, conn, threadId);
   sc.compiled.set(uniqueId, c);
   recordCompiled(s, p, [c]);
+  checkRunTimeNode(p.parsed.manifest, c, p.parsed.jinja.macroDefinitions(), { root: s.project.root, validate: s.flags.validate }); // src/sql
   return c;
 }
 
@@ -388,10 +392,11 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
   }
   let manifestWritten = false;
   let sc: SessionCompile | undefined;
+  let lineage: ProjectLineage | null = null;
   const writeManifestOnce = () => {
     if (manifestWritten) return;
     manifestWritten = true;
-    writeManifest(join(s.project.root, s.project.targetPath), manifestWithHooks(s, p.parsed.manifest, p.parsed.database), sc?.compiled);
+    writeManifest(join(s.project.root, s.project.targetPath), withColumnLineage(manifestWithHooks(s, p.parsed.manifest, p.parsed.database), lineage), sc?.compiled);
   };
   const types = COMMAND_RESOURCE_TYPES[command];
   const chosen = flags.only
@@ -431,6 +436,8 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       sc = compileUpFront(s, p, selected, relations, deferManifest(s), command, out);
       const compiled = sc.compiled;
       const compiledSession = sc;
+      // Every compiled statement parsed before any runs: all syntax errors at once, at the model file's line (src/sql).
+      lineage = await sqlCheck(s, p, compiled.values(), out);
       writeManifestOnce();
       const hooks = sessionRunHooks(s, p);
       const hookCount = hooks.start.length + hooks.end.length;
@@ -515,6 +522,16 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
     writeResults(s, results.length || !progress ? results : progress.snapshot(), command);
     await report(s, runManifest, results, out);
   }
+}
+
+/**
+ * Parses the compiled SQL (src/sql): throws every syntax error at once; writes
+ * target/lineage.json; returns the column lineage (null under --no-validate).
+ */
+export function sqlCheck(s: Session, p: Parsed, compiled: Iterable<CompiledNode>, out?: Console): Promise<ProjectLineage | null> {
+  const h = sessionRunHooks(s, p);
+  const hooks = [...h.start, ...h.end].filter((x) => x.package_name === s.project.name).map((x) => ({ label: `${x.hook_type} hook ${x.index}`, file: x.original_file_path.replace(/^\.\//, ''), sql: x.raw_code }));
+  return checkProjectSql({ manifest: p.parsed.manifest, compiled, macros: p.parsed.jinja.macroDefinitions(), root: s.project.root, targetPath: s.project.targetPath, validate: s.flags.validate, out, hooks });
 }
 
 /** The project's and installed packages' on-run-start / on-run-end hooks, in dbt's order (see parse/run-hooks.ts). */

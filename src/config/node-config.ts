@@ -43,6 +43,8 @@ export const KNOWN_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'transient', 'copy_grants', 'cluster_by', 'partition_by',
   // sources
   'loaded_at_field', 'loaded_at_query', 'freshness', 'quote', 'identifier',
+  // tsdbt: `validate: false` skips parsing the node's compiled SQL before the run (src/sql)
+  'validate',
 ]);
 
 /**

@@ -1,0 +1,5 @@
+select
+  id,
+  sum(amount) as total
+form {{ ref('payments') }}
+group by id
