@@ -59,6 +59,11 @@ export interface MaterializeContext {
    * created with the declared columns and constraints. Absent: no contract.
    */
   readonly contract?: ContractSpec;
+  /**
+   * Citus: the relation of the model named by the `colocate_with` config (see citus.ts), resolved by the runner.
+   * Absent when the config is unset, `none`, or names no model.
+   */
+  readonly colocateWith?: RelationRef;
 }
 
 /** A node's descriptions, as in the manifest (`description`, `columns.<name>.description`). */

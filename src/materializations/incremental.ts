@@ -43,6 +43,7 @@ import { assertColumnsEquivalent } from './contract.ts';
 import { tableStrategy, type StrategyOutcome } from './strategies.ts';
 import { swapLockPolicy, transactionWithRetry } from './swap.ts';
 import { markNotRetrySafe } from './retry-safety.ts';
+import { checkIncrementalOnCitus } from './citus.ts';
 
 /** The incremental strategies tsdbt runs on Postgres. */
 export type IncrementalStrategy = 'append' | 'delete+insert' | 'merge';
@@ -145,6 +146,8 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
 
   const osc = validateOnSchemaChange(ctx.config.on_schema_change);
   const warnings = osc.warning ? [osc.warning] : [];
+  // Citus: the existing table keeps its distribution; a unique_key Citus cannot honour fails here (citus.ts).
+  warnings.push(...(await checkIncrementalOnCitus(ctx, s, strategy)));
   await runHooks(s, ctx.preHooks, ctx.renderHook);
   const tempName = helperIdentifier(target.identifier, INCREMENTAL_SUFFIX);
   const source = tempQualified(tempName, q);

@@ -230,6 +230,10 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
     renderHookAtRunTime: opts.renderHookAtRunTime,
     runUnitTest: opts.runUnitTest,
     customMaterializations: opts.customMaterializations,
+    modelRelation: (name) => {
+      const n = Object.values(manifest.nodes).find((x) => x.resource_type === 'model' && x.name === name && x.config.enabled !== false);
+      return n ? { schema: n.schema, identifier: n.alias } : undefined;
+    },
   };
 
   /** Runs one node with the runner of its resource type; any error becomes the node's result. */
