@@ -199,6 +199,12 @@ export async function checkIncrementalOnCitus(ctx: MaterializeContext, s: Record
       `${label(ctx)} is ${describe(now)} but its config asks for ${describe(wanted && (wanted.kind === 'hash' ? { kind: 'hash', column: wanted.column } : wanted))}: an incremental run keeps the table as it is. Run with --full-refresh to rebuild it with the new distribution.`,
     );
   }
+  if (now?.kind === 'reference' && strategy === 'merge') {
+    throw new TsdbtError('citus-merge-reference', `${label(ctx)}: the merge strategy cannot write a reference table (Citus's rule: a reference table is not allowed as the target of MERGE).`, {
+      kind: 'project',
+      hint: 'Use incremental_strategy: delete+insert (same result for a unique_key), or distribute the table by a column (dist: <column>, then --full-refresh).',
+    });
+  }
   if (now?.kind === 'hash' && strategy === 'merge') {
     const keys = uniqueKeyList(ctx.config.unique_key as NodeConfig['unique_key']).map((k) => k.replace(/^"|"$/g, ''));
     if (!keys.includes(now.column!)) {
@@ -213,4 +219,54 @@ export async function checkIncrementalOnCitus(ctx: MaterializeContext, s: Record
     }
   }
   return warnings;
+}
+
+/** Where an incremental run stages its new rows on Citus (see {@link citusStaging}). */
+export interface CitusStaging {
+  /** The staging table, a regular table in the target's schema. */
+  readonly relation: RelationRef;
+  /** `"schema"."name"`, what the strategy's DML reads from. */
+  readonly source: string;
+  /** `drop table if exists` (errors ignored with `quiet`). */
+  drop(quiet?: boolean): Promise<void>;
+  /**
+   * Creates it empty with the model's columns, distributes it like the target (colocated with a hash-distributed
+   * target, a reference table for a reference target), then fills it with the model's rows.
+   */
+  fill(run: (statement: string) => Promise<unknown>): Promise<void>;
+}
+
+/**
+ * On Citus, an incremental run against a distributed or reference table stages its new rows in a table of the
+ * same distribution (colocated with the target) instead of a session temporary table: Citus refuses a MERGE into a
+ * distributed table from a local table ("MERGE INTO an distributed table from Postgres table is not yet supported")
+ * and a DELETE on a reference table whose subquery reads one ("relation … is not distributed"), and a colocated
+ * staging table lets `append`, `delete+insert` and `merge` run on the shards. Undefined when the target is a local
+ * table or the server has no Citus (the temporary table, as on PostgreSQL). Named `<alias>__tsdbt_incr_<token>`.
+ */
+export async function citusStaging(ctx: MaterializeContext, s: RecordingSession, identifier: string): Promise<CitusStaging | undefined> {
+  if (ctx.adapter.type !== 'postgres' || !(await citusFor(ctx, s))) return undefined;
+  const now = await currentDistribution(s, ctx.relation, ctx.adapter);
+  if (!now || now.kind === 'other') return undefined;
+  const q = ctx.adapter;
+  const token = ctx.adapter.invocationToken;
+  const relation: RelationRef = { schema: ctx.relation.schema, identifier: token ? `${identifier.slice(0, 63 - 7)}_${token}` : identifier };
+  const name = qualified(relation, q);
+  return {
+    relation,
+    source: name,
+    drop: async (quiet = false) => {
+      try {
+        await s.query(`drop table if exists ${name}`);
+      } catch (e) {
+        if (!quiet) throw e;
+      }
+    },
+    fill: async (run) => {
+      await run(createEmptySql(relation, ctx.sql, q));
+      const d: Distribution = now.kind === 'hash' ? { kind: 'hash', column: now.column!, colocateWith: 'target' } : { kind: 'reference' };
+      await s.query(distributeSql(relation, d, q, now.kind === 'hash' ? ctx.relation : undefined));
+      await run(insertModelRowsSql(relation, ctx.sql, q));
+    },
+  };
 }

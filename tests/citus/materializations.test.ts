@@ -140,7 +140,7 @@ describe('materializations with dist on a Citus cluster', { skip }, () => {
 
   it('a dist column the model does not produce fails the model, naming it and its columns', async () => {
     p.write({ 'models/bad_dist.sql': "{{ config(materialized='table', dist='customer_id') }}\nselect 1 as id, 2 as user_id\n" });
-    const r = await p.cli('run', ['--select', 'bad_dist']);
+    const r = await p.cli('run', [...vars(), '--select', 'bad_dist']);
     assert.equal(r.code, 1, r.output);
     assert.match(r.output, /sets dist: customer_id, but the model has no column 'customer_id' \(it has id, user_id\)/);
     assert.equal((await sql(COORDINATOR, `select to_regclass($1) as r`, [q('bad_dist')]))[0]!.r, null);
