@@ -61,13 +61,13 @@ describe('a Citus worker stopped mid-build', { skip }, () => {
     const before = await snapshot(CO, p.schema);
     assert.ok(Object.keys(before).length >= 9);
 
-    // New raw rows, so a complete second build would change the tables; the worker stops once the first
-    // dwh model starts (seeds and staging are done by then, threads: 1).
+    // New raw rows, so a complete second build would change the tables; the worker stops once staging is
+    // built (seeds reloaded, dim_user / dim_date / the facts / the marts still to come, threads: 1).
     p.append('seeds/sessions.csv', '3000009001,2025-05-02 10:00:00,true,search\n');
     let stopped = false;
     const second = await p.cli('build', ['--target', 'citus'], {
       onStdout: (all) => {
-        if (!stopped && /START .*dim_/.test(all)) {
+        if (!stopped && /OK created view model \S+\.stg_sessions/.test(all)) {
           stopped = true;
           worker('stop', BASE + 2);
         }
