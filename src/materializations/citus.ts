@@ -252,11 +252,18 @@ export async function citusStaging(ctx: MaterializeContext, s: RecordingSession,
   const token = ctx.adapter.invocationToken;
   const relation: RelationRef = { schema: ctx.relation.schema, identifier: token ? `${identifier.slice(0, 63 - 7)}_${token}` : identifier };
   const name = qualified(relation, q);
+  // Staging tables a crashed run left (another token; one run per schema at a time holds the run lock).
+  const stale = await s.look<{ name: string }>(
+    `select c.relname::text as name from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = $1 and c.relkind = 'r' and c.relname <> $3 and pg_catalog.left(c.relname, -7) = $2 and pg_catalog.right(c.relname, 7) ~ '^_[0-9a-f]{6}$'`,
+    [relation.schema, identifier.slice(0, 63 - 7), relation.identifier],
+  );
   return {
     relation,
     source: name,
     drop: async (quiet = false) => {
       try {
+        if (!quiet) for (const r of stale.rows) await s.query(`drop table if exists ${qualified({ schema: relation.schema, identifier: r.name }, q)}`);
         await s.query(`drop table if exists ${name}`);
       } catch (e) {
         if (!quiet) throw e;

@@ -28,6 +28,7 @@ const FILES: Record<string, string> = {
   'models/inc_append.sql': "{{ config(materialized='incremental', dist='user_id') }}\nselect event_id, user_id, amount from {{ ref('fact_events') }}\n{% if is_incremental() %}where event_id > (select max(event_id) from {{ this }}){% endif %}\n",
   'models/inc_di.sql': "{{ config(materialized='incremental', dist='user_id', unique_key='event_id') }}\nselect event_id, user_id, amount from {{ ref('fact_events') }}\n",
   'models/inc_merge.sql': "{{ config(materialized='incremental', dist='user_id', incremental_strategy='merge', unique_key=['event_id', 'user_id']) }}\nselect event_id, user_id, amount from {{ ref('fact_events') }}\n",
+  'models/inc_ref.sql': "{{ config(materialized='incremental', dist='reference', unique_key='user_id') }}\nselect user_id, count(*) as n from {{ ref('fact_events') }} group by user_id\n",
   'models/_models.yml':
     'version: 2\nmodels:\n  - name: fact_events\n    description: Events, distributed by user.\n    columns:\n      - name: event_id\n        description: The event.\n        data_tests: [unique, not_null]\n      - name: user_id\n        description: The user.\n        data_tests:\n          - relationships:\n              arguments: {to: "ref(\'dim_users\')", field: user_id}\n      - name: amount\n        data_tests:\n          - accepted_values:\n              arguments: {values: [5, 7, 1, 9]}\n              config: {severity: warn, store_failures: true}\n',
   'snapshots/events_snap.sql':
@@ -56,6 +57,7 @@ describe('materializations with dist on a Citus cluster', { skip }, () => {
     const at = (t: string) => ct[`${p.schema}.${t}`];
     assert.deepEqual([at('events_raw')?.type, at('events_raw')?.column], ['distributed', 'user_id'], 'the seed is distributed (COPY routed to shards)');
     assert.equal(at('dim_users')?.type, 'reference');
+    assert.equal(at('inc_ref')?.type, 'reference');
     for (const t of ['fact_events', 'fact_colocated', 'inc_append', 'inc_di', 'inc_merge']) assert.equal(at(t)?.column, 'user_id', t);
     assert.equal(at('fact_colocated')!.colocation, at('fact_events')!.colocation, 'colocate_with: fact_events');
     assert.equal(at('fact_alone')?.column, 'event_id');
@@ -99,6 +101,9 @@ describe('materializations with dist on a Citus cluster', { skip }, () => {
       assert.equal(at(after, t).colocation, at(before, t).colocation, `${t} kept its table`);
       assert.deepEqual(await sql(COORDINATOR, `select count(*)::int as n, count(distinct event_id)::int as d from ${q(t)}`), [{ n: 5, d: 5 }], t);
     }
+    // delete+insert into a reference table (its rows staged in a reference table): user 13 added, none doubled.
+    assert.equal(at(after, 'inc_ref').colocation, at(before, 'inc_ref').colocation);
+    assert.deepEqual(await sql(COORDINATOR, `select count(*)::int as n, sum(n)::int as s from ${q('inc_ref')}`), [{ n: 4, s: 5 }]);
     assert.deepEqual(Object.keys(after).filter((t) => /__tsdbt_/.test(t)), [], 'no helper relation left');
   });
 
@@ -125,6 +130,14 @@ describe('materializations with dist on a Citus cluster', { skip }, () => {
     assert.equal(r.code, 1, r.output);
     assert.match(r.output, /the merge strategy on a table distributed by user_id needs user_id in its unique_key \(Citus's rule: a MERGE into a distributed table must join on the target's distribution column\)/);
     assert.deepEqual(await sql(COORDINATOR, `select count(*)::int as n from ${q('inc_merge')}`), [{ n: 5 }]);
+  });
+
+  it('merge into a reference table: a clear error naming the rule', async () => {
+    p.write({ 'models/inc_ref.sql': "{{ config(materialized='incremental', dist='reference', unique_key='user_id', incremental_strategy='merge') }}\nselect user_id, count(*) as n from {{ ref('fact_events') }} group by user_id\n" });
+    const r = await p.cli('run', [...vars(), '--select', 'inc_ref']);
+    assert.equal(r.code, 1, r.output);
+    assert.match(r.output, /the merge strategy cannot write a reference table \(Citus's rule: a reference table is not allowed as the target of MERGE\)/);
+    assert.match(r.output, /incremental_strategy: delete\+insert/);
   });
 
   it('a changed dist is a warning on an incremental run; --full-refresh rebuilds with the new distribution', async () => {
