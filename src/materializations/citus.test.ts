@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { quoteIdentifier, quoteLiteral } from '../adapters/quote.ts';
-import { createEmptySql, distWithoutCitusWarning, distributeSql, insertModelRowsSql } from './citus.ts';
+import { createEmptySql, distWithoutCitusWarning, distributeSql, insertModelRowsSql, lostCitusWorker } from './citus.ts';
 
 const q = { quoteIdentifier, quoteLiteral };
 const tmp = { schema: 'dwh', identifier: 'fact__tsdbt_tmp' };
@@ -31,4 +31,9 @@ test('dist without Citus: one warning naming the nodes, none with Citus or witho
   assert.match(distWithoutCitusWarning(null, nodes, 'pglite')!, /`dist` is set on 2 nodes \(a, c\) but the embedded database \(PGlite\) has no Citus extension: they are built as local tables/);
   assert.equal(distWithoutCitusWarning({ version: '13.2-1' }, nodes, 'postgres'), undefined);
   assert.equal(distWithoutCitusWarning(null, [nodes[1]!], 'postgres'), undefined);
+});
+
+test("lostCitusWorker reads the worker out of Citus's connection error", () => {
+  assert.equal(lostCitusWorker(new Error('connection to the remote node postgres@127.0.0.1:5603 failed with the following error: Connection refused')), '127.0.0.1:5603');
+  assert.equal(lostCitusWorker(new Error('terminating connection due to administrator command')), undefined);
 });

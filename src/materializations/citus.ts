@@ -277,3 +277,12 @@ export async function citusStaging(ctx: MaterializeContext, s: RecordingSession,
     },
   };
 }
+
+/**
+ * The Citus worker a database error says was unreachable (`host:port` from Citus's "connection to the remote node
+ * user@host:port failed …"), or undefined for any other error.
+ */
+export function lostCitusWorker(e: unknown): string | undefined {
+  const m = e instanceof Error ? /connection to the remote node (?:[^@\s]+@)?(\S+?) failed/.exec(e.message) : null;
+  return m?.[1];
+}

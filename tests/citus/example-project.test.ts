@@ -35,6 +35,7 @@ describe('the example project on a Citus cluster equals the PostgreSQL build', {
     assert.equal(onCitus.code, 0, `${round}, citus:\n${onCitus.output}`);
     assert.match(onCitus.stdout, /Running with tsdbt on postgres with Citus \d+\.\d+/, 'the run header names Citus');
     assert.doesNotMatch(onCitus.output, /has no Citus extension/);
+    assert.doesNotMatch(onCitus.output, /unknown config key/);
     const onPg = await p.cli('build', ['--target', 'pg']);
     assert.equal(onPg.code, 0, `${round}, pg:\n${onPg.output}`);
     // The same project on a server without Citus: one warning for the invocation, local tables.

@@ -33,6 +33,7 @@ await describeEngines('dist without Citus', (engine) => {
       assert.equal(warnings.length, 1, `${round} build: one warning\n${r.output}`);
       assert.match(r.output, /`dist` is set on 4 nodes \(/);
       assert.doesNotMatch(r.stdout, /with Citus/, 'no Citus in the run header');
+      assert.doesNotMatch(r.output, /unknown config key/, 'dist, colocate_with and shard_count are known config keys');
     }
     assert.deepEqual(await p.rows('select count(*)::int as n from fact_more'), [{ n: 3 }]);
     assert.equal(await p.count(`${p.schema}.dim_users`), 3);
