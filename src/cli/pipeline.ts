@@ -20,7 +20,7 @@ import { writeJunit, githubAnnotations, type ReportedResult } from '../reporters
 import { executePlan, planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
 import type { Console } from './console.ts';
 import { CompileErrors, TsdbtError } from '../errors.ts';
-import { checkNodeConfigs } from '../materializations/index.ts';
+import { checkNodeConfigs, citusHeaderNote, detectCitus, distWithoutCitusWarning } from '../materializations/index.ts';
 import { loadSelectors } from '../config/selectors.ts';
 import { evaluateSelector } from '../graph/selectors.ts';
 import { describeHolder, type RunLock } from '../adapters/run-lock.ts';
@@ -441,10 +441,15 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       writeManifestOnce();
       const hooks = sessionRunHooks(s, p);
       const hookCount = hooks.start.length + hooks.end.length;
+      // Citus, asked once per invocation: named in the header; `dist` without it is one warning (materializations/citus.ts).
+      const citus = await detectCitus(adapter);
+      const citusNote = citusHeaderNote(citus);
       out.info(
-        `Running with tsdbt on ${s.target.type} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ` +
+        `Running with tsdbt on ${s.target.type}${citusNote ? ` with ${citusNote}` : ''} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ` +
           `${hookCount ? `${hookCount} project hook${hookCount === 1 ? '' : 's'}, ` : ''}${countTypes(runManifest.nodes, selected)}`,
       );
+      const distWarning = distWithoutCitusWarning(citus, selected.map((id) => runManifest.nodes[id]!).filter((n) => n.resource_type !== 'test'), s.target.type);
+      if (distWarning) out.warn(distWarning);
       out.info('');
       // run_results.json from now on says what is done and what is not, so a killed run leaves an honest record.
       const rec = new ProgressiveRunResults({

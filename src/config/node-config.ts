@@ -39,6 +39,8 @@ export const KNOWN_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'snapshot_meta_column_names', 'dbt_valid_to_current', 'hard_deletes',
   // postgres adapter
   'indexes', 'unlogged', 'query_timeout',
+  // Citus distribution (src/config/dist-config.ts)
+  'dist', 'colocate_with', 'shard_count',
   // other adapters' keys that appear in shared projects (accepted, ignored by tsdbt)
   'transient', 'copy_grants', 'cluster_by', 'partition_by',
   // sources

@@ -62,6 +62,11 @@ export interface MaterializeContext {
    * created with the declared columns and constraints. Absent: no contract.
    */
   readonly contract?: ContractSpec;
+  /**
+   * Citus: the relation of the model named by the `colocate_with` config (see citus.ts), resolved by the runner.
+   * Absent when the config is unset, `none`, or names no model.
+   */
+  readonly colocateWith?: RelationRef;
 }
 
 /** A relation a later node of this invocation rebuilds; `sql` is its new view definition (a view model's compiled SQL), when known. */

@@ -43,6 +43,7 @@ import { assertColumnsEquivalent } from './contract.ts';
 import { tableStrategy, type StrategyOutcome } from './strategies.ts';
 import { swapLockPolicy, transactionWithRetry } from './swap.ts';
 import { markNotRetrySafe } from './retry-safety.ts';
+import { checkIncrementalOnCitus, citusStaging } from './citus.ts';
 
 /** The incremental strategies tsdbt runs on Postgres. */
 export type IncrementalStrategy = 'append' | 'delete+insert' | 'merge';
@@ -145,16 +146,22 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
 
   const osc = validateOnSchemaChange(ctx.config.on_schema_change);
   const warnings = osc.warning ? [osc.warning] : [];
+  // Citus: the existing table keeps its distribution; a unique_key Citus cannot honour fails here (citus.ts).
+  warnings.push(...(await checkIncrementalOnCitus(ctx, s, strategy)));
   await runHooks(s, ctx.preHooks, ctx.renderHook);
   const tempName = helperIdentifier(target.identifier, INCREMENTAL_SUFFIX);
-  const source = tempQualified(tempName, q);
-  await s.query(dropTempTableSql(tempName, q));
+  // Citus: a distributed or reference target stages its rows in a colocated table, not a temporary one (citus.ts).
+  const staging = await citusStaging(ctx, s, tempName);
+  const source = staging?.source ?? tempQualified(tempName, q);
+  const staged = staging?.relation ?? { temp: tempName };
+  await (staging ? staging.drop() : s.query(dropTempTableSql(tempName, q)));
   // dbt: the temporary relation's create_table_as checks an enforced contract's columns first.
   if (ctx.contract) await assertColumnsEquivalent(s, ctx.contract, ctx.sql, q, ctx.config.sql_header);
   try {
-    await runModelStatement(s, withSqlHeader(createTempTableAsSql(tempName, ctx.sql, q), ctx.config.sql_header), ctx.sql);
+    if (staging) await staging.fill((stmt) => runModelStatement(s, withSqlHeader(stmt, ctx.config.sql_header), ctx.sql));
+    else await runModelStatement(s, withSqlHeader(createTempTableAsSql(tempName, ctx.sql, q), ctx.config.sql_header), ctx.sql);
     // Planned before the transaction so we know whether it must take the swap lock first.
-    const firstPlan = planSchemaChange(osc.mode, await readColumns(s, { temp: tempName }), await readColumns(s, target));
+    const firstPlan = planSchemaChange(osc.mode, await readColumns(s, staged), await readColumns(s, target));
     const touchesDependents = (!ctx.contract && firstPlan.expand.length > 0) || firstPlan.remove.length > 0 || firstPlan.alter.length > 0;
     // Any ALTER TABLE takes ACCESS EXCLUSIVE, as a swap's rename does.
     const altersTable = schemaChangeSql(target, firstPlan, q).length > 0;
@@ -170,7 +177,7 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
           hint: 'Run the model again.',
         });
       }
-      const planned = planSchemaChange(osc.mode, await readColumns(tx, { temp: tempName }), await readColumns(tx, target));
+      const planned = planSchemaChange(osc.mode, await readColumns(tx, staged), await readColumns(tx, target));
       // dbt's incremental materialization skips expand_target_column_types under an enforced contract.
       const plan = ctx.contract ? { ...planned, expand: [] } : planned;
       if (osc.mode === 'fail' && plan.schemaChanged) {
@@ -209,7 +216,7 @@ export async function incrementalStrategy(ctx: MaterializeContext, s: RecordingS
     return { message: commandMessage(outcome.command, outcome.rowCount), rowsAffected: outcome.rowCount, warnings };
   } finally {
     try {
-      await s.query(dropTempTableSql(tempName, q));
+      await (staging ? staging.drop() : s.query(dropTempTableSql(tempName, q)));
     } catch {
       /* the session may be broken; the temporary table dies with it */
     }

@@ -8,3 +8,4 @@ export { isRetrySafe, markNotRetrySafe } from './retry-safety.ts';
 export { checkNodeConfigs, configSqlErrors, type ConfigOwner, type ConfigCheckedNode } from './config-check.ts';
 export type { NodeDocs } from './context.ts';
 export { snapshotSpec, snapshotStagingSql, snapshotMergeSql, buildSnapshotTableSql, hardDeletesOf, type SnapshotSpec, type HardDeletes } from './snapshot.ts';
+export { detectCitus, lostCitusWorker, citusHeaderNote, distWithoutCitusWarning, distributeSql, type CitusInfo } from './citus.ts';

@@ -10,6 +10,7 @@ import { inferSeedColumns, loadSeedTable } from '../seeds/index.ts';
 import type { MaterializeContext, RecordingSession } from './context.ts';
 import { assertColumnsEquivalent, createContractTableSql, insertContractRowsSql } from './contract.ts';
 import { createTableAsSql, createViewAsSql, qualified, withSqlHeader } from './sql.ts';
+import { activeDistribution, createEmptySql, distribute, insertModelRowsSql } from './citus.ts';
 import { buildAndSwap, createConfiguredIndexes, effectiveFullRefresh, runModelStatement } from './steps.ts';
 
 /** What a strategy returns; `materialize` adds the statements and warnings. */
@@ -51,13 +52,22 @@ export async function tableStrategy(ctx: MaterializeContext, s: RecordingSession
       await assertColumnsEquivalent(s, contract, ctx.sql, ctx.adapter, ctx.config.sql_header);
       // Declared columns and constraints, then the rows: a violated constraint fails here, before the swap.
       await s.query(withSqlHeader(createContractTableSql(tmp, contract, ctx.adapter, { unlogged: ctx.config.unlogged === true }), ctx.config.sql_header));
+      await distribute(ctx, s, tmp); // Citus `dist`: distributed before the rows go in (citus.ts)
       const r = await runModelStatement(s, insertContractRowsSql(tmp, contract, ctx.sql, ctx.adapter), ctx.sql);
       await createConfiguredIndexes(s, ctx, tmp);
       return typeof r.rowCount === 'number' ? r.rowCount : await countRows(s, tmp, ctx);
     }
-    const create = createTableAsSql(tmp, ctx.sql, ctx.adapter, { unlogged: ctx.config.unlogged === true });
-    const r = await runModelStatement(s, withSqlHeader(create, ctx.config.sql_header), ctx.sql);
-    const rows = typeof r.rowCount === 'number' && r.command.toUpperCase() === 'SELECT' ? r.rowCount : await countRows(s, tmp, ctx);
+    const unlogged = ctx.config.unlogged === true;
+    let r;
+    if (await activeDistribution(ctx, s)) {
+      // Citus `dist` (citus.ts): created empty with the model's columns, distributed, then filled on the shards.
+      await runModelStatement(s, withSqlHeader(createEmptySql(tmp, ctx.sql, ctx.adapter, { unlogged }), ctx.config.sql_header), ctx.sql);
+      await distribute(ctx, s, tmp);
+      r = await runModelStatement(s, withSqlHeader(insertModelRowsSql(tmp, ctx.sql, ctx.adapter), ctx.config.sql_header), ctx.sql);
+    } else {
+      r = await runModelStatement(s, withSqlHeader(createTableAsSql(tmp, ctx.sql, ctx.adapter, { unlogged }), ctx.config.sql_header), ctx.sql);
+    }
+    const rows = typeof r.rowCount === 'number' && ['SELECT', 'INSERT'].includes(r.command.toUpperCase()) ? r.rowCount : await countRows(s, tmp, ctx);
     await createConfiguredIndexes(s, ctx, tmp);
     return rows;
   });
@@ -88,7 +98,9 @@ export async function seedStrategy(ctx: MaterializeContext, s: RecordingSession)
     quoteColumns: ctx.config.quote_columns ?? null,
   });
   const { value: rows, warnings } = await buildAndSwap(ctx, s, 'table', async (tmp) => {
-    const r = await loadSeedTable(s, ctx.adapter, { relation: tmp, file: seed.file, displayPath: seed.displayPath, columns, delimiter });
+    // Citus `dist`: the empty table is distributed before the COPY, which Citus routes to the shards (citus.ts).
+    const afterCreate = ctx.config.dist != null ? async () => void (await distribute(ctx, s, tmp)) : undefined;
+    const r = await loadSeedTable(s, ctx.adapter, { relation: tmp, file: seed.file, displayPath: seed.displayPath, columns, delimiter, afterCreate });
     await createConfiguredIndexes(s, ctx, tmp);
     return r.rows;
   });

@@ -30,6 +30,7 @@ import { parseSources } from './sources.ts';
 import { parseSingularTests } from './singular-tests.ts';
 import { parseGenericTests } from './generic-tests.ts';
 import { resolveConstraintTargets } from './contracts.ts';
+import { checkDistConfigs } from './dist-configs.ts';
 import { linkExposures, parseExposures } from './exposures.ts';
 import { checkGroupsAndAccess, parseGroups } from './groups.ts';
 import { linkRefsAndSources } from './link.ts';
@@ -139,6 +140,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   }
   linkRefsAndSources(b);
   resolveConstraintTargets(b);
+  checkDistConfigs(b);
   linkExposures(b);
   checkGroupsAndAccess(b);
   const unitTests = parseUnitTests(b);

@@ -20,7 +20,7 @@ import { runTasks, type TaskOutcome } from './scheduler.ts';
 import { createNodeSession } from './node-session.ts';
 import { RUNNERS, unsupportedRunner, type RunnerOptions } from './runners.ts';
 import type { ExecutionPlan } from './plan.ts';
-import { isRetrySafe } from '../materializations/index.ts';
+import { isRetrySafe, lostCitusWorker } from '../materializations/index.ts';
 import { isCancellation, isConnectionLost, isReadOnly, isStatementTimeout, resourceExhausted, CANCELLED_MESSAGE } from './faults.ts';
 
 import type { RunCommand } from './plan.ts';
@@ -142,6 +142,13 @@ export function describeNodeError(e: unknown, node: ManifestNode, compiledCode: 
     const kept = isRetrySafe(e)
       ? 'Nothing was changed: the previous relation is intact.'
       : "The connection dropped while the model's incremental transaction was committing: check whether the new rows are in before running it again.";
+    const worker = lostCitusWorker(e);
+    if (worker) {
+      return (
+        `A Citus worker node (${worker}) could not be reached in ${what}: ${dbMessage}. ${kept}\n` +
+          `  hint: start the worker at ${worker} again (the coordinator's pg_dist_node lists the nodes), then run \`tsdbt retry\` to rebuild what failed or was skipped`
+      );
+    }
     return (
       `Lost the connection to the database in ${what}: ${dbMessage}. ${kept}\n` +
         '  hint: the server restarted or the session was terminated (pg_terminate_backend); run `tsdbt retry` to rebuild what failed or was skipped, or set `retries: N` in the profile to retry automatically'
@@ -252,6 +259,10 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
     renderHookAtRunTime: opts.renderHookAtRunTime,
     runUnitTest: opts.runUnitTest,
     customMaterializations: opts.customMaterializations,
+    modelRelation: (name) => {
+      const n = Object.values(manifest.nodes).find((x) => x.resource_type === 'model' && x.name === name && x.config.enabled !== false);
+      return n ? { schema: n.schema, identifier: n.alias } : undefined;
+    },
   };
 
   /** Runs one node with the runner of its resource type; any error becomes the node's result. */

@@ -36,6 +36,8 @@ export interface RunnerOptions {
   readonly runUnitTest?: (uniqueId: string, conn: Connection, threadId: string, statements: string[]) => Promise<UnitTestOutcome>;
   /** User-defined `{% materialization %}` macros (absent: only tsdbt's built-ins). */
   readonly customMaterializations?: CustomMaterializations;
+  /** The relation of the model named `name` (Citus's `colocate_with` config), or undefined. */
+  readonly modelRelation?: (name: string) => RelationRef | undefined;
 }
 
 /** How runners find and run user-defined materializations (wired by the CLI from the parsed project and its Compiler). */
@@ -135,6 +137,7 @@ export const materializeRunner: NodeRunner = async (input) => {
       seed: node.resource_type === 'seed' ? { file: node.seed_file!, displayPath: node.original_file_path } : undefined,
       docs: { description: node.description, columns: Object.values(node.columns) },
       contract: contractSpec(node),
+      colocateWith: typeof node.config.colocate_with === 'string' ? options.modelRelation?.(node.config.colocate_with) : undefined,
     });
   });
   return builtResult(session, node, res, lookup.warning);

@@ -22,6 +22,8 @@ export interface LoadSeedTableOptions {
   readonly columns: readonly SeedColumn[];
   /** Field delimiter (default `,`). */
   readonly delimiter?: string;
+  /** Called after each `create table`, before the COPY (e.g. Citus's `create_distributed_table`, materializations/citus.ts). */
+  readonly afterCreate?: () => Promise<void>;
 }
 
 export interface LoadSeedTableResult {
@@ -162,6 +164,7 @@ export async function loadSeedTable(
     const names = columns.map((c) => quote.quoteIdentifier(c.name)).join(', ');
     if (attempt > 0) await conn.query(`drop table if exists ${rel}`);
     await conn.query(`create table ${rel} (${columns.map((c) => `${quote.quoteIdentifier(c.name)} ${c.type}`).join(', ')})`);
+    await opts.afterCreate?.();
     const copySql = `copy ${rel} (${names}) from stdin with (format csv, header true, delimiter ${quoteLiteral(delimiter)}, null '', force_null (${names}))`;
     const scanner = observe ? new SeedScanner({ file, displayPath, delimiter, kinds, abortOnWiden: true }) : undefined;
     try {
