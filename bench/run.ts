@@ -375,20 +375,23 @@ function benchPglite(rowsN: number): { pglite: Summary; pg: Summary } {
   cpSync(join(repo, 'tests', 'data_quality'), join(dir, 'tests', 'data_quality'), { recursive: true });
   log(`generating the example data set, ${rowsN} session rows`);
   ok('scripts/generate-seeds.ts', timed(process.execPath, ['--import', 'tsx', join(repo, 'scripts', 'generate-seeds.ts'), '--rows', String(rowsN), '--out', join(dir, 'seeds')], repo));
-  const empty = join(dir, 'no-profiles');
-  mkdirSync(empty, { recursive: true });
+  // PGlite: no profiles.yml anywhere (HOME points at an empty folder, so ~/.dbt is not read either)
+  const home = join(dir, 'empty-home');
+  mkdirSync(home, { recursive: true });
+  const pgProfiles = join(dir, 'pg-profiles');
+  mkdirSync(pgProfiles, { recursive: true });
   const schema = 'bench_example';
-  writeFileSync(join(dir, 'profiles.yml'), profilesYml(schema, 1).replace(/^bench:/, 'growth_analytics:'));
+  writeFileSync(join(pgProfiles, 'profiles.yml'), profilesYml(schema, 1).replace(/^bench:/, 'growth_analytics:'));
   for (const suffix of ['', '_raw', '_staging', '_dwh', '_mart']) psql(['-c', `drop schema if exists ${schema}${suffix} cascade`]);
   const pglite = repeat(runs, `example build on PGlite (${rowsN} rows, fresh data directory)`, () => {
     rmSync(join(dir, '.tsdbt'), { recursive: true, force: true });
     rmSync(join(dir, 'target'), { recursive: true, force: true });
-    return tsdbt(['build', '--project-dir', dir, '--profiles-dir', empty], dir);
+    return tsdbt(['build', '--project-dir', dir], dir, { HOME: home, DBT_PROFILES_DIR: undefined, TSDBT_PROFILES_DIR: undefined });
   });
   const pgS = repeat(runs, `example build on PostgreSQL (${rowsN} rows, schemas dropped first)`, () => {
     for (const suffix of ['', '_raw', '_staging', '_dwh', '_mart']) psql(['-c', `drop schema if exists ${schema}${suffix} cascade`]);
     rmSync(join(dir, 'target'), { recursive: true, force: true });
-    return tsdbt(['build', '--project-dir', dir, '--profiles-dir', dir], dir);
+    return tsdbt(['build', '--project-dir', dir, '--profiles-dir', pgProfiles], dir);
   });
   for (const suffix of ['', '_raw', '_staging', '_dwh', '_mart']) psql(['-c', `drop schema if exists ${schema}${suffix} cascade`]);
   return { pglite, pg: pgS };
