@@ -13,7 +13,6 @@
 import { parse as parseSync } from 'csv-parse/sync';
 import { CsvError } from 'csv-parse';
 import { createReadStream } from 'node:fs';
-import { isUtf8 } from 'node:buffer';
 import { TsdbtError } from '../errors.ts';
 import { classifyValue, joinKinds, type SeedKind } from './seed-kind.ts';
 import { invalidCsvError, lineOfByte, notUtf8Error } from './csv-records.ts';
@@ -114,13 +113,6 @@ export class SeedScanner {
   readonly #opts: SeedScannerOptions;
   #regex: RegExp;
   #decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  /**
-   * With a one-byte (ASCII) delimiter, a piece is checked with `isUtf8` and read as latin1 (one char per
-   * byte: no decoding, string index = byte offset); the bytes of a non-ASCII character can only be part
-   * of a text field (they match no typed pattern), and a record taking the slow path is decoded as
-   * UTF-8 first. Decoding the whole file as UTF-8 was ~12 % of `tsdbt seed`'s CPU for 1M rows.
-   */
-  readonly #latin1: boolean;
   #carry: Buffer = Buffer.alloc(0);
   /** Absolute byte offset of #carry[0] in the file. */
   #carryStart = 0;
@@ -130,7 +122,6 @@ export class SeedScanner {
     this.#opts = opts;
     this.kinds = opts.kinds ? [...opts.kinds] : [];
     this.#regex = recordRegex(this.kinds, opts.delimiter);
-    this.#latin1 = opts.delimiter.length === 1 && opts.delimiter.charCodeAt(0) < 128;
   }
 
   /** Scans the whole file (when no COPY carried the bytes past us). */
@@ -159,16 +150,10 @@ export class SeedScanner {
   /** Checks `piece` (starting at absolute byte `start`); keeps an unfinished record plus `rest` for later. */
   #process(piece: Buffer, start: number, final: boolean, rest: Buffer): void {
     let text: string;
-    const latin1 = this.#latin1;
-    if (latin1) {
-      if (!isUtf8(piece)) throw notUtf8Error(this.#opts.file, this.#opts.displayPath);
-      text = piece.toString('latin1');
-    } else {
-      try {
-        text = this.#decoder.decode(piece);
-      } catch {
-        throw notUtf8Error(this.#opts.file, this.#opts.displayPath);
-      }
+    try {
+      text = this.#decoder.decode(piece);
+    } catch {
+      throw notUtf8Error(this.#opts.file, this.#opts.displayPath);
     }
     let pos = 0;
     const n = text.length;
@@ -191,17 +176,15 @@ export class SeedScanner {
       const end = recordEnd(text, pos);
       if (end < 0 && !final) break;
       const stop = end < 0 ? n : end;
-      const raw = text.slice(pos, stop);
-      this.#slowRecord(latin1 ? Buffer.from(raw, 'latin1').toString('utf8') : raw, latin1 ? start + pos : start, latin1 ? '' : text, latin1 ? 0 : pos);
+      this.#slowRecord(text.slice(pos, stop), start, text, pos);
       pos = stop;
     }
-    const leftover = pos >= n ? Buffer.alloc(0) : latin1 ? piece.subarray(pos) : Buffer.from(text.slice(pos), 'utf8');
+    const leftover = pos < n ? Buffer.from(text.slice(pos), 'utf8') : Buffer.alloc(0);
     const consumedBytes = piece.length - leftover.length;
     this.#carry = leftover.length ? Buffer.concat([leftover, rest]) : rest;
     this.#carryStart = start + consumedBytes;
   }
 
-  /** One record (`raw`, decoded) taking the exact path; its first byte is at `start + byteLength(text.slice(0, pos))`. */
   #slowRecord(raw: string, start: number, text: string, pos: number): void {
     const byteAt = (): number => start + Buffer.byteLength(text.slice(0, pos), 'utf8');
     let rows: string[][];
