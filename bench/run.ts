@@ -26,6 +26,7 @@
  *          --runs N (default 3; median)  --only compile,run,seed,threads,pglite
  *          --no-peer (skip Dataform)  --dir DIR (default bench/.out)
  *          --no-bundle (run the CLI through tsx)
+ *          --heavy-rows N (rows per table in the threads row)  --pglite-rows N (sessions in the PGlite row)
  * Needs PostgreSQL at 127.0.0.1:5432 (user postgres, database test; override
  * with PGHOST/PGPORT/PGUSER/PGDATABASE) and psql. Writes
  * bench/results/<date>-<machine>.json and .md; everything else under
@@ -64,6 +65,9 @@ const projectsDir = resolve(opt('dir', out));
 const SIZES = quick
   ? { compile: [500, 1000, 2000], compileRow: 2000, compileSmall: 500, run: [20, 50, 100], runRow: 50, seed: [10_000, 50_000, 200_000], seedRow: 200_000, heavyRows: 200_000, pgliteRows: 20_000 }
   : { compile: [1000, 5000, 10000, 20000], compileRow: 10000, compileSmall: 1000, run: [50, 200, 800], runRow: 200, seed: [100_000, 1_000_000, 5_000_000], seedRow: 1_000_000, heavyRows: 1_500_000, pgliteRows: 1_000_000 };
+
+if (argv.includes('--heavy-rows')) SIZES.heavyRows = Number(opt('heavy-rows', '0'));
+if (argv.includes('--pglite-rows')) SIZES.pgliteRows = Number(opt('pglite-rows', '0'));
 
 const pgConn = {
   host: process.env.PGHOST ?? '127.0.0.1',
@@ -117,10 +121,23 @@ function timed(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv 
 const tsdbt = (args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) => timed(process.execPath, [bin, ...args], cwd, env);
 const psql = (args: string[], cwd = repo) => timed('psql', [...psqlArgs, ...args], cwd);
 
+/** A command the bench needs failed: the row it belongs to is reported as an error, the other rows still run. */
+class BenchError extends Error {}
 function fail(what: string, s: { code: number; output?: string }): never {
-  console.error(`bench: ${what} failed (exit ${s.code}):\n${(s.output ?? '').slice(-3000)}`);
-  process.exit(1);
+  const text = `${what} failed (exit ${s.code}):\n${(s.output ?? '').slice(-3000)}`;
+  console.error(`bench: ${text}`);
+  throw new BenchError(text.split('\n')[0]);
 }
+/** Runs one section; a {@link BenchError} (e.g. the shared server restarted under it) becomes an error row. */
+async function section(name: string, f: () => void | Promise<void>): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    if (!(e instanceof BenchError)) throw e;
+    errors.push(`${name}: ${e.message}`);
+  }
+}
+const errors: string[] = [];
 function ok(what: string, s: Sample): Sample {
   if (s.code !== 0) fail(what, s);
   return s;
@@ -408,7 +425,7 @@ const rowsOut: RowResult[] = [];
 const scaling: Record<string, { unit: string; points: { n: number; wall: number; cpu: number; peerWall?: number }[]; slopes: ReturnType<typeof slopes> }> = {};
 const raw: Record<string, unknown> = {};
 
-if (only.has('compile')) {
+if (only.has('compile')) await section('compile', async () => {
   const peerOk = usePeer && installPeer();
   const figures = new Map<number, CompileFigures>();
   for (const n of SIZES.compile) figures.set(n, benchCompile(n, n === SIZES.compileRow));
@@ -422,9 +439,9 @@ if (only.has('compile')) {
   rowsOut.push(judge(TARGETS.compileSmallCold, { n: SIZES.compileSmall, ours: small.cold, peer: peer.get(SIZES.compileSmall), note: `${small.nodes} nodes` }));
   const pts = SIZES.compile.map((n) => ({ n, wall: figures.get(n)!.cold.wall, cpu: figures.get(n)!.cold.cpu, peerWall: peer.get(n)?.wall }));
   scaling.compile = { unit: 'models', points: pts, slopes: slopes(pts) };
-}
+});
 
-if (only.has('run')) {
+if (only.has('run')) await section('run', async () => {
   const figs = new Map<number, { tsdbt: Summary; psql: Summary }>();
   for (const n of SIZES.run) figs.set(n, benchRun(n));
   raw.run = Object.fromEntries(figs);
@@ -432,9 +449,9 @@ if (only.has('run')) {
   rowsOut.push(judge(TARGETS.run, { n: SIZES.runRow, ours: r.tsdbt, base: r.psql }));
   const pts = SIZES.run.map((n) => ({ n, wall: figs.get(n)!.tsdbt.wall, cpu: figs.get(n)!.tsdbt.cpu, peerWall: figs.get(n)!.psql.wall }));
   scaling.run = { unit: 'tables', points: pts, slopes: slopes(pts) };
-}
+});
 
-if (only.has('seed')) {
+if (only.has('seed')) await section('seed', async () => {
   const figs = new Map<number, Awaited<ReturnType<typeof benchSeed>>>();
   for (const n of SIZES.seed) figs.set(n, await benchSeed(n));
   raw.seed = Object.fromEntries(figs);
@@ -442,19 +459,19 @@ if (only.has('seed')) {
   rowsOut.push(judge(TARGETS.seed, { n: SIZES.seedRow, ours: r.tsdbt, base: r.psql, note: r.loadStep !== undefined ? `load step alone ${fmt(r.loadStep)} s = ${fmt(r.loadStep / r.psql.wall)}×` : undefined }));
   const pts = SIZES.seed.map((n) => ({ n, wall: figs.get(n)!.tsdbt.wall, cpu: figs.get(n)!.tsdbt.cpu, peerWall: figs.get(n)!.psql.wall }));
   scaling.seed = { unit: 'rows', points: pts, slopes: slopes(pts) };
-}
+});
 
-if (only.has('threads')) {
+if (only.has('threads')) await section('threads', async () => {
   const r = benchThreads();
   raw.threads = r;
   rowsOut.push(judge(TARGETS.threads, { n: 8, ours: r.two, base: r.one, note: `${SIZES.heavyRows.toLocaleString('en')} rows each` }));
-}
+});
 
-if (only.has('pglite')) {
+if (only.has('pglite')) await section('pglite', async () => {
   const r = benchPglite(SIZES.pgliteRows);
   raw.pglite = r;
   rowsOut.push(judge(TARGETS.pglite, { n: SIZES.pgliteRows, ours: r.pglite, base: r.pg }));
-}
+});
 
 // ---------------------------------------------------------------- report
 m.load_at_end = loadavg();
@@ -467,6 +484,7 @@ md.push('');
 md.push('| path | size | ours: wall (CPU) | peer / baseline: wall (CPU) | ratio | target | result | load at row |');
 md.push('|---|---:|---|---|---|---|---|---|');
 for (const r of rowsOut) md.push(`| ${r.path} | ${r.size} | ${r.ours} | ${r.other} | ${r.ratio} | ${r.target} | **${r.pass ? 'PASS' : 'MISS'}**${r.why ? ` (${r.why})` : ''} | ${r.load} |`);
+for (const e of errors) md.push(`| ERROR | | ${e.replace(/\|/g, '\\|')} | | | | | |`);
 md.push('');
 md.push('Scaling (wall seconds; "per unit" is the marginal cost between two sizes; "step" compares it with the step before: a step well above 1 is superlinear).');
 md.push('');
@@ -486,7 +504,7 @@ console.log(text);
 const resultsDir = join(here, 'results');
 mkdirSync(resultsDir, { recursive: true });
 const stem = `${new Date().toISOString().slice(0, 10)}-${m.host.replace(/[^\w.-]/g, '_')}-${m.cores}c${quick ? '-quick' : ''}`;
-writeFileSync(join(resultsDir, `${stem}.json`), JSON.stringify({ machine: m, quick, runs, bundled, rows: rowsOut, scaling, raw }, null, 2) + '\n');
+writeFileSync(join(resultsDir, `${stem}.json`), JSON.stringify({ machine: m, quick, runs, bundled, rows: rowsOut, errors, scaling, raw }, null, 2) + '\n');
 writeFileSync(join(resultsDir, `${stem}.md`), text + '\n');
 log(`wrote bench/results/${stem}.json and .md`);
 rmSync(trash, { recursive: true, force: true });
