@@ -1,37 +1,45 @@
 /**
- * `npm run bench`: the figures the "Performance" issue asks for, measured on
- * this machine and printed as a table.
+ * `npm run bench`: every row of the "Performance" issue's table in one
+ * invocation, with the peer's figure beside ours, PASS/MISS against the
+ * targets, and how each figure scales.
  *
- *  1. parse + compile: `tsdbt compile` as a child process on generated
- *     projects of 1,000 and 10,000 models (bench/generate-project.ts), cold
- *     (target/ removed: no partial-parse cache, no compiled files) and
- *     re-compiled with nothing changed, plus one model edited; wall time,
- *     CPU time and peak RSS of the child (median of the runs).
- *  2. seeds: a 1,000,000-row CSV (bigint, timestamp, boolean, text) loaded on
- *     PostgreSQL by `tsdbt seed`, by `psql -c "\copy …"`, and by a dbt-style
- *     loader (dbt-postgres's method: the CSV read whole, then multi-row
- *     INSERTs of 10,000 rows with bound parameters).
+ * Rows (bench/rows.ts holds the targets):
+ *  - parse + compile of a generated project (bench/generate-project.ts: one DAG,
+ *    two outputs), cold (no target/) and unchanged, at 1k and 10k models, beside
+ *    Dataform 2.6.7 (`@dataform/cli` + `@dataform/core`, installed from npm into a
+ *    temporary directory) compiling the same DAG;
+ *  - `tsdbt run` of 200 independent small tables vs the same compiled SQL
+ *    through `psql -f` (one connection each: `--threads 1`);
+ *  - `tsdbt seed` of a 1M-row CSV (whole command) vs `psql \copy`;
+ *  - 8 heavy independent tables, `--threads 2` vs `--threads 1`;
+ *  - the example project's `build` with the 1M-row data set
+ *    (scripts/generate-seeds.ts) on PGlite vs on PostgreSQL.
+ * Scaling: compile cold at 1k/5k/10k/20k models, run at 50/200/800 tables,
+ * seed at 100k/1M/5M rows, with the marginal cost per unit between steps.
  *
- * Options: --models 1000,10000  --runs 3  --rows 1000000  --no-compile
- *          --no-seed  --json FILE (also write the figures as JSON)
- *          --no-bundle (run the CLI through tsx: TSDBT_NO_BUNDLE=1; by
- *          default the bench builds dist/tsdbt.mjs first, as `npm ci` does,
- *          and counts how many runs used it: a run falls back to tsx when a
- *          file under src/ changed since the build)
- *          --dir DIR (where the generated projects go; default bench/.out)
- * Needs PostgreSQL at 127.0.0.1:5432 (user postgres, database test) for the
- * seed figures; override with PGHOST/PGPORT/PGUSER/PGDATABASE.
- * Everything is written under bench/.out/ (git-ignored).
+ * Every timed command is a child process under `/usr/bin/time` (wall, user +
+ * system CPU of it and its children, peak RSS). The machine is shared: only
+ * ratios within one run mean much; the load average is recorded at each row.
+ *
+ * Options: --quick (small sizes, 1 run: a smoke run of the whole bench in a few
+ *          minutes; its PASS/MISS are not comparable to the targets)
+ *          --runs N (default 3; median)  --only compile,run,seed,threads,pglite
+ *          --no-peer (skip Dataform)  --dir DIR (default bench/.out)
+ *          --no-bundle (run the CLI through tsx)
+ *          --heavy-rows N (rows per table in the threads row)  --pglite-rows N (sessions in the PGlite row)
+ * Needs PostgreSQL at 127.0.0.1:5432 (user postgres, database test; override
+ * with PGHOST/PGPORT/PGUSER/PGDATABASE) and psql. Writes
+ * bench/results/<date>-<machine>.json and .md; everything else under
+ * bench/.out/ (git-ignored).
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, appendFileSync, createWriteStream } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
-import pg from 'pg';
-import { parse as parseCsv } from 'csv-parse';
-import { generateProject } from './generate-project.ts';
+import { generateDataformProject, generateIndependentTables, generateProject } from './generate-project.ts';
+import { TARGETS, judge, slopes, type RowResult } from './rows.ts';
 // @ts-expect-error plain .mjs without types
 import { buildBundle, bundleIsFresh } from '../bin/bundle.mjs';
 
@@ -39,7 +47,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
 const out = join(here, '.out');
 const bin = join(repo, 'bin', 'tsdbt.mjs');
-const preload = join(here, 'usage-preload.mjs');
 
 // ---------------------------------------------------------------- options
 const argv = process.argv.slice(2);
@@ -47,15 +54,20 @@ const opt = (name: string, fallback: string): string => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
 };
-const sizes = opt('models', '1000,10000').split(',').map(Number).filter((n) => n > 0);
-const runs = Math.max(1, Number(opt('runs', '3')));
-const rows = Number(opt('rows', '1000000'));
-const doCompile = !argv.includes('--no-compile');
-const doSeed = !argv.includes('--no-seed');
-const jsonOut = opt('json', '');
+const quick = argv.includes('--quick');
+const runs = Math.max(1, Number(opt('runs', quick ? '1' : '3')));
+const only = new Set(opt('only', 'compile,run,seed,threads,pglite').split(','));
+const usePeer = !argv.includes('--no-peer');
 const useBundle = !argv.includes('--no-bundle');
-/** Where the generated projects go (default bench/.out; e.g. --dir /tmp/tsdbt-bench to measure another directory's file-creation cost). */
 const projectsDir = resolve(opt('dir', out));
+
+/** Sizes: the issue's in a full run; small ones with --quick. */
+const SIZES = quick
+  ? { compile: [500, 1000, 2000], compileRow: 2000, compileSmall: 500, run: [20, 50, 100], runRow: 50, seed: [10_000, 50_000, 200_000], seedRow: 200_000, heavyRows: 200_000, pgliteRows: 20_000 }
+  : { compile: [1000, 5000, 10000, 20000], compileRow: 10000, compileSmall: 1000, run: [50, 200, 800], runRow: 200, seed: [100_000, 1_000_000, 5_000_000], seedRow: 1_000_000, heavyRows: 1_500_000, pgliteRows: 1_000_000 };
+
+if (argv.includes('--heavy-rows')) SIZES.heavyRows = Number(opt('heavy-rows', '0'));
+if (argv.includes('--pglite-rows')) SIZES.pgliteRows = Number(opt('pglite-rows', '0'));
 
 const pgConn = {
   host: process.env.PGHOST ?? '127.0.0.1',
@@ -63,55 +75,110 @@ const pgConn = {
   user: process.env.PGUSER ?? 'postgres',
   database: process.env.PGDATABASE ?? 'test',
 };
+const psqlArgs = ['-h', pgConn.host, '-p', String(pgConn.port), '-U', pgConn.user, '-d', pgConn.database, '-v', 'ON_ERROR_STOP=1', '-q'];
 
 // ---------------------------------------------------------------- helpers
+/** One timed child process. */
 interface Sample {
-  wall: number; // s
-  cpu: number; // s (user + system)
-  rss: number; // MB
+  /** Seconds, measured here. */
+  wall: number;
+  /** Seconds of user + system CPU of the child and its children (/usr/bin/time). */
+  cpu: number;
+  /** Peak RSS in MB of the largest process (/usr/bin/time %M). */
+  rss: number;
   code: number;
-  stderr: string;
-  /** bin/tsdbt.mjs ran dist/tsdbt.mjs (the bundle was fresh when the run started). */
-  bundled: boolean;
+  output: string;
 }
 
-/** Runs `node [--import preload] args` in `cwd`; wall time measured here, CPU and peak RSS reported by the child. */
-function timeNode(args: string[], cwd: string): Sample {
-  const usageFile = join(out, `usage-${process.pid}.json`);
-  rmSync(usageFile, { force: true });
-  const bundled = useBundle && (bundleIsFresh() as boolean);
+const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+/** Runs `cmd args` in `cwd` under /usr/bin/time; wall time measured here. */
+function timed(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Sample {
+  mkdirSync(out, { recursive: true });
+  const usage = join(out, `time-${process.pid}.txt`);
+  rmSync(usage, { force: true });
+  const full = timeBin ? [timeBin, ['-f', '%e %U %S %M', '-o', usage, cmd, ...args]] as const : [cmd, args] as const;
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', preload, ...args], {
+  const r = spawnSync(full[0], full[1], {
     cwd,
-    env: { ...process.env, TSDBT_BENCH_USAGE: usageFile, NO_COLOR: '1', ...(useBundle ? {} : { TSDBT_NO_BUNDLE: '1' }) },
+    env: { ...process.env, NO_COLOR: '1', ...(useBundle ? {} : { TSDBT_NO_BUNDLE: '1' }), ...env },
     encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
+    maxBuffer: 256 * 1024 * 1024,
   });
   const wall = (performance.now() - t0) / 1000;
-  let u = { maxRSS: 0, user: 0, system: 0 };
+  let cpu = NaN;
+  let rss = NaN;
   try {
-    u = JSON.parse(readFileSync(usageFile, 'utf8'));
+    const f = readFileSync(usage, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    cpu = f[1] + f[2];
+    rss = f[3] / 1024;
   } catch {
-    /* the child died before exit handlers ran */
+    /* no /usr/bin/time */
   }
-  rmSync(usageFile, { force: true });
-  return { wall, cpu: (u.user + u.system) / 1e6, rss: u.maxRSS / 1024, code: r.status ?? -1, stderr: `${r.stdout ?? ''}${r.stderr ?? ''}`, bundled };
+  return { wall, cpu, rss, code: r.status ?? -1, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
-/** Runs a command; wall time. */
-function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): { wall: number; code: number; output: string } {
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
-  return { wall: (performance.now() - t0) / 1000, code: r.status ?? -1, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+const tsdbt = (args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) => timed(process.execPath, [bin, ...args], cwd, env);
+const psql = (args: string[], cwd = repo) => timed('psql', [...psqlArgs, ...args], cwd);
+
+/** A command the bench needs failed: the row it belongs to is reported as an error, the other rows still run. */
+class BenchError extends Error {}
+function fail(what: string, s: { code: number; output?: string }): never {
+  const text = `${what} failed (exit ${s.code}):\n${(s.output ?? '').slice(-3000)}`;
+  console.error(`bench: ${text}`);
+  throw new BenchError(text.split('\n')[0]);
+}
+/** Runs one section; a {@link BenchError} (e.g. the shared server restarted under it) becomes an error row. */
+async function section(name: string, f: () => void | Promise<void>): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    if (!(e instanceof BenchError)) throw e;
+    errors.push(`${name}: ${e.message}`);
+  }
+}
+const errors: string[] = [];
+function ok(what: string, s: Sample): Sample {
+  if (s.code !== 0) fail(what, s);
+  return s;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (x: number | undefined, d = 2) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** A summary of several samples: medians of wall and CPU, max RSS, every wall. */
+interface Summary {
+  wall: number;
+  cpu: number;
+  rss: number;
+  walls: number[];
+  load: string;
+}
+function summarise(samples: Sample[], load: string): Summary {
+  return { wall: median(samples.map((s) => s.wall)), cpu: median(samples.map((s) => s.cpu)), rss: Math.max(...samples.map((s) => s.rss)), walls: samples.map((s) => s.wall), load };
+}
+function repeat(n: number, what: string, f: (i: number) => Sample): Summary {
+  const load = loadavg();
+  const xs: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = ok(what, f(i));
+    xs.push(s);
+    log(`  ${what} #${i + 1}: ${fmt(s.wall)} s wall, ${fmt(s.cpu)} s CPU, ${fmt(s.rss, 0)} MB`);
+  }
+  return summarise(xs, load);
 }
 
 /**
- * "Cold" means no target/. Deleting 12,000 files right before a run makes
- * that run's file creation wait on the filesystem freeing the old blocks (on
- * this VM's ext4, mounted with `discard`, 12,000 new files then take ~3.5 s
- * instead of ~0.2 s). So target/ is renamed aside (no blocks freed), the
- * set-aside copies are deleted once every figure is taken, and each cold run
- * waits for {@link settle}.
+ * "Cold" means no target/. Deleting 12,000 files right before a run makes that
+ * run's file creation wait on the filesystem freeing the old blocks (ext4 with
+ * `discard`), so target/ is renamed aside, deleted at the end, and each cold
+ * run waits for {@link settle}.
  */
 const trash = join(projectsDir, '.trash');
 let trashed = 0;
@@ -120,170 +187,153 @@ function setAside(path: string): void {
   mkdirSync(trash, { recursive: true });
   renameSync(path, join(trash, `${process.pid}-${trashed++}`));
 }
-
-/**
- * Lets the filesystem finish freeing blocks from earlier runs (rewritten
- * files, a replaced manifest.json) before a cold run: `sync`, then 6 s (more
- * than ext4's 5 s journal commit interval).
- */
+/** `sync`, then 6 s (more than ext4's 5 s commit interval); 1 s with --quick. */
 function settle(): void {
   spawnSync('sync');
-  spawnSync('sleep', ['6']);
+  spawnSync('sleep', [quick ? '1' : '6']);
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (x: number, d = 2) => x.toFixed(d);
-
-function fail(what: string, s: { code: number; stderr?: string; output?: string }): never {
-  console.error(`bench: ${what} failed (exit ${s.code}):\n${(s.stderr ?? s.output ?? '').slice(-3000)}`);
-  process.exit(1);
-}
-
-function profilesYml(schema: string): string {
-  return `bench:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: ${pgConn.host}\n      port: ${pgConn.port}\n      user: ${pgConn.user}\n      dbname: ${pgConn.database}\n      schema: ${schema}\n      threads: 4\n`;
+function profilesYml(schema: string, threads = 1): string {
+  return `bench:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: ${pgConn.host}\n      port: ${pgConn.port}\n      user: ${pgConn.user}\n      dbname: ${pgConn.database}\n      schema: ${schema}\n      threads: ${threads}\n`;
 }
 
 function machine(): Record<string, string> {
   const sh = (c: string) => spawnSync('sh', ['-c', c], { encoding: 'utf8' }).stdout?.trim() ?? '';
   return {
+    host: hostname(),
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: sh('nproc') || String(cpus().length),
     memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     node: process.version,
     postgres: sh(`psql -h ${pgConn.host} -p ${pgConn.port} -U ${pgConn.user} -d ${pgConn.database} -Atc 'show server_version' 2>/dev/null`) || 'not reachable',
-    load: sh('cat /proc/loadavg').split(' ').slice(0, 3).join(' '),
+    tsdbt: sh(`git -C ${repo} rev-parse --short HEAD`),
+    load_at_start: loadavg(),
   };
 }
 
-const results: Record<string, unknown> = { machine: machine(), runs };
-
-// ---------------------------------------------------------------- compile
-interface CompileRow {
-  models: number;
-  nodes: string;
-  case: string;
-  wall: number;
-  cpu: number;
-  rss: number;
-  walls: number[];
-  /** How many of the runs used dist/tsdbt.mjs (the rest went through tsx). */
-  bundled: string;
+// ---------------------------------------------------------------- the peer: Dataform 2.6.7
+const DATAFORM_VERSION = '2.6.7';
+const peerDir = join(projectsDir, `dataform-${DATAFORM_VERSION}`);
+/** Installs @dataform/cli and @dataform/core into a directory of their own (once); false when npm cannot. */
+function installPeer(): boolean {
+  const cli = join(peerDir, 'node_modules', '.bin', 'dataform');
+  if (existsSync(cli) && existsSync(join(peerDir, 'node_modules', '@dataform', 'core'))) return true;
+  mkdirSync(peerDir, { recursive: true });
+  writeFileSync(join(peerDir, 'package.json'), JSON.stringify({ name: 'bench-peer', private: true }));
+  log(`installing @dataform/cli@${DATAFORM_VERSION} and @dataform/core@${DATAFORM_VERSION} into ${peerDir} …`);
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel', 'error', `@dataform/cli@${DATAFORM_VERSION}`, `@dataform/core@${DATAFORM_VERSION}`], { cwd: peerDir, encoding: 'utf8' });
+  if (r.status !== 0) {
+    log(`  npm install failed: ${(r.stderr ?? '').slice(-500)}`);
+    return false;
+  }
+  return true;
+}
+/** Dataform's compiler loads @dataform/core from the project: copy core and its dependencies in. */
+function copyCore(projectDir: string): void {
+  const core = JSON.parse(readFileSync(join(peerDir, 'node_modules', '@dataform', 'core', 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const src = join(peerDir, 'node_modules', name);
+    if (!existsSync(src)) return;
+    cpSync(src, join(projectDir, 'node_modules', name), { recursive: true });
+    const pj = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    for (const d of Object.keys(pj.dependencies ?? {})) visit(d);
+  };
+  visit('@dataform/core');
+  for (const d of Object.keys(core.dependencies ?? {})) visit(d);
+}
+/** `dataform compile --json` on the same DAG; checks the table and assertion counts. */
+function peerCompile(n: number, peerRuns: number): Summary | undefined {
+  const dir = join(projectsDir, `dataform-project-${n}`);
+  generateDataformProject(dir, n, copyCore);
+  const cli = join(peerDir, 'node_modules', '.bin', 'dataform');
+  return repeat(peerRuns, `dataform compile ${n}`, () => {
+    const s = timed(cli, ['compile', '.', '--json', '--timeout', '30m', '--track', 'false'], dir);
+    const json = s.output.slice(s.output.indexOf('\n{') + 1);
+    try {
+      const j = JSON.parse(json.slice(0, json.lastIndexOf('}') + 1)) as { tables: unknown[]; assertions: unknown[] };
+      if (j.tables.length !== n) return { ...s, code: 1, output: `Dataform compiled ${j.tables.length} tables, expected ${n}` };
+    } catch {
+      return { ...s, code: s.code || 1 };
+    }
+    return s;
+  });
 }
 
-function benchCompile(n: number): CompileRow[] {
+// ---------------------------------------------------------------- compile
+interface CompileFigures {
+  cold: Summary;
+  unchanged?: Summary;
+  nodes: string;
+}
+function benchCompile(n: number, withUnchanged: boolean): CompileFigures {
   const dir = join(projectsDir, `project-${n}`);
-  process.stderr.write(`generating ${n} models in ${dir} … `);
+  log(`generating ${n} models in ${dir}`);
   setAside(dir);
   generateProject(dir, n);
   writeFileSync(join(dir, 'profiles.yml'), profilesYml(`bench_compile_${n}`));
-  process.stderr.write('done\n');
-  const args = [bin, 'compile', '--project-dir', dir, '--profiles-dir', dir];
-  const rowsOut: CompileRow[] = [];
-  const record = (label: string, samples: Sample[], nodes: string) => {
-    rowsOut.push({
-      models: n,
-      nodes,
-      case: label,
-      wall: median(samples.map((s) => s.wall)),
-      cpu: median(samples.map((s) => s.cpu)),
-      rss: Math.max(...samples.map((s) => s.rss)),
-      walls: samples.map((s) => s.wall),
-      bundled: `${samples.filter((s) => s.bundled).length}/${samples.length}`,
-    });
-  };
-  const nodesOf = (s: Sample) => /Compiled (\d+) nodes/.exec(s.stderr)?.[1] ?? '?';
-
-  // cold: no target/ at all
-  const cold: Sample[] = [];
-  for (let i = 0; i < runs; i++) {
+  const args = ['compile', '--project-dir', dir, '--profiles-dir', dir];
+  let nodes = '?';
+  const cold = repeat(runs, `tsdbt compile ${n} cold`, () => {
     setAside(join(dir, 'target'));
     settle();
-    const s = timeNode(args, dir);
-    if (s.code !== 0) fail(`tsdbt compile (${n} models, cold)`, s);
-    cold.push(s);
-    process.stderr.write(`  ${n} cold #${i + 1}: ${fmt(s.wall)} s\n`);
-  }
-  const nodes = nodesOf(cold[0]);
-  record('cold (no target/)', cold, nodes);
-
-  // unchanged: target/ from the previous run kept
-  const warm: Sample[] = [];
-  for (let i = 0; i < runs; i++) {
-    const s = timeNode(args, dir);
-    if (s.code !== 0) fail(`tsdbt compile (${n} models, unchanged)`, s);
-    warm.push(s);
-    process.stderr.write(`  ${n} unchanged #${i + 1}: ${fmt(s.wall)} s\n`);
-  }
-  record('unchanged', warm, nodes);
-
-  // one model edited (appends a comment: re-read, re-extracted, re-written)
-  const edited: Sample[] = [];
-  const victim = join(dir, 'models', 'layer_0', 'm_42.sql');
-  for (let i = 0; i < runs; i++) {
-    appendFileSync(victim, `-- edit ${i}\n`);
-    const s = timeNode(args, dir);
-    if (s.code !== 0) fail(`tsdbt compile (${n} models, one edited)`, s);
-    edited.push(s);
-    const compiled = readFileSync(join(dir, 'target', 'compiled', 'bench', 'models', 'layer_0', 'm_42.sql'), 'utf8');
-    if (!compiled.includes(`-- edit ${i}`)) fail(`the edited model was not re-compiled (${n} models)`, { code: 0, stderr: compiled });
-    process.stderr.write(`  ${n} one edited #${i + 1}: ${fmt(s.wall)} s\n`);
-  }
-  record('one model edited', edited, nodes);
-  return rowsOut;
+    const s = tsdbt(args, dir);
+    nodes = /Compiled (\d+) nodes/.exec(s.output)?.[1] ?? nodes;
+    return s;
+  });
+  const unchanged = withUnchanged ? repeat(runs, `tsdbt compile ${n} unchanged`, () => tsdbt(args, dir)) : undefined;
+  return { cold, unchanged, nodes };
 }
 
-/**
- * The same pipeline in-process (bench/stages.ts), stage by stage: median ms
- * per stage, cold and unchanged, plus the whole process's wall time measured
- * from outside. `bundled`: run from a one-file esbuild bundle (no tsx), i.e.
- * what `tsdbt compile` would cost if shipped bundled and writing only the
- * compiled files that changed.
- */
-type StageRow = { case: string; stages: Record<string, number>; rss: number; wall: number; written: unknown };
-function benchStages(n: number, bundled: string | null): StageRow[] {
-  const dir = join(projectsDir, `project-${n}`);
-  const args = bundled ? [bundled, dir] : ['--import', 'tsx', join(here, 'stages.ts'), dir];
-  const runOnce = () => {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, args, { cwd: repo, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-    const wall = (performance.now() - t0) / 1000;
-    if (r.status !== 0) fail('bench/stages.ts', { code: r.status ?? -1, stderr: r.stderr });
-    return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as { stages: Record<string, number>; rss: number; written: unknown }), wall };
-  };
-  const summarise = (label: string, samples: ReturnType<typeof runOnce>[]): StageRow => {
-    const stages: Record<string, number> = {};
-    for (const k of Object.keys(samples[0].stages)) stages[k] = median(samples.map((s) => s.stages[k]));
-    return { case: label, stages, rss: Math.max(...samples.map((s) => s.rss)), wall: median(samples.map((s) => s.wall)), written: samples[samples.length - 1].written };
-  };
-  const cold = [];
+// ---------------------------------------------------------------- run: independent tables vs psql -f
+function benchRun(n: number): { tsdbt: Summary; psql: Summary } {
+  const dir = join(projectsDir, `run-${n}`);
+  const schema = `bench_run_${n}`;
+  generateIndependentTables(dir, n, 100);
+  writeFileSync(join(dir, 'profiles.yml'), profilesYml(schema, 1));
+  psql(['-c', `drop schema if exists ${schema} cascade`, '-c', `drop schema if exists ${schema}_psql cascade`, '-c', `create schema ${schema}_psql`]);
+  const args = ['run', '--threads', '1', '--project-dir', dir, '--profiles-dir', dir];
+  ok(`tsdbt run ${n} (first, creates the tables)`, tsdbt(args, dir));
+  const t = repeat(runs, `tsdbt run ${n} tables`, () => tsdbt(args, dir));
+  // the same compiled SQL, one statement pair per model, through psql -f
+  const sql: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const compiled = readFileSync(join(dir, 'target', 'compiled', 'bench', 'models', `t_${i}.sql`), 'utf8').trim();
+    sql.push(`drop table if exists ${schema}_psql.t_${i};`, `create table ${schema}_psql.t_${i} as (${compiled});`);
+  }
+  const file = join(dir, 'psql.sql');
+  writeFileSync(file, sql.join('\n') + '\n');
+  psql(['-f', file]);
+  const p = repeat(runs, `psql -f ${n} tables`, () => psql(['-f', file]));
+  psql(['-c', `drop schema if exists ${schema} cascade`, '-c', `drop schema if exists ${schema}_psql cascade`]);
+  return { tsdbt: t, psql: p };
+}
+
+// ---------------------------------------------------------------- threads
+function benchThreads(): { one: Summary; two: Summary } {
+  const dir = join(projectsDir, 'threads');
+  const schema = 'bench_threads';
+  generateIndependentTables(dir, 8, SIZES.heavyRows, true);
+  writeFileSync(join(dir, 'profiles.yml'), profilesYml(schema, 1));
+  psql(['-c', `drop schema if exists ${schema} cascade`]);
+  const args = (t: number) => ['run', '--threads', String(t), '--project-dir', dir, '--profiles-dir', dir];
+  ok('tsdbt run 8 heavy (warm-up)', tsdbt(args(1), dir));
+  const one: Sample[] = [];
+  const two: Sample[] = [];
+  const load = loadavg();
   for (let i = 0; i < runs; i++) {
-    setAside(join(dir, 'target'));
-    settle();
-    cold.push(runOnce());
+    // alternate, so a change of load hits both
+    one.push(ok('tsdbt run --threads 1', tsdbt(args(1), dir)));
+    two.push(ok('tsdbt run --threads 2', tsdbt(args(2), dir)));
+    log(`  8 heavy tables #${i + 1}: --threads 1 ${fmt(one[i].wall)} s, --threads 2 ${fmt(two[i].wall)} s`);
   }
-  const warm = [];
-  for (let i = 0; i < runs; i++) warm.push(runOnce());
-  return [summarise('cold', cold), summarise('unchanged', warm)];
+  psql(['-c', `drop schema if exists ${schema} cascade`]);
+  return { one: summarise(one, load), two: summarise(two, load) };
 }
 
-/** Bundles `entry` into `outfile` with esbuild (installed with tsx); null when esbuild is not there. */
-async function bundle(entry: string, outfile: string): Promise<string | null> {
-  try {
-    const esbuild = (await import('esbuild')) as typeof import('esbuild');
-    mkdirSync(dirname(outfile), { recursive: true });
-    await esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'error' });
-    return outfile;
-  } catch (e) {
-    process.stderr.write(`(no bundle: ${(e as Error).message.split('\n')[0]})\n`);
-    return null;
-  }
-}
-
-// ---------------------------------------------------------------- seeds
+// ---------------------------------------------------------------- seed
 async function writeSeedCsv(file: string, n: number): Promise<void> {
   if (existsSync(file) && existsSync(`${file}.rows`) && readFileSync(`${file}.rows`, 'utf8') === String(n)) return;
   mkdirSync(dirname(file), { recursive: true });
@@ -307,201 +357,154 @@ async function writeSeedCsv(file: string, n: number): Promise<void> {
 
 const SEED_COLUMNS = 'id bigint, created_at timestamp, is_active boolean, label text';
 
-/** dbt-postgres's seed method: read the whole CSV, then `insert … values (…), (…)` with 10,000 rows (40,000 bound parameters) per statement. */
-async function dbtStyleLoad(file: string, schema: string): Promise<number> {
-  const client = new pg.Client(pgConn);
-  await client.connect();
-  try {
-    await client.query(`drop table if exists "${schema}"."events_dbt_style"`);
-    await client.query(`create table "${schema}"."events_dbt_style" (${SEED_COLUMNS})`);
-    const records: string[][] = [];
-    const parser = createReadStream(file).pipe(parseCsv({ from_line: 2 }));
-    for await (const rec of parser) records.push(rec as string[]);
-    const batch = 10_000;
-    for (let at = 0; at < records.length; at += batch) {
-      const slice = records.slice(at, at + batch);
-      const values: string[] = [];
-      const params: (string | null)[] = [];
-      for (const r of slice) {
-        const base = params.length;
-        values.push(`($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4})`);
-        for (const v of r) params.push(v === '' ? null : v);
-      }
-      await client.query(`insert into "${schema}"."events_dbt_style" (id, created_at, is_active, label) values ${values.join(', ')}`, params);
-    }
-    return records.length;
-  } finally {
-    await client.end();
-  }
-}
-
-async function countRows(relation: string): Promise<number> {
-  const client = new pg.Client(pgConn);
-  await client.connect();
-  try {
-    return Number((await client.query(`select count(*)::bigint as n from ${relation}`)).rows[0].n);
-  } finally {
-    await client.end();
-  }
-}
-
-interface SeedRow {
-  loader: string;
-  wall: number;
-  walls: number[];
-  rss?: number;
-}
-
-async function benchSeed(): Promise<SeedRow[]> {
-  const dir = join(projectsDir, 'seed-project');
-  const schema = 'bench_seed';
+/** `tsdbt seed --full-refresh` (types inferred: no column_types) vs drop + create + `\copy` in one psql run. */
+async function benchSeed(n: number): Promise<{ tsdbt: Summary; psql: Summary; loadStep?: number }> {
+  const dir = join(projectsDir, `seed-${n}`);
+  const schema = `bench_seed_${n}`;
   const csv = join(dir, 'seeds', 'events.csv');
-  process.stderr.write(`writing ${rows} rows to ${csv} … `);
-  await writeSeedCsv(csv, rows);
-  process.stderr.write(`done (${(statSync(csv).size / 2 ** 20).toFixed(0)} MB)\n`);
-  writeFileSync(
-    join(dir, 'dbt_project.yml'),
-    `name: bench\nprofile: bench\nconfig-version: 2\nseeds:\n  bench:\n    +column_types: {id: bigint, created_at: timestamp, is_active: boolean, label: text}\n`,
-  );
+  log(`writing ${n} rows to ${csv}`);
+  await writeSeedCsv(csv, n);
+  writeFileSync(join(dir, 'dbt_project.yml'), `name: bench\nprofile: bench\nconfig-version: 2\n`);
   writeFileSync(join(dir, 'profiles.yml'), profilesYml(schema));
-  const psql = ['-h', pgConn.host, '-p', String(pgConn.port), '-U', pgConn.user, '-d', pgConn.database, '-v', 'ON_ERROR_STOP=1', '-q'];
-  const setup = timeCommand('psql', [...psql, '-c', `create schema if not exists ${schema}`]);
-  if (setup.code !== 0) fail('psql (is PostgreSQL running at 127.0.0.1:5432?)', setup);
+  ok('psql (is PostgreSQL running at 127.0.0.1:5432?)', psql(['-c', `create schema if not exists ${schema}`]));
+  const steps: number[] = [];
+  const t = repeat(runs, `tsdbt seed ${n} rows`, () => {
+    const s = tsdbt(['seed', '--full-refresh', '--project-dir', dir, '--profiles-dir', dir], dir);
+    const step = Number(/\[\w+ \d+ in ([\d.]+)s\]/.exec(s.output)?.[1] ?? NaN);
+    if (!Number.isNaN(step)) steps.push(step);
+    return s;
+  });
+  const count = psql(['-Atc', `select count(*) from ${schema}.events`]);
+  if (Number(count.output.trim()) !== n) fail(`tsdbt seed loaded ${count.output.trim()} rows, expected ${n}`, count);
+  const p = repeat(runs, `psql \\copy ${n} rows`, () =>
+    psql(['-c', `drop table if exists ${schema}.events_psql`, '-c', `create table ${schema}.events_psql (${SEED_COLUMNS})`, '-c', `\\copy ${schema}.events_psql from '${csv}' with (format csv, header true)`]),
+  );
+  psql(['-c', `drop schema ${schema} cascade`]);
+  return { tsdbt: t, psql: p, loadStep: steps.length ? median(steps) : undefined };
+}
 
-  const loaded: SeedRow[] = [];
-  // tsdbt seed (--full-refresh: drop and re-create every time, as the others do)
-  const t: Sample[] = [];
-  for (let i = 0; i < runs; i++) {
-    const s = timeNode([bin, 'seed', '--full-refresh', '--project-dir', dir, '--profiles-dir', dir], dir);
-    if (s.code !== 0) fail('tsdbt seed', s);
-    t.push(s);
-    process.stderr.write(`  tsdbt seed #${i + 1}: ${fmt(s.wall)} s\n`);
-  }
-  const n1 = await countRows(`${schema}.events`);
-  if (n1 !== rows) fail(`tsdbt seed loaded ${n1} rows, expected ${rows}`, { code: 0 });
-  loaded.push({ loader: 'tsdbt seed (whole command)', wall: median(t.map((s) => s.wall)), walls: t.map((s) => s.wall), rss: Math.max(...t.map((s) => s.rss)) });
-  // the load step alone (create + COPY), as tsdbt's own log line reports it: `[CREATE 1000000 in 0.93s]`
-  const steps = t.map((s) => Number(/\[\w+ \d+ in ([\d.]+)s\]/.exec(s.stderr)?.[1] ?? NaN)).filter((x) => !Number.isNaN(x));
-  if (steps.length) loaded.push({ loader: 'tsdbt seed, load step only (its log line)', wall: median(steps), walls: steps });
-
-  // psql \copy (drop + create + \copy in one psql run)
-  const p: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const r = timeCommand('psql', [
-      ...psql,
-      '-c', `drop table if exists ${schema}.events_psql`,
-      '-c', `create table ${schema}.events_psql (${SEED_COLUMNS})`,
-      '-c', `\\copy ${schema}.events_psql from '${csv}' with (format csv, header true)`,
-    ]);
-    if (r.code !== 0) fail('psql \\copy', r);
-    p.push(r.wall);
-    process.stderr.write(`  psql \\copy #${i + 1}: ${fmt(r.wall)} s\n`);
-  }
-  const n2 = await countRows(`${schema}.events_psql`);
-  if (n2 !== rows) fail(`psql loaded ${n2} rows`, { code: 0 });
-  loaded.push({ loader: 'psql \\copy', wall: median(p), walls: p });
-
-  // dbt-style batched INSERT
-  const d: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const n = await dbtStyleLoad(csv, schema);
-    d.push((performance.now() - t0) / 1000);
-    if (n !== rows) fail(`dbt-style loader read ${n} rows`, { code: 0 });
-    process.stderr.write(`  dbt-style INSERT #${i + 1}: ${fmt(d[d.length - 1])} s\n`);
-  }
-  const n3 = await countRows(`${schema}.events_dbt_style`);
-  if (n3 !== rows) fail(`dbt-style loader loaded ${n3} rows`, { code: 0 });
-  loaded.push({ loader: 'dbt-style INSERT, 10,000-row batches', wall: median(d), walls: d });
-  timeCommand('psql', [...psql, '-c', `drop schema ${schema} cascade`]);
-  return loaded;
+// ---------------------------------------------------------------- PGlite vs PostgreSQL: the example build
+function benchPglite(rowsN: number): { pglite: Summary; pg: Summary } {
+  const dir = join(projectsDir, `example-${rowsN}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'tests'), { recursive: true });
+  for (const p of ['dbt_project.yml', 'models', 'macros', 'seeds']) cpSync(join(repo, p), join(dir, p), { recursive: true });
+  cpSync(join(repo, 'tests', 'data_quality'), join(dir, 'tests', 'data_quality'), { recursive: true });
+  log(`generating the example data set, ${rowsN} session rows`);
+  ok('scripts/generate-seeds.ts', timed(process.execPath, ['--import', 'tsx', join(repo, 'scripts', 'generate-seeds.ts'), '--rows', String(rowsN), '--out', join(dir, 'seeds')], repo));
+  // PGlite: no profiles.yml anywhere (HOME points at an empty folder, so ~/.dbt is not read either)
+  const home = join(dir, 'empty-home');
+  mkdirSync(home, { recursive: true });
+  const pgProfiles = join(dir, 'pg-profiles');
+  mkdirSync(pgProfiles, { recursive: true });
+  const schema = 'bench_example';
+  writeFileSync(join(pgProfiles, 'profiles.yml'), profilesYml(schema, 1).replace(/^bench:/, 'growth_analytics:'));
+  for (const suffix of ['', '_raw', '_staging', '_dwh', '_mart']) psql(['-c', `drop schema if exists ${schema}${suffix} cascade`]);
+  const pglite = repeat(runs, `example build on PGlite (${rowsN} rows, fresh data directory)`, () => {
+    rmSync(join(dir, '.tsdbt'), { recursive: true, force: true });
+    rmSync(join(dir, 'target'), { recursive: true, force: true });
+    return tsdbt(['build', '--project-dir', dir], dir, { HOME: home, DBT_PROFILES_DIR: undefined, TSDBT_PROFILES_DIR: undefined });
+  });
+  const pgS = repeat(runs, `example build on PostgreSQL (${rowsN} rows, schemas dropped first)`, () => {
+    for (const suffix of ['', '_raw', '_staging', '_dwh', '_mart']) psql(['-c', `drop schema if exists ${schema}${suffix} cascade`]);
+    rmSync(join(dir, 'target'), { recursive: true, force: true });
+    return tsdbt(['build', '--project-dir', dir, '--profiles-dir', pgProfiles], dir);
+  });
+  for (const suffix of ['', '_raw', '_staging', '_dwh', '_mart']) psql(['-c', `drop schema if exists ${schema}${suffix} cascade`]);
+  return { pglite, pg: pgS };
 }
 
 // ---------------------------------------------------------------- main
 mkdirSync(out, { recursive: true });
-const m = results.machine as Record<string, string>;
-console.log(`tsdbt bench — projects in ${projectsDir}; ${m.cpu}, ${m.cores} cores, ${m.memory}, Node ${m.node}, PostgreSQL ${m.postgres}; load average at start ${m.load}; median of ${runs} run(s)\n`);
+const m = machine();
+log(`tsdbt bench${quick ? ' --quick' : ''}: ${m.cpu}, ${m.cores} cores, ${m.memory}, Node ${m.node}, PostgreSQL ${m.postgres}; load ${m.load_at_start}; median of ${runs}`);
+if (useBundle) log(`dist/tsdbt.mjs: ${(await buildBundle()) ? 'built' : 'build failed: runs go through tsx'}`);
+const bundled = useBundle && (bundleIsFresh() as boolean);
 
-/** Start-up alone: `tsdbt --version` through tsx (as shipped) and, when esbuild is installed (tsx brings it), from a one-file bundle. */
-async function benchStartup(): Promise<{ how: string; wall: number; rss: number; bundled: string }[]> {
-  const rowsOut: { how: string; wall: number; rss: number; bundled: string }[] = [];
-  const sample = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-    const xs: { wall: number; rss: number; bundled: boolean }[] = [];
-    for (let i = 0; i < Math.max(3, runs); i++) {
-      const saved = { ...process.env };
-      Object.assign(process.env, env);
-      try {
-        xs.push(timeNode(args, repo));
-      } finally {
-        for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
-      }
-    }
-    return { wall: median(xs.map((x) => x.wall)), rss: Math.max(...xs.map((x) => x.rss)), bundled: `${xs.filter((x) => x.bundled && !env.TSDBT_NO_BUNDLE).length}/${xs.length}` };
-  };
-  if (useBundle) rowsOut.push({ how: 'node bin/tsdbt.mjs --version (dist/tsdbt.mjs, as after npm ci)', ...sample([bin, '--version']) });
-  rowsOut.push({ how: 'TSDBT_NO_BUNDLE=1 node bin/tsdbt.mjs --version (tsx: no bundle, or src/ edited since)', ...sample([bin, '--version'], { TSDBT_NO_BUNDLE: '1' }) });
-  return rowsOut;
+const rowsOut: RowResult[] = [];
+const scaling: Record<string, { unit: string; points: { n: number; wall: number; cpu: number; peerWall?: number }[]; slopes: ReturnType<typeof slopes> }> = {};
+const raw: Record<string, unknown> = {};
+
+if (only.has('compile')) await section('compile', async () => {
+  const peerOk = usePeer && installPeer();
+  const figures = new Map<number, CompileFigures>();
+  for (const n of SIZES.compile) figures.set(n, benchCompile(n, n === SIZES.compileRow));
+  const peer = new Map<number, Summary | undefined>();
+  if (peerOk) for (const n of [SIZES.compileSmall, SIZES.compileRow]) peer.set(n, peerCompile(n, Math.min(runs, 2)));
+  raw.compile = Object.fromEntries([...figures].map(([n, f]) => [n, { ...f, peer: peer.get(n) }]));
+  const big = figures.get(SIZES.compileRow)!;
+  const small = figures.get(SIZES.compileSmall)!;
+  rowsOut.push(judge(TARGETS.compileCold, { n: SIZES.compileRow, ours: big.cold, peer: peer.get(SIZES.compileRow), note: `${big.nodes} nodes` }));
+  rowsOut.push(judge(TARGETS.compileUnchanged, { n: SIZES.compileRow, ours: big.unchanged! }));
+  rowsOut.push(judge(TARGETS.compileSmallCold, { n: SIZES.compileSmall, ours: small.cold, peer: peer.get(SIZES.compileSmall), note: `${small.nodes} nodes` }));
+  const pts = SIZES.compile.map((n) => ({ n, wall: figures.get(n)!.cold.wall, cpu: figures.get(n)!.cold.cpu, peerWall: peer.get(n)?.wall }));
+  scaling.compile = { unit: 'models', points: pts, slopes: slopes(pts) };
+});
+
+if (only.has('run')) await section('run', async () => {
+  const figs = new Map<number, { tsdbt: Summary; psql: Summary }>();
+  for (const n of SIZES.run) figs.set(n, benchRun(n));
+  raw.run = Object.fromEntries(figs);
+  const r = figs.get(SIZES.runRow)!;
+  rowsOut.push(judge(TARGETS.run, { n: SIZES.runRow, ours: r.tsdbt, base: r.psql }));
+  const pts = SIZES.run.map((n) => ({ n, wall: figs.get(n)!.tsdbt.wall, cpu: figs.get(n)!.tsdbt.cpu, peerWall: figs.get(n)!.psql.wall }));
+  scaling.run = { unit: 'tables', points: pts, slopes: slopes(pts) };
+});
+
+if (only.has('seed')) await section('seed', async () => {
+  const figs = new Map<number, Awaited<ReturnType<typeof benchSeed>>>();
+  for (const n of SIZES.seed) figs.set(n, await benchSeed(n));
+  raw.seed = Object.fromEntries(figs);
+  const r = figs.get(SIZES.seedRow)!;
+  rowsOut.push(judge(TARGETS.seed, { n: SIZES.seedRow, ours: r.tsdbt, base: r.psql, note: r.loadStep !== undefined ? `load step alone ${fmt(r.loadStep)} s = ${fmt(r.loadStep / r.psql.wall)}×` : undefined }));
+  const pts = SIZES.seed.map((n) => ({ n, wall: figs.get(n)!.tsdbt.wall, cpu: figs.get(n)!.tsdbt.cpu, peerWall: figs.get(n)!.psql.wall }));
+  scaling.seed = { unit: 'rows', points: pts, slopes: slopes(pts) };
+});
+
+if (only.has('threads')) await section('threads', async () => {
+  const r = benchThreads();
+  raw.threads = r;
+  rowsOut.push(judge(TARGETS.threads, { n: 8, ours: r.two, base: r.one, note: `${SIZES.heavyRows.toLocaleString('en')} rows each` }));
+});
+
+if (only.has('pglite')) await section('pglite', async () => {
+  const r = benchPglite(SIZES.pgliteRows);
+  raw.pglite = r;
+  rowsOut.push(judge(TARGETS.pglite, { n: SIZES.pgliteRows, ours: r.pglite, base: r.pg }));
+});
+
+// ---------------------------------------------------------------- report
+m.load_at_end = loadavg();
+const md: string[] = [];
+md.push(`# tsdbt bench${quick ? ' (--quick: small sizes, not comparable to the targets)' : ''}`);
+md.push('');
+md.push(`${new Date().toISOString()} · ${m.host} · ${m.cpu} · ${m.cores} cores · ${m.memory} · Node ${m.node} · PostgreSQL ${m.postgres} · tsdbt ${m.tsdbt}${bundled ? ' (dist/tsdbt.mjs)' : ' (tsx)'}`);
+md.push(`load average at start ${m.load_at_start}, at end ${m.load_at_end}; median of ${runs} run(s); wall = elapsed, CPU = user + system of the process tree`);
+md.push('');
+md.push('| path | size | ours: wall (CPU) | peer / baseline: wall (CPU) | ratio | target | result | load at row |');
+md.push('|---|---:|---|---|---|---|---|---|');
+for (const r of rowsOut) md.push(`| ${r.path} | ${r.size} | ${r.ours} | ${r.other} | ${r.ratio} | ${r.target} | **${r.pass ? 'PASS' : 'MISS'}**${r.why ? ` (${r.why})` : ''} | ${r.load} |`);
+for (const e of errors) md.push(`| ERROR | | ${e.replace(/\|/g, '\\|')} | | | | | |`);
+md.push('');
+md.push('Scaling (wall seconds; "per unit" is the marginal cost between two sizes; "step" compares it with the step before: a step well above 1 is superlinear).');
+md.push('');
+for (const [name, s] of Object.entries(scaling)) {
+  md.push(`**${name}** (per ${s.unit.replace(/s$/, '')})`);
+  md.push('');
+  md.push(`| ${s.unit} | wall (s) | CPU (s) | ${name === 'compile' ? 'Dataform wall (s)' : name === 'run' ? 'psql -f wall (s)' : 'psql \\copy wall (s)'} | per unit (ms) | step |`);
+  md.push('|---:|---:|---:|---:|---:|---:|');
+  s.points.forEach((p, i) => {
+    const sl = s.slopes[i - 1];
+    md.push(`| ${p.n.toLocaleString('en')} | ${fmt(p.wall)} | ${fmt(p.cpu)} | ${fmt(p.peerWall)} | ${sl ? fmt(sl.perUnitMs, 4) : ''} | ${sl?.step !== undefined ? `${fmt(sl.step)}×${sl.step > 1.5 ? ' ⚠' : ''}` : ''} |`);
+  });
+  md.push('');
 }
-
-if (useBundle && (doCompile || doSeed)) {
-  process.stderr.write('building dist/tsdbt.mjs (bin/bundle.mjs, as npm ci does) … ');
-  process.stderr.write((await buildBundle()) ? 'done\n' : 'failed: runs go through tsx\n');
-}
-
-if (doCompile) {
-  const su = await benchStartup();
-  results.startup = su;
-  console.log('start-up (no project work)');
-  console.log('| how | wall (s) | peak RSS (MB) |');
-  console.log('|---|---:|---:|');
-  for (const r of su) console.log(`| ${r.how} | ${fmt(r.wall)} | ${fmt(r.rss, 0)} |${r.bundled.startsWith('0/') ? '' : ` (bundle used in ${r.bundled} runs)`}`);
-  console.log('');
-
-  const rowsC: CompileRow[] = [];
-  for (const n of sizes) rowsC.push(...benchCompile(n));
-  results.compile = rowsC;
-  console.log('parse + compile (`tsdbt compile`, child process, wall time incl. Node/tsx start-up)');
-  console.log('| models | nodes compiled | case | wall (s) | CPU (s) | peak RSS (MB) | runs via dist/tsdbt.mjs | target |');
-  console.log('|---:|---:|---|---:|---:|---:|---:|---|');
-  for (const r of rowsC) {
-    let target = '';
-    if (r.models === 10000 && r.case.startsWith('cold')) target = `≤ 1.5 s, ≤ 500 MB: ${r.wall <= 1.5 && r.rss <= 500 ? 'met' : 'NOT met'}`;
-    if (r.models === 10000 && r.case === 'unchanged') target = `≤ 0.5 s, ≤ 500 MB: ${r.wall <= 0.5 && r.rss <= 500 ? 'met' : 'NOT met'}`;
-    console.log(`| ${r.models} | ${r.nodes} | ${r.case} | ${fmt(r.wall)} | ${fmt(r.cpu)} | ${fmt(r.rss, 0)} | ${r.bundled} | ${target} |`);
-  }
-  console.log('');
-
-  const largest = Math.max(...sizes);
-  const stageRuns: { how: string; rows: StageRow[] }[] = [{ how: 'tsx', rows: benchStages(largest, null) }];
-  const bundledStages = await bundle(join(here, 'stages.ts'), join(out, 'dist', 'stages.mjs'));
-  if (bundledStages) stageRuns.push({ how: 'one-file bundle (as bin/tsdbt.mjs runs after npm ci)', rows: benchStages(largest, bundledStages) });
-  results.stages = stageRuns;
-  const keys = Object.keys(stageRuns[0].rows[0].stages);
-  console.log(`where the time goes: the same pipeline in-process (bench/stages.ts: writes only changed compiled files), ${largest} models, ms, median`);
-  console.log(`| run from | case | process wall (s) | ${keys.join(' | ')} | peak RSS (MB) |`);
-  console.log(`|---|---|---:|${keys.map(() => '---:').join('|')}|---:|`);
-  for (const sr of stageRuns) {
-    for (const r of sr.rows) console.log(`| ${sr.how} | ${r.case} | ${fmt(r.wall)} | ${keys.map((k) => fmt(r.stages[k], 0)).join(' | ')} | ${fmt(r.rss, 0)} |`);
-  }
-  console.log('');
-}
-
-if (doSeed) {
-  const rowsS = await benchSeed();
-  results.seed = rowsS;
-  const copy = rowsS.find((r) => r.loader.startsWith('psql'))!.wall;
-  const ins = rowsS.find((r) => r.loader.startsWith('dbt-style'))!.wall;
-  const ts = rowsS[0].wall;
-  const step = rowsS.find((r) => r.loader.includes('load step'))?.wall;
-  console.log(`seed: ${rows.toLocaleString('en')} rows (bigint, timestamp, boolean, text) on PostgreSQL`);
-  console.log('| loader | wall (s) | vs psql \\copy | vs dbt-style INSERT |');
-  console.log('|---|---:|---:|---:|');
-  for (const r of rowsS) console.log(`| ${r.loader} | ${fmt(r.wall)} | ${fmt(r.wall / copy)}× | ${fmt(ins / r.wall, 1)}× faster |`);
-  console.log('');
-  console.log(`targets (whole command): within 1.2× of psql \\copy: ${ts <= 1.2 * copy ? 'met' : 'NOT met'} (${fmt(ts / copy)}×); ≥ 20× faster than the batched INSERT: ${ins / ts >= 20 ? 'met' : 'NOT met'} (${fmt(ins / ts, 1)}×)`);
-  if (step !== undefined) console.log(`targets (load step): within 1.2× of psql \\copy: ${step <= 1.2 * copy ? 'met' : 'NOT met'} (${fmt(step / copy)}×); ≥ 20× faster than the batched INSERT: ${ins / step >= 20 ? 'met' : 'NOT met'} (${fmt(ins / step, 1)}×)`);
-  console.log(`tsdbt seed peak RSS: ${fmt(rowsS[0].rss ?? 0, 0)} MB`);
-}
-
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2));
+const text = md.join('\n');
+console.log(text);
+const resultsDir = join(here, 'results');
+mkdirSync(resultsDir, { recursive: true });
+const stem = `${new Date().toISOString().slice(0, 10)}-${m.host.replace(/[^\w.-]/g, '_')}-${m.cores}c${quick ? '-quick' : ''}`;
+writeFileSync(join(resultsDir, `${stem}.json`), JSON.stringify({ machine: m, quick, runs, bundled, rows: rowsOut, errors, scaling, raw }, null, 2) + '\n');
+writeFileSync(join(resultsDir, `${stem}.md`), text + '\n');
+log(`wrote bench/results/${stem}.json and .md`);
 rmSync(trash, { recursive: true, force: true });

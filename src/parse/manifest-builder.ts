@@ -57,6 +57,8 @@ export interface ManifestBuilderInput {
   readonly docs: Record<string, Documentation>;
   readonly macros: Record<string, Macro>;
   readonly renderer: ParseRenderer;
+  /** Use the static fast path for simple models (dbt's static parser); default true. */
+  readonly staticParser?: boolean;
 }
 
 /**
@@ -90,6 +92,8 @@ export class ManifestBuilder {
   /** The properties (schema .yml) of the project being parsed. */
   properties: Properties;
   readonly render: ParseRenderer;
+  /** Whether simple models skip nunjucks (static-extract.ts); false renders every model. */
+  readonly staticParser: boolean;
   /** package name → its folder relative to the root project (`dbt_packages/x`), for messages. */
   readonly packageDirs = new Map<string, string>();
   /** Refable names (enabled nodes) by package, in registration order (dbt's ref lookup). */
@@ -157,6 +161,7 @@ export class ManifestBuilder {
     this.docs = input.docs;
     this.macros = input.macros;
     this.render = input.renderer;
+    this.staticParser = input.staticParser ?? true;
     // A project's generate_x_name, or its default__/postgres__ implementation (dispatch finds those first), is called;
     // dbt's own default__ forms are computed without a render.
     const ownMacro = (n: string) => Object.values(this.macros).some((m) => m.package_name === this.pkg && (m.name === n || m.name === `default__${n}` || m.name === `postgres__${n}`));

@@ -108,7 +108,7 @@ export function parseModelLike(
   let sources: [string, string][];
   let fileConfig: NodeConfig;
   const cachedCalls = look.hit ? look.entry.calls : undefined;
-  const fast: StaticExtraction | null = cachedCalls === undefined ? staticExtract(raw) : cachedCalls && extractionFromCalls(cachedCalls);
+  const fast: StaticExtraction | null = !b.staticParser ? null : cachedCalls === undefined ? staticExtract(raw) : cachedCalls && extractionFromCalls(cachedCalls);
   if (fast) {
     refs = [...fast.refs];
     sources = [...fast.sources];

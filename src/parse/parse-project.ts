@@ -58,6 +58,14 @@ export interface ParseOptions {
    * unless `DBT_VERSION_CHECK` is `false`/`0` (dbt's `--no-version-check`).
    */
   readonly versionCheck?: boolean;
+  /**
+   * Read models whose only Jinja is `ref`/`source`/`config`/`this` with
+   * literal arguments without running nunjucks (static-extract.ts, dbt's
+   * static parser). Default: true unless `DBT_STATIC_PARSER` is `false`/`0`
+   * (dbt's `--no-static-parser`); off, every model is rendered, which the
+   * differential test (static-fast-path.test.ts) compares with.
+   */
+  readonly staticParser?: boolean;
 }
 
 /** What parsing produced, for the compile stage. */
@@ -116,6 +124,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
   const renderer = new ParseRenderer({ project, target, cliVars: opts.cliVars, invocationId: opts.invocationId, env, jinja, database, diags });
   const b = new ManifestBuilder({
     project, target, cliVars: opts.cliVars, invocationId: opts.invocationId, env, database, now, diags, files, jinja, pp, properties, docs, macros, renderer,
+    staticParser: opts.staticParser ?? !/^(false|0|no)$/i.test(env.DBT_STATIC_PARSER ?? ''),
   });
   // Nothing silently ignored: a Python model would be a missing table without a word.
   for (const f of files.pythonModels) {

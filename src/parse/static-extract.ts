@@ -84,13 +84,19 @@ export function staticExtract(source: string): StaticExtraction | null {
 
 /** Replaces each call with the text `render` gives it (compile's fast path). */
 export function substituteCalls(source: string, calls: readonly StaticCall[], render: (c: StaticCall) => string): string {
+  // The text between calls goes through what Jinja's lexer does to template text (as JinjaEnv.render):
+  // \r\n and \r become \n, and one trailing newline is dropped (keep_trailing_newline=False, as dbt),
+  // so the result is exactly the full render's (static-fast-path.test.ts).
+  const text = (s: string) => (s.indexOf('\r') === -1 ? s : s.replace(/\r\n?/g, '\n'));
   let out = '';
   let at = 0;
   for (const c of calls) {
-    out += source.slice(at, c.start) + render(c);
+    out += text(source.slice(at, c.start)) + render(c);
     at = c.end;
   }
-  return out + source.slice(at);
+  let tail = text(source.slice(at));
+  if (tail.charCodeAt(tail.length - 1) === 10) tail = tail.slice(0, -1);
+  return out + tail;
 }
 
 // ---- a tiny literal-argument parser: strings, numbers, booleans, none, lists, dicts ----

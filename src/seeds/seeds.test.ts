@@ -268,6 +268,20 @@ for (const { tt, skip } of targets) {
       await rejectsWith(load(csv(bytes), { sampleRows: 10, wrap: true }), 'seed-not-utf8', /line 61/, 61);
     });
 
+    it('non-ASCII text after the sample: widens a typed column, keeps the characters, names the right line', async () => {
+      // The scanner reads ASCII-delimited files byte for byte (latin1) and decodes only records it must parse.
+      const body = ['n,city'];
+      for (let i = 1; i <= 100; i++) body.push(`${i},Zürich ${i}`);
+      body.push('１２,Köln');
+      const { cols, rows } = await load(csv(body.join('\n') + '\n'), { sampleRows: 10 });
+      assert.deepEqual(cols, { n: 'text', city: 'text' });
+      assert.equal(rows.length, 101);
+      assert.deepEqual(rows.find((r) => r.city === 'Köln'), { n: '１２', city: 'Köln' });
+      assert.equal(rows.find((r) => r.n === '100')?.city, 'Zürich 100');
+      const ragged = [...body.slice(0, 101), 'ünïcode'];
+      await rejectsWith(load(csv(ragged.join('\n') + '\n'), { sampleRows: 10 }), 'seed-ragged-row', /line 102 has 1 field, the header has 2/, 102);
+    });
+
     it('keeps header case when quoting (the default) and folds it with quote_columns: false', async () => {
       const f = csv('UserID,Name\n1,a\n');
       assert.deepEqual((await load(f)).cols, { UserID: 'integer', Name: 'text' });
