@@ -1383,10 +1383,52 @@ function collectCalls(body: Any): string[] {
     const n = fc.name;
     if (n instanceof nodes.Symbol) out.add(n.value);
     else if (n instanceof nodes.LookupVal && n.target instanceof nodes.Symbol && n.val instanceof nodes.Literal) {
-      out.add(`${n.target.value}.${String(n.val.value)}`);
+      const target = String(n.target.value);
+      const attr = String(n.val.value);
+      if (target === 'adapter' && attr === 'dispatch') {
+        const d = dispatchCall(fc);
+        if (d) out.add(`${DISPATCH_MARK}${d.name}\u0000${d.namespace ?? ''}`);
+      } else out.add(`${target}.${attr}`);
     }
   }
   return [...out];
+}
+
+/** Prefix of a `calls` entry that stands for `adapter.dispatch('<name>', '<namespace>')`: `\u0001dispatch\u0000<name>\u0000<namespace>`. */
+export const DISPATCH_MARK = '\u0001dispatch\u0000';
+
+/** The literal macro name and namespace of an `adapter.dispatch(...)` call, as dbt's statically_parse_adapter_dispatch reads them. */
+function dispatchCall(fc: Any): { name: string; namespace: string | null } | null {
+  const list: Any[] = fc.args?.children ?? [];
+  const pos = list.filter((c) => !(c instanceof nodes.KeywordArgs || c instanceof TsStarArgs || c instanceof TsStarKwargs));
+  const kw = list.find((c) => c instanceof nodes.KeywordArgs);
+  let name: unknown = pos[0] instanceof nodes.Literal ? pos[0].value : undefined;
+  let namespace: unknown = pos[1] instanceof nodes.Literal ? pos[1].value : undefined;
+  for (const pair of kw?.children ?? []) {
+    const key = pair.key?.value;
+    if (key === 'macro_name' && pair.value instanceof nodes.Literal) name = pair.value.value;
+    if (key === 'macro_namespace' && pair.value instanceof nodes.Literal) namespace = pair.value.value;
+  }
+  return typeof name === 'string' ? { name, namespace: typeof namespace === 'string' ? namespace : null } : null;
+}
+
+/**
+ * The functions a template calls anywhere in its text (dbt's
+ * statically_extract_macro_calls): plain names (`foo`), `pkg.foo`, and
+ * `adapter.dispatch` calls with literal arguments encoded with {@link DISPATCH_MARK}.
+ * Parses only (no compile).
+ * @throws TsdbtError `jinja-syntax` when the text does not parse.
+ */
+export function templateCalls(source: string, file: string, env: Any): string[] {
+  if (source.indexOf('\r') !== -1) source = source.replace(/\r\n?/g, '\n');
+  try {
+    const parser = new TsParser(new TsTokenizer(source, env.opts));
+    parser.extensions = env.extensionsList;
+    return collectCalls(parser.parseAsRoot());
+  } catch (e) {
+    const err = e as { message?: string; lineno?: number; colno?: number };
+    throw new TsdbtError('jinja-syntax', `Jinja syntax error in ${file}: ${String(err.message ?? e)}`, { file, line: err.lineno, column: err.colno, cause: e });
+  }
 }
 
 /**

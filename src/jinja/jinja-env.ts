@@ -13,7 +13,7 @@ import nunjucks from 'nunjucks';
 import { TsdbtError } from '../errors.ts';
 import { toNunjucksArgs } from './args.ts';
 import { findTopLevelBlocks, keepOnlyBlocks, parseMacroSignature, type MacroArgumentSpec, type TopLevelBlock } from './blocks.ts';
-import { EXTENSIONS, compileTemplate, materializationMacroName, type CompiledTemplate, type RenderedSnapshot } from './compile.ts';
+import { DISPATCH_MARK, EXTENSIONS, compileTemplate, materializationMacroName, templateCalls, type CompiledTemplate, type RenderedSnapshot } from './compile.ts';
 import { FILTERS, TESTS } from './filters.ts';
 import { makeGlobals, type JinjaOutput } from './globals.ts';
 import { isSafeString } from './python.ts';
@@ -372,6 +372,75 @@ export class JinjaEnv {
       defs.push(def);
     }
     return defs;
+  }
+
+  /**
+   * The functions `source` calls anywhere in its text, as dbt's
+   * statically_extract_macro_calls finds them (see compile.ts `templateCalls`).
+   * @throws TsdbtError `jinja-syntax`
+   */
+  templateCalls(source: string, file: string): string[] {
+    return templateCalls(source, file, this.nunjucksEnv);
+  }
+
+  /**
+   * The unique_ids of the macros the macro `uniqueId` calls (dbt's
+   * `resolve_macro_depends_on`): each called name resolved from the macro's
+   * own package ({@link resolveMacroCall}), a call of its own name skipped (as
+   * dbt's dispatch shortcut). A lazily registered macro file is parsed here
+   * (not compiled). Empty for an unknown id or a file that does not parse.
+   */
+  macroDependencies(uniqueId: string): string[] {
+    const entry = this.entries.get(uniqueId);
+    if (!entry) return [];
+    const { def } = entry;
+    let calls = def.calls;
+    if (calls.length === 0 && def.sql.includes('(')) {
+      try {
+        calls = this.templateCalls(def.sql, def.file);
+      } catch {
+        calls = [];
+      }
+    }
+    const out: string[] = [];
+    for (const c of calls) {
+      if (c === def.name) continue;
+      for (const id of this.resolveMacroCall(c, def.packageName)) if (id !== uniqueId && !out.includes(id)) out.push(id);
+    }
+    return out;
+  }
+
+  /**
+   * The macro unique_ids one call (an entry of {@link templateCalls}) made from
+   * package `localPackage` reaches, by dbt's MacroResolver.get_macro: `pkg.name`
+   * looks in `pkg` first, a bare name in `localPackage` first, then by name
+   * (root project, then packages, then dbt's built-ins). An
+   * `adapter.dispatch('x', 'ns')` call gives `x` (when a macro of that name
+   * exists) and the macro dispatch picks for Postgres. Names that are not
+   * macros (context functions such as `var`, `log`) give nothing.
+   */
+  resolveMacroCall(call: string, localPackage: string): string[] {
+    if (call.startsWith(DISPATCH_MARK)) {
+      const [name, ns] = call.slice(DISPATCH_MARK.length).split('\u0000');
+      const out = this.resolveMacroCall(name, localPackage);
+      try {
+        const id = this.defsByFn.get(this.dispatch(name, ns || null))?.uniqueId;
+        if (id && !out.includes(id)) out.push(id);
+      } catch {
+        // dispatch finds no macro: nothing to depend on (the render reports it)
+      }
+      return out;
+    }
+    let pkg = localPackage;
+    let name = call;
+    const dot = call.indexOf('.');
+    if (dot > 0) {
+      pkg = call.slice(0, dot);
+      name = call.slice(dot + 1);
+    }
+    const fn = this.namespaces.get(pkg)?.[name] ?? this.userMacros.get(name) ?? this.dbtMacros.get(name);
+    const id = fn ? this.defsByFn.get(fn)?.uniqueId : undefined;
+    return id ? [id] : [];
   }
 
   /** True if a macro of this name (or `package.name`) is registered. */

@@ -33,6 +33,7 @@ import { resolveConstraintTargets } from './contracts.ts';
 import { linkExposures, parseExposures } from './exposures.ts';
 import { checkGroupsAndAccess, parseGroups } from './groups.ts';
 import { linkRefsAndSources } from './link.ts';
+import { linkMacroDependencies } from './macro-deps.ts';
 import { DBT_VERSION } from './jinja-context.ts';
 import { parseUnitTests } from './unit-tests.ts';
 import type { Manifest } from './manifest.ts';
@@ -138,6 +139,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     b.leavePackage();
   }
   linkRefsAndSources(b);
+  linkMacroDependencies(b);
   resolveConstraintTargets(b);
   linkExposures(b);
   checkGroupsAndAccess(b);
