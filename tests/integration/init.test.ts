@@ -26,7 +26,7 @@ interface Run {
 
 /** Runs tsdbt in `cwd` with HOME=`home`, writing `stdin` (or closing it at once). */
 function tsdbt(cwd: string, home: string, args: string[], stdin = ''): Promise<Run> {
-  const env = { ...process.env, HOME: home, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, NO_COLOR: '1' };
   delete env.DBT_PROFILES_DIR;
   delete env.TSDBT_PROFILES_DIR;
   return new Promise((resolve, reject) => {
