@@ -1322,6 +1322,8 @@ export interface CompiledTemplate {
   readonly root: (env: unknown, context: unknown, frame: unknown, runtime: unknown, cb: (err: unknown, out?: string) => void) => void;
   /** Names of macros defined at the top level, with their argument lists and the names they call. */
   readonly macros: readonly CompiledMacroInfo[];
+  /** Every function the whole text calls (see {@link templateCalls}). */
+  readonly calls: readonly string[];
 }
 
 /** What the compiler learnt about one top-level macro. */
@@ -1380,6 +1382,7 @@ function checkFiltersAndTests(ast: Any, env: Any): void {
 function collectCalls(body: Any): string[] {
   const out = new Set<string>();
   for (const fc of body.findAll(nodes.FunCall)) {
+    if (fc instanceof nodes.Filter) continue; // nunjucks' filters are FunCalls; Jinja2's `x|f` is no Call
     const n = fc.name;
     if (n instanceof nodes.Symbol) out.add(n.value);
     else if (n instanceof nodes.LookupVal && n.target instanceof nodes.Symbol && n.val instanceof nodes.Literal) {
@@ -1438,6 +1441,7 @@ export function templateCalls(source: string, file: string, env: Any): string[] 
  */
 export function compileTemplate(source: string, file: string, env: Any): CompiledTemplate {
   let code: string;
+  let calls: string[] = [];
   const macros: CompiledMacroInfo[] = [];
   if (source.indexOf('\r') !== -1) source = source.replace(/\r\n?/g, '\n');
   try {
@@ -1450,6 +1454,7 @@ export function compileTemplate(source: string, file: string, env: Any): Compile
         macros.push({ name: child.name.value, line: child.lineno + 1, calls: collectCalls(child.body) });
       }
     }
+    calls = collectCalls(ast);
     checkFiltersAndTests(ast, env);
     const c = new TsCompiler(file, false);
     c.compile(transformer.transform(ast, env.asyncFilters, file));
@@ -1469,5 +1474,5 @@ export function compileTemplate(source: string, file: string, env: Any): Compile
     throw new TsdbtError('jinja-syntax', `Jinja syntax error in ${file}: ${msg}`, { file, line, column, hint: hintForSyntax(msg), cause: e });
   }
   const props = new Function(code)() as { root: CompiledTemplate['root'] };
-  return { root: props.root, macros };
+  return { root: props.root, macros, calls };
 }

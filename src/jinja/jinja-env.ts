@@ -197,6 +197,28 @@ function macroDefinition(b: TopLevelBlock, source: string, file: string, package
   };
 }
 
+/**
+ * The calls in the `{{ … }}` / `{% … %}` tags of `sql` without parsing it
+ * (string literals set aside, `adapter.dispatch('x', 'ns')` read from them),
+ * in the shape of compile.ts `templateCalls`. For tsdbt's own lazily
+ * compiled macro files, where a full parse per macro would cost every parse.
+ */
+function callsInTags(sql: string): string[] {
+  const out = new Set<string>();
+  for (const tag of sql.matchAll(/\{\{([\s\S]*?)\}\}|\{%([\s\S]*?)%\}/g)) {
+    const body = tag[1] ?? tag[2];
+    for (const d of body.matchAll(/\badapter\s*\.\s*dispatch\s*\(\s*(?:macro_name\s*=\s*)?(['"])(\w+)\1(?:\s*,\s*(?:macro_namespace\s*=\s*)?(['"])(\w+)\3)?/g)) {
+      out.add(`${DISPATCH_MARK}${d[2]}\u0000${d[4] ?? ''}`);
+    }
+    const code = body.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
+    for (const m of code.matchAll(/(?<![\w.])([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)?)\s*\(/g)) {
+      const name = m[1].replace(/\s+/g, '');
+      if (name !== 'adapter.dispatch' && !/^(?:macro|call|if|elif|for|set|in|and|or|not|is|filter|materialization|test)$/.test(name)) out.add(name);
+    }
+  }
+  return [...out];
+}
+
 export class JinjaEnv {
   /** The nunjucks Environment holding filters, tests and extensions. */
   readonly nunjucksEnv: { globals: Record<string, unknown>; addFilter: AnyFn; addTest: AnyFn; addExtension: AnyFn };
@@ -210,6 +232,8 @@ export class JinjaEnv {
   private readonly entries = new Map<string, MacroEntry>();
   private readonly defsByFn = new Map<AnyFn, MacroDefinition>();
   private readonly cache = new Map<string, CompiledTemplate>();
+  /** `file \0 source` → the calls found when it was compiled (kept after the template leaves the cache). */
+  private readonly callsBySource = new Map<string, readonly string[]>();
   private readonly dispatchCache = new Map<string, AnyFn>();
   private readonly rootPackage?: string;
   private readonly searchOrder = new Map<string, readonly string[]>();
@@ -379,8 +403,11 @@ export class JinjaEnv {
    * statically_extract_macro_calls finds them (see compile.ts `templateCalls`).
    * @throws TsdbtError `jinja-syntax`
    */
-  templateCalls(source: string, file: string): string[] {
-    return templateCalls(source, file, this.nunjucksEnv);
+  templateCalls(source: string, file: string): readonly string[] {
+    // The text as render() compiles it: when it was rendered, its calls are known already.
+    let text = source.indexOf('\r') !== -1 ? source.replace(/\r\n?/g, '\n') : source;
+    if (text.charCodeAt(text.length - 1) === 10) text = text.slice(0, -1);
+    return this.callsBySource.get(file + '\u0000' + text) ?? templateCalls(text, file, this.nunjucksEnv);
   }
 
   /**
@@ -394,14 +421,8 @@ export class JinjaEnv {
     const entry = this.entries.get(uniqueId);
     if (!entry) return [];
     const { def } = entry;
-    let calls = def.calls;
-    if (calls.length === 0 && def.sql.includes('(')) {
-      try {
-        calls = this.templateCalls(def.sql, def.file);
-      } catch {
-        calls = [];
-      }
-    }
+    // A lazily registered file (dbt's built-ins) was not compiled: its calls are read from the tags' text.
+    const calls = def.calls.length === 0 && def.sql.includes('(') ? callsInTags(def.sql) : def.calls;
     const out: string[] = [];
     for (const c of calls) {
       if (c === def.name) continue;
@@ -516,6 +537,7 @@ export class JinjaEnv {
       return t;
     }
     t = compileTemplate(source, file, this.nunjucksEnv);
+    this.callsBySource.set(key, t.calls);
     if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, t);
     return t;

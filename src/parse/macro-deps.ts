@@ -21,8 +21,15 @@ export function linkMacroDependencies(b: ManifestBuilder): void {
     (macro.depends_on as { macros: string[] }).macros = jinja.macroDependencies(id);
   }
   for (const node of Object.values(b.nodes)) {
+    // A file read by the static parser calls only ref/source/config: no macro (dbt records none either).
+    if (b.staticCalls.has(node.unique_id) && !hasHooks(node)) continue;
     (node.depends_on as { macros: string[] }).macros = nodeMacros(b, node);
   }
+}
+
+function hasHooks(node: ManifestNode): boolean {
+  const cfg = node.config as Record<string, unknown>;
+  return ['pre-hook', 'post-hook', 'pre_hook', 'post_hook'].some((k) => (Array.isArray(cfg[k]) ? (cfg[k] as unknown[]).length > 0 : cfg[k] !== undefined && cfg[k] !== null));
 }
 
 function nodeMacros(b: ManifestBuilder, node: ManifestNode): string[] {
@@ -51,7 +58,7 @@ function nodeMacros(b: ManifestBuilder, node: ManifestNode): string[] {
   for (const text of texts) {
     // Text without a call in Jinja (the static fast path's ref/source/config aside) calls no macro.
     if (!/\{[{%][\s\S]*\(/.test(text)) continue;
-    let calls: string[];
+    let calls: readonly string[];
     try {
       calls = jinja.templateCalls(text, node.original_file_path);
     } catch {
