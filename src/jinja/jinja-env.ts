@@ -211,7 +211,7 @@ function callsInTags(sql: string): string[] {
       out.add(`${DISPATCH_MARK}${d[2]}\u0000${d[4] ?? ''}`);
     }
     const code = body.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
-    for (const m of code.matchAll(/(?<![\w.])([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)?)\s*\(/g)) {
+    for (const m of code.matchAll(/(?<![\w.]|\|\s*)([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)?)\s*\(/g)) {
       const name = m[1].replace(/\s+/g, '');
       if (name !== 'adapter.dispatch' && !/^(?:macro|call|if|elif|for|set|in|and|or|not|is|filter|materialization|test)$/.test(name)) out.add(name);
     }
