@@ -66,6 +66,8 @@ export interface TsdbtOptions {
   /** `--state DIR` (a previous target/ with manifest.json). */
   readonly state?: string;
   readonly defer?: boolean;
+  /** `--favor-state` (with `defer`): unselected nodes read the state's relations even when they exist in this target. */
+  readonly favorState?: boolean;
   /** Where progress and messages go: 'silent' (default), 'terminal' (stdout/stderr, as the CLI), or your own Console. */
   readonly console?: Console | 'silent' | 'terminal';
   /** Aborting cancels running queries (their transactions roll back) and skips the rest, as Ctrl-C. */
@@ -109,6 +111,7 @@ function flagsOf(o: TsdbtOptions): CommonFlags {
     empty: o.empty,
     state: o.state,
     defer: o.defer,
+    favorState: o.favorState,
   };
 }
 

@@ -40,6 +40,9 @@ export const FLAG_ENV: readonly FlagEnv[] = [
   { key: 'warnError', env: 'DBT_WARN_ERROR', kind: 'boolean' },
   { key: 'fullRefresh', env: 'DBT_FULL_REFRESH', kind: 'boolean' },
   { key: 'failFast', env: 'DBT_FAIL_FAST', kind: 'boolean' },
+  { key: 'defer', env: 'DBT_DEFER', kind: 'boolean' },
+  { key: 'favorState', env: 'DBT_FAVOR_STATE', kind: 'boolean' },
+  { key: 'state', env: 'DBT_STATE', kind: 'string' },
   { key: 'useColors', env: 'DBT_USE_COLORS', kind: 'boolean' },
   { key: 'sendAnonymousUsageStats', env: 'DBT_SEND_ANONYMOUS_USAGE_STATS', kind: 'boolean', ignored: true },
 ];

@@ -48,7 +48,9 @@ export function common(cmd: Command, opts: { selection?: boolean; run?: boolean 
       .option('--store-failures', "keep each test's failing rows in <target schema>_dbt_test__audit")
       .option('--junit <path>', 'write a JUnit XML report (one testcase per node) for CI systems')
       .option('--no-wait', 'fail (exit 1) instead of waiting when another tsdbt run holds this target (PostgreSQL)')
-      .option('--defer', "with --state DIR: ref() to a node that is not selected and not built in this target reads that node's relation from DIR's manifest");
+      .option('--defer', "with --state DIR: ref() to a node that is not selected and not built in this target reads that node's relation from DIR's manifest")
+      .option('--favor-state', "with --defer: ref() to a node that is not selected reads DIR's relation even when it exists in this target (env: DBT_FAVOR_STATE)")
+      .option('--no-favor-state', 'with --defer: defer only nodes missing in this target (the default)');
   }
   if (opts.selection) {
     cmd

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 
 /** Command path (`docs generate` for a sub-command) → example lines. */
 export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
-  run: ['tsdbt run', 'tsdbt run --select staging+ --fail-fast', 'tsdbt run --select state:modified+ --state prod-target/'],
+  run: ['tsdbt run', 'tsdbt run --select staging+ --fail-fast', 'tsdbt run --select state:modified+ --state prod-target/', 'tsdbt run --select orders --defer --favor-state --state prod-target/'],
   seed: ['tsdbt seed', 'tsdbt seed --select raw_orders --full-refresh'],
   test: ['tsdbt test', 'tsdbt test --select orders --store-failures'],
   snapshot: ['tsdbt snapshot', 'tsdbt snapshot --select orders_snapshot'],
@@ -22,6 +22,8 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   clean: ['tsdbt clean'],
   deps: ['tsdbt deps', 'tsdbt deps --lock'],
   'run-operation': ["tsdbt run-operation grant_select --args '{role: reporter}'", 'tsdbt run-operation dbt_utils.log_info --args "{message: hello}"'],
+  clone: ['tsdbt clone --state prod-target/', 'tsdbt clone --state prod-target/ --select marts --full-refresh'],
+  init: ['tsdbt init my_project', 'tsdbt init my_project --adapter postgres --host db --user me --dbname warehouse --schema dev --skip-debug', 'tsdbt init my_project --skip-profile-setup'],
   source: ['tsdbt source freshness'],
   'source freshness': ['tsdbt source freshness', 'tsdbt source freshness --select source:shop -o target/fresh.json'],
   docs: ['tsdbt docs generate && tsdbt docs serve'],

@@ -28,6 +28,8 @@ import { withUnitTestNodes } from '../unittests/run-unit-test.ts';
 import { registerRunOperationCommand } from './run-operation.ts';
 import { registerSourceCommands } from './freshness-command.ts';
 import { registerCleanParseCommands } from './clean-parse-commands.ts';
+import { registerCloneCommand } from './clone.ts';
+import { registerInitCommand } from './init.ts';
 import { showCommand, compileInlineCommand, printCompiled } from './show.ts';
 import { versionText, tsdbtVersion } from './version.ts';
 import { addHelpExamples } from './help-examples.ts';
@@ -101,6 +103,8 @@ export async function main(argv: string[]): Promise<number> {
   registerLineageCommand(program, act, out);
   registerDepsCommand(program, act, out);
   registerRunOperationCommand(program, act, out);
+  registerCloneCommand(program, act, out);
+  registerInitCommand(program, act, out);
   registerSourceCommands(program, act, out);
   registerDocsCommands(program, act, out, controller.signal);
   addHelpExamples(program);

@@ -67,6 +67,8 @@ export interface CommonFlags {
   empty?: boolean;
   state?: string;
   defer?: boolean;
+  /** `--favor-state` (with --defer): unselected nodes resolve to the state's relation even when they exist here. */
+  favorState?: boolean;
   junit?: string;
   storeFailures?: boolean;
   /** Set by `retry`: run exactly these unique_ids instead of a selection. */
@@ -277,6 +279,7 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
       fullRefresh: !!s.flags.fullRefresh,
       relations,
       deferTo,
+      favorState: s.flags.favorState === true,
       selected: ids,
       empty: !!s.flags.empty,
       onLog: (msg, info) => (info ? out?.info(msg) : undefined),
@@ -284,6 +287,8 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
     },
     ids,
   );
+  // dbt reads favor_state only when deferring: say so rather than ignore it.
+  if (s.flags.favorState === true && !deferTo) out?.warn('--favor-state has no effect without --defer (and --state DIR)');
   const { compiled, atRunTime } = compiler.compileUpFront();
   recordCompiled(s, p, [...compiled.values()]);
   return { compiler, compiled, atRunTime };

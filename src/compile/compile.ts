@@ -89,6 +89,12 @@ export interface CompileOptions {
    * `{{ this }}` are never deferred.
    */
   readonly deferTo?: Manifest | null;
+  /**
+   * `--favor-state` (dbt's RuntimeRefResolver.create_relation): with
+   * `deferTo`, a ref() to a node that is not selected resolves to the state
+   * manifest's relation even when the node's own relation exists here.
+   */
+  readonly favorState?: boolean;
   /** unique_ids selected in this invocation (`selected_resources`); default: the ids compiled. */
   readonly selected?: readonly string[];
   /** Where `log(msg, info=True)`, `print()` and `print_table()` write; default: nowhere. */
@@ -233,7 +239,7 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
   /** The state manifest's node that a ref() to `n` resolves to under `--defer`, else null. */
   const deferredOf = (n: ManifestNode): ManifestNode | null => {
     const state = opts.deferTo;
-    if (!state || selectedIds.has(n.unique_id) || n.config.materialized === 'ephemeral' || kindOf(n) !== null) return null;
+    if (!state || selectedIds.has(n.unique_id) || n.config.materialized === 'ephemeral' || (kindOf(n) !== null && !opts.favorState)) return null;
     const other = state.nodes[n.unique_id];
     if (!other || other.config?.materialized === 'ephemeral' || !DEFERRABLE.has(other.resource_type)) return null;
     return other;

@@ -273,7 +273,10 @@ describe('state:', () => {
     const b = new ManifestBuilder('proj');
     const now = project();
     now.nodes['model.proj.stg_orders']!.checksum = { name: 'sha256', checksum: 'new-sql' };
+    now.nodes['model.proj.stg_orders']!.raw_code = 'select 2 as changed';
     now.nodes['model.proj.revenue']!.config = { ...now.nodes['model.proj.revenue']!.config, materialized: 'table' };
+    // dbt's same_persisted_description: a description counts only when persist_docs writes it to the database.
+    for (const m of [before, now]) m.nodes['model.proj.customers']!.config = { ...m.nodes['model.proj.customers']!.config, persist_docs: { relation: true } };
     now.nodes['model.proj.customers']!.description = 'One row per customer';
     const extra = b.model('brand_new', { refs: [] }).build().nodes['model.proj.brand_new']!;
     now.nodes[extra.unique_id] = extra;

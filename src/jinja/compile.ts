@@ -1322,6 +1322,8 @@ export interface CompiledTemplate {
   readonly root: (env: unknown, context: unknown, frame: unknown, runtime: unknown, cb: (err: unknown, out?: string) => void) => void;
   /** Names of macros defined at the top level, with their argument lists and the names they call. */
   readonly macros: readonly CompiledMacroInfo[];
+  /** Every function the whole text calls (see {@link templateCalls}). */
+  readonly calls: readonly string[];
 }
 
 /** What the compiler learnt about one top-level macro. */
@@ -1380,13 +1382,56 @@ function checkFiltersAndTests(ast: Any, env: Any): void {
 function collectCalls(body: Any): string[] {
   const out = new Set<string>();
   for (const fc of body.findAll(nodes.FunCall)) {
+    if (fc instanceof nodes.Filter) continue; // nunjucks' filters are FunCalls; Jinja2's `x|f` is no Call
     const n = fc.name;
     if (n instanceof nodes.Symbol) out.add(n.value);
     else if (n instanceof nodes.LookupVal && n.target instanceof nodes.Symbol && n.val instanceof nodes.Literal) {
-      out.add(`${n.target.value}.${String(n.val.value)}`);
+      const target = String(n.target.value);
+      const attr = String(n.val.value);
+      if (target === 'adapter' && attr === 'dispatch') {
+        const d = dispatchCall(fc);
+        if (d) out.add(`${DISPATCH_MARK}${d.name}\u0000${d.namespace ?? ''}`);
+      } else out.add(`${target}.${attr}`);
     }
   }
   return [...out];
+}
+
+/** Prefix of a `calls` entry that stands for `adapter.dispatch('<name>', '<namespace>')`: `\u0001dispatch\u0000<name>\u0000<namespace>`. */
+export const DISPATCH_MARK = '\u0001dispatch\u0000';
+
+/** The literal macro name and namespace of an `adapter.dispatch(...)` call, as dbt's statically_parse_adapter_dispatch reads them. */
+function dispatchCall(fc: Any): { name: string; namespace: string | null } | null {
+  const list: Any[] = fc.args?.children ?? [];
+  const pos = list.filter((c) => !(c instanceof nodes.KeywordArgs || c instanceof TsStarArgs || c instanceof TsStarKwargs));
+  const kw = list.find((c) => c instanceof nodes.KeywordArgs);
+  let name: unknown = pos[0] instanceof nodes.Literal ? pos[0].value : undefined;
+  let namespace: unknown = pos[1] instanceof nodes.Literal ? pos[1].value : undefined;
+  for (const pair of kw?.children ?? []) {
+    const key = pair.key?.value;
+    if (key === 'macro_name' && pair.value instanceof nodes.Literal) name = pair.value.value;
+    if (key === 'macro_namespace' && pair.value instanceof nodes.Literal) namespace = pair.value.value;
+  }
+  return typeof name === 'string' ? { name, namespace: typeof namespace === 'string' ? namespace : null } : null;
+}
+
+/**
+ * The functions a template calls anywhere in its text (dbt's
+ * statically_extract_macro_calls): plain names (`foo`), `pkg.foo`, and
+ * `adapter.dispatch` calls with literal arguments encoded with {@link DISPATCH_MARK}.
+ * Parses only (no compile).
+ * @throws TsdbtError `jinja-syntax` when the text does not parse.
+ */
+export function templateCalls(source: string, file: string, env: Any): string[] {
+  if (source.indexOf('\r') !== -1) source = source.replace(/\r\n?/g, '\n');
+  try {
+    const parser = new TsParser(new TsTokenizer(source, env.opts));
+    parser.extensions = env.extensionsList;
+    return collectCalls(parser.parseAsRoot());
+  } catch (e) {
+    const err = e as { message?: string; lineno?: number; colno?: number };
+    throw new TsdbtError('jinja-syntax', `Jinja syntax error in ${file}: ${String(err.message ?? e)}`, { file, line: err.lineno, column: err.colno, cause: e });
+  }
 }
 
 /**
@@ -1396,6 +1441,7 @@ function collectCalls(body: Any): string[] {
  */
 export function compileTemplate(source: string, file: string, env: Any): CompiledTemplate {
   let code: string;
+  let calls: string[] = [];
   const macros: CompiledMacroInfo[] = [];
   if (source.indexOf('\r') !== -1) source = source.replace(/\r\n?/g, '\n');
   try {
@@ -1408,6 +1454,7 @@ export function compileTemplate(source: string, file: string, env: Any): Compile
         macros.push({ name: child.name.value, line: child.lineno + 1, calls: collectCalls(child.body) });
       }
     }
+    calls = collectCalls(ast);
     checkFiltersAndTests(ast, env);
     const c = new TsCompiler(file, false);
     c.compile(transformer.transform(ast, env.asyncFilters, file));
@@ -1427,5 +1474,5 @@ export function compileTemplate(source: string, file: string, env: Any): Compile
     throw new TsdbtError('jinja-syntax', `Jinja syntax error in ${file}: ${msg}`, { file, line, column, hint: hintForSyntax(msg), cause: e });
   }
   const props = new Function(code)() as { root: CompiledTemplate['root'] };
-  return { root: props.root, macros };
+  return { root: props.root, macros, calls };
 }

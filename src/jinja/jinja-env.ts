@@ -13,7 +13,7 @@ import nunjucks from 'nunjucks';
 import { TsdbtError } from '../errors.ts';
 import { toNunjucksArgs } from './args.ts';
 import { findTopLevelBlocks, keepOnlyBlocks, parseMacroSignature, type MacroArgumentSpec, type TopLevelBlock } from './blocks.ts';
-import { EXTENSIONS, compileTemplate, materializationMacroName, type CompiledTemplate, type RenderedSnapshot } from './compile.ts';
+import { DISPATCH_MARK, EXTENSIONS, compileTemplate, materializationMacroName, templateCalls, type CompiledTemplate, type RenderedSnapshot } from './compile.ts';
 import { FILTERS, TESTS } from './filters.ts';
 import { makeGlobals, type JinjaOutput } from './globals.ts';
 import { isSafeString } from './python.ts';
@@ -197,6 +197,28 @@ function macroDefinition(b: TopLevelBlock, source: string, file: string, package
   };
 }
 
+/**
+ * The calls in the `{{ … }}` / `{% … %}` tags of `sql` without parsing it
+ * (string literals set aside, `adapter.dispatch('x', 'ns')` read from them),
+ * in the shape of compile.ts `templateCalls`. For tsdbt's own lazily
+ * compiled macro files, where a full parse per macro would cost every parse.
+ */
+function callsInTags(sql: string): string[] {
+  const out = new Set<string>();
+  for (const tag of sql.matchAll(/\{\{([\s\S]*?)\}\}|\{%([\s\S]*?)%\}/g)) {
+    const body = tag[1] ?? tag[2];
+    for (const d of body.matchAll(/\badapter\s*\.\s*dispatch\s*\(\s*(?:macro_name\s*=\s*)?(['"])(\w+)\1(?:\s*,\s*(?:macro_namespace\s*=\s*)?(['"])(\w+)\3)?/g)) {
+      out.add(`${DISPATCH_MARK}${d[2]}\u0000${d[4] ?? ''}`);
+    }
+    const code = body.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
+    for (const m of code.matchAll(/(?<![\w.]|\|\s*)([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)?)\s*\(/g)) {
+      const name = m[1].replace(/\s+/g, '');
+      if (name !== 'adapter.dispatch' && !/^(?:macro|call|if|elif|for|set|in|and|or|not|is|filter|materialization|test)$/.test(name)) out.add(name);
+    }
+  }
+  return [...out];
+}
+
 export class JinjaEnv {
   /** The nunjucks Environment holding filters, tests and extensions. */
   readonly nunjucksEnv: { globals: Record<string, unknown>; addFilter: AnyFn; addTest: AnyFn; addExtension: AnyFn };
@@ -210,6 +232,8 @@ export class JinjaEnv {
   private readonly entries = new Map<string, MacroEntry>();
   private readonly defsByFn = new Map<AnyFn, MacroDefinition>();
   private readonly cache = new Map<string, CompiledTemplate>();
+  /** `file \0 source` → the calls found when it was compiled (kept after the template leaves the cache). */
+  private readonly callsBySource = new Map<string, readonly string[]>();
   private readonly dispatchCache = new Map<string, AnyFn>();
   private readonly rootPackage?: string;
   private readonly searchOrder = new Map<string, readonly string[]>();
@@ -381,6 +405,72 @@ export class JinjaEnv {
     return defs;
   }
 
+  /**
+   * The functions `source` calls anywhere in its text, as dbt's
+   * statically_extract_macro_calls finds them (see compile.ts `templateCalls`).
+   * @throws TsdbtError `jinja-syntax`
+   */
+  templateCalls(source: string, file: string): readonly string[] {
+    // The text as render() compiles it: when it was rendered, its calls are known already.
+    let text = source.indexOf('\r') !== -1 ? source.replace(/\r\n?/g, '\n') : source;
+    if (text.charCodeAt(text.length - 1) === 10) text = text.slice(0, -1);
+    return this.callsBySource.get(file + '\u0000' + text) ?? templateCalls(text, file, this.nunjucksEnv);
+  }
+
+  /**
+   * The unique_ids of the macros the macro `uniqueId` calls (dbt's
+   * `resolve_macro_depends_on`): each called name resolved from the macro's
+   * own package ({@link resolveMacroCall}), a call of its own name skipped (as
+   * dbt's dispatch shortcut). A lazily registered macro file is parsed here
+   * (not compiled). Empty for an unknown id or a file that does not parse.
+   */
+  macroDependencies(uniqueId: string): string[] {
+    const entry = this.entries.get(uniqueId);
+    if (!entry) return [];
+    const { def } = entry;
+    // A lazily registered file (dbt's built-ins) was not compiled: its calls are read from the tags' text.
+    const calls = def.calls.length === 0 && def.sql.includes('(') ? callsInTags(def.sql) : def.calls;
+    const out: string[] = [];
+    for (const c of calls) {
+      if (c === def.name) continue;
+      for (const id of this.resolveMacroCall(c, def.packageName)) if (id !== uniqueId && !out.includes(id)) out.push(id);
+    }
+    return out;
+  }
+
+  /**
+   * The macro unique_ids one call (an entry of {@link templateCalls}) made from
+   * package `localPackage` reaches, by dbt's MacroResolver.get_macro: `pkg.name`
+   * looks in `pkg` first, a bare name in `localPackage` first, then by name
+   * (root project, then packages, then dbt's built-ins). An
+   * `adapter.dispatch('x', 'ns')` call gives `x` (when a macro of that name
+   * exists) and the macro dispatch picks for Postgres. Names that are not
+   * macros (context functions such as `var`, `log`) give nothing.
+   */
+  resolveMacroCall(call: string, localPackage: string): string[] {
+    if (call.startsWith(DISPATCH_MARK)) {
+      const [name, ns] = call.slice(DISPATCH_MARK.length).split('\u0000');
+      const out = this.resolveMacroCall(name, localPackage);
+      try {
+        const id = this.defsByFn.get(this.dispatch(name, ns || null))?.uniqueId;
+        if (id && !out.includes(id)) out.push(id);
+      } catch {
+        // dispatch finds no macro: nothing to depend on (the render reports it)
+      }
+      return out;
+    }
+    let pkg = localPackage;
+    let name = call;
+    const dot = call.indexOf('.');
+    if (dot > 0) {
+      pkg = call.slice(0, dot);
+      name = call.slice(dot + 1);
+    }
+    const fn = this.namespaces.get(pkg)?.[name] ?? this.userMacros.get(name) ?? this.dbtMacros.get(name);
+    const id = fn ? this.defsByFn.get(fn)?.uniqueId : undefined;
+    return id ? [id] : [];
+  }
+
   /** True if a macro of this name (or `package.name`) is registered. */
   hasMacro(name: string): boolean {
     return this.getMacro(name) !== undefined;
@@ -454,6 +544,7 @@ export class JinjaEnv {
       return t;
     }
     t = compileTemplate(source, file, this.nunjucksEnv);
+    this.callsBySource.set(key, t.calls);
     if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, t);
     return t;

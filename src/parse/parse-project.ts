@@ -34,6 +34,8 @@ import { checkDistConfigs } from './dist-configs.ts';
 import { linkExposures, parseExposures } from './exposures.ts';
 import { checkGroupsAndAccess, parseGroups } from './groups.ts';
 import { linkRefsAndSources } from './link.ts';
+import { linkMacroDependencies } from './macro-deps.ts';
+import { withoutCustomMaterializationKeys } from './custom-config-keys.ts';
 import { DBT_VERSION } from './jinja-context.ts';
 import { parseUnitTests } from './unit-tests.ts';
 import type { Manifest } from './manifest.ts';
@@ -148,6 +150,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     b.leavePackage();
   }
   linkRefsAndSources(b);
+  linkMacroDependencies(b);
   resolveConstraintTargets(b);
   checkDistConfigs(b);
   linkExposures(b);
@@ -162,7 +165,7 @@ export function parseProject(opts: ParseOptions): ParseResult {
     manifest,
     jinja,
     staticCalls: b.staticCalls,
-    warnings: [...(properties.warnings ?? []), ...b.warnings, ...diags.warnings],
+    warnings: withoutCustomMaterializationKeys([...(properties.warnings ?? []), ...b.warnings, ...diags.warnings], manifest, jinja),
     database,
     partialParse: pp.stats,
     packageProjects: new Map(packages.map((p) => [p.name, p.project])),
