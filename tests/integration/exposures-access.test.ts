@@ -99,10 +99,10 @@ await describeEngines('exposures, analyses, groups and access', (engine) => {
     const compiled = p.read('target/compiled/expo_it/analyses/top_orders.sql');
     assert.ok(compiled, 'target/compiled/expo_it/analyses/top_orders.sql was written');
     assert.match(compiled!, new RegExp(`select \\* from "[^"]+"\\."${p.schema}"\\."orders" order by amount desc limit 1|select \\* from "${p.schema}"\\."orders" order by amount desc limit 1`));
-    // The source table is the seed: load it first (a source is not ordered after a seed), then run the models
-    // (`build` would reload the seed beside the views reading it: see the closing note of session 3).
+    // The source table is the seed: load it first (a source is not ordered after a seed, as in dbt). `build` then
+    // reloads the seed beside the views that read it through the source: the swap waits for them (issue 12).
     assert.equal((await p.cli('seed')).code, 0);
-    const r = await p.cli('run');
+    const r = await p.cli('build');
     assert.equal(r.code, 0, r.output);
     assert.equal((await p.relations())['top_orders'], undefined, 'an analysis is not a relation');
   });
