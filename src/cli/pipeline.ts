@@ -18,7 +18,9 @@ import { writeManifest, writeRunResults, buildParentChildMaps, readManifest, rea
 import { freezeManifest, type Manifest, type ManifestNode } from '../parse/manifest.ts';
 import { writeJunit, githubAnnotations, type ReportedResult } from '../reporters/index.ts';
 import { executePlan, planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
-import type { Console } from './console.ts';
+import type { Console, RunHeader } from './console.ts';
+import { tsdbtVersion, driverVersion } from './version.ts';
+import { DBT_VERSION } from '../dbt-version.ts';
 import { CompileErrors, TsdbtError } from '../errors.ts';
 import { checkNodeConfigs } from '../materializations/index.ts';
 import { loadSelectors } from '../config/selectors.ts';
@@ -42,7 +44,7 @@ export interface CommonFlags {
   profile?: string;
   /** `--target-path` / DBT_TARGET_PATH: overrides dbt_project.yml's `target-path`. */
   targetPath?: string;
-  /** `--log-path` / DBT_LOG_PATH and `--log-format` / DBT_LOG_FORMAT: accepted; tsdbt writes no log file yet. */
+  /** `--log-path` / `--log-format` (and the other logging flags): read by the console, see logging.ts. */
   logPath?: string;
   logFormat?: string;
   vars?: string;
@@ -115,17 +117,13 @@ export function openSession(flags: CommonFlags, out: Console): Session {
   const project = flags.targetPath ? { ...runtime.project, targetPath: flags.targetPath } : runtime.project;
   if (notice) out.notice(notice);
   for (const w of warnings ?? []) out.warn(String(w));
-  if (flags.logPath) out.warn(`[unsupported] --log-path / DBT_LOG_PATH (${flags.logPath}): tsdbt writes no log file yet; everything is printed on the terminal`);
-  if (flags.logFormat && flags.logFormat !== 'text' && flags.logFormat !== 'default') {
-    out.warn(`[unsupported] --log-format / DBT_LOG_FORMAT '${flags.logFormat}': tsdbt prints text logs only for now`);
-  }
   let target = loaded;
   if (flags.threads !== undefined) {
     const n = Number(flags.threads);
     if (!Number.isInteger(n) || n < 1) throw new TsdbtError('bad-flag', `--threads must be a positive whole number, got '${flags.threads}'`, { hint: 'e.g. --threads 4' });
     target = { ...target, threads: n };
   }
-  return { project, target, cliVars, invocationId: randomUUID(), startedAt: performance.now(), flags };
+  return { project, target, cliVars, invocationId: out.invocationId ?? randomUUID(), startedAt: performance.now(), flags };
 }
 
 export interface Parsed {
@@ -276,7 +274,7 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
       deferTo,
       selected: ids,
       empty: !!s.flags.empty,
-      onLog: (msg, info) => (info ? out?.info(msg) : undefined),
+      onLog: (msg, info) => (info ? out?.info(msg) : out?.debug?.(msg)),
       flags: { FULL_REFRESH: !!s.flags.fullRefresh, WHICH: command, STORE_FAILURES: !!s.flags.storeFailures, FAIL_FAST: !!s.flags.failFast, WARN_ERROR: !!s.flags.warnError, DEBUG: !!s.flags.debug },
     },
     ids,
@@ -434,11 +432,14 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       writeManifestOnce();
       const hooks = sessionRunHooks(s, p);
       const hookCount = hooks.start.length + hooks.end.length;
-      out.info(
-        `Running with tsdbt on ${s.target.type} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ` +
-          `${hookCount ? `${hookCount} project hook${hookCount === 1 ? '' : 's'}, ` : ''}${countTypes(runManifest.nodes, selected)}`,
-      );
-      out.info('');
+      const running = `${hookCount ? `${hookCount} project hook${hookCount === 1 ? '' : 's'}, ` : ''}${countTypes(runManifest.nodes, selected)}`;
+      if (out.runHeader) {
+        out.runHeader({ ...runHeaderFacts(s, p.parsed.manifest), nodeCount: selected.length + hookCount });
+        out.debug?.(`Running ${running}`);
+      } else {
+        out.info(`Running with tsdbt on ${s.target.type} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ${running}`);
+        out.info('');
+      }
       // run_results.json from now on says what is done and what is not, so a killed run leaves an honest record.
       const rec = new ProgressiveRunResults({
         dir: join(s.project.root, s.project.targetPath),
@@ -515,6 +516,21 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
     writeResults(s, results.length || !progress ? results : progress.snapshot(), command);
     await report(s, runManifest, results, out);
   }
+}
+
+/** What the run header names (see Console.runHeader), but the node count. */
+function runHeaderFacts(s: Session, manifest: Manifest): Omit<RunHeader, 'nodeCount'> {
+  return {
+    tsdbtVersion: tsdbtVersion(),
+    dbtVersion: DBT_VERSION,
+    adapter: { type: s.target.type, driver: driverVersion(s.target.type) },
+    manifest,
+    targetName: s.target.name,
+    location: targetLocation(s.target, s.project.root),
+    schema: s.target.schema,
+    threads: s.target.threads,
+    targetPath: s.project.targetPath,
+  };
 }
 
 /** The project's and installed packages' on-run-start / on-run-end hooks, in dbt's order (see parse/run-hooks.ts). */

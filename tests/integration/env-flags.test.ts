@@ -97,10 +97,13 @@ await describeEngines('flags from environment variables', (engine) => {
     assert.ok(!r.stderr.includes('    at '), 'no stack trace');
   });
 
-  it('DBT_LOG_FORMAT=json is said to be unsupported, never silently ignored', async () => {
+  it('DBT_LOG_FORMAT=json prints one JSON event per line (dbt: the flag wins over the variable)', async () => {
     const r = await p.cli('run', ['--select', 'a'], { DBT_LOG_FORMAT: 'json' });
     assert.equal(r.code, 0, r.output);
-    assert.match(r.stderr, /\[unsupported\] --log-format \/ DBT_LOG_FORMAT 'json'/);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { info: { name: string } });
+    assert.ok(events.some((e) => e.info.name === 'LogModelResult'), r.stdout);
+    const text = await p.cli('run', ['--select', 'a', '--log-format', 'text'], { DBT_LOG_FORMAT: 'json' });
+    assert.match(text.stdout, /^\d\d:\d\d:\d\d  Done\. PASS=1/m);
   });
 });
 
