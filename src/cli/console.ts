@@ -112,8 +112,17 @@ export function fancyLine(
   let prefix = `${progress}${msg} `;
   let width = opts.width ?? DEFAULT_PRINTER_WIDTH;
   if (opts.columns) {
-    width = Math.max(20, Math.min(width, opts.columns - STAMP_WIDTH - STATUS_ROOM));
-    if (prefix.length > width) prefix = `${prefix.slice(0, width - 2)}… `;
+    const room = opts.columns - STAMP_WIDTH - STATUS_ROOM;
+    width = Math.max(20, Math.min(width, room));
+    // A name longer than the width runs past it, as in dbt, while the line still fits the terminal; else it is cut.
+    if (prefix.length > Math.max(width, room) - 4) {
+      // Cut the middle, keeping the position and verb and the end of the name (what tells nodes apart), and at least 3 dots.
+      const body = prefix.slice(0, -1);
+      const keep = width - 5; // the body with its '…', then a space and 3 dots
+      const verb = /^(?:\d+ of \d+ )?\S+ (?:\d+ )?/.exec(body)?.[0] ?? '';
+      const head = verb.length && keep - verb.length - 1 >= 8 ? verb.length : Math.ceil(keep * 0.6);
+      prefix = `${body.slice(0, head)}…${body.slice(body.length - (keep - head - 1))} `;
+    }
   }
   const justified = prefix.padEnd(width, '.');
   const time = opts.executionTime === undefined ? '' : ` in ${opts.executionTime.toFixed(2)}s`;
@@ -232,6 +241,8 @@ export interface ConsoleOptions {
   heartbeatSeconds?: number;
   /** Minimum seconds between progress lines off a terminal (default 5). */
   progressIntervalSeconds?: number;
+  /** Progress lines only for phases of at least this many files/nodes (default: TSDBT_PROGRESS_MIN, else 500). */
+  progressMinTotal?: number;
 }
 
 /** Terminal console. `color` defaults to whether stdout is a TTY. */
@@ -250,7 +261,9 @@ export function createConsole(opts: ConsoleOptions = {}): Console {
   const progressEveryMs = 1000 * (opts.progressIntervalSeconds ?? 5);
 
   let progressShown = false;
-  let lastProgressAt = 0;
+  /** When each progress phase last printed (ms). */
+  const progressPhases = new Map<string, number>();
+  const progressMin = opts.progressMinTotal ?? (Number(process.env.TSDBT_PROGRESS_MIN) || 500);
   const clearProgress = () => {
     if (progressShown) {
       stdout.write('\r\x1b[2K');
@@ -366,22 +379,28 @@ export function createConsole(opts: ConsoleOptions = {}): Console {
     },
 
     progress: (what, done, total) => {
-      if (log.level === 'none' || !levelPasses('info', log.level) || log.format === 'json') {
-        if (file && done === total) file.write(debugLogLine({ name: 'Note', level: 'debug', msg: `${what}: ${done} of ${total}` }, invocationId, now()));
-        return;
-      }
-      if (tty) {
-        clearProgress();
-        stdout.write(c.dim(`${clockTime(now())}  ${what}: ${done} of ${total}`));
-        progressShown = true;
-        if (done === total) clearProgress();
+      if (total < progressMin) return;
+      const text = `${what}: ${done} of ${total}`;
+      if (!levelPasses('info', log.level) || log.format === 'json') {
+        if (done === total) emit({ name: 'Note', code: 'Z050', level: 'debug', msg: text, data: { msg: text } });
         return;
       }
       const t = Date.now();
-      if (done === total || t - lastProgressAt >= progressEveryMs) {
-        lastProgressAt = t;
-        emit({ name: 'Note', code: 'Z050', level: 'info', msg: `${what}: ${done} of ${total}`, data: { msg: `${what}: ${done} of ${total}` } }, { stamp: true });
+      const phase = progressPhases.get(what);
+      if (tty) {
+        // One line, redrawn in place (at most every 100 ms), gone when the phase is done.
+        if (done < total && phase !== undefined && t - phase < 100) return;
+        progressPhases.set(what, t);
+        clearProgress();
+        if (done === total) return;
+        stdout.write(c.dim(`${clockTime(now())}  ${text}`));
+        progressShown = true;
+        return;
       }
+      // Off a terminal: the phase's first line, then at most one line every few seconds.
+      if (phase !== undefined && t - phase < progressEveryMs) return;
+      progressPhases.set(what, t);
+      emit({ name: 'Note', code: 'Z050', level: 'info', msg: text, data: { msg: text } }, { stamp: true });
     },
 
     nodeWarning: (node, message) => {

@@ -137,7 +137,7 @@ export interface Parsed {
  * writes it once, after compiling).
  */
 export function parseSession(s: Session, out: Console, opts: { writeManifest?: boolean } = {}): Parsed {
-  const parsed = parseProject({ project: s.project, target: s.target, cliVars: s.cliVars, invocationId: s.invocationId, versionCheck: s.flags.versionCheck });
+  const parsed = parseProject({ project: s.project, target: s.target, cliVars: s.cliVars, invocationId: s.invocationId, versionCheck: s.flags.versionCheck, onProgress: out.progress });
   for (const w of parsed.warnings) out.warn(w.format());
   const graph = buildGraph(parsed.manifest);
   assertAcyclic(parsed.manifest, graph);
@@ -274,7 +274,8 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
       deferTo,
       selected: ids,
       empty: !!s.flags.empty,
-      onLog: (msg, info) => (info ? out?.info(msg) : out?.debug?.(msg)),
+      onLog: (msg, info, kind) => (kind === 'print' && out?.print ? out.print(msg) : info ? out?.info(msg) : out?.debug?.(msg)),
+      onProgress: out?.progress,
       flags: { FULL_REFRESH: !!s.flags.fullRefresh, WHICH: command, STORE_FAILURES: !!s.flags.storeFailures, FAIL_FAST: !!s.flags.failFast, WARN_ERROR: !!s.flags.warnError, DEBUG: !!s.flags.debug },
     },
     ids,
