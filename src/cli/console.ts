@@ -92,8 +92,8 @@ export interface Console extends RunReporter {
 
 /** dbt's printer width. */
 export const DEFAULT_PRINTER_WIDTH = 80;
-/** Room kept for the status bracket on a narrow terminal (` [SELECT 42 in 0.12s]`). */
-const STATUS_ROOM = 22;
+/** Room kept for the status bracket on a narrow terminal (` [CREATE VIEW in 0.12s]`, ` [SELECT 1234 in 1.23s]`). */
+const STATUS_ROOM = 24;
 /** `HH:MM:SS  ` before each line. */
 const STAMP_WIDTH = 10;
 
@@ -338,7 +338,7 @@ export function createConsole(opts: ConsoleOptions = {}): Console {
       file?.close();
       file = o.path ? new RotatingLogFile(join(o.path, 'dbt.log')) : null;
       // dbt's invocation start: MainReportVersion (file separator), then the arguments at debug level.
-      emit({ name: 'MainReportVersion', code: 'A001', level: 'debug', msg: `Running with tsdbt (invocation ${invocationId}): ${inv.command}`, data: { version: '', log_version: 3 } });
+      emit({ name: 'MainReportVersion', code: 'A001', level: 'debug', msg: `Running with tsdbt (invocation ${invocationId}): ${inv.command}`, data: { version: '', log_version: 3 }, invocationStart: true });
       const args = loggableArgs(inv.args);
       emit({ name: 'MainReportArgs', code: 'A002', level: 'debug', msg: `running tsdbt with arguments ${JSON.stringify(args)}`, data: { args } });
     },

@@ -54,6 +54,8 @@ export interface LogEvent {
   readonly print?: boolean;
   /** The thread the event belongs to (`Thread-1` for a node, else `MainThread`). */
   readonly thread?: string;
+  /** The invocation's first event: dbt.log gets dbt's separator line before it. */
+  readonly invocationStart?: boolean;
 }
 
 /** How an invocation logs, after flags and environment variables. */
@@ -179,14 +181,14 @@ function sortKeys(v: unknown): unknown {
 /**
  * One line of dbt.log in dbt's debug format:
  * `15:40:00.123456 [info ] [Thread-1  ]: msg`; the invocation's first event
- * (`MainReportVersion`) is preceded by dbt's separator
+ * (dbt's `MainReportVersion`, {@link LogEvent.invocationStart}) is preceded by dbt's separator
  * `\n\n============================== 15:40:00.123456 | <invocation id> ==============================`.
  */
 export function debugLogLine(e: LogEvent, invocationId: string, at: Date): string {
   const ts = `${at.toISOString().slice(11, 23)}000`;
   const thread = (e.thread ?? 'MainThread').slice(0, 10).padEnd(10, ' ');
   const sep = '='.repeat(30);
-  const head = e.name === 'MainReportVersion' ? `\n\n${sep} ${ts} | ${invocationId} ${sep}\n` : '';
+  const head = e.invocationStart ? `\n\n${sep} ${ts} | ${invocationId} ${sep}\n` : '';
   return `${head}${ts} [${e.level.padEnd(5, ' ')}] [${thread}]: ${e.msg}`;
 }
 
