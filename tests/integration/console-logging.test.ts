@@ -151,12 +151,14 @@ await describeEngines('logging flags and logs/dbt.log', (engine) => {
     assert.doesNotMatch(quiet.stdout, /files parsed|nodes rendered/, 'a small project parses in silence');
   });
 
-  it('on a terminal (a 60-column pseudo-TTY): colours, the status brackets in one column, no line wider than the terminal', { skip: spawnSync('script', ['--version']).status !== 0 && 'no script(1)' }, () => {
+  it('on a terminal (a 60-column pseudo-TTY): colours, the status brackets in one column, no line wider than the terminal, the progress line redrawn in place', { skip: spawnSync('script', ['--version']).status !== 0 && 'no script(1)' }, () => {
     const argv = [process.execPath, join(REPO_ROOT, 'bin', 'tsdbt.mjs'), 'build', '--project-dir', p.dir, '--profiles-dir', p.dir].map((a) => `'${a}'`).join(' ');
     const env = { ...process.env };
     for (const k of ['NO_COLOR', 'FORCE_COLOR', 'GITHUB_ACTIONS', 'DBT_PROFILES_DIR']) delete env[k];
-    const r = spawnSync('script', ['-qec', `stty cols 60 rows 50; ${argv}`, '/dev/null'], { cwd: p.dir, env, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync('script', ['-qec', `stty cols 60 rows 50; ${argv}`, '/dev/null'], { cwd: p.dir, env: { ...env, TSDBT_PROGRESS_MIN: '1' }, encoding: 'utf8', timeout: 300_000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
+    // The progress line is drawn in place and erased (carriage return + erase line), never left in the log.
+    assert.match(r.stdout, /nodes rendered: \d+ of \d+(?:\x1b\[\d+m)?\r\x1b\[2K/);
     const text = r.stdout.replace(/\r/g, '');
     assert.match(text, /\x1b\[3[123]m/, 'coloured');
     const plain = text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
