@@ -115,7 +115,7 @@ describe('signals (pglite)', () => {
 
   it('SIGINT stops after the running statement (which PGlite cannot interrupt) and says so', async () => {
     const run = p.start('run', ['--vars', '{sleep: 2, version: 2}']);
-    await run.waitForOutput(/OK created table model \S+\.base/);
+    await run.waitForOutput(/OK created sql table model \S+\.base/);
     await new Promise((r) => setTimeout(r, 300)); // slow is sleeping now
     run.child.kill('SIGINT');
     const r = await run.done;
