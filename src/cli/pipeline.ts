@@ -114,7 +114,8 @@ export function openSession(flags: CommonFlags, out: Console): Session {
     profile: flags.profile,
   });
   const { target: loaded, notice, warnings } = runtime;
-  const project = flags.targetPath ? { ...runtime.project, targetPath: flags.targetPath } : runtime.project;
+  // An absolute --target-path / DBT_TARGET_PATH (Cosmos sets one) is kept relative to the project, as every artifact path is join(root, targetPath).
+  const project = flags.targetPath ? { ...runtime.project, targetPath: isAbsolute(flags.targetPath) ? relative(runtime.project.root, flags.targetPath) || '.' : flags.targetPath } : runtime.project;
   if (notice) out.notice(notice);
   for (const w of warnings ?? []) out.warn(String(w));
   let target = loaded;

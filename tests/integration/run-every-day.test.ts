@@ -259,7 +259,7 @@ await describeEngines('README "Run it every day" recipes, run as written', (engi
           .replace(/pid 4242 on etl-1, since 2026-01-01 03:15:02 UTC/g, 'pid \\d+ on \\S+, since \\S+ \\S+ UTC')
           .replace(/analytics/g, '\\S+'),
       );
-    p.write({ 'models/marts/slow.sql': "{{ config(materialized='table') }}\nselect 1 as x from (select pg_sleep(6)) s\n" });
+    p.write({ 'models/marts/slow.sql': "{{ config(materialized='table') }}\nselect 1 as x from (select pg_sleep(40)) s\n" });
     try {
       const first = spawn(join(p.dir, 'node_modules', '.bin', 'tsdbt'), ['run', '--select', 'slow', '--target', 'prod'], { cwd: p.dir, env: { ...process.env, NO_COLOR: '1' } });
       let out = '';
