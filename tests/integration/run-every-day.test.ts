@@ -218,8 +218,11 @@ await describeEngines('README "Run it every day" recipes, run as written', (engi
         assert.ok(Array.isArray(dim.tags) && typeof dim.config === 'object');
       }
       assert.ok(existsSync(join(logDir, 'logs', 'dbt.log')), 'DBT_LOG_PATH is honoured');
-      const run = spawnSync(exe, ['run', '--select', 'dim_users', ...flags], { cwd: logDir, env, encoding: 'utf8' });
-      assert.equal(run.status, 0, run.stdout + run.stderr);
+      // One Airflow task per model, upstream first, as the Cosmos DAG orders them.
+      for (const model of ['stg_users', 'dim_users']) {
+        const run = spawnSync(exe, ['run', '--select', model, ...flags], { cwd: logDir, env, encoding: 'utf8' });
+        assert.equal(run.status, 0, run.stdout + run.stderr);
+      }
       assert.ok(existsSync(join(logDir, 'target', 'run_results.json')), 'DBT_TARGET_PATH is honoured');
     } finally {
       rmSync(logDir, { recursive: true, force: true });
