@@ -27,7 +27,9 @@ export interface FlagEnv {
 
 /**
  * The variables tsdbt reads, dbt's names. `DBT_PROFILES_DIR` is read where
- * profiles.yml is looked for (src/config/profile.ts), after `--profiles-dir`.
+ * profiles.yml is looked for (src/config/profile.ts), after `--profiles-dir`;
+ * the logging variables (`DBT_LOG_PATH`, `DBT_LOG_FORMAT`, `DBT_LOG_LEVEL`,
+ * `DBT_QUIET`, …) in logging.ts `resolveLogOptions`.
  */
 export const FLAG_ENV: readonly FlagEnv[] = [
   { key: 'target', env: 'DBT_TARGET', kind: 'string' },
@@ -35,8 +37,6 @@ export const FLAG_ENV: readonly FlagEnv[] = [
   { key: 'threads', env: 'DBT_THREADS', kind: 'int' },
   { key: 'projectDir', env: 'DBT_PROJECT_DIR', kind: 'string' },
   { key: 'targetPath', env: 'DBT_TARGET_PATH', kind: 'string' },
-  { key: 'logPath', env: 'DBT_LOG_PATH', kind: 'string' },
-  { key: 'logFormat', env: 'DBT_LOG_FORMAT', kind: 'string' },
   { key: 'warnError', env: 'DBT_WARN_ERROR', kind: 'boolean' },
   { key: 'fullRefresh', env: 'DBT_FULL_REFRESH', kind: 'boolean' },
   { key: 'failFast', env: 'DBT_FAIL_FAST', kind: 'boolean' },

@@ -6,6 +6,7 @@
  * env-flags.ts; the help text names the variable.
  */
 import { Option, type Command } from 'commander';
+import { addLoggingOptions } from './logging-flags.ts';
 
 /** `--resource-type` / `--exclude-resource-type` values dbt accepts (click.Choice in dbt's params.py); anything else is a usage error (exit 2). */
 export const RESOURCE_TYPE_CHOICES = ['metric', 'semantic_model', 'saved_query', 'source', 'analysis', 'model', 'test', 'unit_test', 'exposure', 'snapshot', 'seed', 'default', 'all'] as const;
@@ -25,12 +26,11 @@ export function common(cmd: Command, opts: { selection?: boolean; run?: boolean 
     .option('--vars <yaml>', "variables for var(), as YAML or JSON, e.g. '{start_date: 2025-01-01}'")
     .option('--use-colors', 'colour the output (env: DBT_USE_COLORS; default: when stdout is a terminal; NO_COLOR turns it off)')
     .option('--no-use-colors', 'never colour the output')
-    .option('--log-path <dir>', 'accepted for dbt compatibility (env: DBT_LOG_PATH); tsdbt writes no log file yet: a warning says so')
-    .option('--log-format <format>', 'text (default); json is not supported yet: a warning says so (env: DBT_LOG_FORMAT)')
     .option('--debug', 'show stack traces and debug output')
     .option('--version-check', "check require-dbt-version of the project and its packages (default; DBT_VERSION_CHECK=false turns it off)")
     .option('--no-version-check', 'do not check require-dbt-version, as dbt --no-version-check')
     .option('--no-validate', "do not parse the compiled SQL before running it (syntax errors then come from the database; no column lineage); one node: config validate: false");
+  addLoggingOptions(cmd);
   if (opts.selection) {
     cmd
       .option('-s, --select <selector...>', 'nodes to include (dbt selection syntax: name, +name, name+, tag:x, path:x, …)', collect)

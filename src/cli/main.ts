@@ -13,6 +13,8 @@ import { DatabaseError } from '../adapters/adapter.ts';
 import { createConsole, type Console } from './console.ts';
 import { common } from './flags.ts';
 import { applyEnvFlags, colorChoice } from './env-flags.ts';
+import { addLoggingOptions, mergeLoggingFlags } from './logging-flags.ts';
+import { resolveLogOptions } from './logging.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, sqlCheck, type CommonFlags } from './pipeline.ts';
 import { withColumnLineage } from '../sql/index.ts';
 import { registerLineageCommand } from './lineage.ts';
@@ -49,13 +51,18 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
     .showHelpAfterError('(run with --help for usage)');
+  addLoggingOptions(program.option('--debug', 'show stack traces and debug output'));
 
   const controller = new AbortController();
   const act = (fn: (flags: CommonFlags & Record<string, unknown>, cmd: Command) => Promise<number>) => async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
     const flags = cmd.opts() as CommonFlags & Record<string, unknown>;
-    debug = !!flags.debug;
+    debug = !!flags.debug || !!program.opts().debug;
     applyEnvFlags(cmd, flags);
+    // Logging flags: given on the program (`tsdbt -q run`) or the command; env vars where neither (logging.ts).
+    const logFlags = mergeLoggingFlags(program.opts(), flags);
+    Object.assign(flags, { ...logFlags, debug: debug || undefined });
+    out.configureLogging?.(resolveLogOptions(logFlags), { command: cmd.parent && cmd.parent !== program ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name(), args: flags });
     code = await fn(flags, cmd);
   };
 
@@ -129,9 +136,10 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return signalCode ?? code;
   } catch (e) {
-    const c = reportError(e, out, debug);
-    return signalCode ?? c;
+    code = reportError(e, out, debug);
+    return signalCode ?? code;
   } finally {
+    out.close?.(signalCode ?? code);
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

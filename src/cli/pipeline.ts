@@ -18,7 +18,9 @@ import { writeManifest, writeRunResults, buildParentChildMaps, readManifest, rea
 import { freezeManifest, type Manifest, type ManifestNode } from '../parse/manifest.ts';
 import { writeJunit, githubAnnotations, type ReportedResult } from '../reporters/index.ts';
 import { executePlan, planRun, COMMAND_RESOURCE_TYPES, type RunCommand } from '../runner/run.ts';
-import type { Console } from './console.ts';
+import type { Console, RunHeader } from './console.ts';
+import { tsdbtVersion, driverVersion } from './version.ts';
+import { DBT_VERSION } from '../dbt-version.ts';
 import { CompileErrors, TsdbtError } from '../errors.ts';
 import { checkNodeConfigs, citusHeaderNote, detectCitus, distWithoutCitusWarning } from '../materializations/index.ts';
 import { loadSelectors } from '../config/selectors.ts';
@@ -43,7 +45,7 @@ export interface CommonFlags {
   profile?: string;
   /** `--target-path` / DBT_TARGET_PATH: overrides dbt_project.yml's `target-path`. */
   targetPath?: string;
-  /** `--log-path` / DBT_LOG_PATH and `--log-format` / DBT_LOG_FORMAT: accepted; tsdbt writes no log file yet. */
+  /** `--log-path` / `--log-format` (and the other logging flags): read by the console, see logging.ts. */
   logPath?: string;
   logFormat?: string;
   vars?: string;
@@ -117,20 +119,17 @@ export function openSession(flags: CommonFlags, out: Console): Session {
     profile: flags.profile,
   });
   const { target: loaded, notice, warnings } = runtime;
-  const project = flags.targetPath ? { ...runtime.project, targetPath: flags.targetPath } : runtime.project;
+  // An absolute --target-path / DBT_TARGET_PATH (Cosmos sets one) is kept relative to the project, as every artifact path is join(root, targetPath).
+  const project = flags.targetPath ? { ...runtime.project, targetPath: isAbsolute(flags.targetPath) ? relative(runtime.project.root, flags.targetPath) || '.' : flags.targetPath } : runtime.project;
   if (notice) out.notice(notice);
   for (const w of warnings ?? []) out.warn(String(w));
-  if (flags.logPath) out.warn(`[unsupported] --log-path / DBT_LOG_PATH (${flags.logPath}): tsdbt writes no log file yet; everything is printed on the terminal`);
-  if (flags.logFormat && flags.logFormat !== 'text' && flags.logFormat !== 'default') {
-    out.warn(`[unsupported] --log-format / DBT_LOG_FORMAT '${flags.logFormat}': tsdbt prints text logs only for now`);
-  }
   let target = loaded;
   if (flags.threads !== undefined) {
     const n = Number(flags.threads);
     if (!Number.isInteger(n) || n < 1) throw new TsdbtError('bad-flag', `--threads must be a positive whole number, got '${flags.threads}'`, { hint: 'e.g. --threads 4' });
     target = { ...target, threads: n };
   }
-  return { project, target, cliVars, invocationId: randomUUID(), startedAt: performance.now(), flags };
+  return { project, target, cliVars, invocationId: out.invocationId ?? randomUUID(), startedAt: performance.now(), flags };
 }
 
 export interface Parsed {
@@ -144,7 +143,7 @@ export interface Parsed {
  * writes it once, after compiling).
  */
 export function parseSession(s: Session, out: Console, opts: { writeManifest?: boolean } = {}): Parsed {
-  const parsed = parseProject({ project: s.project, target: s.target, cliVars: s.cliVars, invocationId: s.invocationId, versionCheck: s.flags.versionCheck });
+  const parsed = parseProject({ project: s.project, target: s.target, cliVars: s.cliVars, invocationId: s.invocationId, versionCheck: s.flags.versionCheck, onProgress: out.progress });
   for (const w of parsed.warnings) out.warn(w.format());
   const graph = buildGraph(parsed.manifest);
   assertAcyclic(parsed.manifest, graph);
@@ -282,7 +281,8 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
       favorState: s.flags.favorState === true,
       selected: ids,
       empty: !!s.flags.empty,
-      onLog: (msg, info) => (info ? out?.info(msg) : undefined),
+      onLog: (msg, info, kind) => (kind === 'print' && out?.print ? out.print(msg) : info ? out?.info(msg) : out?.debug?.(msg)),
+      onProgress: out?.progress,
       flags: { FULL_REFRESH: !!s.flags.fullRefresh, WHICH: command, STORE_FAILURES: !!s.flags.storeFailures, FAIL_FAST: !!s.flags.failFast, WARN_ERROR: !!s.flags.warnError, DEBUG: !!s.flags.debug },
     },
     ids,
@@ -449,13 +449,16 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       // Citus, asked once per invocation: named in the header; `dist` without it is one warning (materializations/citus.ts).
       const citus = await detectCitus(adapter);
       const citusNote = citusHeaderNote(citus);
-      out.info(
-        `Running with tsdbt on ${s.target.type}${citusNote ? ` with ${citusNote}` : ''} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ` +
-          `${hookCount ? `${hookCount} project hook${hookCount === 1 ? '' : 's'}, ` : ''}${countTypes(runManifest.nodes, selected)}`,
-      );
+      const running = `${hookCount ? `${hookCount} project hook${hookCount === 1 ? '' : 's'}, ` : ''}${countTypes(runManifest.nodes, selected)}`;
+      if (out.runHeader) {
+        out.runHeader({ ...runHeaderFacts(s, p.parsed.manifest), nodeCount: selected.length + hookCount, ...(citusNote ? { extension: citusNote } : {}) });
+        out.debug?.(`Running ${running}`);
+      } else {
+        out.info(`Running with tsdbt on ${s.target.type}${citusNote ? ` with ${citusNote}` : ''} (target ${s.target.name} at ${targetLocation(s.target, s.project.root)}, schema ${s.target.schema}): ${running}`);
+        out.info('');
+      }
       const distWarning = distWithoutCitusWarning(citus, selected.map((id) => runManifest.nodes[id]!).filter((n) => n.resource_type !== 'test'), s.target.type);
       if (distWarning) out.warn(distWarning);
-      out.info('');
       // run_results.json from now on says what is done and what is not, so a killed run leaves an honest record.
       const rec = new ProgressiveRunResults({
         dir: join(s.project.root, s.project.targetPath),
@@ -542,6 +545,21 @@ export function sqlCheck(s: Session, p: Parsed, compiled: Iterable<CompiledNode>
   const h = sessionRunHooks(s, p);
   const hooks = [...h.start, ...h.end].filter((x) => x.package_name === s.project.name).map((x) => ({ label: `${x.hook_type} hook ${x.index}`, file: x.original_file_path.replace(/^\.\//, ''), sql: x.raw_code }));
   return checkProjectSql({ manifest: p.parsed.manifest, compiled, macros: p.parsed.jinja.macroDefinitions(), root: s.project.root, targetPath: s.project.targetPath, validate: s.flags.validate, out, hooks });
+}
+
+/** What the run header names (see Console.runHeader), but the node count. */
+function runHeaderFacts(s: Session, manifest: Manifest): Omit<RunHeader, 'nodeCount'> {
+  return {
+    tsdbtVersion: tsdbtVersion(),
+    dbtVersion: DBT_VERSION,
+    adapter: { type: s.target.type, driver: driverVersion(s.target.type) },
+    manifest,
+    targetName: s.target.name,
+    location: targetLocation(s.target, s.project.root),
+    schema: s.target.schema,
+    threads: s.target.threads,
+    targetPath: s.project.targetPath,
+  };
 }
 
 /** The project's and installed packages' on-run-start / on-run-end hooks, in dbt's order (see parse/run-hooks.ts). */

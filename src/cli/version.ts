@@ -44,6 +44,11 @@ function dependencyVersion(name: string): string {
   }
 }
 
+/** The driver a target type talks through, with its version: `pg 8.16.3`, `@electric-sql/pglite 0.5.1`. */
+export function driverVersion(type: string): string {
+  return type === 'pglite' ? `@electric-sql/pglite ${dependencyVersion('@electric-sql/pglite')}` : `pg ${dependencyVersion('pg')}`;
+}
+
 /** The text `tsdbt --version` prints. */
 export function versionText(): string {
   return [

@@ -98,7 +98,9 @@ export interface CompileOptions {
   /** unique_ids selected in this invocation (`selected_resources`); default: the ids compiled. */
   readonly selected?: readonly string[];
   /** Where `log(msg, info=True)`, `print()` and `print_table()` write; default: nowhere. */
-  readonly onLog?: (msg: string, info: boolean) => void;
+  readonly onLog?: (msg: string, info: boolean, kind?: 'print') => void;
+  /** Progress of the up-front pass: nodes rendered of how many (the console's progress line throttles it). */
+  readonly onProgress?: (what: string, done: number, total: number) => void;
   /** dbt's `flags` (`WHICH`, `FULL_REFRESH`, `STORE_FAILURES`, …) as templates see them. */
   readonly flags?: Record<string, unknown>;
   /**
@@ -496,8 +498,10 @@ function makeCompiler(opts: CompileOptions, ids: Iterable<string>) {
     const out = new Map<string, CompiledNode>();
     const atRunTime = new Set<string>();
     const reported = new Set<unknown>(); // an ephemeral's error is reported once, not once per user
+    let done = 0;
     for (const id of idList) {
       const node = manifest.nodes[id];
+      opts.onProgress?.('nodes rendered', ++done, idList.length);
       if (!node || !COMPILABLE.has(node.resource_type)) continue;
       try {
         out.set(id, compileOne(node, new ReplayLog(false)));

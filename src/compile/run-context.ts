@@ -32,7 +32,7 @@ export interface RunContextInput {
   /** dbt's flat graph ({@link flatGraph}), built once per invocation and shared. */
   readonly graph: Record<string, unknown>;
   /** `log(msg, info=True)`, `print(msg)` and `print_table()` output. */
-  readonly onLog: (msg: string, info: boolean) => void;
+  readonly onLog: (msg: string, info: boolean, kind?: 'print') => void;
   /** The file being rendered, for error locations. */
   readonly file: string;
   /** The target's database name (relations without a database get it). */
@@ -270,7 +270,7 @@ export function runContextMembers(input: RunContextInput): Record<string, unknow
       return '';
     },
     print: (...a: unknown[]) => {
-      input.onLog(splitArgs(a).positional.map(pyStr).join(' '), true);
+      input.onLog(splitArgs(a).positional.map(pyStr).join(' '), true, 'print');
       return '';
     },
     write: (...a: unknown[]) => {
@@ -289,11 +289,11 @@ export function runContextMembers(input: RunContextInput): Record<string, unknow
   return members;
 }
 
-function withPrint(t: AgateTable | null, onLog: (msg: string, info: boolean) => void): AgateTable | null {
+function withPrint(t: AgateTable | null, onLog: (msg: string, info: boolean, kind?: 'print') => void): AgateTable | null {
   if (!t) return t;
   Object.defineProperty(t, 'print_table', {
     value: (..._a: unknown[]) => {
-      onLog(t.toText(), true);
+      onLog(t.toText(), true, 'print');
       return '';
     },
     enumerable: false,

@@ -18,7 +18,7 @@ import { MacroReturn } from './runtime.ts';
 /** Where `log`, `print` and `exceptions.warn` write. */
 export interface JinjaOutput {
   /** `log(msg, info=False)` and `print(msg)`; `info` is true for messages dbt shows on the console. */
-  readonly onLog?: (msg: string, info: boolean) => void;
+  readonly onLog?: (msg: string, info: boolean, kind?: 'print') => void;
   /** `exceptions.warn(msg)`; defaults to onLog. */
   readonly onWarn?: (msg: string) => void;
 }
@@ -139,7 +139,7 @@ export function makeGlobals(out: JinjaOutput): Record<string, unknown> {
     },
     print: (...a: unknown[]) => {
       const { positional } = splitArgs(a);
-      log(positional.map(pyStr).join(' '), true);
+      log(positional.map(pyStr).join(' '), true, 'print');
       return '';
     },
     exceptions: {

@@ -46,6 +46,8 @@ export interface ParseOptions {
   /** `--vars`, already parsed. */
   readonly cliVars: Record<string, unknown>;
   readonly invocationId: string;
+  /** Progress while parsing a large project: files parsed so far of all the project's and packages' files (the console's progress line). */
+  readonly onProgress?: (what: string, done: number, total: number) => void;
   readonly env?: NodeJS.ProcessEnv;
   /**
    * Reuse what the previous parse learned from unchanged files
@@ -138,7 +140,12 @@ export function parseProject(opts: ParseOptions): ParseResult {
       }),
     );
   }
+  const fileCount = (f: object) => Object.values(f).reduce((n: number, v) => n + (Array.isArray(v) ? v.length : 0), 0);
+  const totalFiles = fileCount(files) + packages.reduce((n, p) => n + fileCount(p.files), 0);
+  let filesDone = fileCount(files);
+  opts.onProgress?.('files parsed', 0, totalFiles);
   parseResources(b);
+  opts.onProgress?.('files parsed', filesDone, totalFiles);
   // Then every installed package, as dbt parses each project in turn (root first): its nodes get
   // package_name <package>, its own dbt_project.yml trees and vars, and the root project's overrides.
   for (const p of packages) {
@@ -148,6 +155,8 @@ export function parseProject(opts: ParseOptions): ParseResult {
     for (const w of props.warnings ?? []) b.warnings.push(w);
     parseResources(b);
     b.leavePackage();
+    filesDone += fileCount(p.files);
+    opts.onProgress?.('files parsed', filesDone, totalFiles);
   }
   linkRefsAndSources(b);
   linkMacroDependencies(b);

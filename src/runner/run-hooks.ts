@@ -23,6 +23,8 @@ import { isCancellation } from './faults.ts';
 export interface HookReporter {
   info(text: string): void;
   error(text: string): void;
+  /** dbt's LogHookStartLine / LogHookEndLine laid out by the console; without it, `info` gets an 80-column line. */
+  hookLine?(msg: string, status: string, index: number, total: number, executionTime?: number, level?: 'info' | 'error'): void;
 }
 
 export interface RunHooksOptions {
@@ -64,9 +66,11 @@ export async function runProjectHooks(opts: RunHooksOptions): Promise<NodeResult
       const pos = `${i + 1} of ${total}`;
       if (failed || opts.signal?.aborted) {
         results.push(hookResult(hook, 'skipped', `${name} skipped`, [], 0, 1, null));
-        reporter.info(dots(`${pos} SKIP hook: ${name}`, '[SKIP]'));
+        if (reporter.hookLine) reporter.hookLine(`SKIP hook: ${name}`, 'SKIP', i + 1, total);
+        else reporter.info(dots(`${pos} SKIP hook: ${name}`, '[SKIP]'));
         continue;
       }
+      reporter.hookLine?.(`START hook: ${name}`, 'RUN', i + 1, total);
       const compileStart = new Date().toISOString();
       const t0 = performance.now();
       const rendered = await opts.render(hook, opts.extra ?? {}, conn);
@@ -89,9 +93,10 @@ export async function runProjectHooks(opts: RunHooksOptions): Promise<NodeResult
         { name: 'execute', started_at: compileEnd, completed_at: new Date().toISOString() },
       ];
       results.push(hookResult(hook, status, message, timing, secs, status === 'success' ? 0 : 1, sql));
-      if (status === 'success') reporter.info(dots(`${pos} OK hook: ${name}`, `[OK in ${secs.toFixed(2)}s]`));
-      else {
-        reporter.info(dots(`${pos} ERROR hook: ${name}`, `[ERROR in ${secs.toFixed(2)}s]`));
+      if (reporter.hookLine) reporter.hookLine(`${status === 'success' ? 'OK' : 'ERROR'} hook: ${name}`, status === 'success' ? 'OK' : 'ERROR', i + 1, total, secs, status === 'success' ? 'info' : 'error');
+      else if (status === 'success') reporter.info(dots(`${pos} OK hook: ${name}`, `[OK in ${secs.toFixed(2)}s]`));
+      if (status !== 'success') {
+        if (!reporter.hookLine) reporter.info(dots(`${pos} ERROR hook: ${name}`, `[ERROR in ${secs.toFixed(2)}s]`));
         reporter.error(`    ${hook.name} (${hook.original_file_path}): ${message.replace(/\n/g, '\n    ')}`);
       }
     }

@@ -75,7 +75,7 @@ describe('kill -9 mid-run: run_results.json is honest and retry finishes the run
     const retry = await p.cli('retry', [], { FLT_VERSION: '2', FLT_SLEEP: '0' });
     assert.equal(retry.code, 0, retry.output);
     assert.match(retry.stdout, /Retrying 2 nodes from the last 'run' \(it did not finish/);
-    assert.doesNotMatch(retry.stdout, /created table model \S+\.base/);
+    assert.doesNotMatch(retry.stdout, /created sql table model \S+\.base/);
     assert.deepEqual(await p.rows(`select version from ${p.schema}.slow`), [{ version: 2 }]);
     assert.deepEqual(await p.rows(`select version from ${p.schema}.after_slow`), [{ version: 2 }]);
     const after = p.json('target/run_results.json');

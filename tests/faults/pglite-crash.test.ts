@@ -54,7 +54,7 @@ describe('PGlite: kill -9 and two processes on one data directory', { concurrenc
   it('kill -9 mid-run: the directory reopens (stale lock taken over) with every committed relation intact; the next run completes', async () => {
     const a = run(2, 120);
     try {
-      await a.waitForOutput(/OK \S+ \S+ model \S+\.log/, 60000);
+      await a.waitForOutput(/OK created sql \S+ model \S+\.log/, 60000);
       await new Promise((r) => setTimeout(r, 500)); // slow is sleeping now
     } finally {
       a.child.kill('SIGKILL');
@@ -74,7 +74,7 @@ describe('PGlite: kill -9 and two processes on one data directory', { concurrenc
 
   it('a second run waits for the first and then runs: both runs\' writes are kept, in order', async () => {
     const a = run(4, 3);
-    await a.waitForOutput(/OK \S+ \S+ model \S+\.log/);
+    await a.waitForOutput(/OK created sql \S+ model \S+\.log/);
     const b = run(5);
     const [ra, rb] = await Promise.all([a.done, b.done]);
     assert.equal(ra.code, 0, ra.output);
@@ -85,7 +85,7 @@ describe('PGlite: kill -9 and two processes on one data directory', { concurrenc
   it('a second run that cannot get the directory fails with database-locked naming the holder (exit 2) and writes nothing', async () => {
     const a = run(6, 120);
     try {
-      await a.waitForOutput(/OK \S+ \S+ model \S+\.log/, 60000);
+      await a.waitForOutput(/OK created sql \S+ model \S+\.log/, 60000);
       const rb = await run(7).done;
       assert.equal(rb.code, 2, rb.output);
       assert.match(rb.stderr, new RegExp(`\\[database-locked\\] the PGlite database in \\S+ is in use by process ${a.child.pid} since `));
@@ -103,7 +103,7 @@ describe('PGlite: kill -9 and two processes on one data directory', { concurrenc
     const a = run(7, 120);
     let rb;
     try {
-      await a.waitForOutput(/OK \S+ \S+ model \S+\.log/, 60000);
+      await a.waitForOutput(/OK created sql \S+ model \S+\.log/, 60000);
       const b = run(8);
       await new Promise((r) => setTimeout(r, 1500)); // b is starting, then waiting for the directory
       a.child.kill('SIGKILL');

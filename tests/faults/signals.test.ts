@@ -48,8 +48,8 @@ describe('signals (postgres)', { skip }, () => {
     assert.equal(r.code, 130, r.output);
     assert.ok(took < 5000, `exited ${took} ms after SIGINT (the model would sleep 30 s)`);
     assert.match(r.stderr, /SIGINT received: cancelling the running queries/);
-    assert.match(r.stdout, /CANCEL table model \S+\.slow .*\[CANCELLED after/);
-    assert.match(r.stdout, /SKIP view model \S+\.after_slow/);
+    assert.match(r.stdout, /CANCEL sql table model \S+\.slow .*\[CANCEL in/);
+    assert.match(r.stdout, /SKIP relation \S+\.after_slow/);
     assert.match(r.stderr, /Cancelled by SIGINT: slow cancelled \(rolled back, previous relations intact\); 1 not started \(skipped\)/);
     const by = byName(p.json('target/run_results.json').results);
     assert.equal(by.slow.status, 'error');
@@ -123,7 +123,7 @@ describe('signals (pglite)', () => {
 
   it('SIGINT stops after the running statement (which PGlite cannot interrupt) and says so', async () => {
     const run = p.start('run', ['--vars', '{sleep: 2, version: 2}']);
-    await run.waitForOutput(/OK created table model \S+\.base/);
+    await run.waitForOutput(/OK created sql table model \S+\.base/);
     await new Promise((r) => setTimeout(r, 300)); // slow is sleeping now
     run.child.kill('SIGINT');
     const r = await run.done;

@@ -71,7 +71,7 @@ await describeEngines('data tests', (engine) => {
     full = await p.cli('test');
     assert.equal(full.code, 1, full.output);
     assert.deepEqual(outcome(), EXPECTED);
-    assert.match(full.stdout, /PASS=6 WARN=4 ERROR=5 SKIP=0 TOTAL=15/);
+    assert.match(full.stdout, /PASS=6 WARN=4 ERROR=5 SKIP=0 NO-OP=0 TOTAL=15/);
   });
 
   it("a failing test's output: name, failing-row count, file, compiled SQL path, first failing rows", () => {

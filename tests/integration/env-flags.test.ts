@@ -41,7 +41,7 @@ await describeEngines('flags from environment variables', (engine) => {
     let r = await p.cli('run', ['--select', 'a'], { DBT_TARGET: 'other' });
     assert.equal(r.code, 0, r.output);
     assert.deepEqual(await p.rows(`select count(*)::int as n from "${p.schema}_other".a`), [{ n: 2 }]);
-    assert.match(r.stdout, new RegExp(`\\(target other at .+, schema ${p.schema}_other\\)`));
+    assert.match(r.stdout, new RegExp(`Target other: \\w+ at .+, schema ${p.schema}_other$`, 'm'));
     assert.deepEqual(await p.relations(), {}, 'nothing was written to the dev schema');
     r = await p.cli('run', ['--select', 'a', '--target', 'dev'], { DBT_TARGET: 'other' });
     assert.equal(r.code, 0, r.output);
@@ -52,8 +52,9 @@ await describeEngines('flags from environment variables', (engine) => {
     const r = await p.cli('run', ['--select', 'a']);
     assert.equal(r.code, 0, r.output);
     const where = engine.name === 'postgres' ? `${p.target.host}:${p.target.port}/${p.target.dbname}` : p.target.dataDir!;
-    assert.ok(r.stdout.includes(`(target dev at ${where}, schema ${p.schema}): 1 model`), r.output);
-    assert.ok(!/password|postgres@/.test(r.stdout.split('\n').find((l) => l.startsWith('Running with'))!), 'no user or password in the header');
+    assert.ok(r.stdout.includes(`  Target dev: ${engine.name} at ${where}, schema ${p.schema}\n`), r.output);
+    assert.match(r.stdout, /Concurrency: \d+ threads \(target='dev'\)/);
+    assert.ok(!/password|postgres@/.test(r.stdout.split('\n').find((l) => l.includes('Target dev'))!), 'no user or password in the header');
   });
 
   it('DBT_PROFILE picks the profile, as --profile', async () => {
@@ -97,10 +98,13 @@ await describeEngines('flags from environment variables', (engine) => {
     assert.ok(!r.stderr.includes('    at '), 'no stack trace');
   });
 
-  it('DBT_LOG_FORMAT=json is said to be unsupported, never silently ignored', async () => {
+  it('DBT_LOG_FORMAT=json prints one JSON event per line (dbt: the flag wins over the variable)', async () => {
     const r = await p.cli('run', ['--select', 'a'], { DBT_LOG_FORMAT: 'json' });
     assert.equal(r.code, 0, r.output);
-    assert.match(r.stderr, /\[unsupported\] --log-format \/ DBT_LOG_FORMAT 'json'/);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { info: { name: string } });
+    assert.ok(events.some((e) => e.info.name === 'LogModelResult'), r.stdout);
+    const text = await p.cli('run', ['--select', 'a', '--log-format', 'text'], { DBT_LOG_FORMAT: 'json' });
+    assert.match(text.stdout, /^\d\d:\d\d:\d\d  Done\. PASS=1/m);
   });
 });
 

@@ -42,7 +42,7 @@ const EXPECTED_TEST_IDS = [
 
 /** The summary line `Done. PASS=… WARN=… ERROR=… SKIP=… TOTAL=…` as numbers. */
 function summary(output: string): Record<string, number> {
-  const m = /Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+) TOTAL=(\d+)/.exec(output);
+  const m = /Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+) NO-OP=\d+ TOTAL=(\d+)/.exec(output);
   assert.ok(m, `no summary line in:\n${output}`);
   return { pass: +m[1], warn: +m[2], error: +m[3], skip: +m[4], total: +m[5] };
 }

@@ -79,7 +79,7 @@ await describeEngines('package resources', (engine) => {
 
   it("builds the package's seed, models and tests with the root project's: 1 seed, 3 models, 3 tests pass", () => {
     assert.equal(build.code, 0, build.output);
-    assert.match(build.output, /Done\. PASS=7 WARN=0 ERROR=0 SKIP=0 TOTAL=7/);
+    assert.match(build.output, /Done\. PASS=7 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=7/);
     assert.doesNotMatch(build.output, /unsupported/);
   });
 
