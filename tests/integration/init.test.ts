@@ -71,7 +71,7 @@ describe('tsdbt init', () => {
     const r = await tsdbt(join(root, 'demo'), home, ['build']);
     assert.equal(r.code, 0, r.output);
     assert.match(r.stdout, /on pglite \(target dev at \.tsdbt\/pglite\/dev, schema analytics\)/);
-    assert.match(r.stdout, /PASS=6 WARN=0 ERROR=0 SKIP=0 TOTAL=6/);
+    assert.match(r.stdout, /PASS=6 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=6/);
   });
 
   it('answers piped on stdin: a postgres profile whose password is read from the named variable, never written', async () => {
@@ -170,7 +170,7 @@ describe('tsdbt init on PostgreSQL', async () => {
     assert.match(r.stdout, /Connection test: OK/);
     const b = await tsdbt(join(root, 'pgdemo'), home, ['build']);
     assert.equal(b.code, 0, b.output);
-    assert.match(b.stdout, /PASS=6 WARN=0 ERROR=0 SKIP=0 TOTAL=6/);
+    assert.match(b.stdout, /PASS=6 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=6/);
     const a = await createAdapter(t);
     try {
       const rows = await a.withConnection((c) => c.query(`select id, label from "${schema}".my_second_dbt_model`));
