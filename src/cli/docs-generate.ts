@@ -17,6 +17,7 @@ import { TsdbtError } from '../errors.ts';
 import { buildCatalog, emptyCatalog, writeCatalog } from '../docs/catalog.ts';
 import { buildDocsData } from '../docs/docs-data.ts';
 import { bundleDocsApp, renderIndexHtml } from '../docs/site.ts';
+import { compiledColumnLineage, withColumnLineage, writeLineageJson, type ProjectLineage } from '../sql/index.ts';
 
 export const INDEX_FILE = 'index.html';
 
@@ -65,7 +66,9 @@ export async function docsGenerate(flags: CommonFlags, out: Console, opts: DocsG
       const relations = adapter ? await relationState(adapter, p.parsed) : new Map<string, string>();
       compiled = await compileSession(s, p, selected.filter((id) => manifest.nodes[id]?.resource_type !== 'seed'), relations, { adapter, out });
     }
-    const manifestPath = writeManifest(targetDir, manifest, compiled);
+    const lineage = compiled && flags.validate !== false ? await columnLineage(manifest, compiled, s.project.root, out) : null;
+    if (lineage) writeLineageJson(targetDir, manifest, lineage);
+    const manifestPath = writeManifest(targetDir, withColumnLineage(manifest, lineage), compiled);
 
     const meta = { invocationId: s.invocationId, generatedAt: new Date().toISOString() };
     const narrowed = flags.select?.length || flags.exclude?.length;
@@ -75,7 +78,7 @@ export async function docsGenerate(flags: CommonFlags, out: Console, opts: DocsG
     for (const e of catalog.errors ?? []) out.warn(`catalog: ${e}`);
     const catalogPath = writeCatalog(targetDir, catalog);
 
-    const data = buildDocsData({ manifest, graph: p.graph, catalog, catalogEmpty: opts.emptyCatalog, compiled: opts.compile, compiledCode: compiled && new Map([...compiled].map(([id, c]) => [id, c.compiledCode])), runResults, generatedAt: meta.generatedAt });
+    const data = buildDocsData({ manifest, graph: p.graph, catalog, catalogEmpty: opts.emptyCatalog, compiled: opts.compile, compiledCode: compiled && new Map([...compiled].map(([id, c]) => [id, c.compiledCode])), runResults, generatedAt: meta.generatedAt, columnLineage: lineage });
     const html = renderIndexHtml(data, await bundleDocsApp());
     const indexPath = join(targetDir, INDEX_FILE);
     writeFileAtomic(indexPath, html);
@@ -89,6 +92,20 @@ export async function docsGenerate(flags: CommonFlags, out: Console, opts: DocsG
     };
   } finally {
     await adapter?.close();
+  }
+}
+
+/**
+ * Column lineage of the compiled nodes for the nodes' pages (as `tsdbt compile`
+ * computes it; also written to lineage.json and manifest.json). A failure to
+ * analyse is a warning: the site is still written, without column lineage.
+ */
+async function columnLineage(manifest: Parameters<typeof compiledColumnLineage>[0], compiled: Map<string, CompiledNode>, root: string, out: Console): Promise<ProjectLineage | null> {
+  try {
+    return await compiledColumnLineage(manifest, compiled.values(), root);
+  } catch (e) {
+    out.warn(`column lineage left out of the docs: ${e instanceof TsdbtError ? e.message : String((e as Error).message)}`);
+    return null;
   }
 }
 
