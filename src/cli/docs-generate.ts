@@ -5,7 +5,7 @@
  * (before anything is written) to show statuses and test results; unlike
  * dbt, `docs generate` does not overwrite it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdapter } from '../adapters/index.ts';
 import type { Adapter } from '../adapters/adapter.ts';
@@ -17,6 +17,7 @@ import { TsdbtError } from '../errors.ts';
 import { buildCatalog, emptyCatalog, writeCatalog } from '../docs/catalog.ts';
 import { buildDocsData } from '../docs/docs-data.ts';
 import { bundleDocsApp, renderIndexHtml } from '../docs/site.ts';
+import { compiledColumnLineage, withColumnLineage, writeLineageJson, type NodeLineage, type ProjectLineage } from '../sql/index.ts';
 
 export const INDEX_FILE = 'index.html';
 
@@ -65,7 +66,10 @@ export async function docsGenerate(flags: CommonFlags, out: Console, opts: DocsG
       const relations = adapter ? await relationState(adapter, p.parsed) : new Map<string, string>();
       compiled = await compileSession(s, p, selected.filter((id) => manifest.nodes[id]?.resource_type !== 'seed'), relations, { adapter, out });
     }
-    const manifestPath = writeManifest(targetDir, manifest, compiled);
+    // Column lineage: of the SQL compiled now; with --no-compile, the last compile's target/lineage.json.
+    const lineage = compiled ? (flags.validate !== false ? await columnLineage(manifest, compiled, s.project.root, out) : null) : readLastLineage(targetDir, out);
+    if (lineage && compiled) writeLineageJson(targetDir, manifest, lineage);
+    const manifestPath = writeManifest(targetDir, withColumnLineage(manifest, lineage), compiled);
 
     const meta = { invocationId: s.invocationId, generatedAt: new Date().toISOString() };
     const narrowed = flags.select?.length || flags.exclude?.length;
@@ -75,7 +79,7 @@ export async function docsGenerate(flags: CommonFlags, out: Console, opts: DocsG
     for (const e of catalog.errors ?? []) out.warn(`catalog: ${e}`);
     const catalogPath = writeCatalog(targetDir, catalog);
 
-    const data = buildDocsData({ manifest, graph: p.graph, catalog, catalogEmpty: opts.emptyCatalog, compiled: opts.compile, compiledCode: compiled && new Map([...compiled].map(([id, c]) => [id, c.compiledCode])), runResults, generatedAt: meta.generatedAt });
+    const data = buildDocsData({ manifest, graph: p.graph, catalog, catalogEmpty: opts.emptyCatalog, compiled: opts.compile, compiledCode: compiled && new Map([...compiled].map(([id, c]) => [id, c.compiledCode])), runResults, generatedAt: meta.generatedAt, columnLineage: lineage });
     const html = renderIndexHtml(data, await bundleDocsApp());
     const indexPath = join(targetDir, INDEX_FILE);
     writeFileAtomic(indexPath, html);
@@ -89,6 +93,42 @@ export async function docsGenerate(flags: CommonFlags, out: Console, opts: DocsG
     };
   } finally {
     await adapter?.close();
+  }
+}
+
+/**
+ * Column lineage of the compiled nodes for the nodes' pages (as `tsdbt compile`
+ * computes it; also written to lineage.json and manifest.json). A failure to
+ * analyse is a warning: the site is still written, without column lineage.
+ */
+async function columnLineage(manifest: Parameters<typeof compiledColumnLineage>[0], compiled: Map<string, CompiledNode>, root: string, out: Console): Promise<ProjectLineage | null> {
+  try {
+    return await compiledColumnLineage(manifest, compiled.values(), root);
+  } catch (e) {
+    out.warn(`column lineage left out of the docs: ${e instanceof TsdbtError ? e.message : String((e as Error).message)}`);
+    return null;
+  }
+}
+
+/**
+ * target/lineage.json of the last compile / run (`lineageJson` in src/sql) as
+ * a ProjectLineage, or null when there is none; a warning when it is damaged.
+ * Nodes no longer in the project are dropped later (buildDocsData).
+ */
+function readLastLineage(targetDir: string, out: Console): ProjectLineage | null {
+  const path = join(targetDir, 'lineage.json');
+  if (!existsSync(path)) return null;
+  try {
+    const json = JSON.parse(readFileSync(path, 'utf8')) as { nodes?: Record<string, NodeLineage> };
+    if (!json.nodes || typeof json.nodes !== 'object') throw new Error('no "nodes" object');
+    const lineage = new Map<string, NodeLineage>();
+    for (const [id, n] of Object.entries(json.nodes)) {
+      if (n && typeof n.columns === 'object' && n.columns) lineage.set(id, { columns: n.columns, filters: n.filters ?? [], complete: n.complete !== false, notes: n.notes ?? [] });
+    }
+    return lineage;
+  } catch (e) {
+    out.warn(`ignoring ${path} (column lineage left out of the docs): ${(e as Error).message}`);
+    return null;
   }
 }
 

@@ -10,6 +10,7 @@ import type { RunResults } from '../artifacts/index.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 import { docsLineageGraph, layoutLineage } from './lineage.ts';
 import type { LineageResourceType } from './palette.ts';
+import type { ColumnLineage, ProjectLineage } from '../sql/index.ts';
 
 /** Bump when the shape changes in a way old pages cannot read. */
 export const DOCS_DATA_VERSION = 1;
@@ -24,6 +25,18 @@ export interface DocsColumn {
   description: string;
   /** Indexes into {@link DocsData.tests}. */
   tests: number[];
+  /** Column-level lineage (src/sql/lineage.ts), when the node's compiled SQL was analysed. */
+  lineage?: DocsColumnLineage;
+}
+
+/**
+ * Where a column comes from: its strongest transformation and its upstream
+ * columns (`node` an index into {@link DocsData.nodes}; upstream nodes not
+ * drawn on the site are left out).
+ */
+export interface DocsColumnLineage {
+  kind: 'direct' | 'derived' | 'aggregated';
+  upstream: { node: number; column: string; kind: 'direct' | 'derived' | 'aggregated' | 'filter/join key' }[];
 }
 
 /** A data test, attached to the node(s) it tests. */
@@ -110,6 +123,8 @@ export interface BuildDocsDataOptions {
   readonly compiledCode?: ReadonlyMap<string, string>;
   readonly runResults: RunResults | null;
   readonly generatedAt?: string;
+  /** Column-level lineage (compiledColumnLineage); each node's columns get `lineage`. */
+  readonly columnLineage?: ProjectLineage | null;
 }
 
 /**
@@ -147,6 +162,8 @@ export function buildDocsData(o: BuildDocsDataOptions): DocsData {
       ...(r ? { result: { status: r.status, executionTime: r.execution_time, message: r.message, completedAt: completedAt(r.timing) } } : {}),
     };
   });
+
+  if (o.columnLineage) attachColumnLineage(nodes, index, o.columnLineage);
 
   const edges: [number, number][] = lineage.edges().map((e) => [index.get(lineage.source(e))!, index.get(lineage.target(e))!]);
   edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -282,6 +299,42 @@ function mergeColumns(table: CatalogTable | undefined, declared: Record<string, 
     out.push({ name: d.name, type: d.data_type ?? null, index: null, description: d.description ?? '', tests: [] });
   }
   return out;
+}
+
+/**
+ * Gives each column of `nodes` its lineage (matched by name, then
+ * case-insensitively). A node without catalog columns (ephemeral, not built,
+ * `--empty-catalog`) gets the columns its SQL produces, after the documented ones.
+ */
+function attachColumnLineage(nodes: DocsNode[], index: ReadonlyMap<string, number>, lineage: ProjectLineage): void {
+  for (const [id, l] of lineage) {
+    const ni = index.get(id);
+    if (ni === undefined) continue;
+    const node = nodes[ni]!;
+    const fromCatalog = node.columns.some((c) => c.index !== null);
+    const byLower = new Map(Object.entries(l.columns).map(([k, v]) => [k.toLowerCase(), v] as const));
+    const seen = new Set<string>();
+    for (const c of node.columns) {
+      const cl = l.columns[c.name] ?? byLower.get(c.name.toLowerCase());
+      if (!cl) continue;
+      seen.add(c.name.toLowerCase());
+      c.lineage = docsLineage(cl, index);
+    }
+    if (fromCatalog) continue;
+    for (const [name, cl] of Object.entries(l.columns)) {
+      if (seen.has(name.toLowerCase())) continue;
+      node.columns.push({ name, type: null, index: null, description: '', tests: [], lineage: docsLineage(cl, index) });
+    }
+  }
+}
+
+function docsLineage(cl: ColumnLineage, index: ReadonlyMap<string, number>): DocsColumnLineage {
+  const upstream: DocsColumnLineage['upstream'] = [];
+  for (const u of cl.upstream) {
+    const ni = index.get(u.node);
+    if (ni !== undefined) upstream.push({ node: ni, column: u.column, kind: u.kind });
+  }
+  return { kind: cl.kind, upstream };
 }
 
 function completedAt(timing: readonly { name: string; completed_at?: string | null }[] | undefined): string | null {

@@ -157,4 +157,35 @@ describe('docs data', () => {
     const d = buildDocsData({ manifest: m, graph: buildGraph(m), catalog: emptyCatalog(), catalogEmpty: true, compiled: false, runResults: null });
     assert.ok(JSON.stringify(d).includes("select 'a' as a, 'expected' as e"));
   });
+
+  it('gives each column its upstream columns as node indexes, and lists the SQL\'s columns when the catalog has none', () => {
+    const m = project();
+    m.nodes['model.shop.fct_events']!.columns = { event_id: { name: 'event_id', description: 'The key.', meta: {}, tags: [] } };
+    const lineage = new Map([
+      [
+        'model.shop.fct_events',
+        {
+          columns: {
+            event_id: { kind: 'direct' as const, upstream: [{ node: 'model.shop.stg_events', column: 'id', kind: 'direct' as const }] },
+            n: { kind: 'aggregated' as const, upstream: [{ node: 'model.shop.stg_events', column: 'id', kind: 'aggregated' as const }, { node: 'outside.thing', column: 'x', kind: 'derived' as const }] },
+          },
+          filters: [],
+          complete: true,
+          notes: [],
+        },
+      ],
+    ]);
+    const d = buildDocsData({ manifest: m, graph: buildGraph(m), catalog: emptyCatalog(), catalogEmpty: true, compiled: false, runResults: null, columnLineage: lineage });
+    const fct = d.nodes.find((n) => n.name === 'fct_events')!;
+    const stg = d.nodes.findIndex((n) => n.name === 'stg_events');
+    assert.deepEqual(
+      fct.columns.map((c) => [c.name, c.description, c.lineage]),
+      [
+        ['event_id', 'The key.', { kind: 'direct', upstream: [{ node: stg, column: 'id', kind: 'direct' }] }],
+        // Not documented, not in a catalog: the SQL's column is listed; an upstream outside the site is left out.
+        ['n', '', { kind: 'aggregated', upstream: [{ node: stg, column: 'id', kind: 'aggregated' }] }],
+      ],
+    );
+    assert.equal(d.nodes.find((n) => n.name === 'mart_daily')!.columns.length, 0);
+  });
 });

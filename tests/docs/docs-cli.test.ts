@@ -79,6 +79,14 @@ describe('tsdbt docs (CLI)', () => {
     const stg = data.nodes.find((n: any) => n.name === 'stg_orders');
     assert.match(stg.compiledCode, /'tok' as token/);
     assert.equal(JSON.parse(catalog).nodes['model.shop.orders'].metadata.comment, 'token note');
+    // Column lineage of the compiled SQL: on each column (upstream node as an index), and in lineage.json.
+    const orders = data.nodes.find((n: any) => n.name === 'orders');
+    const stgIndex = data.nodes.indexOf(stg);
+    assert.deepEqual(Object.fromEntries(orders.columns.map((c: any) => [c.name, c.lineage])), {
+      id: { kind: 'direct', upstream: [{ node: stgIndex, column: 'id', kind: 'direct' }] },
+      amount: { kind: 'derived', upstream: [{ node: stgIndex, column: 'amount', kind: 'derived' }] },
+    });
+    assert.ok(existsSync(join(dir, 'target', 'lineage.json')));
     // Self-contained: no external script, style or font.
     assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|@import|https?:\/\/[^"'\s]*\.(js|css|woff2?)\b/);
   });
@@ -125,6 +133,15 @@ describe('tsdbt docs (CLI)', () => {
     assert.equal(data.runResults.command, 'build');
   });
 
+  it('--no-compile shows the column lineage of the last compile (target/lineage.json)', async () => {
+    const r = await tsdbt(dir, ['docs', 'generate', '--no-compile', '--empty-catalog'], env);
+    assert.equal(r.code, 0, r.output);
+    const data = embedded(readFileSync(join(dir, 'target', 'index.html'), 'utf8'));
+    const orders = data.nodes.find((n: any) => n.name === 'orders');
+    const amount = orders.columns.find((c: any) => c.name === 'amount');
+    assert.deepEqual(amount.lineage, { kind: 'derived', upstream: [{ node: data.nodes.findIndex((n: any) => n.name === 'stg_orders'), column: 'amount', kind: 'derived' }] });
+  });
+
   it('--no-compile --empty-catalog: raw SQL only and an empty catalog, without the database', async () => {
     rmSync(join(dir, 'target'), { recursive: true, force: true });
     const r = await tsdbt(dir, ['docs', 'generate', '--no-compile', '--empty-catalog'], env);
@@ -138,6 +155,8 @@ describe('tsdbt docs (CLI)', () => {
     assert.ok(data.nodes.every((n: any) => n.compiledCode === undefined));
     assert.match(data.nodes.find((n: any) => n.name === 'orders').rawCode, /\{\{ ref\('stg_orders'\) \}\}/);
     assert.equal(existsSync(join(dir, 'target', 'compiled')), false);
+    // Nothing compiled, no lineage.json: no column lineage.
+    assert.ok(data.nodes.every((n: any) => n.columns.every((c: any) => c.lineage === undefined)));
   });
 
   it('lineage prints Mermaid, DOT and JSON, with --select', async () => {

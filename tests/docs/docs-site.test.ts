@@ -3,7 +3,8 @@
  * `tsdbt docs generate`, open target/index.html from file:// in headless
  * Chromium, and use the page as a person would.
  * Screenshots: test-output/docs-example-overview.png, docs-example-fact_sessions.png (the node's
- * page) and docs-example-fact_sessions-sql.png (its compiled SQL).
+ * page), docs-example-fact_sessions-sql.png (its compiled SQL) and docs-example-column-lineage.png
+ * (a column followed up to the seed).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -216,6 +217,51 @@ describe('tsdbt docs: the example project in a browser', { skip }, () => {
     await page.locator('#focus-exit').click();
     await page.waitForFunction(() => document.getElementById('focus-bar')!.hidden);
     assert.equal((await page.evaluate(() => (window as any).tsdbtDocs.drawn())).nodes, 11);
+  });
+
+  it('follows one column upstream across the DAG: mart → dwh → staging → seed', async () => {
+    // The chain `tsdbt lineage --column mart_channel_attribution.attributed_session_started_at` prints
+    // on the example (checked by hand): fact_sessions.time_started (direct) → stg_sessions.time_started
+    // (direct) → sessions.time_started (derived, a cast in staging). dbt's docs site has no column lineage.
+    const MART = `model.${PKG}.mart_channel_attribution`;
+    const chain = [
+      { id: FACT, name: 'fact_sessions', column: 'time_started', kind: 'direct' },
+      { id: `model.${PKG}.stg_sessions`, name: 'stg_sessions', column: 'time_started', kind: 'direct' },
+      { id: `seed.${PKG}.sessions`, name: 'sessions', column: 'time_started', kind: 'derived' },
+    ];
+    await page.goto(`${url}#!/model/${MART}`);
+    await page.locator('#panel h1', { hasText: 'mart_channel_attribution' }).waitFor();
+    let column = 'attributed_session_started_at';
+    for (const step of chain) {
+      const links = page.locator(`#panel table.columns tr[data-column="${column}"] a.column-upstream`);
+      assert.deepEqual(await links.allTextContents(), [`${step.name}.${step.column}`], `upstream of ${column}`);
+      assert.equal(await links.first().getAttribute('data-kind'), step.kind);
+      await links.first().click();
+      await page.locator('#panel h1', { hasText: new RegExp(`^${step.name}$`) }).waitFor();
+      const resource = step.id.split('.')[0];
+      assert.equal(new URL(page.url()).hash, `#!/${resource}/${step.id}?column=${step.column}`);
+      // The page is scrolled to the column, and that row (only) is marked.
+      const focused = page.locator('#panel table.columns tr.column-focus');
+      assert.deepEqual(await focused.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-column'))), [step.column]);
+      const row = await focused.boundingBox();
+      const panel = await page.locator('#panel').boundingBox();
+      assert.ok(row && panel && row.y >= panel.y && row.y + row.height <= panel.y + panel.height, `row ${step.column} is scrolled into the panel`);
+      // The graph highlights the nodes the column passes through, from here up to the seed.
+      const hi: { nodes: string[]; edges: number } = await page.evaluate(() => (window as any).tsdbtDocs.highlighted());
+      const rest = chain.slice(chain.indexOf(step)).map((s) => s.id);
+      assert.deepEqual([...hi.nodes].sort(), [...rest].sort());
+      assert.equal(hi.edges, rest.length - 1);
+      if (step.id === FACT) await page.screenshot({ path: join(TEST_OUTPUT, 'docs-example-column-lineage-dwh.png') });
+      column = step.column;
+    }
+    // The seed is where the column starts: no upstream links.
+    assert.equal(await page.locator('#panel a.column-upstream').count(), 0);
+    await page.screenshot({ path: join(TEST_OUTPUT, 'docs-example-column-lineage.png') });
+    // A mart column computed from two upstream columns lists both, with their kind.
+    await page.goto(`${url}#!/model/${MART}`);
+    await page.locator('#panel h1', { hasText: 'mart_channel_attribution' }).waitFor();
+    const two = page.locator('#panel table.columns tr[data-column="minutes_from_session_to_registration"] a.column-upstream');
+    assert.deepEqual((await two.allTextContents()).sort(), ['fact_registrations.registration_time', 'fact_sessions.time_started']);
   });
 
   it('raised no errors in the page along the way', () => {

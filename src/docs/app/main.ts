@@ -262,7 +262,9 @@ const state: {
   search: Set<number> | null;
   /** Highlight depths around the open node in the whole-project view (Infinity = all). */
   hl: { up: number; down: number };
-} = { open: null, hovered: null, focus: null, search: null, hl: { up: 1, down: 1 } };
+  /** The column opened with `?column=` on the open node's page: the graph highlights its upstream path. */
+  column: string | null;
+} = { open: null, hovered: null, focus: null, search: null, hl: { up: 1, down: 1 }, column: null };
 
 // ---------------------------------------------------------------- DOM helpers
 
@@ -425,7 +427,8 @@ let hiEdges: Set<string> | null = null;
 /**
  * What stands out: search matches; else the hovered node with its neighbours;
  * else the open node with its ancestors up to `state.hl.up` levels and its
- * descendants up to `state.hl.down` levels, and the edges between those levels.
+ * descendants up to `state.hl.down` levels, and the edges between those levels;
+ * with a column open (`?column=`), the nodes and edges its upstream columns pass through.
  */
 function computeEmphasis(): void {
   const g = renderer.getGraph();
@@ -438,7 +441,17 @@ function computeEmphasis(): void {
   let up = 1;
   let down = 1;
   if (state.hovered !== null && g.hasNode(state.hovered)) centre = state.hovered;
-  else if (state.open !== null && !state.focus) {
+  else if (state.open !== null && !state.focus && state.column !== null) {
+    const path = columnPath(state.open, state.column);
+    emphasis = new Set([...path.nodes].map((i) => drawnKey(g, i)));
+    hiEdges = new Set();
+    for (const [a, b] of path.edges) {
+      const ka = drawnKey(g, a);
+      const kb = drawnKey(g, b);
+      if (ka !== kb && g.hasEdge(ka, kb)) hiEdges.add(g.edge(ka, kb)!);
+    }
+    return;
+  } else if (state.open !== null && !state.focus) {
     centre = nodes[state.open]!.id;
     up = state.hl.up;
     down = state.hl.down;
@@ -921,6 +934,7 @@ function go(i: number): void {
 function route(): void {
   const m = /^#!\/([a-z_]+)\/([^?]+)(?:\?(.*))?$/.exec(location.hash);
   let open: number | null = null;
+  let column: string | null = null;
   if (m && m[1] === 'column') {
     setFocus(null);
     state.open = null;
@@ -939,14 +953,17 @@ function route(): void {
       return;
     }
     const q = new URLSearchParams(m[3] ?? '');
+    column = q.get('column');
     if (q.has('up') || q.has('down')) setFocus({ anchor: open, up: parseDepth(q.get('up')), down: parseDepth(q.get('down')) });
     else setFocus(null);
   } else setFocus(null);
   state.open = open;
+  state.column = open === null ? null : column;
   if (open === null) showOverview();
   else {
     if (!state.focus) exposeNode(open);
     showNode(open);
+    if (column !== null) focusColumn(column);
     reveal(open);
   }
   refresh();
@@ -1088,8 +1105,8 @@ function columnHref(name: string): string {
 
 /**
  * One row of a node's columns table: position, name (a link to the column's
- * page: where else it is used) and type, description and test chips. The one
- * place a column row is drawn — extend it here (e.g. column-level lineage).
+ * page: where else it is used) and type, description, its upstream columns
+ * (column-level lineage, links) and test chips. The one place a column row is drawn.
  */
 function columnRow(n: DocsNode, c: DocsColumn): HTMLElement {
   const elsewhere = columnUseCount(c.name) - 1;
@@ -1107,10 +1124,71 @@ function columnRow(n: DocsNode, c: DocsColumn): HTMLElement {
       'td',
       {},
       markdown(c.description, true),
+      upstreamCell(c),
       c.tests.length ? h('div', { class: 'chips' }, ...c.tests.map((ti) => testChip(data.tests[ti]!))) : '',
       elsewhere > 0 ? h('div', { class: 'muted small uses' }, h('a', { href: columnHref(c.name) }, `in ${elsewhere} other node${elsewhere === 1 ? '' : 's'}`)) : '',
     ),
   );
+}
+
+/** `#!/<type>/<id>?column=<name>` (keeping the lineage view's depths when one is shown): node `i`'s page at one column. */
+function columnOfNodeHref(i: number, column: string): string {
+  const base = hashFor(i, state.focus ? { up: state.focus.up, down: state.focus.down } : null);
+  return `${base}${base.includes('?') ? '&' : '?'}column=${encodeURIComponent(column)}`;
+}
+
+/**
+ * The column's upstream columns (column-level lineage from the compiled SQL)
+ * as links `node.column` with their kind; each opens that node's page at
+ * that column, so a column can be followed across the DAG.
+ */
+function upstreamCell(c: DocsColumn): HTMLElement | string {
+  const l = c.lineage;
+  if (!l) return '';
+  if (!l.upstream.length) return h('div', { class: 'muted small upstream' }, `${l.kind}: from no upstream column`);
+  return h(
+    'div',
+    { class: 'small upstream', title: `${c.name} is ${l.kind} from these upstream columns` },
+    h('span', { class: 'muted' }, '← '),
+    ...l.upstream.flatMap((u, k) => [
+      k ? h('span', { class: 'muted' }, ', ') : '',
+      h(
+        'a',
+        { class: 'column-upstream', href: columnOfNodeHref(u.node, u.column), 'data-node': nodes[u.node]!.id, 'data-column': u.column, 'data-kind': u.kind },
+        h('code', {}, `${nodes[u.node]!.name}.${u.column}`),
+      ),
+      h('span', { class: `muted lineage-kind kind-${u.kind.replace(/\W+/g, '-')}` }, ` ${u.kind}`),
+    ]),
+  );
+}
+
+/** Nodes a column's upstream columns pass through (itself included) and the `[parent, child]` steps between them. */
+function columnPath(start: number, column: string): { nodes: Set<number>; edges: [number, number][] } {
+  const out = { nodes: new Set([start]), edges: [] as [number, number][] };
+  const seen = new Set<string>();
+  const walk = (i: number, col: string) => {
+    const key = `${i}\u0000${col.toLowerCase()}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const cols = nodes[i]!.columns;
+    const c = cols.find((x) => x.name === col) ?? cols.find((x) => x.name.toLowerCase() === col.toLowerCase());
+    for (const u of c?.lineage?.upstream ?? []) {
+      out.nodes.add(u.node);
+      out.edges.push([u.node, i]);
+      walk(u.node, u.column);
+    }
+  };
+  walk(start, column);
+  return out;
+}
+
+/** Scrolls the open node's page to the row of `name` and marks it (`tr.column-focus`). */
+function focusColumn(name: string): void {
+  const rows = [...panel.querySelectorAll<HTMLTableRowElement>('table.columns tbody tr')];
+  const row = rows.find((r) => r.dataset.column === name) ?? rows.find((r) => r.dataset.column?.toLowerCase() === name.toLowerCase());
+  if (!row) return;
+  row.classList.add('column-focus');
+  row.scrollIntoView({ block: 'center' });
 }
 
 let columnCounts: Map<string, number> | null = null;
