@@ -199,7 +199,9 @@ export function errorLocation(e: DatabaseError, node: ManifestNode, compiled: st
   const column = e.position - before.lastIndexOf('\n') - 1;
   const text = compiled.split('\n')[line - 1]?.trim() ?? '';
   const raw = node.raw_code;
-  const sameLines = typeof raw === 'string' && raw.split('\n').length === compiled.split('\n').length;
+  // Jinja drops one trailing newline (keep_trailing_newline is off, as in dbt), so compare without it.
+  const lines = (t: string) => t.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n').length;
+  const sameLines = typeof raw === 'string' && lines(raw) === lines(compiled);
   const where = sameLines ? `${node.original_file_path}:${line}:${column}` : `line ${line} of the compiled SQL (${node.compiled_path ?? 'target/compiled'})`;
   return `${where}: ${text.length > 120 ? text.slice(0, 117) + '…' : text}`;
 }
