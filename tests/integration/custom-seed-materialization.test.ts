@@ -84,6 +84,8 @@ await describeEngines('a user-defined seed materialization (dbt SeedRunner + mat
   it('loads the CSV with the inferred column types and writes its audit row', async () => {
     const r = await p.cli('seed');
     assert.equal(r.code, 0, r.output);
+    // the noop_statement('main', 'INSERT 3', …) response, as dbt prints it
+    assert.match(r.output, /\[INSERT 3 in /);
     const rows = await p.rows<{ id: unknown; name: string | null; active: boolean; joined: string | null }>(
       `select id, name, active, joined::text as joined from ${p.schema}.people order by id`,
     );
