@@ -256,6 +256,12 @@ export function runContextMembers(input: RunContextInput): Record<string, unknow
       const p = readParams(a, ['name', 'message', 'code', 'rows_affected', 'agate_table'], { message: null, code: null, rows_affected: null, agate_table: null });
       const table = p.agate_table instanceof AgateTable ? p.agate_table : null;
       const r = response(pyStr(p.code ?? 'SELECT'), p.rows_affected === null ? null : Number(p.rows_affected));
+      // dbt's AdapterResponse keeps the message given (noop_statement in a seed materialization: `INSERT 3`).
+      if (p.message !== null && p.message !== undefined) {
+        const m = pyStr(p.message);
+        r._message = m;
+        r.toString = () => m;
+      }
       results.set(pyStr(p.name), { response: r, data: table ? table.toData() : [], table });
       return '';
     },

@@ -32,6 +32,8 @@ import { RecordingSession, type MaterializeResult, type NodeDocs } from './conte
 import { grantsSql, persistDocsSql } from './sql.ts';
 import { ensureSchema } from './steps.ts';
 import { markNotRetrySafe } from './retry-safety.ts';
+import { AgateTable } from '../compile/agate-table.ts';
+import { bindSql, loadSeedAgate, type SeedAgate, type SeedSource } from './seed-agate.ts';
 
 /** The database the replayed macro sees: statements auto-begin a transaction; `queryNoBegin` (dbt's auto_begin=False) does not. */
 export interface MaterializationDb {
@@ -60,6 +62,11 @@ export interface CustomMaterializationInput {
    * never commits its read-only query either.
    */
   readonly warnUncommitted?: boolean;
+  /**
+   * The seed's CSV, for a user-defined `seed` materialization: adds dbt's `load_agate_table()`,
+   * `adapter.convert_type(agate_table, col_idx)` and `adapter.add_query(sql, bindings=…)` to the context.
+   */
+  readonly seed?: SeedSource;
   /** Calls a macro (`package.name`) with a context (JinjaEnv.callMacro). */
   readonly callMacro: (qualifiedName: string, ctx: Record<string, unknown>) => unknown;
 }
@@ -172,6 +179,7 @@ export async function runCustomMaterialization(input: CustomMaterializationInput
   const postHooks = hooksOf((node.config as { post_hook?: unknown }).post_hook);
   const q = input.adapter;
 
+  const seedAgate: SeedAgate | undefined = input.seed ? await loadSeedAgate(input.seed) : undefined;
   await ensureSchema(session, q, input.relation.schema);
   const before = session.statements.length;
   let outcome: { ret: unknown; main: unknown };
@@ -198,7 +206,26 @@ export async function runCustomMaterialization(input: CustomMaterializationInput
         log.call('adapter.commit', 'commit', (d) => d.query('commit'));
         return '';
       };
-      const adapter = new Proxy(baseAdapter, { get: (t, k) => (k === 'commit' ? commit : (t as Record<string | symbol, unknown>)[k]) });
+      const extra: Record<string, unknown> = { commit };
+      if (seedAgate) {
+        // dbt-postgres's convert_type for the seed's agate table: the type tsdbt's seed inference chose.
+        extra.convert_type = (...a: unknown[]) => {
+          const p = readParams(a, ['agate_table', 'col_idx']);
+          const i = Number(p.col_idx);
+          if (p.agate_table === seedAgate.table) return seedAgate.sqlTypes[i];
+          const t = p.agate_table instanceof AgateTable ? p.agate_table.column_types[i] : undefined;
+          return t === 'Number' ? 'numeric' : t === 'Boolean' ? 'boolean' : t === 'Date' ? 'date' : t === 'DateTime' ? 'timestamp without time zone' : 'text';
+        };
+        // psycopg2's cursor.execute(sql, bindings): `%s` placeholders interpolated client-side.
+        extra.add_query = (...a: unknown[]) => {
+          const p = readParams(a, ['sql', 'auto_begin', 'bindings', 'abridge_sql_log'], { auto_begin: true, bindings: null, abridge_sql_log: false });
+          const bindings = p.bindings === null || p.bindings === undefined ? null : [...(p.bindings as Iterable<unknown>)];
+          const sql = bindings ? bindSql(pyStr(p.sql), bindings, file) : pyStr(p.sql);
+          exec('adapter.add_query', sql);
+          return '';
+        };
+      }
+      const adapter = new Proxy(baseAdapter, { get: (t, k) => (typeof k === 'string' && k in extra ? extra[k] : (t as Record<string | symbol, unknown>)[k]) });
       const members: Record<string, unknown> = {
         sql: input.sql,
         compiled_code: input.sql,
@@ -248,6 +275,7 @@ export async function runCustomMaterialization(input: CustomMaterializationInput
           return '';
         },
       };
+      if (seedAgate) members.load_agate_table = () => seedAgate.table;
       Object.assign(ctx, members);
       const ret = input.callMacro(`${choice.packageName}.${choice.macro}`, ctx);
       const main = (ctx.load_result as (n: string) => unknown)('main');

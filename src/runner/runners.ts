@@ -4,6 +4,7 @@
  * resource types; they call `RUNNERS[node.resource_type]`.
  *
  * - model, seed, snapshot: materialize (src/materializations) — dbt's ModelRunner / SeedRunner / SnapshotRunner;
+ *   a user-defined materialization builds a model or a seed (materializations/custom.ts), a snapshot's is `[unsupported]`;
  * - test: the data test query, failing rows kept under store_failures — dbt's TestRunner;
  * - anything else: `[unsupported]`, never a silent skip.
  */
@@ -55,10 +56,22 @@ function materializationOf(node: ManifestNode): string {
   return String(node.config.materialized ?? (node.resource_type === 'seed' ? 'seed' : node.resource_type === 'test' ? 'test' : 'view'));
 }
 
+/** A seed's `delimiter` config, if set. */
+function seedDelimiter(node: ManifestNode): string | undefined {
+  const d = (node.config as { delimiter?: unknown }).delimiter;
+  return typeof d === 'string' ? d : undefined;
+}
+
+/** A seed's `column_types` config, if set. */
+function seedColumnTypes(node: ManifestNode): Record<string, string> | undefined {
+  const t = (node.config as { column_types?: unknown }).column_types;
+  return t && typeof t === 'object' ? (t as Record<string, string>) : undefined;
+}
+
 /** A user-defined materialization for a node tsdbt can only build with its own: an error, never a silent fallback. */
 function unsupportedCustom(node: ManifestNode, lookup: MaterializationLookup): TsdbtError {
   const c = lookup.choice!;
-  return new TsdbtError('unsupported-custom-materialization', `[unsupported] ${node.resource_type} ${node.name}: the user-defined materialization '${c.macro}' (${c.file}:${c.line}) can only build models in tsdbt yet`, {
+  return new TsdbtError('unsupported-custom-materialization', `[unsupported] ${node.resource_type} ${node.name}: the user-defined materialization '${c.macro}' (${c.file}:${c.line}) can only build models, seeds and tests in tsdbt yet`, {
     file: c.file,
     line: c.line,
     hint: `Remove or rename the {% materialization ${materializationOf(node)} %} block, or exclude ${node.resource_type}s from this run.`,
@@ -99,7 +112,8 @@ export const materializeRunner: NodeRunner = async (input) => {
   const { node, threadId, compiledOn, session, options } = input;
   const custom = options.customMaterializations;
   const lookup = custom && node.config.materialized !== 'ephemeral' ? custom.find(node) : {};
-  if (lookup.choice && node.resource_type !== 'model') throw unsupportedCustom(node, lookup);
+  // dbt's SeedRunner runs a user-defined `seed` materialization too; a snapshot override is not supported yet.
+  if (lookup.choice && node.resource_type !== 'model' && node.resource_type !== 'seed') throw unsupportedCustom(node, lookup);
   if (lookup.choice && custom) {
     // A user-defined materialization (dbt's materialization macro) builds the model instead of tsdbt's own.
     const choice = lookup.choice;
@@ -112,6 +126,7 @@ export const materializeRunner: NodeRunner = async (input) => {
         relation: { database: node.database, schema: node.schema, identifier: node.alias },
         node: { name: node.name, config: node.config, docs: { description: node.description, columns: Object.values(node.columns) } },
         sql: cc?.compiledCode ?? '',
+        seed: node.resource_type === 'seed' ? { file: node.seed_file!, displayPath: node.original_file_path, delimiter: seedDelimiter(node), columnTypes: seedColumnTypes(node) } : undefined,
         runInContext: (db, fn) => custom.runInContext(node.unique_id, db, threadId, fn),
         callMacro: custom.callMacro,
       });

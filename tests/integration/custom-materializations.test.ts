@@ -222,8 +222,6 @@ const FAILING: Files = {
 {% endmaterialization %}
 `,
   'models/nr.sql': "{{ config(materialized='no_return') }}\nselect 1 as id\n",
-  'seeds/codes.csv': 'code\na\n',
-  'macros/seed.sql': "\n{% materialization seed, default %}{{ return({'relations': []}) }}{% endmaterialization %}\n",
 };
 
 await describeEngines('failing custom materializations', (engine) => {
@@ -253,13 +251,6 @@ await describeEngines('failing custom materializations', (engine) => {
     assert.equal(r.code, 1, r.output);
     assert.match(r.output, /The materialization \('no_return'\) did not explicitly return a list of relations/);
     assert.match(r.output, /macros\/broken\.sql:7/);
-  });
-
-  it('a user-defined `seed` materialization is refused with [unsupported], its file and line, never silently replaced by the built-in', async () => {
-    const r = await p.cli('seed');
-    assert.equal(r.code, 1, r.output);
-    assert.match(r.output, /macros\/seed\.sql:2 .*\[unsupported\] seed codes: the user-defined materialization 'materialization_seed_default'/);
-    assert.equal((await p.relations()).codes, undefined);
   });
 });
 
