@@ -59,6 +59,8 @@ export type SemanticEntry = Record<string, unknown> & {
   resource_type: 'semantic_model' | 'metric' | 'saved_query';
   name: string;
   package_name: string;
+  original_file_path: string;
+  fqn: string[];
   depends_on: { macros: string[]; nodes: string[] };
 };
 
