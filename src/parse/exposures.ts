@@ -235,6 +235,9 @@ export function linkExposures(b: ManifestBuilder): void {
       else b.diags.error(new TsdbtError('source-not-found', `${label} uses source('${s}', '${t}'), which is not declared`, { file: p.file, line: p.line, hint: 'declare it under sources: in a .yml file in a model path' }));
     }
     entry.depends_on.nodes = [...new Set(deps)];
+    // dbt's SemanticModel.node_relation: where the referenced model is built.
+    const model = p.kind === 'semantic_model' && deps[0] ? b.nodes[deps[0]] : undefined;
+    if (model) (entry as SemanticEntry).node_relation = { alias: model.alias, schema_name: model.schema, database: model.database ?? null, relation_name: model.relation_name ?? null };
   }
   linkSemantic(b);
 }

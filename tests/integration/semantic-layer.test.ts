@@ -105,6 +105,8 @@ await describeEngines('semantic layer', (engine) => {
     assert.deepEqual(sm.depends_on.nodes, ['model.sem_it.orders']);
     assert.deepEqual(sm.fqn, ['sem_it', 'orders_sm']);
     assert.equal(sm.original_file_path, 'models/semantic.yml');
+    assert.deepEqual([sm.node_relation.alias, sm.node_relation.schema_name], ['orders', p.schema]);
+    assert.equal(sm.node_relation.relation_name, m.nodes['model.sem_it.orders'].relation_name);
     assert.deepEqual(sm.measures.map((x: any) => x.name), ['order_total', 'order_count']);
     assert.deepEqual(m.metrics['metric.sem_it.revenue'].depends_on.nodes, ['semantic_model.sem_it.orders_sm']);
     assert.deepEqual(m.metrics['metric.sem_it.revenue'].type_params.measure.name, 'order_total');
