@@ -56,12 +56,13 @@ export function parentChildMaps(manifest: Manifest): Pick<Manifest, 'parent_map'
     child_map[id] = [];
     for (const p of parents) child_map[p]?.push(id);
   }
-  // Exposures and semantic models are children of what they depend on, as in dbt's maps.
-  for (const map of [manifest.exposures, manifest.semantic_models] as Record<string, { depends_on?: { nodes?: string[] } }>[]) {
+  // Exposures, semantic models, metrics and saved queries are children of what they depend on, as in dbt's maps.
+  const extra = [manifest.exposures, manifest.semantic_models, manifest.metrics, manifest.saved_queries] as Record<string, { depends_on?: { nodes?: string[] } }>[];
+  for (const map of extra) for (const id in map ?? {}) child_map[id] = [];
+  for (const map of extra) {
     for (const id in map ?? {}) {
       const parents = [...new Set(map[id]!.depends_on?.nodes ?? [])].sort();
       parent_map[id] = parents;
-      child_map[id] = [];
       for (const p of parents) child_map[p]?.push(id);
     }
   }

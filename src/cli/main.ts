@@ -246,7 +246,7 @@ function pickLsKeys(dict: Record<string, unknown>, outputKeys: readonly string[]
 }
 
 /** The resource types `ls` lists by default (dbt's ListTask.DEFAULT_RESOURCE_VALUES that tsdbt has). */
-const LS_DEFAULT_TYPES = ['model', 'seed', 'test', 'snapshot', 'source', 'unit_test', 'exposure'];
+const LS_DEFAULT_TYPES = ['model', 'seed', 'test', 'snapshot', 'source', 'unit_test', 'exposure', 'metric', 'saved_query', 'semantic_model'];
 
 /** The keys of `ls --output json` without `--output-keys` (dbt's ListTask.ALLOWED_KEYS). */
 export const LS_JSON_KEYS = ['alias', 'name', 'package_name', 'depends_on', 'direct_parents', 'tags', 'config', 'resource_type', 'source_name', 'original_file_path', 'unique_id'] as const;
@@ -263,16 +263,16 @@ export const LS_JSON_KEYS = ['alias', 'name', 'package_name', 'depends_on', 'dir
 export function lsLines(m: Manifest, ids: readonly string[], output: string, outputKeys: readonly string[]): string[] {
   const lines: string[] = [];
   for (const id of ids) {
-    const exposure = m.exposures?.[id];
+    const exposure = m.exposures?.[id] ?? m.semantic_models?.[id] ?? m.metrics?.[id] ?? m.saved_queries?.[id];
     if (exposure) {
-      // dbt's ListTask: `exposure:<pkg>.<name>` as selector; the manifest entry for json.
+      // dbt's ListTask: `exposure:<pkg>.<name>` (`metric:`, `semantic_model:`, `saved_query:`) as selector; the manifest entry for json.
       if (output === 'name') lines.push(exposure.name);
       else if (output === 'path') lines.push(exposure.original_file_path);
       else if (output === 'json') {
         const dict = exposure as unknown as Record<string, unknown>;
         const keys = outputKeys.length ? outputKeys : LS_JSON_KEYS;
         lines.push(JSON.stringify(Object.fromEntries(keys.filter((k) => dict[k] !== undefined).map((k) => [k, dict[k]]))));
-      } else lines.push(`exposure:${exposure.package_name}.${exposure.name}`);
+      } else lines.push(`${exposure.resource_type}:${exposure.package_name}.${exposure.name}`);
       continue;
     }
     const node = m.nodes[id];

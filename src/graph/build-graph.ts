@@ -51,5 +51,12 @@ export function buildGraph(manifest: Manifest): LineageGraph {
     graph.addNode(id);
     for (const parent of exposures[id]!.depends_on.nodes) if (graph.hasNode(parent)) graph.mergeEdge(parent, id);
   }
+  // Semantic models, metrics, saved queries (dbt's Linker adds them too), in dependency order: listed by `ls`, never run.
+  for (const map of [manifest.semantic_models, manifest.metrics, manifest.saved_queries]) {
+    for (const id in map ?? {}) graph.addNode(id);
+  }
+  for (const map of [manifest.semantic_models, manifest.metrics, manifest.saved_queries]) {
+    for (const id in map ?? {}) for (const parent of map![id]!.depends_on.nodes) if (graph.hasNode(parent)) graph.mergeEdge(parent, id);
+  }
   return graph;
 }

@@ -9,7 +9,7 @@
  */
 import { TsdbtError } from '../errors.ts';
 import type { Manifest, ManifestNode, SourceDefinition } from '../parse/manifest.ts';
-import type { Exposure } from '../parse/exposures.ts';
+import type { Exposure, SemanticEntry } from '../parse/exposures.ts';
 import type { LineageGraph } from './build-graph.ts';
 import { closestNames } from '../closest-names.ts';
 import { fnmatch, hasWildcard, pathGlobMatch } from './glob.ts';
@@ -78,6 +78,11 @@ interface Bundle {
 
 type AnyNode = ManifestNode | SourceDefinition | Exposure;
 
+/** A semantic model, metric or saved query from `manifest`, or undefined. */
+function semanticOf(manifest: Manifest, id: string): SemanticEntry | undefined {
+  return manifest.semantic_models?.[id] ?? manifest.metrics?.[id] ?? manifest.saved_queries?.[id];
+}
+
 class Selector {
   private readonly members: string[];
   private state: StateComparison | null = null;
@@ -97,7 +102,7 @@ class Selector {
   }
 
   get(id: string): AnyNode | undefined {
-    return this.manifest.nodes[id] ?? this.manifest.sources[id] ?? this.manifest.exposures?.[id] ?? (this.manifest.unit_tests?.[id] as unknown as ManifestNode | undefined);
+    return this.manifest.nodes[id] ?? this.manifest.sources[id] ?? this.manifest.exposures?.[id] ?? (this.manifest.unit_tests?.[id] as unknown as ManifestNode | undefined) ?? (semanticOf(this.manifest, id) as unknown as Exposure | undefined);
   }
 
   // ---- graph traversal ----
@@ -346,8 +351,12 @@ class Selector {
       case 'metric':
       case 'semantic_model':
       case 'saved_query':
-        // tsdbt's Manifest has none of these resources: nothing matches.
-        return () => false;
+        // dbt's MetricSelectorMethod / SemanticModelSelectorMethod / SavedQuerySelectorMethod: `name` or `pkg.name`.
+        return (_id, n) => {
+          if ((n.resource_type as string) !== c.method) return false;
+          const parts = v.split('.');
+          return parts.length === 2 ? fnmatch(n.package_name, parts[0]!) && fnmatch(n.name, parts[1]!) : fnmatch(n.name, v);
+        };
       case 'unit_test':
         // dbt's UnitTestSelectorMethod: by name, `package.name` (what `ls` prints), or fqn (package.folders.model.name), with wildcards.
         return (_id, n) =>
@@ -533,7 +542,8 @@ export function evaluateSelection(
   for (const id of included.direct) {
     if (excluded.direct.has(id)) continue;
     // Exposures are listed (ls) when their type is asked for; never run.
-    const node = manifest.nodes[id] ?? manifest.unit_tests?.[id] ?? (types?.has('exposure') ? manifest.exposures?.[id] : undefined);
+    const semantic = semanticOf(manifest, id);
+    const node = manifest.nodes[id] ?? manifest.unit_tests?.[id] ?? (types?.has('exposure') ? manifest.exposures?.[id] : undefined) ?? (semantic && types?.has(semantic.resource_type) ? semantic : undefined);
     if (!node) {
       // sources are selected for graph traversal only, unless asked for (source freshness)
       if (options.includeSources && manifest.sources[id] && (!types || types.has('source')) && !dropTypes.has('source')) selected.push(id);

@@ -113,15 +113,24 @@ test("a protected model of a restrict-access package is refused from another pac
   assert.ok(!Array.isArray(open), 'without restrict-access, protected models are visible to other packages');
 });
 
-test('metrics and saved queries are kept in manifest.json, each with one [unsupported] warning naming its file and line (nothing silently ignored)', () => {
+test('metrics and saved queries depend on the semantic model defining their measure and on their metrics (dbt ManifestLoader.process_metrics); a missing measure or metric is an error with file and line', () => {
+  const sm = "version: 2\nsemantic_models:\n  - name: orders\n    model: ref('m')\n    entities: [{name: id, type: primary}]\n    measures: [{name: amount, agg: sum}]\n";
   const r = parse({
-    'models/m.sql': 'select 1 as id',
+    'models/m.sql': 'select 1 as id, 2 as amount',
+    'models/sm.yml': sm,
     'models/metrics.yml': 'version: 2\nmetrics:\n  - name: revenue\n    label: Revenue\n    type: simple\n    type_params: {measure: amount}\nsaved_queries:\n  - name: weekly\n    query_params: {metrics: [revenue]}\n',
   });
   assert.ok(!Array.isArray(r), Array.isArray(r) ? r.map((e) => e.format()).join('\n') : '');
   const res = r as ParseResult;
-  assert.ok(res.manifest.metrics['metric.shop.revenue'], Object.keys(res.manifest.metrics).join(', '));
-  const w = res.warnings.filter((x) => /\[unsupported\]/.test(x.message));
-  assert.deepEqual(w.map((x) => [x.file, x.line]), [['models/metrics.yml', 3], ['models/metrics.yml', 8]]);
-  assert.match(w[0].message, /metric 'revenue' is written to manifest.json as declared/);
+  assert.deepEqual(res.manifest.metrics['metric.shop.revenue']!.depends_on.nodes, ['semantic_model.shop.orders']);
+  assert.deepEqual(res.manifest.saved_queries['saved_query.shop.weekly']!.depends_on, { macros: [], nodes: ['metric.shop.revenue'] });
+  assert.deepEqual(res.warnings.filter((x) => /\[unsupported\]/.test(x.message)), []);
+  const bad = parse({
+    'models/m.sql': 'select 1 as id',
+    'models/sm.yml': sm,
+    'models/metrics.yml': 'version: 2\nmetrics:\n  - name: revenue\n    label: Revenue\n    type: simple\n    type_params: {measure: amont}\nsaved_queries:\n  - name: weekly\n    query_params: {metrics: [revnue]}\n',
+  });
+  assert.ok(Array.isArray(bad));
+  assert.deepEqual(bad.map((e) => [e.code, e.file, e.line]), [['measure-not-found', 'models/metrics.yml', 6], ['metric-not-found', 'models/metrics.yml', 9]]);
+  assert.match(bad[0]!.message, /metric 'revenue' uses measure 'amont', which no semantic model defines/);
 });

@@ -7,10 +7,9 @@
  *   `type` one of dashboard / notebook / analysis / ml / application, an `owner` with a name or an email,
  *   `maturity` low / medium / high. `config: {enabled: false}` leaves the exposure out.
  * - `semantic_models:` → `manifest.semantic_models['semantic_model.<pkg>.<name>']` with `model: ref(..)`
- *   as its only dependency (entities, dimensions, measures are kept as written);
- * - `metrics:` and `saved_queries:` → their manifest maps as written (name, description, label, type,
- *   type_params, …) with no dependencies, and one `[unsupported]` warning per entry: tsdbt does not
- *   resolve the semantic layer.
+ *   as its only dependency (entities, dimensions, measures with dbt's keys, semantic.ts);
+ * - `metrics:` and `saved_queries:` → their manifest maps in dbt's shapes, with their measures and
+ *   metrics resolved (semantic.ts).
  *
  * `depends_on` entries (`ref('m')`, `ref('pkg', 'm', v=1)`, `source('s', 't')`, `metric('m')`) are
  * resolved after linking ({@link linkExposures}): a missing ref or source is an error naming the
@@ -18,10 +17,10 @@
  */
 import { posix } from 'node:path';
 import { TsdbtError } from '../errors.ts';
-import type { ExtraEntry } from '../config/types.ts';
 import type { ManifestBuilder } from './manifest-builder.ts';
 import type { RefCall } from './manifest.ts';
 import { refKey } from './model-versions.ts';
+import { linkSemantic, parseMetricsAndSavedQueries, semanticModelEntry } from './semantic.ts';
 
 /** dbt's ExposureType values. */
 const EXPOSURE_TYPES = ['dashboard', 'notebook', 'analysis', 'ml', 'application'];
@@ -60,6 +59,8 @@ export type SemanticEntry = Record<string, unknown> & {
   resource_type: 'semantic_model' | 'metric' | 'saved_query';
   name: string;
   package_name: string;
+  original_file_path: string;
+  fqn: string[];
   depends_on: { macros: string[]; nodes: string[] };
 };
 
@@ -91,7 +92,7 @@ export function parseDependency(text: string): { ref?: RefCall; source?: [string
 }
 
 /** dbt's fqn for a properties-file resource: package, the file's folders below its resource path, name. */
-function fqnFor(pkg: string, file: string, name: string): string[] {
+export function fqnFor(pkg: string, file: string, name: string): string[] {
   const parts = posix.dirname(file).split('/').filter((x) => x && x !== '.');
   return [pkg, ...parts.slice(1), name];
 }
@@ -193,33 +194,10 @@ export function parseExposures(b: ManifestBuilder): void {
       }
       refs.push({ ...p.ref, line: e.keyLines.model });
     }
-    b.semanticEntries.semantic_models[uid] = semanticEntry(b, e, uid, 'semantic_model', refs);
+    b.semanticEntries.semantic_models[uid] = semanticModelEntry(b, e, refs);
     pending.push({ uid, kind: 'semantic_model', refs, sources: [], file: e.file, line: e.keyLines.model ?? e.line });
   }
-  for (const [key, type] of [['metrics', 'metric'], ['saved_queries', 'saved_query']] as const) {
-    for (const e of extras[key]) {
-      const uid = `${type}.${pkg}.${e.name}`;
-      b.semanticEntries[key][uid] = semanticEntry(b, e, uid, type, []);
-      b.warnings.push(new TsdbtError(`unsupported-${type}`, `[unsupported] ${type.replace('_', ' ')} '${e.name}' is written to manifest.json as declared, but tsdbt does not resolve the semantic layer (no dependencies, no queries)`, { file: e.file, line: e.line, hint: 'dbt\'s semantic layer (MetricFlow) is not part of tsdbt; the entry is kept for other tools' }));
-    }
-  }
-}
-
-function semanticEntry(b: ManifestBuilder, e: ExtraEntry, uid: string, type: SemanticEntry['resource_type'], refs: RefCall[]): SemanticEntry {
-  return {
-    ...e.data,
-    unique_id: uid,
-    resource_type: type,
-    name: e.name,
-    package_name: b.pkg,
-    path: e.file.split('/').slice(1).join('/'),
-    original_file_path: e.file,
-    fqn: fqnFor(b.pkg, e.file, e.name),
-    description: typeof e.data.description === 'string' ? e.data.description : '',
-    depends_on: { macros: [], nodes: [] },
-    refs: refs.map((r) => ({ name: r.name, package: r.package ?? null, version: r.version ?? null })),
-    created_at: b.now,
-  };
+  parseMetricsAndSavedQueries(b);
 }
 
 /**
@@ -257,5 +235,9 @@ export function linkExposures(b: ManifestBuilder): void {
       else b.diags.error(new TsdbtError('source-not-found', `${label} uses source('${s}', '${t}'), which is not declared`, { file: p.file, line: p.line, hint: 'declare it under sources: in a .yml file in a model path' }));
     }
     entry.depends_on.nodes = [...new Set(deps)];
+    // dbt's SemanticModel.node_relation: where the referenced model is built.
+    const model = p.kind === 'semantic_model' && deps[0] ? b.nodes[deps[0]] : undefined;
+    if (model) (entry as SemanticEntry).node_relation = { alias: model.alias, schema_name: model.schema, database: model.database ?? null, relation_name: model.relation_name ?? null };
   }
+  linkSemantic(b);
 }

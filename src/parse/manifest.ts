@@ -7,7 +7,7 @@
  */
 import type { NodeConfig } from '../config/types.ts';
 import type { TestMetadata } from '../datatests/generic-test-name.ts';
-import type { Exposure } from './exposures.ts';
+import type { Exposure, SemanticEntry } from './exposures.ts';
 
 export type ResourceType = 'model' | 'seed' | 'test' | 'snapshot' | 'analysis' | 'source' | 'operation' | 'unit_test';
 
@@ -187,7 +187,8 @@ export interface Manifest {
   docs: Record<string, Documentation>;
   /** Exposures (src/parse/exposures.ts), keyed `exposure.<pkg>.<name>`. */
   exposures: Record<string, Exposure>;
-  metrics: Record<string, unknown>;
+  /** Metrics (src/parse/semantic.ts), keyed `metric.<pkg>.<name>`. */
+  metrics: Record<string, SemanticEntry>;
   groups: Record<string, unknown>;
   selectors: Record<string, unknown>;
   disabled: Record<string, unknown[]>;
@@ -196,8 +197,9 @@ export interface Manifest {
   /** unique_id → the unique_ids that depend on it. */
   child_map: Record<string, string[]>;
   group_map: Record<string, string[]>;
-  saved_queries: Record<string, unknown>;
-  semantic_models: Record<string, unknown>;
+  /** Saved queries and semantic models (src/parse/semantic.ts), keyed `saved_query.<pkg>.<name>` / `semantic_model.<pkg>.<name>`. */
+  saved_queries: Record<string, SemanticEntry>;
+  semantic_models: Record<string, SemanticEntry>;
   /** Unit tests (dbt ≥ 1.8), keyed `unit_test.<project>.<model>.<name>`; see src/unittests. */
   unit_tests: Record<string, UnitTestDefinition>;
 }
