@@ -67,7 +67,7 @@ describe('a Citus worker stopped mid-build', { skip }, () => {
     let stopped = false;
     const second = await p.cli('build', ['--target', 'citus'], {
       onStdout: (all) => {
-        if (!stopped && /OK created view model \S+\.stg_sessions/.test(all)) {
+        if (!stopped && /OK created (sql )?view model \S+\.stg_sessions/.test(all)) {
           stopped = true;
           worker('stop', BASE + 2);
         }
