@@ -44,12 +44,13 @@ export interface FolderTree {
 /**
  * The folder segments of a node: the directory of its file for the root
  * project (`models/staging/stripe`), `sources/<source_name>` for sources,
- * `exposures` for exposures, and `package:<name>/…` for nodes of other packages.
+ * `exposures` for exposures, `semantic layer` for semantic models, metrics and saved queries, and `package:<name>/…` for nodes of other packages.
  */
 export function folderSegments(n: GroupableNode, project: string): string[] {
   let segs: string[];
   if (n.resourceType === 'source') segs = ['sources', n.sourceName ?? n.name.split('.')[0]!];
   else if (n.resourceType === 'exposure') segs = ['exposures'];
+  else if (n.resourceType === 'semantic_model' || n.resourceType === 'metric' || n.resourceType === 'saved_query') segs = ['semantic layer'];
   else {
     const dir = n.path.includes('/') ? n.path.slice(0, n.path.lastIndexOf('/')) : '';
     segs = dir ? dir.split('/') : ['(root)'];

@@ -4,7 +4,7 @@
  * the lineage layout already computed. The page only draws it.
  */
 import type { Manifest, ManifestNode, SourceDefinition } from '../parse/manifest.ts';
-import type { Exposure } from '../parse/exposures.ts';
+import type { Exposure, SemanticEntry } from '../parse/exposures.ts';
 import type { LineageGraph } from '../graph/index.ts';
 import type { RunResults } from '../artifacts/index.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
@@ -90,6 +90,11 @@ export interface DocsNode {
   /** The node's own last result (run_results.json). */
   result?: { status: string; executionTime: number; message: string | null; completedAt: string | null };
   meta?: Record<string, unknown>;
+  /**
+   * Extra `[label, text]` rows of the page's facts table: for the semantic layer, a metric's label and
+   * type, a semantic model's entities / measures / dimensions, a saved query's metrics and group_by.
+   */
+  facts?: [string, string][];
 }
 
 /** Everything the page needs; embedded as JSON in index.html. */
@@ -146,9 +151,16 @@ export function buildDocsData(o: BuildDocsDataOptions): DocsData {
     const p = layout.points.get(id)!;
     const n = manifest.nodes[id];
     const exposure = n ? undefined : manifest.exposures?.[id];
-    const base = n ? nodeFields(n, o.compiled ? (o.compiledCode?.get(id) ?? n.compiled_code) : undefined) : exposure ? exposureFields(exposure) : sourceFields(manifest.sources[id]!);
-    const table = n ? o.catalog.nodes[id] : exposure ? undefined : o.catalog.sources[id];
-    const declared = n ? n.columns : exposure ? {} : manifest.sources[id]!.columns;
+    const sem = n || exposure ? undefined : (manifest.semantic_models?.[id] ?? manifest.metrics?.[id] ?? manifest.saved_queries?.[id]);
+    const base = n
+      ? nodeFields(n, o.compiled ? (o.compiledCode?.get(id) ?? n.compiled_code) : undefined)
+      : exposure
+        ? exposureFields(exposure)
+        : sem
+          ? semanticFields(sem)
+          : sourceFields(manifest.sources[id]!);
+    const table = n ? o.catalog.nodes[id] : exposure || sem ? undefined : o.catalog.sources[id];
+    const declared = n ? n.columns : exposure || sem ? {} : manifest.sources[id]!.columns;
     const r = results.get(id);
     return {
       ...base,
@@ -258,6 +270,59 @@ function exposureFields(e: Exposure): NodeBase {
     schema: null,
     identifier: null,
     meta,
+  };
+}
+
+/** `name (type)` of each `{name, type|agg}` entry of a list, comma-separated; '' when absent. */
+function namesOf(list: unknown, kindKey: string): string {
+  if (!Array.isArray(list)) return '';
+  return list
+    .map((x) => {
+      const o = (x ?? {}) as Record<string, unknown>;
+      const kind = o[kindKey];
+      return `${String(o.name ?? '')}${typeof kind === 'string' && kind ? ` (${kind})` : ''}`;
+    })
+    .join(', ');
+}
+
+/**
+ * The page of a semantic model, metric or saved query (parsed into manifest.json, never executed:
+ * MetricFlow's job, as in dbt-core): description, and as facts a metric's label and type, a semantic
+ * model's entities / measures / dimensions, a saved query's metrics and group_by. No relation, no columns.
+ */
+function semanticFields(e: SemanticEntry): NodeBase {
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const facts: [string, string][] = [];
+  if (str(e.label)) facts.push(['label', str(e.label)]);
+  if (e.resource_type === 'metric') {
+    facts.push(['metric type', str(e.type)]);
+    const tp = (e.type_params ?? {}) as Record<string, unknown>;
+    const measure = tp.measure as { name?: unknown } | null | undefined;
+    if (measure && typeof measure.name === 'string') facts.push(['measure', measure.name]);
+    if (typeof tp.expr === 'string' && tp.expr) facts.push(['expression', tp.expr]);
+  } else if (e.resource_type === 'semantic_model') {
+    facts.push(['entities', namesOf(e.entities, 'type')], ['measures', namesOf(e.measures, 'agg')], ['dimensions', namesOf(e.dimensions, 'type')]);
+  } else {
+    const qp = (e.query_params ?? {}) as Record<string, unknown>;
+    if (Array.isArray(qp.metrics)) facts.push(['metrics', qp.metrics.map(String).join(', ')]);
+    if (Array.isArray(qp.group_by)) facts.push(['group by', qp.group_by.map(String).join(', ')]);
+  }
+  const meta = e.meta && typeof e.meta === 'object' && Object.keys(e.meta).length ? (e.meta as Record<string, unknown>) : undefined;
+  return {
+    id: e.unique_id,
+    name: e.name,
+    resourceType: e.resource_type,
+    packageName: e.package_name,
+    path: e.original_file_path,
+    fqn: e.fqn,
+    tags: Array.isArray(e.tags) ? e.tags.map(String) : [],
+    description: str(e.description),
+    materialized: null,
+    database: null,
+    schema: null,
+    identifier: null,
+    facts: facts.filter(([, v]) => v !== ''),
+    ...(meta ? { meta } : {}),
   };
 }
 

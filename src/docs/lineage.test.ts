@@ -189,3 +189,76 @@ describe('docs data', () => {
     assert.equal(d.nodes.find((n) => n.name === 'mart_daily')!.columns.length, 0);
   });
 });
+
+/** project() plus dbt's semantic layer as manifest.json holds it (src/parse/semantic.ts): orders_sm on mart_daily, two metrics, a saved query. */
+function semanticProject() {
+  const m = project();
+  const entry = (type: 'semantic_model' | 'metric' | 'saved_query', name: string, parents: string[], extra: Record<string, unknown>) => ({
+    unique_id: `${type}.shop.${name}`,
+    resource_type: type,
+    name,
+    package_name: 'shop',
+    original_file_path: 'models/mart/semantic.yml',
+    fqn: ['shop', 'mart', name],
+    depends_on: { macros: [], nodes: parents },
+    ...extra,
+  });
+  m.semantic_models = {
+    'semantic_model.shop.orders_sm': entry('semantic_model', 'orders_sm', ['model.shop.mart_daily'], {
+      description: 'Orders, one row each.',
+      entities: [{ name: 'order_id', type: 'primary' }],
+      measures: [{ name: 'order_total', agg: 'sum' }],
+      dimensions: [{ name: 'ordered_at', type: 'time' }],
+    }),
+  };
+  m.metrics = {
+    'metric.shop.revenue': entry('metric', 'revenue', ['semantic_model.shop.orders_sm'], { label: 'Revenue', type: 'simple', type_params: { measure: { name: 'order_total' } }, description: 'Sum of order totals.' }),
+    'metric.shop.revenue_plus': entry('metric', 'revenue_plus', ['metric.shop.revenue'], { label: 'Revenue plus', type: 'derived', type_params: { expr: 'revenue + 1' } }),
+  };
+  m.saved_queries = {
+    'saved_query.shop.weekly': entry('saved_query', 'weekly', ['metric.shop.revenue', 'metric.shop.revenue_plus'], { query_params: { metrics: ['revenue', 'revenue_plus'], group_by: [] } }),
+  };
+  return m;
+}
+
+describe('docs lineage: the semantic layer', () => {
+  // dbt's docs site draws semantic models, metrics and saved queries downstream of what they depend on (depends_on.nodes).
+  it('draws semantic models, metrics and saved queries with their depends_on edges', () => {
+    const m = semanticProject();
+    const listing = listLineage(m, docsLineageGraph(m, buildGraph(m)));
+    const kinds = Object.fromEntries(listing.nodes.map((n) => [n.name, n.resourceType]));
+    assert.equal(kinds.orders_sm, 'semantic_model');
+    assert.equal(kinds.revenue, 'metric');
+    assert.equal(kinds.weekly, 'saved_query');
+    const semEdges = listing.edges.filter(([, b]) => /^(semantic_model|metric|saved_query)\./.test(b));
+    assert.deepEqual(semEdges, [
+      ['metric.shop.revenue', 'metric.shop.revenue_plus'],
+      ['metric.shop.revenue', 'saved_query.shop.weekly'],
+      ['metric.shop.revenue_plus', 'saved_query.shop.weekly'],
+      ['model.shop.mart_daily', 'semantic_model.shop.orders_sm'],
+      ['semantic_model.shop.orders_sm', 'metric.shop.revenue'],
+    ]);
+    const depth = Object.fromEntries(listing.nodes.map((n) => [n.name, n.depth]));
+    assert.ok(depth.mart_daily! < depth.orders_sm! && depth.orders_sm! < depth.revenue! && depth.revenue! < depth.weekly!);
+    const mermaid = toMermaid(listing);
+    assert.match(mermaid, /semantic_model_orders_sm\{\{"orders_sm"\}\}:::semantic_model/);
+    assert.match(mermaid, /classDef metric fill:#a83a3a/);
+    assert.match(toDot(listing), /"metric.shop.revenue" \[label="revenue", shape=octagon/);
+  });
+
+  it('gives each a page: description, a metric\'s label and type, a semantic model\'s entities / measures / dimensions', () => {
+    const m = semanticProject();
+    const d = buildDocsData({ manifest: m, graph: buildGraph(m), catalog: emptyCatalog(), catalogEmpty: true, compiled: false, runResults: null });
+    const byName = (name: string) => d.nodes.find((n) => n.name === name)!;
+    const revenue = byName('revenue');
+    assert.equal(revenue.resourceType, 'metric');
+    assert.equal(revenue.description, 'Sum of order totals.');
+    assert.deepEqual(revenue.facts, [['label', 'Revenue'], ['metric type', 'simple'], ['measure', 'order_total']]);
+    assert.deepEqual(byName('orders_sm').facts, [['entities', 'order_id (primary)'], ['measures', 'order_total (sum)'], ['dimensions', 'ordered_at (time)']]);
+    assert.deepEqual(byName('weekly').facts, [['metrics', 'revenue, revenue_plus']]);
+    // The metric's upstream semantic model is an edge of the page data (its page lists it under "Depends on").
+    const sm = d.nodes.indexOf(byName('orders_sm'));
+    assert.ok(d.edges.some(([a, b]) => a === sm && b === d.nodes.indexOf(revenue)));
+    assert.equal(revenue.columns.length, 0);
+  });
+});

@@ -35,6 +35,10 @@ export function lineageEntry(manifest: Manifest, uniqueId: string): LineageEntry
   // Exposures (dashboards, notebooks, …) are drawn downstream of what they depend on, as dbt's docs site.
   const e = manifest.exposures?.[uniqueId];
   if (e) return { uniqueId, name: e.name, resourceType: 'exposure', path: e.original_file_path };
+  // The semantic layer (dbt's docs site draws it too): semantic model ← its model, metric ← semantic models /
+  // metrics, saved query ← metrics, from depends_on.nodes as src/parse/semantic.ts resolves them.
+  const sem = manifest.semantic_models?.[uniqueId] ?? manifest.metrics?.[uniqueId] ?? manifest.saved_queries?.[uniqueId];
+  if (sem && (sem.config as { enabled?: unknown } | undefined)?.enabled !== false) return { uniqueId, name: sem.name, resourceType: sem.resource_type, path: sem.original_file_path };
   return undefined;
 }
 
@@ -116,6 +120,9 @@ const MERMAID_SHAPES: Record<LineageResourceType, [string, string]> = {
   snapshot: ['[[', ']]'],
   analysis: ['>', ']'],
   exposure: ['{{', '}}'],
+  semantic_model: ['{{', '}}'],
+  metric: ['((', '))'],
+  saved_query: ['([', '])'],
 };
 
 /**
@@ -154,6 +161,9 @@ const DOT_SHAPES: Record<LineageResourceType, string> = {
   snapshot: 'box3d',
   analysis: 'note',
   exposure: 'hexagon',
+  semantic_model: 'hexagon',
+  metric: 'octagon',
+  saved_query: 'ellipse',
 };
 
 /**

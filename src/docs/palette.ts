@@ -5,7 +5,7 @@
  */
 
 /** The resource types drawn in the lineage (tests are shown on their models, never as nodes). */
-export type LineageResourceType = 'source' | 'seed' | 'model' | 'snapshot' | 'analysis' | 'exposure';
+export type LineageResourceType = 'source' | 'seed' | 'model' | 'snapshot' | 'analysis' | 'exposure' | 'semantic_model' | 'metric' | 'saved_query';
 
 /** Fill colour per resource type (CSS hex). Sources and seeds differ from models at a glance. */
 export const TYPE_COLORS: Readonly<Record<LineageResourceType, string>> = {
@@ -15,6 +15,10 @@ export const TYPE_COLORS: Readonly<Record<LineageResourceType, string>> = {
   snapshot: '#8e5bd6',
   analysis: '#7a8699',
   exposure: '#c2417a',
+  // The semantic layer (parsed, never executed): warm tones apart from the inputs' orange.
+  semantic_model: '#b8860b',
+  metric: '#a83a3a',
+  saved_query: '#4b5563',
 };
 
 /** Human names for the legend. */
@@ -25,10 +29,13 @@ export const TYPE_LABELS: Readonly<Record<LineageResourceType, string>> = {
   snapshot: 'snapshot',
   analysis: 'analysis',
   exposure: 'exposure',
+  semantic_model: 'semantic model',
+  metric: 'metric',
+  saved_query: 'saved query',
 };
 
 /** Order of types in legends and listings: inputs first. */
-export const TYPE_ORDER: readonly LineageResourceType[] = ['source', 'seed', 'model', 'snapshot', 'analysis', 'exposure'];
+export const TYPE_ORDER: readonly LineageResourceType[] = ['source', 'seed', 'model', 'snapshot', 'analysis', 'semantic_model', 'metric', 'saved_query', 'exposure'];
 
 /** Colour of a test / node status (run_results.json statuses). */
 export const STATUS_COLORS: Readonly<Record<string, string>> = {
@@ -70,6 +77,10 @@ export const KIND_SHAPES: Readonly<Record<DrawnKind, NodeShape>> = {
   snapshot: 'pentagon',
   analysis: 'ring',
   exposure: 'hexagon',
+  // Semantic layer: reuses shapes of other kinds, told apart by colour (hexagon as exposures: consumers of models).
+  semantic_model: 'hexagon',
+  metric: 'octagon',
+  saved_query: 'ring',
   test: 'triangle',
   folder: 'square',
   package: 'octagon',
@@ -84,7 +95,7 @@ export const KIND_COLORS: Readonly<Record<DrawnKind, string>> = {
 };
 
 /** Legend order and wording. */
-export const KIND_ORDER: readonly DrawnKind[] = ['source', 'seed', 'model', 'snapshot', 'analysis', 'exposure', 'test', 'folder', 'package'];
+export const KIND_ORDER: readonly DrawnKind[] = ['source', 'seed', 'model', 'snapshot', 'analysis', 'semantic_model', 'metric', 'saved_query', 'exposure', 'test', 'folder', 'package'];
 export const KIND_LABELS: Readonly<Record<DrawnKind, string>> = {
   ...TYPE_LABELS,
   test: 'test',

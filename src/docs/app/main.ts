@@ -1240,6 +1240,7 @@ function showNode(i: number): void {
     ['package', n.packageName],
     ['tags', n.tags.length ? n.tags.map((t) => h('a', { class: 'tag', href: '#', 'data-tag': t }, t)) : null],
   ];
+  for (const [k, v] of n.facts ?? []) facts.push([k, v]);
   for (const s of n.stats) facts.push([s.label, h('span', { title: s.description ?? '' }, formatNumber(s.value, s.id))]);
 
   const sections: HTMLElement[] = [];
@@ -1291,22 +1292,25 @@ function showNode(i: number): void {
   sections.push(h('h2', {}, 'Description'), n.description.trim() ? markdown(n.description) : h('p', { class: 'muted' }, 'No description.'));
   if (n.sourceDescription) sections.push(h('h3', {}, `Source ${n.sourceName}`), markdown(n.sourceDescription));
 
-  // Columns.
-  sections.push(h('h2', {}, `Columns (${n.columns.length})`));
-  if (n.columns.length) {
-    sections.push(
-      h(
-        'table',
-        { class: 'columns' },
-        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'column · type'), h('th', {}, 'description · tests'))),
+  // Columns (the semantic layer has none: its entities, measures and dimensions are in the facts above).
+  const semantic = n.resourceType === 'semantic_model' || n.resourceType === 'metric' || n.resourceType === 'saved_query';
+  if (!semantic) {
+    sections.push(h('h2', {}, `Columns (${n.columns.length})`));
+    if (n.columns.length) {
+      sections.push(
         h(
-          'tbody',
-          {},
-          ...n.columns.map((c) => columnRow(n, c)),
+          'table',
+          { class: 'columns' },
+          h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'column · type'), h('th', {}, 'description · tests'))),
+          h(
+            'tbody',
+            {},
+            ...n.columns.map((c) => columnRow(n, c)),
+          ),
         ),
-      ),
-    );
-  } else sections.push(h('p', { class: 'muted' }, data.catalog ? 'No columns known (the relation is not in the database, or it has none).' : 'No columns documented (generated with --empty-catalog).'));
+      );
+    } else sections.push(h('p', { class: 'muted' }, data.catalog ? 'No columns known (the relation is not in the database, or it has none).' : 'No columns documented (generated with --empty-catalog).'));
+  }
 
   // Tests not on a column.
   const other = n.tests.map((ti) => data.tests[ti]!).filter((t) => !t.column || !n.columns.some((c) => c.name === t.column));
