@@ -16,7 +16,7 @@ import { selectNodesDetailed, type IndirectSelection, type SelectOptions, type S
 /** What evaluating a definition needs besides the graph. */
 export interface SelectorContext {
   /** Every named selector's definition (for `method: selector`). */
-  readonly definitions: ReadonlyMap<string, { readonly definition: unknown }>;
+  readonly definitions: ReadonlyMap<string, { readonly definition: unknown; readonly line?: number }>;
   /** Options passed to each leaf (state, indirect selection …). */
   readonly options: Pick<SelectOptions, 'state' | 'stateResults' | 'indirectSelection'>;
   readonly file: string;
@@ -44,6 +44,12 @@ export function evaluateSelector(name: string, manifest: Manifest, graph: Lineag
     stack.push(n);
     try {
       return evaluate(d.definition);
+    } catch (e) {
+      // A bad leaf (e.g. an unknown method) is reported at the selector's entry in selectors.yml.
+      if (e instanceof TsdbtError && !e.file) {
+        throw new TsdbtError(e.code, `selector '${n}': ${e.message}`, { file: ctx.file, line: d.line, kind: e.kind, hint: e.hint, cause: e });
+      }
+      throw e;
     } finally {
       stack.pop();
     }

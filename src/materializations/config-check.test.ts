@@ -83,6 +83,9 @@ describe('configSqlErrors', () => {
       [{ grants: { 'select on victim to public; drop table victim; --': ['x'] } }, 'invalid-grant-privilege', /grants/],
       [{ grants: { select: ['x; drop table victim'] } }, 'invalid-grantee', /grants/],
       [{ column_types: { id: 'integer); drop table victim; --' } }, 'invalid-column-type', /column_types.*"id"/],
+      // dbt's SeedConfig.column_types is a dict: a bare type name is a config error, not silently ignored.
+      [{ column_types: 'bigint' }, 'invalid-column-type', /must be a mapping of column name to type, got "bigint"/],
+      [{ column_types: ['bigint'] }, 'invalid-column-type', /must be a mapping/],
     ];
     for (const [config, code, re] of cases) {
       const errors = configSqlErrors(config, owner);

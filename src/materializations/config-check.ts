@@ -130,7 +130,16 @@ export function configSqlErrors(config: NodeConfig, owner: ConfigOwner): TsdbtEr
   }
 
   const types = config.column_types;
-  if (types !== null && types !== undefined && typeof types === 'object') {
+  if (types !== null && types !== undefined && (typeof types !== 'object' || Array.isArray(types))) {
+    // dbt's SeedConfig.column_types is a dict: anything else fails its config validation.
+    out.push(
+      new TsdbtError('invalid-column-type', `config 'column_types' of ${owner.label} must be a mapping of column name to type, got ${JSON.stringify(types)}.`, {
+        kind: 'project',
+        file: owner.file,
+        hint: 'Write column_types: {population: bigint, name: text} (in dbt_project.yml under seeds:, or in the seed\'s config:).',
+      }),
+    );
+  } else if (types !== null && types !== undefined && typeof types === 'object') {
     for (const [column, type] of Object.entries(types)) {
       const problem = typeof type === 'string' ? sqlTypeProblem(type) : 'it is not a string';
       if (!problem) continue;

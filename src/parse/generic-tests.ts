@@ -171,6 +171,21 @@ function addGenericTests(
       );
       continue;
     }
+    // dbt's own tests need these arguments; without them its macro renders `'values' is undefined`
+    // (or broken SQL): say so at the test's line before anything runs.
+    if (isDbtBuiltinTest(b, spec.namespace, spec.testName, macroName)) {
+      const missing = (BUILTIN_TEST_ARGS[spec.testName] ?? []).filter((a) => spec.kwargs[a] === undefined || spec.kwargs[a] === null);
+      if (missing.length) {
+        diags.error(
+          new TsdbtError('test-args-missing', `the ${spec.testName} test${columnName !== null ? ` on column '${columnName}'` : ''} needs ${missing.map((a) => `'${a}'`).join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} not given`, {
+            file: at.file,
+            line: at.line,
+            hint: `write it as - ${spec.testName}:\n    arguments:\n${BUILTIN_TEST_EXAMPLE[spec.testName]}`,
+          }),
+        );
+        continue;
+      }
+    }
     // dbt renders every generic test node through its macro at parse (execute false), so a ref() or
     // source() in the macro body becomes a dependency. dbt's own tests (unique, not_null, accepted_values,
     // relationships) call none beyond their kwargs, which were scanned above: they skip the render.
@@ -191,6 +206,14 @@ function addGenericTests(
     b.register(node);
   }
 }
+
+/** The arguments dbt's own generic tests cannot do without (dbt's test_accepted_values / test_relationships macros). */
+const BUILTIN_TEST_ARGS: Readonly<Record<string, readonly string[]>> = { accepted_values: ['values'], relationships: ['to', 'field'] };
+/** The `arguments:` lines of the hint for {@link BUILTIN_TEST_ARGS}. */
+const BUILTIN_TEST_EXAMPLE: Readonly<Record<string, string>> = {
+  accepted_values: "      values: ['placed', 'shipped']",
+  relationships: "      to: ref('customers')\n      field: id",
+};
 
 /** True when `macroName` resolves to dbt's own `test_<testName>` (not a project or package override). */
 function isDbtBuiltinTest(b: ManifestBuilder, namespace: string | null | undefined, testName: string, macroName: string): boolean {

@@ -135,6 +135,13 @@ export function buildContext(input: ContextInput): Record<string, unknown> {
   });
   const variable = (...raw: unknown[]): unknown => {
     const { positional } = splitArgs(raw);
+    if (positional[0] === undefined || positional[0] === null || positional[0] === '') {
+      // dbt: "missing 1 required positional argument: 'var_name'".
+      throw new TsdbtError('bad-var', `var() takes the name of a variable as its first argument, got ${positional[0] === '' ? "''" : 'no argument'}`, {
+        file: input.file,
+        hint: "write {{ var('name') }} or {{ var('name', 'default') }}",
+      });
+    }
     return hooks.variable(String(positional[0]), positional[1] ?? null, positional.length > 1);
   };
   const envVar = (...raw: unknown[]): unknown => {

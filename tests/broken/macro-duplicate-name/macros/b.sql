@@ -1,0 +1,2 @@
+
+{% macro cents(x) %}{{ x }}/100.0{% endmacro %}
