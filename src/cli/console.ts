@@ -399,10 +399,11 @@ export function createConsole(opts: ConsoleOptions = {}): Console {
         progressShown = true;
         return;
       }
-      // Off a terminal: the phase's first line, then at most one line every few seconds.
+      // Off a terminal: the phase's first line, then at most one line every few seconds, on stderr so that
+      // the data a command prints on stdout (`ls`, `compile`, `show`) stays clean for the next program.
       if (phase !== undefined && t - phase < progressEveryMs) return;
       progressPhases.set(what, t);
-      emit({ name: 'Note', code: 'Z050', level: 'info', msg: text, data: { msg: text } }, { stamp: true });
+      emit({ name: 'Note', code: 'Z050', level: 'info', msg: text, data: { msg: text } }, { stamp: true, toStderr: true });
     },
 
     nodeWarning: (node, message) => {

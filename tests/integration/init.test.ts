@@ -70,7 +70,7 @@ describe('tsdbt init', () => {
     cpSync(await pgliteTemplateDir(), join(root, 'demo', '.tsdbt', 'pglite', 'dev'), { recursive: true });
     const r = await tsdbt(join(root, 'demo'), home, ['build']);
     assert.equal(r.code, 0, r.output);
-    assert.match(r.stdout, /on pglite \(target dev at \.tsdbt\/pglite\/dev, schema analytics\)/);
+    assert.match(r.stdout, /Target dev: pglite at \.tsdbt\/pglite\/dev, schema analytics/);
     assert.match(r.stdout, /PASS=6 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=6/);
   });
 

@@ -60,7 +60,7 @@ for (const engine of ENGINES) {
     it('build: 27 nodes (3 seeds, 5 models, 19 tests), all pass, exit 0', async () => {
       const r = await p.cli('build');
       assert.equal(r.code, 0, r.output);
-      assert.match(r.stdout, /: 5 models, 3 seeds, 19 tests\n/, r.output);
+      assert.match(r.stdout, /Found 5 models, 3 seeds, 19 data tests/, r.output);
       assert.deepEqual(summary(r.stdout), { pass: 27, warn: 0, error: 0, skip: 0, total: 27 }, r.output);
       // Generated test names exactly as dbt prints them.
       assert.match(r.stdout, / PASS accepted_values_stg_baskets_status__placed__shipped__completed__return_pending__returned /);
