@@ -58,7 +58,10 @@ function normaliseText(s: string): string {
     .replace(/\b(time|timestamp)="[^"]*"/g, '$1="<volatile>"')
     .replace(/(__tsdbt_[a-z]+_)[0-9a-f]{6}\b/g, '$1<token>')
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uuid>')
-    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?/g, '<time>');
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?/g, '<time>')
+    // the console's clock (dbt's `HH:MM:SS  ` before each line) and its elapsed-time phrase
+    .replace(/\b\d\d:\d\d:\d\d(\.\d+)?\b/g, '<clock>')
+    .replace(/\d+ hours \d+ minutes and \d+(\.\d+)? seconds/g, '<elapsed>');
 }
 
 interface Snapshot {
