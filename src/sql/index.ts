@@ -13,11 +13,14 @@ import { writeFileAtomic } from '../artifacts/index.ts';
 import { loadSqlParser, sqlParserReady } from './parser.ts';
 import { validateCompiled, validateLoose, type LooseStatement, type MacroSource } from './validate.ts';
 import { projectColumnLineage, type ProjectLineage } from './project-lineage.ts';
+import { testColumnsNotProduced, testsOnColumn } from './test-columns.ts';
 
 export { loadSqlParser, parseSql } from './parser.ts';
 export { validateCompiled, validateLoose, validationOff, type LooseStatement, type MacroSource, type SqlValidation } from './validate.ts';
 export { statementLineage, type NodeLineage, type ColumnLineage, type UpstreamColumn, type LineageKind } from './lineage.ts';
 export { projectColumnLineage, columnTree, type ProjectLineage, type ColumnTree, type ColumnRef } from './project-lineage.ts';
+export { testColumnsNotProduced } from './test-columns.ts';
+export { fromReferenceErrors, type FromReferenceError } from './scope-check.ts';
 export { locateRendered, type MapTemplate, type TemplateLocation } from './source-map.ts';
 
 /** Where {@link checkProjectSql} prints. */
@@ -62,6 +65,7 @@ export async function checkProjectSql(opts: {
   if (errors.length > 1) throw new CompileErrors(errors);
   const lineage = projectColumnLineage(opts.manifest, v.trees, opts.root);
   for (const w of undocumentedColumns(opts.manifest, lineage, opts.root)) opts.out?.warn(w.format());
+  for (const w of testColumnsNotProduced(opts.manifest, lineage)) opts.out?.warn(w.format());
   writeLineageJson(join(opts.root, opts.targetPath), opts.manifest, lineage);
   return lineage;
 }
@@ -157,7 +161,7 @@ export function undocumentedColumns(manifest: Manifest, lineage: ProjectLineage,
       }
       const line = columnLine(texts.get(file) ?? null, n.name, col);
       warnings.push(
-        new TsdbtError('column-not-produced', `column '${col}' is documented for model '${n.name}', but its SQL does not produce it (it produces ${Object.keys(l.columns).join(', ') || 'no columns'})`, {
+        new TsdbtError('column-not-produced', `column '${col}' is documented for model '${n.name}', but its SQL does not produce it (it produces ${Object.keys(l.columns).join(', ') || 'no columns'})${testNote(manifest, id, col)}`, {
           file,
           line,
           hint: `rename or remove the column in ${file}, or add it to ${n.original_file_path}`,
@@ -166,6 +170,13 @@ export function undocumentedColumns(manifest: Manifest, lineage: ProjectLineage,
     }
   }
   return warnings;
+}
+
+/** `; its data tests will fail when they run: not_null_m_c` when the column has generic tests. */
+function testNote(manifest: Manifest, model: string, col: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_$]*$|^"(?:[^"]|"")+"$/.test(col.trim())) return ''; // an expression such as lower(name): its tests may well pass
+  const tests = testsOnColumn(manifest, model, col);
+  return tests.length ? `; ${tests.length === 1 ? 'its data test' : 'its data tests'} ${tests.join(', ')} will fail when run (column "${col}" does not exist)` : '';
 }
 
 /** 1-based line of `- name: col` after the model's `- name: model` entry in a properties file. */

@@ -208,9 +208,61 @@ function locateIn(tpl: string, out: string, pos: number, from: number, to: numbe
   // Nearest static occurrence of any kind before pos: a loop's tag sits after it in the template.
   const near = occ.filter((o) => o.at + o.seg.text.length <= pos).sort((a, b) => b.at - a.at)[0];
   const loopTags = near ? tags.filter((t) => t.start >= near.seg.start + near.seg.text.length && t.kind === '{{') : [];
-  const tag = between.find((t) => t.kind === '{{') ?? (near && near !== before ? loopTags[0] : undefined) ?? between[0];
+  const exprs = between.filter((t) => t.kind === '{{');
+  const tag = (exprs.length > 1 ? ownerTag(tpl, exprs, out, pos, region) : undefined) ?? exprs[0] ?? (near && near !== before ? loopTags[0] : undefined) ?? between[0];
   if (!tag) return { offset: tFrom, inTag: true, region, weight };
   return { offset: tag.start, inTag: true, region, weight };
+}
+
+/**
+ * Which of several `{{ }}` tags with no static text between them but
+ * whitespace (`{{ a }} {{ b }}`, `{{ a }}{{ b }}`) produced `pos`, which lies
+ * in `out[region)`: each tag's output is delimited by a hint — the last
+ * string literal of its expression (`ref('orders')` → `orders`) or its
+ * last identifier (`{{ cols }}` → `cols`), when the output holds it — and
+ * by the whitespace written between the tags. Undefined when the output
+ * cannot be cut with certainty (then the caller names the first tag).
+ */
+function ownerTag(tpl: string, tags: readonly Tag[], out: string, pos: number, region: readonly [number, number]): Tag | undefined {
+  const [from, to] = region;
+  const text = out.slice(from, to);
+  let cursor = text.search(/\S/);
+  if (cursor < 0) return undefined;
+  const at = pos - from;
+  const hints = tags.map((t) => {
+    const body = tpl.slice(t.start + 2, t.end - 2);
+    const lits = [...body.matchAll(/'([^'\\]+)'|"([^"\\]+)"/g)].map((m) => m[1] ?? m[2]);
+    if (lits.length) return lits[lits.length - 1];
+    const ids = body.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? [];
+    return ids.length === 1 ? ids[0] : undefined;
+  });
+  // Whitespace runs in the output equal to the gaps that are whitespace: then the gaps cut the output.
+  const wsGaps = tags.slice(0, -1).map((t, k) => {
+    const gap = tpl.slice(t.end, tags[k + 1].start);
+    const stripped = /-\}\}$/.test(tpl.slice(t.start, t.end)) || /^\{\{-/.test(tpl.slice(tags[k + 1].start, tags[k + 1].end));
+    return gap.length > 0 && !/\S/.test(gap) && !stripped;
+  });
+  const runs = (text.trim().match(/\s+/g) ?? []).length;
+  const gapsCut = wsGaps.every(Boolean) && runs === wsGaps.length;
+  for (let k = 0; k < tags.length - 1; k++) {
+    let end = -1;
+    const h = hints[k];
+    const hit = h ? text.indexOf(h, cursor) : -1;
+    if (gapsCut) {
+      const m = /\s+/.exec(text.slice(cursor));
+      if (!m) return undefined;
+      end = cursor + m.index;
+      cursor = end + m[0].length;
+    } else if (hit >= 0) {
+      // The tag's output ends after its hint, at the next whitespace, quote or punctuation that closes it.
+      const m = /^[^\s,()]*/.exec(text.slice(hit + h!.length));
+      end = hit + h!.length + (m ? m[0].length : 0);
+      cursor = end;
+      while (cursor < text.length && /\s/.test(text[cursor])) cursor++;
+    } else return undefined;
+    if (at < end) return tags[k];
+  }
+  return tags[tags.length - 1];
 }
 
 /**

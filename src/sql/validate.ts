@@ -18,6 +18,7 @@ import type { Manifest, ManifestNode } from '../parse/manifest.ts';
 import type { CompiledNode, HookSql } from '../compile/compile.ts';
 import { parseSql, type ParseResult } from './parser.ts';
 import { locateRendered, type MapTemplate, type TemplateLocation } from './source-map.ts';
+import { fromReferenceErrors, type FromReferenceError } from './scope-check.ts';
 
 /** A macro as the Jinja environment knows it (JinjaEnv.macroDefinitions()). */
 export interface MacroSource {
@@ -38,7 +39,8 @@ export interface SqlValidation {
   readonly skipped: readonly string[];
 }
 
-const VALIDATED = new Set(['model', 'test', 'snapshot']);
+/** Analyses are compiled (never run by tsdbt): checked for syntax and FROM references only, any number of statements. */
+const VALIDATED = new Set(['model', 'test', 'snapshot', 'analysis']);
 /** Materializations that wrap the model in one statement; a custom one may run a multi-statement body. */
 const BUILTIN_MATERIALIZATIONS = new Set(['view', 'table', 'incremental', 'ephemeral', 'materialized_view']);
 
@@ -83,6 +85,10 @@ export function validateCompiled(manifest: Manifest, compiled: Iterable<Compiled
       continue;
     }
     const what = node.resource_type === 'test' ? 'data test' : node.resource_type;
+    if (node.resource_type === 'analysis') {
+      for (const f of fromReferenceErrors(r.tree, c.compiledCode)) push(syntaxError(manifest, node, c, c.compiledCode, f.offset, f.message, macros, opts.root, f));
+      continue;
+    }
     if (r.statements.length === 0) {
       push(
         new TsdbtError('sql-empty', `${what} '${node.name}' renders to no SQL statement`, {
@@ -105,6 +111,8 @@ export function validateCompiled(manifest: Manifest, compiled: Iterable<Compiled
       );
       continue;
     }
+    // A qualifier that names no FROM item (scope-check.ts): PostgreSQL's run-time error, found now.
+    for (const f of fromReferenceErrors(r.tree, c.compiledCode)) push(syntaxError(manifest, node, c, c.compiledCode, f.offset, f.message, macros, opts.root, f));
     if (node.resource_type !== 'test') trees.set(node.unique_id, r.tree);
     for (const [field, key] of [['preHooks', 'pre_hook'], ['postHooks', 'post_hook'], ['beforeBeginHooks', 'pre_hook'], ['afterCommitHooks', 'post_hook']] as const) {
       for (const h of c[field] ?? []) {
@@ -227,7 +235,13 @@ function mapOrCompiled(manifest: Manifest, node: ManifestNode, c: CompiledNode, 
   return { file: c.compiledPath, line: lc.line, column: lc.column, lineText: sql.slice(start, nl < 0 ? sql.length : nl), inTag: false, via: [] };
 }
 
-function syntaxError(manifest: Manifest, node: ManifestNode, c: CompiledNode, sql: string, offset: number, message: string, macros: readonly MacroSource[], root?: string): TsdbtError {
+function syntaxError(manifest: Manifest, node: ManifestNode, c: CompiledNode, sql: string, offset: number, message: string, macros: readonly MacroSource[], root?: string, found?: FromReferenceError): TsdbtError {
+  const code = found ? 'sql-from-reference' : 'sql-syntax';
+  const by = found ? "PostgreSQL's error when it runs, found in the parse tree before" : "PostgreSQL's parser";
+  const hintLine = found?.hint ? `\n  HINT: ${found.hint}` : '';
+  const fix = found
+    ? `qualify the column with a name its FROM clause gives (${found.hint ? found.hint.replace(/^Perhaps you meant to reference /, '').replace(/\.$/, '') : 'an alias or table name in scope'}), or add the table to FROM; set {{ config(validate=false) }} on ${node.name} to skip the check`
+    : `fix the SQL there; if it is valid PostgreSQL that the bundled parser (PostgreSQL 18) does not know, set {{ config(validate=false) }} on ${node.name} or run with --no-validate`;
   // At end of input, point just after the last non-blank character.
   let at = offset;
   if (at >= sql.trimEnd().length) at = sql.trimEnd().length;
@@ -243,8 +257,8 @@ function syntaxError(manifest: Manifest, node: ManifestNode, c: CompiledNode, sq
       const nl = sql.indexOf('\n', at);
       const lineText = sql.slice(start, nl < 0 ? sql.length : nl);
       return new TsdbtError(
-        'sql-syntax',
-        `${message} (PostgreSQL's parser, data test '${node.name}', in its compiled SQL ${c.compiledPath}:${compiledAt.line}:${compiledAt.column})\n${excerpt({ line: compiledAt.line, column: compiledAt.column, lineText })}`,
+        code,
+        `${message} (${by}, data test '${node.name}', in its compiled SQL ${c.compiledPath}:${compiledAt.line}:${compiledAt.column})\n${excerpt({ line: compiledAt.line, column: compiledAt.column, lineText })}${hintLine}`,
         {
           file: node.original_file_path,
           line,
@@ -259,11 +273,12 @@ function syntaxError(manifest: Manifest, node: ManifestNode, c: CompiledNode, sq
   if (loc.inTag) lines.push(`  the error is in the output of this tag: ${quoteAround(sql, at)}`);
   for (const v of loc.via) lines.push(`  called from ${v.label} at ${v.file}:${v.line}`);
   if (loc.file !== c.compiledPath) lines.push(`  compiled SQL: ${c.compiledPath}:${compiledAt.line}:${compiledAt.column}`);
-  return new TsdbtError('sql-syntax', `${message} (PostgreSQL's parser, ${node.resource_type} '${node.name}')\n${lines.join('\n')}`, {
+  if (found?.hint) lines.push(`  HINT: ${found.hint}`);
+  return new TsdbtError(code, `${message} (${by}, ${node.resource_type} '${node.name}')\n${lines.join('\n')}`, {
     file: loc.file,
     line: loc.line,
     column: loc.column,
-    hint: `fix the SQL there; if it is valid PostgreSQL that the bundled parser (PostgreSQL 18) does not know, set {{ config(validate=false) }} on ${node.name} or run with --no-validate`,
+    hint: fix,
   });
 }
 
