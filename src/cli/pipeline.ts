@@ -34,7 +34,7 @@ import { runProjectHooks, onRunEndContext } from '../runner/run-hooks.ts';
 import { parseFailureResults } from './parse-failure.ts';
 import { findMaterializationMacro } from '../parse/materialization-macros.ts';
 import type { CustomMaterializations } from '../runner/runners.ts';
-import { checkProjectSql, checkRunTimeNode, withColumnLineage, type ProjectLineage } from '../sql/index.ts';
+import { checkProjectSql, checkRunTimeNode, checkRenderedSql, noDatabase, renderableAhead, validationOff, withColumnLineage, type ProjectLineage } from '../sql/index.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -442,7 +442,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       const compiled = sc.compiled;
       const compiledSession = sc;
       // Every compiled statement parsed before any runs: all syntax errors at once, at the model file's line (src/sql).
-      lineage = await sqlCheck(s, p, compiled.values(), out);
+      lineage = await sqlCheck(s, p, compiled.values(), out, sc.compiler);
       writeManifestOnce();
       const hooks = sessionRunHooks(s, p);
       const hookCount = hooks.start.length + hooks.end.length;
@@ -469,7 +469,7 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
       rec.start();
       // on-run-start, the nodes, then on-run-end (even after failures), as dbt's RunTask.
       const runHooks = (type: RunHookType, list: readonly RunHookNode[], extra?: Record<string, unknown>) =>
-        runProjectHooks({ type, hooks: list, adapter, extra, reporter: out, signal, render: (h, x, conn) => compiledSession.compiler.renderRunHook(h, x, conn) });
+        runProjectHooks({ type, hooks: list, adapter, extra, reporter: out, signal, render: (h, x, conn) => compiledSession.compiler.renderRunHook(h, x, conn).then((sql) => (checkRenderedSql(sql, `${h.hook_type} hook ${h.index}`, { file: h.original_file_path.replace(/^\.\//, ''), template: h.raw_code, root: s.project.root }, s.flags.validate), sql)) });
       if (hooks.start.length) {
         // dbt's before_run creates the selected nodes' schemas before on-run-start (hooks often write there).
         const m = runManifest;
@@ -505,9 +505,18 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
         signal,
         retries: adapter.capabilities.connectionRetries,
         compileAtRunTime: (id, conn, threadId) => compileAtRunTime(s, p, compiledSession, id, conn, threadId),
-        renderHookAtRunTime: (id, template, conn, threadId) => compiledSession.compiler.renderHookAtRunTime(id, template, conn, threadId),
+        renderHookAtRunTime: (id, template, conn, threadId) =>
+          compiledSession.compiler.renderHookAtRunTime(id, template, conn, threadId).then((sql) => {
+            const n = p.parsed.manifest.nodes[id];
+            if (n && !validationOff(n)) checkRenderedSql(sql, `hook of ${n.resource_type} '${n.name}'`, { file: n.original_file_path }, s.flags.validate); // src/sql
+            return sql;
+          }),
         runUnitTest: (id, conn, threadId, statements) =>
-          runUnitTest(p.parsed.manifest.unit_tests[id]!, p.parsed.manifest, conn, (def, inputs, c, t) => compiledSession.compiler.compileUnitTest(def, inputs, c, t), threadId, statements),
+          runUnitTest(p.parsed.manifest.unit_tests[id]!, p.parsed.manifest, conn, (def, inputs, c, t) =>
+              compiledSession.compiler.compileUnitTest(def, inputs, c, t).then((sql) => (checkRenderedSql(sql, `unit test '${def.name}'`, { file: def.original_file_path, line: def.line }, s.flags.validate), sql)),
+            threadId,
+            statements,
+          ),
         customMaterializations: customMaterializations(s, p, compiledSession.compiler),
       });
       results = [...startResults, ...nodeResults];
@@ -541,9 +550,15 @@ export async function runCommand(command: RunCommand, flags: CommonFlags, out: C
  * Parses the compiled SQL (src/sql): throws every syntax error at once; writes
  * target/lineage.json; returns the column lineage (null under --no-validate).
  */
-export function sqlCheck(s: Session, p: Parsed, compiled: Iterable<CompiledNode>, out?: Console): Promise<ProjectLineage | null> {
+export async function sqlCheck(s: Session, p: Parsed, compiled: Iterable<CompiledNode>, out?: Console, compiler?: Pick<SessionCompile['compiler'], 'renderRunHook'>): Promise<ProjectLineage | null> {
   const h = sessionRunHooks(s, p);
-  const hooks = [...h.start, ...h.end].filter((x) => x.package_name === s.project.name).map((x) => ({ label: `${x.hook_type} hook ${x.index}`, file: x.original_file_path.replace(/^\.\//, ''), sql: x.raw_code }));
+  const hooks = [];
+  for (const x of [...h.start, ...h.end].filter((y) => y.package_name === s.project.name)) {
+    // A hook with Jinja is rendered ahead when nothing in it depends on the run (src/sql/rendered.ts); else checked when it runs.
+    let rendered: string | undefined;
+    if (compiler && s.flags.validate !== false && renderableAhead(x.raw_code)) rendered = await compiler.renderRunHook(x, {}, noDatabase as never).catch(() => undefined);
+    hooks.push({ label: `${x.hook_type} hook ${x.index}`, file: x.original_file_path.replace(/^\.\//, ''), sql: x.raw_code, rendered });
+  }
   return checkProjectSql({ manifest: p.parsed.manifest, compiled, macros: p.parsed.jinja.macroDefinitions(), root: s.project.root, targetPath: s.project.targetPath, validate: s.flags.validate, out, hooks });
 }
 

@@ -14,12 +14,14 @@ import { loadSqlParser, sqlParserReady } from './parser.ts';
 import { validateCompiled, validateLoose, type LooseStatement, type MacroSource } from './validate.ts';
 import { projectColumnLineage, type ProjectLineage } from './project-lineage.ts';
 import { testColumnsNotProduced, testsOnColumn } from './test-columns.ts';
+import { unitTestFixtureErrors } from './rendered.ts';
 
 export { loadSqlParser, parseSql } from './parser.ts';
 export { validateCompiled, validateLoose, validationOff, type LooseStatement, type MacroSource, type SqlValidation } from './validate.ts';
 export { statementLineage, type NodeLineage, type ColumnLineage, type UpstreamColumn, type LineageKind } from './lineage.ts';
 export { projectColumnLineage, columnTree, type ProjectLineage, type ColumnTree, type ColumnRef } from './project-lineage.ts';
 export { testColumnsNotProduced } from './test-columns.ts';
+export { checkRenderedSql, renderableAhead, noDatabase, unitTestFixtureErrors } from './rendered.ts';
 export { fromReferenceErrors, type FromReferenceError } from './scope-check.ts';
 export { locateRendered, type MapTemplate, type TemplateLocation } from './source-map.ts';
 
@@ -47,7 +49,7 @@ export async function checkProjectSql(opts: {
   readonly targetPath: string;
   readonly validate?: boolean;
   readonly out?: SqlCheckOutput;
-  /** `on-run-start` / `on-run-end` hooks (those without Jinja are checked). */
+  /** `on-run-start` / `on-run-end` hooks: those without Jinja, and those with Jinja given `rendered` ahead, are checked. */
   readonly hooks?: readonly LooseStatement[];
 }): Promise<ProjectLineage | null> {
   if (opts.validate === false) {
@@ -56,7 +58,7 @@ export async function checkProjectSql(opts: {
   }
   await loadSqlParser();
   const v = validateCompiled(opts.manifest, opts.compiled, opts.macros, { root: opts.root });
-  const errors = [...validateLoose(opts.hooks ?? [], opts.root), ...v.errors];
+  const errors = [...validateLoose(opts.hooks ?? [], opts.root), ...unitTestFixtureErrors(opts.manifest, opts.root), ...v.errors];
   if (v.skipped.length) {
     const names = v.skipped.map((id) => opts.manifest.nodes[id]?.name ?? id);
     opts.out?.info(`SQL not validated (config validate: false or static_analysis: off): ${names.slice(0, 10).join(', ')}${names.length > 10 ? ` and ${names.length - 10} more` : ''}`);

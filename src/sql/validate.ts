@@ -131,20 +131,27 @@ export interface LooseStatement {
   readonly label: string;
   /** Project-relative file that holds it (dbt_project.yml). */
   readonly file: string;
+  /** The hook as written (a template when it holds Jinja). */
   readonly sql: string;
+  /** The hook rendered ahead of the run, when its template could be (src/sql/rendered.ts: renderableAhead). */
+  readonly rendered?: string;
 }
 
 /**
- * Parses hooks that hold no Jinja (those with Jinja are rendered when they
- * run, against the database): any number of statements is fine. An error
- * points at the hook's text in `file` when found there (`root`: the project
- * directory), else at the file.
+ * Parses the `on-run-start` / `on-run-end` hooks: those without Jinja as
+ * written, those with Jinja as `rendered` ahead when given (the others are
+ * checked when they are rendered, at run time: see rendered.ts). Any number
+ * of statements is fine. An error points at the hook's text in `file` when
+ * found there (`root`: the project directory) — through the Jinja render for
+ * a rendered hook — else at the file.
  */
 export function validateLoose(list: readonly LooseStatement[], root?: string): TsdbtError[] {
   const errors: TsdbtError[] = [];
   for (const h of list) {
-    if (/\{[{%#]/.test(h.sql)) continue;
-    const r = parseSql(h.sql);
+    const templated = /\{[{%#]/.test(h.sql);
+    if (templated && typeof h.rendered !== 'string') continue;
+    const sql = templated ? h.rendered! : h.sql;
+    const r = parseSql(sql);
     if (r.ok) continue;
     let text = '';
     try {
@@ -153,12 +160,21 @@ export function validateLoose(list: readonly LooseStatement[], root?: string): T
       text = '';
     }
     const at = text ? text.indexOf(h.sql) : -1;
-    const where = at >= 0 ? lineColumnAt(text, at + Math.min(r.offset, h.sql.length)) : lineColumnAt(h.sql, r.offset);
-    const lines = (at >= 0 ? text : h.sql).split('\n');
+    let where: { line: number; column: number; lineText: string } | null = null;
+    if (at >= 0 && templated) {
+      const base = lineColumnAt(text, at);
+      const loc = locateRendered(sql, Math.min(r.offset, Math.max(0, sql.length - 1)), { file: h.file, text: h.sql, line: base.line, column: base.column, label: h.label }, []);
+      if (loc) where = { line: loc.line, column: loc.column, lineText: text.split('\n')[loc.line - 1] ?? '' };
+    } else if (at >= 0) {
+      const lc = lineColumnAt(text, at + Math.min(r.offset, h.sql.length));
+      where = { ...lc, lineText: text.split('\n')[lc.line - 1] ?? '' };
+    }
+    const shown = where ?? { ...lineColumnAt(sql, r.offset), lineText: '' };
+    if (!where) shown.lineText = sql.split('\n')[shown.line - 1] ?? '';
     errors.push(
-      new TsdbtError('sql-syntax', `${r.message} (PostgreSQL's parser, ${h.label})\n${excerpt({ line: where.line, column: where.column, lineText: lines[where.line - 1] ?? '' })}`, {
+      new TsdbtError('sql-syntax', `${r.message} (PostgreSQL's parser, ${h.label}${templated ? ', rendered ahead of the run' : ''})\n${excerpt(shown)}`, {
         file: h.file,
-        ...(at >= 0 ? { line: where.line, column: where.column } : {}),
+        ...(where ? { line: where.line, column: where.column } : {}),
         hint: `fix the ${h.label} in ${h.file}; if it is valid PostgreSQL that the bundled parser does not know, run with --no-validate`,
       }),
     );
