@@ -13,6 +13,7 @@
  * A template error in a hook is not a result: it is thrown (dbt raises a
  * CompilationError and the invocation stops).
  */
+import { TsdbtError } from '../errors.ts';
 import type { Adapter, Connection } from '../adapters/adapter.ts';
 import type { Manifest, ManifestNode } from '../parse/manifest.ts';
 import type { RunHookNode, RunHookType } from '../parse/run-hooks.ts';
@@ -73,12 +74,17 @@ export async function runProjectHooks(opts: RunHooksOptions): Promise<NodeResult
       reporter.hookLine?.(`START hook: ${name}`, 'RUN', i + 1, total);
       const compileStart = new Date().toISOString();
       const t0 = performance.now();
-      const rendered = await opts.render(hook, opts.extra ?? {}, conn);
-      const sql = hookSql(rendered);
+      // A syntax error found in the rendered hook (src/sql, checked when rendered) fails the hook as the database would.
+      const rendered = await opts.render(hook, opts.extra ?? {}, conn).catch((e: unknown) => {
+        if (e instanceof TsdbtError && e.code === 'sql-syntax') return e;
+        throw e;
+      });
+      const sql = typeof rendered === 'string' ? hookSql(rendered) : '';
       const compileEnd = new Date().toISOString();
       let status: 'success' | 'error' = 'success';
       let message: string;
       try {
+        if (typeof rendered !== 'string') throw new Error(rendered.format());
         if (sql.trim()) await conn.query(sql);
         message = `${name} passed`;
       } catch (e) {

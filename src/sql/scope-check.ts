@@ -2,11 +2,15 @@
  * A check beyond syntax that PostgreSQL itself makes only when it plans a
  * statement: every column qualified by a name (`u.id`, `u.*`) must name a
  * FROM item in scope — the item's alias, or the table's own name when it
- * has no alias. `select stg_users.id from {{ ref('stg_users') }} as u`
- * fails on the server with `invalid reference to FROM-clause entry for
- * table "stg_users"` (hint: the alias "u"), and `select x.id from t` with
- * `missing FROM-clause entry for table "x"` (PostgreSQL's parse_relation.c,
- * errorMissingRTE). This module finds both in the parse tree, before the run.
+ * has no alias. `select stg_users.id from {{ ref('stg_users') }} as u` and
+ * `select x.id from t` fail on the server with `missing FROM-clause entry
+ * for table "stg_users"` / `"x"` (PostgreSQL's parse_relation.c,
+ * errorMissingRTE; it says `invalid reference to FROM-clause entry` with the
+ * alias hint only when the name also resolves on the search_path, which a
+ * dbt relation in the target schema usually does not). This module finds
+ * them in the parse tree, before the run; for a table used under its
+ * alias's back it adds PostgreSQL's hint (`Perhaps you meant to reference
+ * the table alias "u".`).
  *
  * Certain, not clever: only two-part names (`a.b`, `a.*`) of top-level
  * SELECT statements are checked (three or more parts can mean
@@ -26,7 +30,7 @@ type Any = any;
 
 /** One qualified column whose qualifier names no FROM item in scope. */
 export interface FromReferenceError {
-  /** PostgreSQL's words: `missing FROM-clause entry for table "x"` or `invalid reference to FROM-clause entry for table "x"`. */
+  /** PostgreSQL's words: `missing FROM-clause entry for table "x"`. */
   readonly message: string;
   /** PostgreSQL's hint (`Perhaps you meant to reference the table alias "u".`), when it gives one. */
   readonly hint?: string;
@@ -177,7 +181,7 @@ function check(ref: Any, scope: Scope, found: FromReferenceError[], toIndex: (b:
   const offset = toIndex(ref.location ?? 0);
   found.push(
     aliasOf
-      ? { message: `invalid reference to FROM-clause entry for table "${q}"`, hint: `Perhaps you meant to reference the table alias "${aliasOf}".`, offset, qualifier: q }
+      ? { message: `missing FROM-clause entry for table "${q}"`, hint: `Perhaps you meant to reference the table alias "${aliasOf}".`, offset, qualifier: q }
       : { message: `missing FROM-clause entry for table "${q}"`, offset, qualifier: q },
   );
 }

@@ -254,9 +254,8 @@ function ownerTag(tpl: string, tags: readonly Tag[], out: string, pos: number, r
       end = cursor + m.index;
       cursor = end + m[0].length;
     } else if (hit >= 0) {
-      // The tag's output ends after its hint, at the next whitespace, quote or punctuation that closes it.
-      const m = /^[^\s,()]*/.exec(text.slice(hit + h!.length));
-      end = hit + h!.length + (m ? m[0].length : 0);
+      // The tag's output ends after its hint and the quote that closes it (`"orders"`).
+      end = hit + h!.length + (/^["`\]]/.test(text.slice(hit + h!.length)) ? 1 : 0);
       cursor = end;
       while (cursor < text.length && /\s/.test(text[cursor])) cursor++;
     } else return undefined;
