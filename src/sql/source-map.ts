@@ -9,6 +9,10 @@
  * that tag may have called (macros, ephemeral models) are aligned with that
  * stretch of output in turn, and failing that the tag itself is the answer.
  *
+ * Several tags with only whitespace between them (`{{ a }} {{ b }}`): the
+ * output is cut between them by each tag's hint (`ref('x')` → `x`) or by
+ * that whitespace, so the error points at the tag that produced it.
+ *
  * Loops are covered: a loop body's segments appear several times in the
  * output; an occurrence outside the chain still maps to the body.
  */

@@ -6,7 +6,11 @@
  * macro when the macro's text holds the error — with the line, a caret and
  * PostgreSQL's message. A model or test that renders to nothing, or to more
  * than one statement, is an error too (dbt sends one statement; a trailing
- * `;` is fine: tsdbt strips it before wrapping the SELECT).
+ * `;` is fine: tsdbt strips it before wrapping the SELECT). A column
+ * qualified by a name that is no FROM item in scope is `sql-from-reference`
+ * (scope-check.ts), at the reference, in PostgreSQL's words. Analyses are
+ * checked for syntax and FROM references only (never run: any number of
+ * statements).
  *
  * Off for the whole invocation with `--no-validate`, or for one node with
  * the config `validate: false` (for syntax the bundled parser, PostgreSQL
@@ -56,8 +60,8 @@ export function validationOff(node: Pick<ManifestNode, 'config'>): boolean {
 }
 
 /**
- * Parses the compiled SQL of every model, data test and snapshot in
- * `compiled`, and each rendered model hook. Never throws for the user's SQL:
+ * Parses the compiled SQL of every model, data test, snapshot and analysis in
+ * `compiled`, and each rendered model hook; checks FROM references. Never throws for the user's SQL:
  * every problem is an entry of `errors` (throw them together, e.g. as
  * CompileErrors). The parser must be loaded (loadSqlParser()).
  */
