@@ -61,21 +61,27 @@ export async function validateAtParse(s: Session, p: Parsed, out: Console): Prom
     .filter((n) => n.resource_type === 'model' || n.resource_type === 'snapshot' || n.resource_type === 'test')
     .map((n) => n.unique_id)
     .sort();
+  const compiler = compilerWithoutDatabase(s, p, ids, 'parse');
   let compiled;
   try {
-    compiled = compileWithoutDatabase(s, p, ids, 'parse').compiled;
+    compiled = compiler.compileUpFront().compiled;
   } catch (e) {
     if (!(e instanceof TsdbtError)) throw e;
     const n = e instanceof CompileErrors ? e.errors.length : 1;
     out.warn(`SQL not validated: ${n} node${n === 1 ? '' : 's'} failed to compile (tsdbt compile shows why)`);
     return;
   }
-  await sqlCheck(s, p, compiled.values(), out);
+  await sqlCheck(s, p, compiled.values(), out, compiler);
 }
 
 /** The up-front compile of `ids` as if no relation existed, writing nothing (nodes that ask the database are set aside). */
 function compileWithoutDatabase(s: Session, p: Parsed, ids: readonly string[], which: string): UpFrontCompile {
-  return new Compiler({ ...sessionCompilerBase(s, p), fullRefresh: false, relations: new Map(), selected: ids, flags: { WHICH: which, FULL_REFRESH: false } }, ids).compileUpFront();
+  return compilerWithoutDatabase(s, p, ids, which).compileUpFront();
+}
+
+/** The Compiler of {@link compileWithoutDatabase}: every relation taken as absent, `WHICH` set to `which`. */
+function compilerWithoutDatabase(s: Session, p: Parsed, ids: readonly string[], which: string): Compiler {
+  return new Compiler({ ...sessionCompilerBase(s, p), fullRefresh: false, relations: new Map(), selected: ids, flags: { WHICH: which, FULL_REFRESH: false } }, ids);
 }
 
 /** The name a node has in lineage output: a model's name, or `source_name.table` for a source. */

@@ -15,7 +15,7 @@ import { common } from './flags.ts';
 import { applyEnvFlags, colorChoice } from './env-flags.ts';
 import { addLoggingOptions, mergeLoggingFlags } from './logging-flags.ts';
 import { resolveLogOptions } from './logging.ts';
-import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, sqlCheck, type CommonFlags } from './pipeline.ts';
+import { openSession, parseSession, select, compileSessionWithCompiler, relationState, runCommand, retryCommand, sqlCheck, type CommonFlags } from './pipeline.ts';
 import { withColumnLineage } from '../sql/index.ts';
 import { registerLineageCommand } from './lineage.ts';
 import { createAdapter } from '../adapters/index.ts';
@@ -207,8 +207,8 @@ async function compileCommand(flags: CommonFlags & Record<string, unknown>, out:
   } finally {
     await adapter?.close();
   }
-  const compiled = await compileSession(s, p, ids, relations, { out });
-  const lineage = await sqlCheck(s, p, compiled.values(), out); // syntax errors (exit 2) and lineage.json, as run does
+  const { compiled, compiler } = await compileSessionWithCompiler(s, p, ids, relations, { out });
+  const lineage = await sqlCheck(s, p, compiled.values(), out, compiler); // syntax errors (exit 2) and lineage.json, as run does
   writeManifest(join(s.project.root, s.project.targetPath), withColumnLineage(p.parsed.manifest, lineage), compiled);
   // As dbt: print the SQL of each compiled node named in --select (graph operators stripped).
   const named = new Set((flags.select ?? []).map((t) => t.replace(/^(\d*\+|@)/, '').replace(/\+\d*$/, '')));

@@ -339,8 +339,17 @@ export async function compileRemaining(s: Session, p: Parsed, sc: SessionCompile
  * @throws CompileErrors, or a connection error naming the node that needed the database.
  */
 export async function compileSession(s: Session, p: Parsed, ids: readonly string[], relations: RelationState, opts: { deferTo?: Manifest | null; adapter?: Adapter | null; out?: Console } = {}): Promise<Map<string, CompiledNode>> {
+  return (await compileSessionWithCompiler(s, p, ids, relations, opts)).compiled;
+}
+
+/**
+ * {@link compileSession}, also returning the Compiler, so that the caller can
+ * render the on-run hooks ahead for the SQL check (see {@link sqlCheck}).
+ * @throws as compileSession.
+ */
+export async function compileSessionWithCompiler(s: Session, p: Parsed, ids: readonly string[], relations: RelationState, opts: { deferTo?: Manifest | null; adapter?: Adapter | null; out?: Console } = {}): Promise<SessionCompile> {
   const sc = compileUpFront(s, p, ids, relations, opts.deferTo ?? null, 'compile', opts.out);
-  if (!sc.atRunTime.size) return sc.compiled;
+  if (!sc.atRunTime.size) return sc;
   let adapter = opts.adapter ?? null;
   const own = !adapter;
   if (!adapter) {
@@ -359,7 +368,7 @@ export async function compileSession(s: Session, p: Parsed, ids: readonly string
   } finally {
     if (own) await adapter.close();
   }
-  return sc.compiled;
+  return sc;
 }
 
 /** What run_results.json records about the invocation, as of now. */

@@ -126,13 +126,18 @@ await describeEngines('checks before the run', (engine) => {
     }
   });
 
-  it('compile checks analyses too (run does not compile them)', { skip: engine.name === 'postgres' ? 'compile asks no database here: checked once, on PGlite' : undefined }, async () => {
+  it('compile checks analyses too (run does not compile them); compile and parse render the Jinja on-run hooks ahead, as run does', { skip: engine.name === 'postgres' ? 'compile asks no database here: checked once, on PGlite' : undefined }, async () => {
     const p = await Project.create(engine, PLANTED);
     try {
       const r = await p.cli('compile');
       assert.equal(r.code, 2, r.output);
       assert.ok(heads(r.output).includes('analyses/report.sql:2:34 sql-syntax'), r.output);
+      assert.ok(heads(r.output).includes('dbt_project.yml:6:73 sql-syntax'), r.output);
       assert.match(r.output, /syntax error at end of input \(PostgreSQL's parser, analysis 'report'\)/);
+      const parsed = await p.cli('parse');
+      assert.equal(parsed.code, 2, parsed.output);
+      assert.ok(heads(parsed.output).includes('dbt_project.yml:6:73 sql-syntax'), parsed.output);
+      assert.match(parsed.output, /on-run-start hook 0, rendered ahead of the run/);
     } finally {
       await p.cleanup();
     }
