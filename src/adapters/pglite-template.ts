@@ -9,7 +9,7 @@
  * so the database is the same; PostgreSQL's own server has the same split (initdb
  * once at install, then every run uses the cluster).
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +86,8 @@ export function pgliteTemplateDir(root: string): Promise<string> {
  */
 export async function copyPgliteTemplate(dataDir: string, root: string): Promise<void> {
   const src = await pgliteTemplateDir(root);
-  cpSync(src, dataDir, { recursive: true, filter: (from) => from !== join(src, 'PG_VERSION') });
-  cpSync(join(src, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
+  // FICLONE: a copy-on-write clone where the file system has them (btrfs, XFS), else a plain copy.
+  const mode = constants.COPYFILE_FICLONE;
+  cpSync(src, dataDir, { recursive: true, mode, filter: (from) => from !== join(src, 'PG_VERSION') });
+  cpSync(join(src, 'PG_VERSION'), join(dataDir, 'PG_VERSION'), { mode });
 }

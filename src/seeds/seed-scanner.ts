@@ -8,7 +8,7 @@
  * does not match (a wider value, surrounding spaces, quoted numbers, a ragged row, a
  * multi-line field) takes the slow path: csv-parse parses that one record and the
  * exact classifier (seed-kind.ts) widens the kinds; the expression is then rebuilt.
- * 1M rows × 4 columns (56 MB): ~200 ms, which the COPY's own time hides.
+ * 1M rows × 4 columns (56 MB): ~150 ms CPU, which the COPY's own time hides.
  */
 import { parse as parseSync } from 'csv-parse/sync';
 import { CsvError } from 'csv-parse';
