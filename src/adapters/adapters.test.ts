@@ -11,6 +11,7 @@ import { quoteIdentifier, quoteLiteral, quoteRelation } from './quote.ts';
 import { createPgliteAdapter } from './pglite.ts';
 import { createPostgresAdapter } from './postgres.ts';
 import { LOCK_FILE } from './directory-lock.ts';
+import { pgliteVersion } from './pglite-template.ts';
 import { freshPgliteDir, pgliteTargetForDir, postgresSkipReason, postgresTarget, testTargets, type TestDb } from './testing.ts';
 
 describe('quoting', () => {
@@ -279,6 +280,38 @@ describe('pglite lock', () => {
     const again = await createPgliteAdapter(target, { lockTimeoutMs: 300 });
     assert.equal((await again.query('select 1 as one')).rows[0].one, 1);
     await again.close();
+  });
+});
+
+describe('pglite new data directory', () => {
+  const root = mkdtempSync(join(tmpdir(), 'tsdbt-seedlite-tpl-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('copies the initdb template (made once under the cache root) into a new directory, keeping the lock; data stays per directory', async () => {
+    const cache = join(root, 'cache');
+    const open = async (name: string) => createPgliteAdapter(pgliteTargetForDir(join(root, name)), { templateRoot: cache });
+    const a = await open('a');
+    const tpl = join(cache, `pglite-template-${pgliteVersion()}`);
+    try {
+      assert.ok(existsSync(join(tpl, 'PG_VERSION')), 'template made');
+      assert.ok(existsSync(join(root, 'a', LOCK_FILE)), 'lock kept while open');
+      await a.query('create table seedlite_t as select 1 as x');
+    } finally {
+      await a.close();
+    }
+    const b = await open('b');
+    try {
+      assert.equal((await b.query("select count(*)::int as n from pg_class where relname = 'seedlite_t'")).rows[0].n, 0, 'the template holds no user data');
+      assert.equal((await b.query('select 1 as one')).rows[0].one, 1);
+    } finally {
+      await b.close();
+    }
+    const again = await open('a');
+    try {
+      assert.equal((await again.query('select x from seedlite_t')).rows[0].x, 1, 'an existing database is opened, not overwritten');
+    } finally {
+      await again.close();
+    }
   });
 });
 

@@ -33,16 +33,15 @@
  * Row values are parsed alike on both engines (node-postgres conventions: bigint and
  * numeric as strings, dates/timestamps as Date).
  */
-import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
 import type { TargetConfig } from '../config/types.ts';
 import type { Adapter } from './adapter.ts';
 import { createPgliteAdapter } from './pglite.ts';
+import { pgliteTemplateDir as templateUnder } from './pglite-template.ts';
 import { createPostgresAdapter } from './postgres.ts';
 
 /** What `make()` hands a test. */
@@ -179,44 +178,12 @@ async function makePostgres(): Promise<TestDb> {
   };
 }
 
-/** The installed @electric-sql/pglite version (names the template directory). */
-export function pgliteVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
-  for (let i = 0; i < 5; i++) {
-    const p = join(dir, 'package.json');
-    if (existsSync(p)) {
-      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === '@electric-sql/pglite' && pkg.version) return pkg.version;
-    }
-    dir = dirname(dir);
-  }
-  return 'unknown';
-}
-
-let template: Promise<string> | undefined;
 /**
- * The path of an initdb'd, closed PGlite data directory for this PGlite version,
- * creating it on first use. Safe against several test processes racing: each builds
- * in its own temporary directory and renames it into place; the losers discard theirs.
+ * The initdb'd template the tests copy (pglite-template.ts), kept under the OS temp dir so
+ * that every test process on the machine shares one.
  */
 export function pgliteTemplateDir(): Promise<string> {
-  template ??= (async () => {
-    const final = join(tmpdir(), `tsdbt-pglite-template-${pgliteVersion()}`);
-    if (existsSync(join(final, 'PG_VERSION'))) return final;
-    const building = mkdtempSync(join(tmpdir(), `tsdbt-pglite-template-${pgliteVersion()}.building-`));
-    const db = new PGlite(building);
-    await db.waitReady;
-    await db.close();
-    try {
-      renameSync(building, final);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      rmSync(building, { recursive: true, force: true });
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw err;
-    }
-    return final;
-  })();
-  return template;
+  return templateUnder(join(tmpdir(), 'tsdbt-test-cache'));
 }
 
 /** A fresh PGlite data directory (a copy of the template) under the OS temp dir. Caller deletes it. */

@@ -7,7 +7,6 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
-import * as tar from 'tar';
 import { TsdbtError } from '../errors.ts';
 import { httpGet } from './http.ts';
 import { maskUrlCredentials } from '../secrets.ts';
@@ -36,6 +35,7 @@ export async function downloadAndUnpack(url: string, into: string, what: string,
   const dest = join(into, 'unpacked');
   mkdirSync(dest);
   try {
+    const tar = await import('tar'); // loaded only when a package is fetched: every other command starts faster
     await tar.x({ file, cwd: dest, strict: true });
   } catch (e) {
     throw new TsdbtError('package-invalid', `${what} from ${display} is not a readable .tar.gz archive: ${(e as Error).message}`, {

@@ -6,7 +6,6 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync, realpathSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import sirv from 'sirv';
 import { TsdbtError } from '../errors.ts';
 
 export interface ServeOptions {
@@ -71,6 +70,7 @@ export async function serveDocs(dir: string, options: ServeOptions = {}): Promis
   }
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
+  const { default: sirv } = await import('sirv'); // loaded only by `docs serve`: every other command starts faster
   const files = sirv(dir, { dev: true, etag: true, dotfiles: false });
   const root = realpathSync(dir);
   const server: Server = createServer((req, res) => {

@@ -8,11 +8,12 @@
  * does not match (a wider value, surrounding spaces, quoted numbers, a ragged row, a
  * multi-line field) takes the slow path: csv-parse parses that one record and the
  * exact classifier (seed-kind.ts) widens the kinds; the expression is then rebuilt.
- * 1M rows × 4 columns (56 MB): ~200 ms, which the COPY's own time hides.
+ * 1M rows × 4 columns (56 MB): ~150 ms CPU, which the COPY's own time hides.
  */
 import { parse as parseSync } from 'csv-parse/sync';
 import { CsvError } from 'csv-parse';
 import { createReadStream } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { TsdbtError } from '../errors.ts';
 import { classifyValue, joinKinds, type SeedKind } from './seed-kind.ts';
 import { invalidCsvError, lineOfByte, notUtf8Error } from './csv-records.ts';
@@ -28,14 +29,18 @@ export class KindsWidened extends Error {
   }
 }
 
+/** Bytes per string the scanner makes (see #feed). */
+const WINDOW = 64 * 1024;
+
 const u = (ch: string): string => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0');
 
 const INT4 = String.raw`[+-]?0*(?:\d{1,9}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7])`;
 const INT8 = String.raw`[+-]?0*(?:\d{1,18}|[0-8]\d{18})`;
 const NUMERIC = String.raw`[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?`;
 const BOOL = '(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])';
-// Year 0001–9999; day 29 of February (leap years) goes the slow path, which checks the calendar.
-const DATE = String.raw`(?!0000)\d{4}-(?:(?:0?[1-9]|1[0-2])-(?:0?[1-9]|1\d|2[0-8])|(?:0?[13-9]|1[0-2])-(?:29|30)|(?:0?[13578]|1[02])-31)`;
+// Year 0001–9999, real calendar days (29 February of leap years only: every 4th year, centuries every 400th).
+const LEAP_YEAR = String.raw`(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)`;
+const DATE = String.raw`(?!0000)(?:\d{4}-(?:(?:0?[1-9]|1[0-2])-(?:0?[1-9]|1\d|2[0-8])|(?:0?[13-9]|1[0-2])-(?:29|30)|(?:0?[13578]|1[02])-31)|${LEAP_YEAR}-0?2-29)`;
 const TIME = String.raw`[T ](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?`;
 const ZONE = String.raw`(?:Z|[+-]\d{2}(?::?\d{2})?)`;
 
@@ -112,7 +117,6 @@ export class SeedScanner {
 
   readonly #opts: SeedScannerOptions;
   #regex: RegExp;
-  #decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   #carry: Buffer = Buffer.alloc(0);
   /** Absolute byte offset of #carry[0] in the file. */
   #carryStart = 0;
@@ -133,39 +137,71 @@ export class SeedScanner {
   chunk(bytes: Buffer): void {
     if (this.full) return;
     const data = this.#carry.length ? Buffer.concat([this.#carry, bytes]) : bytes;
-    const cut = data.lastIndexOf(10);
-    if (cut < 0) {
-      this.#carry = data;
-      return;
-    }
-    this.#process(data.subarray(0, cut + 1), this.#carryStart, false, data.subarray(cut + 1));
+    this.#feed(data, false);
   }
 
   end(): void {
     if (this.finished || this.full) return;
-    this.#process(this.#carry, this.#carryStart, true, Buffer.alloc(0));
+    this.#feed(this.#carry, true);
     this.finished = true;
   }
 
-  /** Checks `piece` (starting at absolute byte `start`); keeps an unfinished record plus `rest` for later. */
-  #process(piece: Buffer, start: number, final: boolean, rest: Buffer): void {
-    let text: string;
-    try {
-      text = this.#decoder.decode(piece);
-    } catch {
-      throw notUtf8Error(this.#opts.file, this.#opts.displayPath);
+  /**
+   * Checks `data` (starting at absolute byte `#carryStart`) in windows of about {@link WINDOW} bytes
+   * cut at line breaks, and keeps what is not a whole record yet in `#carry`. A string of more than
+   * ~128 KB lands in V8's large-object space (fresh pages each time: 256 KB pieces made the string
+   * creation cost ~300 ms of page faults per 56 MB, 64 KB ones ~10 ms).
+   */
+  #feed(data: Buffer, final: boolean): void {
+    const start = this.#carryStart;
+    let off = 0;
+    let size = WINDOW;
+    while (off < data.length && !this.full) {
+      let end: number;
+      if (data.length - off <= size) end = final ? data.length : data.lastIndexOf(10) + 1;
+      else end = data.lastIndexOf(10, off + size - 1) + 1;
+      if (end <= off) {
+        if (data.length - off <= size) break; // no line break left: wait for more bytes
+        size *= 2; // one record longer than the window
+        continue;
+      }
+      const used = this.#process(data.subarray(off, end), start + off, final && end === data.length);
+      if (used === 0) {
+        if (this.full || data.length - off <= size) break; // an unfinished (quoted, multi-line) record: wait for more bytes
+        size *= 2;
+        continue;
+      }
+      off += used;
+      size = WINDOW;
     }
+    this.#carry = data.subarray(off);
+    this.#carryStart = start + off;
+  }
+
+  /**
+   * Checks the records in `piece` (starting at absolute byte `start`, ending at a line break unless
+   * `final`); returns how many bytes it consumed (less than the piece when its last record is not
+   * finished yet, or when `maxRecords` was reached).
+   *
+   * The piece is checked with `isUtf8` and read as latin1: one char per byte, so no decoding and a
+   * string index is a byte offset. The delimiter, quote and line breaks are ASCII and never part of a
+   * multi-byte character; the bytes of a non-ASCII character match no typed pattern, so they can only
+   * pass inside a field of a text or declared column, and a record taking the slow path is decoded
+   * as UTF-8 first.
+   */
+  #process(piece: Buffer, start: number, final: boolean): number {
+    if (!isUtf8(piece)) throw notUtf8Error(this.#opts.file, this.#opts.displayPath);
+    const text = piece.toString('latin1');
     let pos = 0;
     const n = text.length;
-    const re = (): RegExp => this.#regex;
     const max = this.#opts.maxRecords ?? Infinity;
     while (pos < n) {
       if (this.records >= max) {
         this.full = true;
-        return;
+        return pos;
       }
       if (this.#headerSkipped) {
-        const r = re();
+        const r = this.#regex;
         r.lastIndex = pos;
         if (r.test(text)) {
           pos = r.lastIndex;
@@ -176,17 +212,15 @@ export class SeedScanner {
       const end = recordEnd(text, pos);
       if (end < 0 && !final) break;
       const stop = end < 0 ? n : end;
-      this.#slowRecord(text.slice(pos, stop), start, text, pos);
+      this.#slowRecord(piece.toString('utf8', pos, stop), start + pos);
       pos = stop;
     }
-    const leftover = pos < n ? Buffer.from(text.slice(pos), 'utf8') : Buffer.alloc(0);
-    const consumedBytes = piece.length - leftover.length;
-    this.#carry = leftover.length ? Buffer.concat([leftover, rest]) : rest;
-    this.#carryStart = start + consumedBytes;
+    return pos;
   }
 
-  #slowRecord(raw: string, start: number, text: string, pos: number): void {
-    const byteAt = (): number => start + Buffer.byteLength(text.slice(0, pos), 'utf8');
+  /** One record (`raw`, decoded) taking the exact path; its first byte is at `byteAt` in the file. */
+  #slowRecord(raw: string, recordStart: number): void {
+    const byteAt = (): number => recordStart;
     let rows: string[][];
     try {
       rows = parseSync(raw, { delimiter: this.#opts.delimiter, bom: !this.#headerSkipped, relax_column_count: true });

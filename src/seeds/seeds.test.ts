@@ -7,6 +7,7 @@ import { TsdbtError } from '../errors.ts';
 import { DatabaseError, type Connection } from '../adapters/adapter.ts';
 import { testTargets, type TestDb } from '../adapters/testing.ts';
 import { classifyValue, inferSeedColumns, loadSeedTable, type SeedColumn } from './index.ts';
+import { SeedScanner } from './seed-scanner.ts';
 
 // Created at load and removed at exit: root-level hooks may run before suites registered after a
 // top-level await (the skip reasons below), which would delete the files under them.
@@ -87,6 +88,48 @@ describe('classifyValue', () => {
       ['1,000', 'text'],
     ];
     for (const [v, k] of cases) assert.equal(classifyValue(v), k, JSON.stringify(v));
+  });
+});
+
+describe('SeedScanner over pieces of any size', () => {
+  // The scanner reads in windows of ~64 KB cut at line breaks: records, quoted line breaks and a
+  // record longer than a window must come out the same whatever the size of the pieces it is fed.
+  function scanBytes(file: string, bytes: Buffer, pieceSize: number): SeedScanner {
+    const s = new SeedScanner({ file, displayPath: 'seeds/w.csv', delimiter: ',', kinds: ['integer', 'date', 'text'] });
+    for (let off = 0; off < bytes.length; off += pieceSize) s.chunk(bytes.subarray(off, off + pieceSize));
+    s.end();
+    return s;
+  }
+  const rows = ['n,d,note'];
+  for (let i = 1; i <= 30_000; i++) rows.push(`${i},2024-02-${String((i % 29) + 1).padStart(2, '0')},${i % 50 === 0 ? `"two\nlines ${i}"` : `ünï ${i}`}`);
+  const long = `"${'x,'.repeat(50_000)}\n${'y'.repeat(100_000)}"`; // one field of ~200 KB with a line break
+  const lines = (xs: string[]): number => xs.join('\n').split('\n').length;
+
+  it('counts every record, keeps the kinds (29 February 2024 is a date) and widens on a late value', () => {
+    const body = [...rows, `30001,2024-03-01,${long}`, ...rows.slice(1, 200)];
+    const bytes = Buffer.from(body.join('\n') + '\n');
+    const file = csv(bytes);
+    for (const size of [997, 65_536, 65_537, 256 * 1024, bytes.length]) {
+      const s = scanBytes(file, bytes, size);
+      assert.equal(s.records, 30_000 + 1 + 199, `piece ${size}`);
+      assert.deepEqual(s.kinds, ['integer', 'date', 'text'], `piece ${size}`);
+    }
+    const wider = Buffer.from([...body, '7,2023-02-29,x'].join('\n'));
+    const s = scanBytes(csv(wider), wider, 65_536);
+    assert.deepEqual(s.kinds, ['integer', 'text', 'text']);
+  });
+
+  it('names the right line for a ragged row and a bad byte far past the first window', () => {
+    const body = [...rows, `1,2024-01-01,${long}`, '5,2024-01-01'];
+    const bytes = Buffer.from(body.join('\n') + '\n');
+    const file = csv(bytes);
+    const line = lines(body);
+    for (const size of [4093, 300_000]) {
+      assert.throws(() => scanBytes(file, bytes, size), (e: unknown) => e instanceof TsdbtError && e.code === 'seed-ragged-row' && e.line === line);
+    }
+    const bad = Buffer.concat([Buffer.from(rows.join('\n') + '\n'), Buffer.from([0x31, 0x2c, 0xe9, 0x0a])]);
+    const badFile = csv(bad);
+    assert.throws(() => scanBytes(badFile, bad, 65_536), (e: unknown) => e instanceof TsdbtError && e.code === 'seed-not-utf8' && e.line === lines(rows) + 1);
   });
 });
 
