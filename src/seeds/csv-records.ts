@@ -2,10 +2,11 @@
  * Reading seed CSV files exactly (csv-parse), with the errors a user can act on:
  * not UTF-8, malformed CSV, and where in the file a record starts.
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { Transform } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { TsdbtError } from '../errors.ts';
 
 /** One CSV record: its fields (unquoted) and the byte offset where it starts. `index` 0 is the header. */
@@ -146,5 +147,46 @@ export async function* readCsvRecords(file: string, opts: ReadCsvOptions): Async
     source.destroy();
     guard.destroy();
     parser.destroy();
+  }
+}
+
+/**
+ * The header (first record) of a seed CSV file, read synchronously from its
+ * first bytes only (64 KB at a time, until csv-parse has one whole record),
+ * with csv-parse's quoting and a UTF-8 BOM skipped; names trimmed. Used where
+ * only the column names are needed (column lineage of seeds) — reading the
+ * whole file cost seconds for a million-row seed.
+ *
+ * @returns the column names, or null when the file cannot be read or parsed
+ *   (the seed's own load reports that, with its line).
+ */
+export function readCsvHeaderSync(file: string, delimiter = ','): string[] | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    let buf = Buffer.alloc(0);
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(64 * 1024, Math.max(0, size - buf.length)));
+      const n = chunk.length ? readSync(fd, chunk, 0, chunk.length, buf.length) : 0;
+      buf = Buffer.concat([buf, chunk.subarray(0, n)]);
+      const whole = buf.length >= size || n === 0;
+      let records: { record: string[]; info: { bytes: number } }[];
+      try {
+        records = parseSync(buf, { delimiter, bom: true, relax_column_count: true, info: true, to: 2 }) as unknown as typeof records;
+      } catch {
+        if (whole) return null;
+        continue; // an unclosed quote in a cut-off chunk: read more
+      }
+      // One record ending before the end of what was read is whole; at the end of the file, so is the last.
+      if (records.length >= 2 || (records.length === 1 && (whole || records[0].info.bytes < buf.length))) return records[0].record.map((c) => c.trim());
+      if (whole) return records.length ? records[0].record.map((c) => c.trim()) : null;
+    }
+  } finally {
+    closeSync(fd);
   }
 }

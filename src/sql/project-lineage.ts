@@ -8,7 +8,7 @@
  * {@link projectColumnLineage} is the entry point other parts (docs, the
  * `lineage` command) use; {@link lineageGraph} walks columns up and down.
  */
-import { readFileSync } from 'node:fs';
+import { readCsvHeaderSync } from '../seeds/csv-records.ts';
 import { isAbsolute, join } from 'node:path';
 import type { Manifest, ManifestNode, SourceDefinition } from '../parse/manifest.ts';
 import { statementLineage, type NodeLineage, type RelationColumns, type UpstreamColumn } from './lineage.ts';
@@ -88,27 +88,8 @@ export function projectColumnLineage(manifest: Manifest, trees: ReadonlyMap<stri
 function seedHeader(n: ManifestNode, root?: string): string[] | null {
   const file = n.seed_file ?? (root ? join(root, n.original_file_path) : undefined);
   if (!file) return null;
-  try {
-    const text = readFileSync(isAbsolute(file) ? file : join(root ?? '.', file), 'utf8');
-    const first = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0];
-    const cols: string[] = [];
-    let cur = '';
-    let q = false;
-    for (let i = 0; i < first.length; i++) {
-      const c = first[i];
-      if (q) {
-        if (c === '"' && first[i + 1] === '"') (cur += '"'), i++;
-        else if (c === '"') q = false;
-        else cur += c;
-      } else if (c === '"') q = true;
-      else if (c === ',') cols.push(cur), (cur = '');
-      else cur += c;
-    }
-    cols.push(cur);
-    return cols.map((c) => c.trim());
-  } catch {
-    return null;
-  }
+  const delimiter = typeof n.config.delimiter === 'string' && n.config.delimiter ? n.config.delimiter : ',';
+  return readCsvHeaderSync(isAbsolute(file) ? file : join(root ?? '.', file), delimiter);
 }
 
 /** One column of one node, as the lineage graph names it. */
