@@ -25,6 +25,8 @@ export const BUNDLE = join(root, 'dist', 'tsdbt.mjs');
 export const STAMP = join(root, 'dist', 'tsdbt.stamp.json');
 /** The programmatic API (src/index.ts) as one module: package.json's "exports". */
 export const API_BUNDLE = join(root, 'dist', 'index.mjs');
+/** The unchanged-invocation replay (src/cli/unchanged-entry.ts) alone: loaded before the CLI bundle. */
+export const UNCHANGED_BUNDLE = join(root, 'dist', 'unchanged.mjs');
 const STAMP_VERSION = 2;
 
 /** Files under src/ that are not part of the bundle (and not packed: see package.json "files"): tests, benchmarks, test helpers. */
@@ -64,23 +66,32 @@ function hashOf(path) {
  * checkout, an npm install, which resets mtimes), the same content hash.
  */
 export function bundleIsFresh() {
+  return freshBundleId() !== null;
+}
+
+/**
+ * The identity of the fresh bundle (`bundle:<sha1 of dist/tsdbt.mjs>`), or
+ * null when {@link bundleIsFresh} would be false. Recorded invocations of
+ * another build are never replayed (src/parse/unchanged.ts).
+ */
+export function freshBundleId() {
   try {
     const stamp = JSON.parse(readFileSync(STAMP, 'utf8'));
-    if (stamp.version !== STAMP_VERSION) return false;
+    if (stamp.version !== STAMP_VERSION) return null;
     const b = statSync(BUNDLE);
-    if (stamp.bundle.size !== b.size) return false;
-    if (stamp.bundle.mtimeMs !== b.mtimeMs && stamp.bundle.hash !== hashOf(BUNDLE)) return false;
+    if (stamp.bundle.size !== b.size) return null;
+    if (stamp.bundle.mtimeMs !== b.mtimeMs && stamp.bundle.hash !== hashOf(BUNDLE)) return null;
     const cur = currentFiles();
-    if (cur.length !== stamp.files.length) return false;
+    if (cur.length !== stamp.files.length) return null;
     for (let i = 0; i < cur.length; i++) {
       const [path, size, mtimeMs] = cur[i];
       const [sPath, sSize, sMtime, sHash] = stamp.files[i];
-      if (path !== sPath || size !== sSize) return false;
-      if (mtimeMs !== sMtime && hashOf(join(root, path)) !== sHash) return false;
+      if (path !== sPath || size !== sSize) return null;
+      if (mtimeMs !== sMtime && hashOf(join(root, path)) !== sHash) return null;
     }
-    return true;
+    return `bundle:${stamp.bundle.hash}`;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -133,6 +144,20 @@ export async function buildBundle() {
     logLevel: 'error',
   });
   renameSync(apiTmp, API_BUNDLE);
+  // The unchanged-invocation replay, alone (bin/tsdbt.mjs loads it before the CLI).
+  const fastTmp = `${UNCHANGED_BUNDLE}.${process.pid}.tmp.mjs`;
+  await esbuild.build({
+    entryPoints: [join(root, 'src', 'cli', 'unchanged-entry.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile: fastTmp,
+    plugins: [metaUrl],
+    logLevel: 'error',
+  });
+  renameSync(fastTmp, UNCHANGED_BUNDLE);
   const b = statSync(BUNDLE);
   writeFileSync(`${STAMP}.${process.pid}.tmp`, JSON.stringify({ version: STAMP_VERSION, bundle: { size: b.size, mtimeMs: b.mtimeMs, hash: hashOf(BUNDLE) }, files }));
   renameSync(`${STAMP}.${process.pid}.tmp`, STAMP);

@@ -6,14 +6,32 @@
 // through tsx, so a fresh clone and a tree being edited both work with no
 // build step. TSDBT_NO_BUNDLE=1 always uses tsx.
 import { pathToFileURL } from 'node:url';
-import { BUNDLE, bundleIsFresh } from './bundle.mjs';
+import { existsSync } from 'node:fs';
+import { BUNDLE, UNCHANGED_BUNDLE, freshBundleId } from './bundle.mjs';
 
 let main;
-if (process.env.TSDBT_NO_BUNDLE !== '1' && bundleIsFresh()) {
+let replayed = false;
+const buildId = process.env.TSDBT_NO_BUNDLE !== '1' ? freshBundleId() : null;
+if (buildId) {
+  // `tsdbt compile` with nothing changed since the last identical one: replayed without loading the CLI
+  // (src/cli/unchanged-entry.ts). The build id lets the full CLI record invocations for it.
+  globalThis.__tsdbtBuildId = `${buildId} node ${process.version}`;
+  if (process.argv[2] === 'compile' && existsSync(UNCHANGED_BUNDLE)) {
+    const { tryUnchanged } = await import(pathToFileURL(UNCHANGED_BUNDLE).href);
+    const code = tryUnchanged(process.argv, globalThis.__tsdbtBuildId);
+    if (code !== null) {
+      process.exitCode = code;
+      replayed = true;
+    }
+  }
+}
+if (replayed) {
+  // nothing else to load or run
+} else if (buildId) {
   ({ main } = await import(pathToFileURL(BUNDLE).href));
 } else {
   const { register } = await import('tsx/esm/api');
   register();
   ({ main } = await import('../src/cli/main.ts'));
 }
-process.exitCode = await main(process.argv);
+if (main) process.exitCode = await main(process.argv);

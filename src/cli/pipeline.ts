@@ -338,8 +338,10 @@ export async function compileRemaining(s: Session, p: Parsed, sc: SessionCompile
  * connection, opened here when `adapter` is not given.
  * @throws CompileErrors, or a connection error naming the node that needed the database.
  */
-export async function compileSession(s: Session, p: Parsed, ids: readonly string[], relations: RelationState, opts: { deferTo?: Manifest | null; adapter?: Adapter | null; out?: Console } = {}): Promise<Map<string, CompiledNode>> {
+export async function compileSession(s: Session, p: Parsed, ids: readonly string[], relations: RelationState, opts: { deferTo?: Manifest | null; adapter?: Adapter | null; out?: Console; stats?: { atRunTime: number } } = {}): Promise<Map<string, CompiledNode>> {
   const sc = compileUpFront(s, p, ids, relations, opts.deferTo ?? null, 'compile', opts.out);
+  // How many nodes needed the database (an invocation that compiled some cannot be replayed: src/parse/unchanged.ts).
+  if (opts.stats) opts.stats.atRunTime = sc.atRunTime.size;
   if (!sc.atRunTime.size) return sc.compiled;
   let adapter = opts.adapter ?? null;
   const own = !adapter;
