@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { main } from '../cli/main.ts';
 import { tryUnchanged } from '../cli/unchanged-entry.ts';
-import { findUnchanged, UNCHANGED_FILE } from './unchanged.ts';
+import { compactProgress, findUnchanged, patchMetadata, targetDirOf, UNCHANGED_FILE, type ConsoleEvent } from './unchanged.ts';
 import { generateProject } from '../../bench/generate-project.ts';
 
 const BUILD = 'test-build';
@@ -241,4 +241,36 @@ test('a compile whose SQL depends on the clock or the invocation, or that reads 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the target folder is found without loading the project: flag, env var, a literal target-path, else none', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsdbt-unchanged-tp-'));
+  try {
+    writeFileSync(join(dir, 'dbt_project.yml'), 'name: x\ntarget-path: "build"  # here\n');
+    assert.equal(targetDirOf(['n', 't', 'compile', '--project-dir', dir], '/', {}), join(dir, 'build'));
+    assert.equal(targetDirOf(['n', 't', 'compile', '--project-dir', dir, '--target-path', 'elsewhere'], '/', {}), join(dir, 'elsewhere'));
+    assert.equal(targetDirOf(['n', 't', 'compile'], dir, { DBT_TARGET_PATH: 't2' }), join(dir, 't2'));
+    writeFileSync(join(dir, 'dbt_project.yml'), "name: x\ntarget-path: \"{{ env_var('T') }}\"\n");
+    assert.equal(targetDirOf(['n', 't', 'compile', '--project-dir', dir], '/', {}), null);
+    writeFileSync(join(dir, 'dbt_project.yml'), 'name: x\n');
+    assert.equal(targetDirOf(['n', 't', 'compile', '--project-dir', dir], '/', {}), join(dir, 'target'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('metadata is patched in place (same length) or by rewriting the file; progress runs keep their first and last call', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsdbt-unchanged-patch-'));
+  try {
+    const f = join(dir, 'm.json');
+    writeFileSync(f, JSON.stringify({ metadata: { generated_at: '2026-01-01T00:00:00.000Z', invocation_id: '00000000-0000-0000-0000-000000000000' }, nodes: { a: 1 } }));
+    patchMetadata(f, '11111111-1111-1111-1111-111111111111', '2026-12-03T10:11:12.131Z');
+    assert.deepEqual(JSON.parse(readFileSync(f, 'utf8')), { metadata: { generated_at: '2026-12-03T10:11:12.131Z', invocation_id: '11111111-1111-1111-1111-111111111111' }, nodes: { a: 1 } });
+    patchMetadata(f, 'short', '2026-12-03T10:11:12Z');
+    assert.deepEqual(JSON.parse(readFileSync(f, 'utf8')).metadata, { generated_at: '2026-12-03T10:11:12Z', invocation_id: 'short' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const ev: ConsoleEvent[] = [['progress', 'files', 0, 9], ['progress', 'files', 5, 9], ['progress', 'files', 9, 9], ['info', 'x'], ['progress', 'nodes', 1, 3], ['progress', 'nodes', 3, 3]];
+  assert.deepEqual(compactProgress(ev), [['progress', 'files', 0, 9], ['progress', 'files', 9, 9], ['info', 'x'], ['progress', 'nodes', 1, 3], ['progress', 'nodes', 3, 3]]);
 });

@@ -166,18 +166,24 @@ export class EnvReads {
  */
 function walkInputs(root: string, walk: readonly string[], profiles: readonly string[], row: (path: string, size: number, mtimeMs: number, ctimeMs: number) => boolean): boolean {
   const add = (rel: string, abs: string): boolean => {
-    const st = statSync(abs, { throwIfNoEntry: false });
-    if (!st) return row(rel, -1, 0, 0);
+    let st;
+    try {
+      st = statSync(abs); // no options object: the cheapest call
+    } catch {
+      return row(rel, -1, 0, 0);
+    }
     return st.isFile() ? row(rel, st.size, st.mtimeMs, st.ctimeMs) : true;
   };
+  // Paths by concatenation (root is absolute, `walk` entries normalised by inputDirs): path.join per file costs.
+  const under = (rel: string) => `${root}/${rel}`;
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const top = readdirSync(root, { withFileTypes: true }).sort(byName);
-  for (const e of top) if (!e.isDirectory() && e.name.charCodeAt(0) !== 46 && !add(e.name, join(root, e.name))) return false;
+  for (const e of top) if (!e.isDirectory() && e.name.charCodeAt(0) !== 46 && !add(e.name, under(e.name))) return false;
   const visit = (rel: string, depth: number): boolean => {
     if (depth > 40) return true; // a symlink loop: the walk stops (the full parse reports it)
     let entries;
     try {
-      entries = readdirSync(join(root, rel), { withFileTypes: true });
+      entries = readdirSync(under(rel), { withFileTypes: true });
     } catch {
       return row(`${rel}/`, -1, 0, 0);
     }
@@ -187,11 +193,11 @@ function walkInputs(root: string, walk: readonly string[], profiles: readonly st
       const childRel = `${rel}/${e.name}`;
       let isDir = e.isDirectory();
       if (e.isSymbolicLink()) {
-        const st = statSync(join(root, childRel), { throwIfNoEntry: false });
+        const st = statSync(under(childRel), { throwIfNoEntry: false });
         if (!st) continue;
         isDir = st.isDirectory();
       }
-      if (!(isDir ? visit(childRel, depth + 1) : add(childRel, join(root, childRel)))) return false;
+      if (!(isDir ? visit(childRel, depth + 1) : add(childRel, under(childRel)))) return false;
     }
     return true;
   };
@@ -348,9 +354,26 @@ export class InvocationRecorder {
       listed,
       patched: [...opts.patched],
       console: this.setup!,
-      events: this.events,
+      events: compactProgress(this.events),
     };
   }
+}
+
+/**
+ * Drops the middle of each run of `progress` calls of one phase (first and
+ * last kept): replayed at once, the console would not print them anyway.
+ */
+export function compactProgress(events: readonly ConsoleEvent[]): ConsoleEvent[] {
+  const out: ConsoleEvent[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    const prev = events[i - 1];
+    const next = events[i + 1];
+    const inRun = (o: ConsoleEvent | undefined) => o !== undefined && o[0] === 'progress' && o[1] === e[1];
+    if (e[0] === 'progress' && inRun(prev) && inRun(next)) continue;
+    out.push(e);
+  }
+  return out;
 }
 
 function writeStamp(targetDir: string, patched: readonly string[]): void {
