@@ -25,8 +25,8 @@ export const BUNDLE = join(root, 'dist', 'tsdbt.mjs');
 export const STAMP = join(root, 'dist', 'tsdbt.stamp.json');
 /** The programmatic API (src/index.ts) as one module: package.json's "exports". */
 export const API_BUNDLE = join(root, 'dist', 'index.mjs');
-/** The unchanged-invocation replay (src/cli/unchanged-entry.ts) alone: loaded before the CLI bundle. */
-export const UNCHANGED_BUNDLE = join(root, 'dist', 'unchanged.mjs');
+/** `--version` and the unchanged-compile replay (src/cli/fast-entry.ts) alone: loaded before the CLI bundle. */
+export const FAST_BUNDLE = join(root, 'dist', 'fast.mjs');
 const STAMP_VERSION = 2;
 
 /** Files under src/ that are not part of the bundle (and not packed: see package.json "files"): tests, benchmarks, test helpers. */
@@ -146,10 +146,10 @@ export async function buildBundle() {
     logLevel: 'error',
   });
   renameSync(apiTmp, API_BUNDLE);
-  // The unchanged-invocation replay, alone (bin/tsdbt.mjs loads it before the CLI).
-  const fastTmp = `${UNCHANGED_BUNDLE}.${process.pid}.tmp.mjs`;
+  // --version and the unchanged-compile replay, alone (bin/tsdbt.mjs loads it before the CLI).
+  const fastTmp = `${FAST_BUNDLE}.${process.pid}.tmp.mjs`;
   await esbuild.build({
-    entryPoints: [join(root, 'src', 'cli', 'unchanged-entry.ts')],
+    entryPoints: [join(root, 'src', 'cli', 'fast-entry.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -159,7 +159,7 @@ export async function buildBundle() {
     plugins: [metaUrl],
     logLevel: 'error',
   });
-  renameSync(fastTmp, UNCHANGED_BUNDLE);
+  renameSync(fastTmp, FAST_BUNDLE);
   const b = statSync(BUNDLE);
   writeFileSync(`${STAMP}.${process.pid}.tmp`, JSON.stringify({ version: STAMP_VERSION, bundle: { size: b.size, mtimeMs: b.mtimeMs, hash: hashOf(BUNDLE) }, files }));
   renameSync(`${STAMP}.${process.pid}.tmp`, STAMP);

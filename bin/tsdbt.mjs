@@ -7,25 +7,26 @@
 // build step. TSDBT_NO_BUNDLE=1 always uses tsx.
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
-import { BUNDLE, UNCHANGED_BUNDLE, freshBundleId } from './bundle.mjs';
+import { BUNDLE, FAST_BUNDLE, freshBundleId } from './bundle.mjs';
 
 let main;
-let replayed = false;
+let handled = false;
 const buildId = process.env.TSDBT_NO_BUNDLE !== '1' ? freshBundleId() : null;
 if (buildId) {
-  // `tsdbt compile` with nothing changed since the last identical one: replayed without loading the CLI
-  // (src/cli/unchanged-entry.ts). The build id lets the full CLI record invocations for it.
+  // `tsdbt --version`, and `tsdbt compile` with nothing changed since the last identical one (replayed), without
+  // loading the CLI (src/cli/fast-entry.ts). The build id lets the full CLI record invocations for this build.
   globalThis.__tsdbtBuildId = `${buildId} node ${process.version}`;
-  if (process.argv[2] === 'compile' && existsSync(UNCHANGED_BUNDLE)) {
-    const { tryUnchanged } = await import(pathToFileURL(UNCHANGED_BUNDLE).href);
-    const code = tryUnchanged(process.argv, globalThis.__tsdbtBuildId);
+  const a = process.argv;
+  if ((a[2] === 'compile' || (a.length === 3 && (a[2] === '--version' || a[2] === '-v'))) && existsSync(FAST_BUNDLE)) {
+    const { tryFast } = await import(pathToFileURL(FAST_BUNDLE).href);
+    const code = tryFast(process.argv, globalThis.__tsdbtBuildId);
     if (code !== null) {
       process.exitCode = code;
-      replayed = true;
+      handled = true;
     }
   }
 }
-if (replayed) {
+if (handled) {
   // nothing else to load or run
 } else if (buildId) {
   ({ main } = await import(pathToFileURL(BUNDLE).href));

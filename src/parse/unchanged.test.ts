@@ -20,7 +20,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { main } from '../cli/main.ts';
-import { tryUnchanged } from '../cli/unchanged-entry.ts';
+import { tryUnchanged } from '../cli/fast-entry.ts';
 import { compactProgress, findUnchanged, patchMetadata, targetDirOf, UNCHANGED_FILE, type ConsoleEvent } from './unchanged.ts';
 import { generateProject } from '../../bench/generate-project.ts';
 

@@ -40,7 +40,7 @@
  * one step further and also reuses the rendered SQL and artifacts.
  *
  * This module imports only node builtins: it is loaded before the CLI bundle
- * (dist/unchanged.mjs, see bin/tsdbt.mjs), so a replay costs a few stats.
+ * (dist/fast.mjs, see bin/tsdbt.mjs and src/cli/fast-entry.ts), so a replay costs a few stats.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';

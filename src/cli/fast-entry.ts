@@ -1,15 +1,30 @@
 /**
- * The first thing `tsdbt compile` tries (bin/tsdbt.mjs, before loading the
- * CLI): when the previous identical invocation left a replayable record and
- * nothing it depends on changed (src/parse/unchanged.ts), replay its console
- * output through a fresh console (new invocation id, current clock, dbt.log
- * as usual) and patch manifest.json / lineage.json metadata. Bundled alone as
- * dist/unchanged.mjs so this path loads no parser, template engine or driver.
+ * What bin/tsdbt.mjs tries before loading the CLI (bundled alone as
+ * dist/fast.mjs, so this path loads no parser, template engine or driver):
+ *  - `tsdbt --version` / `-v`: printed here (the text commander prints);
+ *  - `tsdbt compile`: when the previous identical invocation left a
+ *    replayable record and nothing it depends on changed
+ *    (src/parse/unchanged.ts), its console output is replayed through a
+ *    fresh console (new invocation id, current clock, dbt.log as usual) and
+ *    manifest.json / lineage.json get the new metadata.
  */
 import { findUnchanged } from '../parse/unchanged.ts';
 import { createConsole } from './console.ts';
 import { colorChoice } from './env-flags.ts';
 import type { LogOptions } from './logging.ts';
+import { versionText } from './version.ts';
+
+/**
+ * Handles the command line without the CLI when it can: resolves to the exit
+ * code, or null when the full CLI must run. `buildId` names the running build.
+ */
+export function tryFast(argv: string[], buildId: string): number | null {
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-v')) {
+    process.stdout.write(`${versionText()}\n`);
+    return 0;
+  }
+  return tryUnchanged(argv, buildId);
+}
 
 /**
  * Replays an unchanged invocation. Resolves to its exit code (0), or null
