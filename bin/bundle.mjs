@@ -16,7 +16,7 @@
 // so paths computed from it (package.json, src/docs/app/) are the same
 // bundled or not.
 import { readdirSync, statSync, readFileSync, writeFileSync, renameSync, rmSync, mkdirSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 
@@ -25,6 +25,8 @@ export const BUNDLE = join(root, 'dist', 'tsdbt.mjs');
 export const STAMP = join(root, 'dist', 'tsdbt.stamp.json');
 /** The programmatic API (src/index.ts) as one module: package.json's "exports". */
 export const API_BUNDLE = join(root, 'dist', 'index.mjs');
+/** `--version` and the unchanged-compile replay (src/cli/fast-entry.ts) alone: loaded before the CLI bundle. */
+export const FAST_BUNDLE = join(root, 'dist', 'fast.mjs');
 const STAMP_VERSION = 2;
 
 /** Files under src/ that are not part of the bundle (and not packed: see package.json "files"): tests, benchmarks, test helpers. */
@@ -37,17 +39,19 @@ const NOT_BUNDLED = /\.(test|bench)\.ts$|^src\/(graph\/fixtures|config\/write-pr
  */
 export function currentFiles() {
   const rows = [];
-  const walk = (dir) => {
+  // Relative paths built by concatenation (what path.relative gives, without its cost per file: this runs on every start).
+  const walk = (dir, rel) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (!NOT_BUNDLED.test(relative(root, p))) {
+      const r = rel + sep + e.name;
+      if (e.isDirectory()) walk(p, r);
+      else if (!NOT_BUNDLED.test(r)) {
         const st = statSync(p);
-        rows.push([relative(root, p), st.size, st.mtimeMs]);
+        rows.push([r, st.size, st.mtimeMs]);
       }
     }
   };
-  walk(join(root, 'src'));
+  walk(join(root, 'src'), 'src');
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return rows;
 }
@@ -64,23 +68,32 @@ function hashOf(path) {
  * checkout, an npm install, which resets mtimes), the same content hash.
  */
 export function bundleIsFresh() {
+  return freshBundleId() !== null;
+}
+
+/**
+ * The identity of the fresh bundle (`bundle:<sha1 of dist/tsdbt.mjs>`), or
+ * null when {@link bundleIsFresh} would be false. Recorded invocations of
+ * another build are never replayed (src/parse/unchanged.ts).
+ */
+export function freshBundleId() {
   try {
     const stamp = JSON.parse(readFileSync(STAMP, 'utf8'));
-    if (stamp.version !== STAMP_VERSION) return false;
+    if (stamp.version !== STAMP_VERSION) return null;
     const b = statSync(BUNDLE);
-    if (stamp.bundle.size !== b.size) return false;
-    if (stamp.bundle.mtimeMs !== b.mtimeMs && stamp.bundle.hash !== hashOf(BUNDLE)) return false;
+    if (stamp.bundle.size !== b.size) return null;
+    if (stamp.bundle.mtimeMs !== b.mtimeMs && stamp.bundle.hash !== hashOf(BUNDLE)) return null;
     const cur = currentFiles();
-    if (cur.length !== stamp.files.length) return false;
+    if (cur.length !== stamp.files.length) return null;
     for (let i = 0; i < cur.length; i++) {
       const [path, size, mtimeMs] = cur[i];
       const [sPath, sSize, sMtime, sHash] = stamp.files[i];
-      if (path !== sPath || size !== sSize) return false;
-      if (mtimeMs !== sMtime && hashOf(join(root, path)) !== sHash) return false;
+      if (path !== sPath || size !== sSize) return null;
+      if (mtimeMs !== sMtime && hashOf(join(root, path)) !== sHash) return null;
     }
-    return true;
+    return `bundle:${stamp.bundle.hash}`;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -133,6 +146,20 @@ export async function buildBundle() {
     logLevel: 'error',
   });
   renameSync(apiTmp, API_BUNDLE);
+  // --version and the unchanged-compile replay, alone (bin/tsdbt.mjs loads it before the CLI).
+  const fastTmp = `${FAST_BUNDLE}.${process.pid}.tmp.mjs`;
+  await esbuild.build({
+    entryPoints: [join(root, 'src', 'cli', 'fast-entry.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile: fastTmp,
+    plugins: [metaUrl],
+    logLevel: 'error',
+  });
+  renameSync(fastTmp, FAST_BUNDLE);
   const b = statSync(BUNDLE);
   writeFileSync(`${STAMP}.${process.pid}.tmp`, JSON.stringify({ version: STAMP_VERSION, bundle: { size: b.size, mtimeMs: b.mtimeMs, hash: hashOf(BUNDLE) }, files }));
   renameSync(`${STAMP}.${process.pid}.tmp`, STAMP);

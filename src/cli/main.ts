@@ -35,6 +35,8 @@ import { registerInitCommand } from './init.ts';
 import { showCommand, compileInlineCommand, printCompiled } from './show.ts';
 import { versionText, tsdbtVersion } from './version.ts';
 import { addHelpExamples } from './help-examples.ts';
+import { currentRecorder, inputDirs, profileCandidates, startRecording, stopRecording } from '../parse/unchanged.ts';
+import { statSync } from 'node:fs';
 
 const VERSION = tsdbtVersion();
 
@@ -42,6 +44,12 @@ const VERSION = tsdbtVersion();
 /** Runs the CLI with `argv` (process.argv shape). Resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   exitQuietlyWhenStdoutCloses();
+  // `tsdbt compile` records what it read and printed, so an identical invocation with nothing changed
+  // replays it (src/parse/unchanged.ts; bin/tsdbt.mjs sets the build id and tries the replay first).
+  const buildId = (globalThis as { __tsdbtBuildId?: string }).__tsdbtBuildId;
+  if (buildId && argv[2] === 'compile' && !argv.includes('--inline')) {
+    startRecording({ buildId, argv, cwd: process.cwd(), tty: [!!process.stdout.isTTY, !!process.stderr.isTTY] });
+  }
   const out = createConsole({ color: colorChoice(argv) });
   let code = 0;
   let debug = argv.includes('--debug');
@@ -62,7 +70,10 @@ export async function main(argv: string[]): Promise<number> {
     // Logging flags: given on the program (`tsdbt -q run`) or the command; env vars where neither (logging.ts).
     const logFlags = mergeLoggingFlags(program.opts(), flags);
     Object.assign(flags, { ...logFlags, debug: debug || undefined });
-    out.configureLogging?.(resolveLogOptions(logFlags), { command: cmd.parent && cmd.parent !== program ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name(), args: flags });
+    const logOptions = resolveLogOptions(logFlags);
+    const invocation = { command: cmd.parent && cmd.parent !== program ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name(), args: flags };
+    out.configureLogging?.(logOptions, invocation);
+    currentRecorder()?.consoleSetup({ logOptions, ...invocation });
     code = await fn(flags, cmd);
   };
 
@@ -139,6 +150,7 @@ export async function main(argv: string[]): Promise<number> {
     code = reportError(e, out, debug);
     return signalCode ?? code;
   } finally {
+    stopRecording();
     out.close?.(signalCode ?? code);
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -185,7 +197,11 @@ export function reportError(e: unknown, out: Console, debug: boolean): number {
   return 2;
 }
 
-async function compileCommand(flags: CommonFlags & Record<string, unknown>, out: Console): Promise<number> {
+async function compileCommand(flags: CommonFlags & Record<string, unknown>, console_: Console): Promise<number> {
+  const rec = currentRecorder();
+  const out = rec ? rec.wrapConsole(console_) : console_;
+  const notReplayed = (globalThis as { __tsdbtNotReplayed?: string }).__tsdbtNotReplayed;
+  if (notReplayed) console_.debug?.(`Compiling in full: ${notReplayed}`);
   const s = openSession(flags, out);
   // manifest.json is written after compiling, with every compiled node's compiled_code (as dbt's compile).
   const p = parseSession(s, out, { writeManifest: false });
@@ -201,13 +217,23 @@ async function compileCommand(flags: CommonFlags & Record<string, unknown>, out:
   const needsRelations =
     rendered.some((n) => n && (n.config.materialized === 'incremental' || asksDatabase.test(n.raw_code ?? ''))) ||
     Object.values(m.macros).some((mac) => mac.package_name !== 'dbt' && asksDatabase.test(mac.macro_sql ?? ''));
+  if (rec) {
+    // What the files and command line do not pin: the database, --state's folder, the clock or the invocation id in a template.
+    const perInvocation = /\b(?:run_started_at|invocation_id|modules\.|now\s*\(|random)/;
+    if (needsRelations) rec.unreplayable = 'a selected node or a macro may ask the database';
+    else if (flags.state || flags.defer) rec.unreplayable = '--state / --defer read another folder';
+    else if (rendered.some((n) => n && perInvocation.test(n.raw_code ?? '')) || Object.values(m.macros).some((mac) => mac.package_name !== 'dbt' && perInvocation.test(mac.macro_sql ?? ''))) {
+      rec.unreplayable = 'a selected node or a macro uses the time or the invocation id';
+    }
+  }
   const adapter = needsRelations ? await createAdapter(s.target).catch(() => null) : null;
   try {
     if (adapter) relations = await relationState(adapter, p.parsed);
   } finally {
     await adapter?.close();
   }
-  const { compiled, compiler } = await compileSessionWithCompiler(s, p, ids, relations, { out });
+  const { compiled, compiler, atRunTime } = await compileSessionWithCompiler(s, p, ids, relations, { out });
+  if (atRunTime.size && rec) rec.unreplayable = 'a node was compiled against the database';
   const lineage = await sqlCheck(s, p, compiled.values(), out, compiler); // syntax errors (exit 2) and lineage.json, as run does
   writeManifest(join(s.project.root, s.project.targetPath), withColumnLineage(p.parsed.manifest, lineage), compiled);
   // As dbt: print the SQL of each compiled node named in --select (graph operators stripped).
@@ -215,6 +241,21 @@ async function compileCommand(flags: CommonFlags & Record<string, unknown>, out:
   const shown = [...compiled.values()].filter((c) => named.has(p.parsed.manifest.nodes[c.uniqueId]?.name));
   for (const c of shown) printCompiled(out, p.parsed.manifest.nodes[c.uniqueId].name, c.compiledCode, flags.output, shown.length > 1);
   if (!shown.length) out.info(`Compiled ${compiled.size} nodes to ${s.project.targetPath}/compiled/`);
+  if (rec) {
+    // What an identical invocation replays; manifest.json and lineage.json get a new invocation_id / generated_at then.
+    const dir = join(s.project.root, s.project.targetPath);
+    const writtenNow = (f: string) => (statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= rec.startedAt;
+    const why = rec.save({
+      root: s.project.root,
+      targetDir: dir,
+      walk: inputDirs(s.project),
+      profiles: profileCandidates(s.project.root, flags.profilesDir, process.env),
+      outputs: ['partial_parse.json', 'manifest.json', 'lineage.json'].map((f) => join(dir, f)).filter((f) => statSync(f, { throwIfNoEntry: false })),
+      listed: [...compiled.values()].map((c) => join(s.project.root, c.compiledPath)),
+      patched: ['manifest.json', 'lineage.json'].map((f) => join(dir, f)).filter(writtenNow),
+    });
+    if (why) out.debug?.(`The next identical compile runs in full: ${why}`);
+  }
   return 0;
 }
 
