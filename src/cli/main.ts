@@ -16,7 +16,7 @@ import { applyEnvFlags, colorChoice } from './env-flags.ts';
 import { addLoggingOptions, mergeLoggingFlags } from './logging-flags.ts';
 import { resolveLogOptions } from './logging.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, sqlCheck, type CommonFlags } from './pipeline.ts';
-import { withColumnLineage } from '../sql/index.ts';
+import { warmSqlParser, withColumnLineage } from '../sql/index.ts';
 import { registerLineageCommand } from './lineage.ts';
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, scrubConnectionText } from '../secrets.ts';
@@ -35,6 +35,7 @@ import { registerInitCommand } from './init.ts';
 import { showCommand, compileInlineCommand, printCompiled } from './show.ts';
 import { versionText, tsdbtVersion } from './version.ts';
 import { addHelpExamples } from './help-examples.ts';
+import { flushBackgroundWrites } from '../compile/background-writes.ts';
 
 const VERSION = tsdbtVersion();
 
@@ -63,7 +64,15 @@ export async function main(argv: string[]): Promise<number> {
     const logFlags = mergeLoggingFlags(program.opts(), flags);
     Object.assign(flags, { ...logFlags, debug: debug || undefined });
     out.configureLogging?.(resolveLogOptions(logFlags), { command: cmd.parent && cmd.parent !== program ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name(), args: flags });
-    code = await fn(flags, cmd);
+    let ok = false;
+    try {
+      code = await fn(flags, cmd);
+      ok = true;
+    } finally {
+      // Files queued for the writer thread (compiled SQL, big artifacts) are on disk before the command returns.
+      if (ok) await flushBackgroundWrites();
+      else await flushBackgroundWrites().catch(() => undefined);
+    }
   };
 
   for (const name of ['run', 'seed', 'test', 'snapshot', 'build'] as const) {
@@ -187,6 +196,8 @@ export function reportError(e: unknown, out: Console, debug: boolean): number {
 
 async function compileCommand(flags: CommonFlags & Record<string, unknown>, out: Console): Promise<number> {
   const s = openSession(flags, out);
+  // The SQL check's WASM parser tiers up on background threads while the project is parsed (src/sql/parser.ts).
+  if (s.flags.validate !== false) await warmSqlParser();
   // manifest.json is written after compiling, with every compiled node's compiled_code (as dbt's compile).
   const p = parseSession(s, out, { writeManifest: false });
   const ids = select(s, p, ['model', 'test', 'analysis', 'snapshot'], out);
@@ -209,7 +220,7 @@ async function compileCommand(flags: CommonFlags & Record<string, unknown>, out:
   }
   const compiled = await compileSession(s, p, ids, relations, { out });
   const lineage = await sqlCheck(s, p, compiled.values(), out); // syntax errors (exit 2) and lineage.json, as run does
-  writeManifest(join(s.project.root, s.project.targetPath), withColumnLineage(p.parsed.manifest, lineage), compiled);
+  writeManifest(join(s.project.root, s.project.targetPath), withColumnLineage(p.parsed.manifest, lineage), compiled, { background: true });
   // As dbt: print the SQL of each compiled node named in --select (graph operators stripped).
   const named = new Set((flags.select ?? []).map((t) => t.replace(/^(\d*\+|@)/, '').replace(/\+\d*$/, '')));
   const shown = [...compiled.values()].filter((c) => named.has(p.parsed.manifest.nodes[c.uniqueId]?.name));

@@ -11,7 +11,7 @@ import { dbtAdapterType, loadRuntimeConfig, parseVars } from '../config/index.ts
 import { parseProject, type ParseResult } from '../parse/parse-project.ts';
 import { buildGraph, assertAcyclic, selectNodesDetailed, topologicalOrder, type LineageGraph } from '../graph/index.ts';
 import { Compiler, type CompiledNode, type CompileOptions, type RelationState } from '../compile/compile.ts';
-import { writeCompiledFiles } from '../compile/write-compiled.ts';
+import { writeCompiledFilesInBackground } from '../compile/background-writes.ts';
 import { createAdapter } from '../adapters/index.ts';
 import type { Adapter, Connection } from '../adapters/adapter.ts';
 import { writeManifest, writeRunResults, buildParentChildMaps, readManifest, readRunResults, ProgressiveRunResults, UNFINISHED_ARG, type NodeResult, type RunResults, type WriteRunResultsOptions } from '../artifacts/index.ts';
@@ -34,7 +34,7 @@ import { runProjectHooks, onRunEndContext } from '../runner/run-hooks.ts';
 import { parseFailureResults } from './parse-failure.ts';
 import { findMaterializationMacro } from '../parse/materialization-macros.ts';
 import type { CustomMaterializations } from '../runner/runners.ts';
-import { checkProjectSql, checkRunTimeNode, withColumnLineage, type ProjectLineage } from '../sql/index.ts';
+import { checkProjectSql, checkRunTimeNode, warmSqlParser, withColumnLineage, type ProjectLineage } from '../sql/index.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -298,8 +298,9 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
 export function recordCompiled(s: Session, _p: Parsed, nodes: readonly CompiledNode[]): void {
   const files: { compiledPath: string; compiledCode: string }[] = [];
   for (const c of nodes) files.push({ compiledPath: c.compiledPath, compiledCode: c.compiledCode });
-  // Files already holding the same text are left alone (an unchanged project writes nothing).
-  writeCompiledFiles(s.project.root, files);
+  // Files already holding the same text are left alone (an unchanged project writes nothing). Many files are
+  // written by a worker thread while this one goes on; main.ts awaits flushBackgroundWrites() before exiting.
+  void writeCompiledFilesInBackground(s.project.root, files);
 }
 
 /** Compiles one set-aside node on `conn` (run time) and records it. */
@@ -385,6 +386,8 @@ export function writeResults(s: Session, results: readonly NodeResult[], command
  */
 export async function runCommand(command: RunCommand, flags: CommonFlags, out: Console, signal?: AbortSignal): Promise<number> {
   const s = openSession(flags, out);
+  // The SQL check's WASM parser tiers up on background threads while the project is parsed (src/sql/parser.ts).
+  if (s.flags.validate !== false) await warmSqlParser();
   // manifest.json is written after the up-front compile (with compiled_code), again at the end when nodes
   // compiled at run time (their compiled_code too), or in `finally` when it never got there.
   let p: Parsed;
