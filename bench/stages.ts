@@ -14,7 +14,7 @@ const { compileNodes } = await import('../src/compile/compile.ts');
 const { writeCompiledFiles } = await import('../src/compile/write-compiled.ts');
 const { writeManifest } = await import('../src/artifacts/index.ts');
 const { join, resolve } = await import('node:path');
-const { loadSqlParser, validateCompiled, projectColumnLineage } = await import('../src/sql/index.ts');
+const { loadSqlParser, warmSqlParser, validateCompiled, projectColumnLineage } = await import('../src/sql/index.ts');
 
 const stages: Record<string, number> = { imports: performance.now() - t0 };
 const cpuStages: Record<string, number> = {};
@@ -29,6 +29,9 @@ const lap = (name: string) => {
   c = process.cpuUsage();
 };
 
+// As the CLI (src/cli/main.ts): the WASM parser is warmed before the project parse (STAGES_NO_WARM=1: not).
+if (process.env.STAGES_NO_WARM !== '1') await warmSqlParser();
+lap('warm sql parser');
 const dir = resolve(process.argv[2] ?? '.');
 const project = loadProjectConfig(dir, { vars: {} });
 const { target } = loadProfile(project, { profilesDir: dir });
