@@ -220,7 +220,7 @@ async function compileCommand(flags: CommonFlags & Record<string, unknown>, out:
   }
   const compiled = await compileSession(s, p, ids, relations, { out });
   const lineage = await sqlCheck(s, p, compiled.values(), out); // syntax errors (exit 2) and lineage.json, as run does
-  writeManifest(join(s.project.root, s.project.targetPath), withColumnLineage(p.parsed.manifest, lineage), compiled);
+  writeManifest(join(s.project.root, s.project.targetPath), withColumnLineage(p.parsed.manifest, lineage), compiled, { background: true });
   // As dbt: print the SQL of each compiled node named in --select (graph operators stripped).
   const named = new Set((flags.select ?? []).map((t) => t.replace(/^(\d*\+|@)/, '').replace(/\+\d*$/, '')));
   const shown = [...compiled.values()].filter((c) => named.has(p.parsed.manifest.nodes[c.uniqueId]?.name));

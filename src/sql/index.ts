@@ -10,6 +10,7 @@ import { CompileErrors, TsdbtError } from '../errors.ts';
 import type { Manifest } from '../parse/manifest.ts';
 import type { CompiledNode } from '../compile/compile.ts';
 import { writeFileAtomic } from '../artifacts/index.ts';
+import { writeFileAtomicInBackground } from '../compile/background-writes.ts';
 import { loadSqlParser, sqlParserReady } from './parser.ts';
 import { validateCompiled, validateLoose, type LooseStatement, type MacroSource } from './validate.ts';
 import { projectColumnLineage, type ProjectLineage } from './project-lineage.ts';
@@ -106,9 +107,13 @@ export function lineageJson(manifest: Manifest, lineage: ProjectLineage): Record
   };
 }
 
-/** Writes `<dir>/lineage.json` (compact JSON: 7.5 MB instead of 11.7 MB indented for 10,000 models). */
+/**
+ * Writes `<dir>/lineage.json` (compact JSON); a large one is written by the
+ * writer thread (src/compile/background-writes.ts), on disk after
+ * flushBackgroundWrites().
+ */
 export function writeLineageJson(dir: string, manifest: Manifest, lineage: ProjectLineage): void {
-  writeFileAtomic(join(dir, 'lineage.json'), JSON.stringify(lineageJson(manifest, lineage)));
+  writeFileAtomicInBackground(join(dir, 'lineage.json'), JSON.stringify(lineageJson(manifest, lineage)), writeFileAtomic);
 }
 
 /**
