@@ -29,8 +29,8 @@ const lap = (name: string) => {
   c = process.cpuUsage();
 };
 
-// As the CLI (src/cli/main.ts): the WASM parser is warmed before the project parse (STAGES_NO_WARM=1: not).
-if (process.env.STAGES_NO_WARM !== '1') await warmSqlParser();
+// STAGES_WARM=1: the WASM parser loaded and warmed (src/sql/parser.ts warmSqlParser) before the project parse.
+if (process.env.STAGES_WARM === '1') await warmSqlParser();
 lap('warm sql parser');
 const dir = resolve(process.argv[2] ?? '.');
 const project = loadProjectConfig(dir, { vars: {} });

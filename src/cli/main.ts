@@ -16,7 +16,7 @@ import { applyEnvFlags, colorChoice } from './env-flags.ts';
 import { addLoggingOptions, mergeLoggingFlags } from './logging-flags.ts';
 import { resolveLogOptions } from './logging.ts';
 import { openSession, parseSession, select, compileSession, relationState, runCommand, retryCommand, sqlCheck, type CommonFlags } from './pipeline.ts';
-import { warmSqlParser, withColumnLineage } from '../sql/index.ts';
+import { withColumnLineage } from '../sql/index.ts';
 import { registerLineageCommand } from './lineage.ts';
 import { createAdapter } from '../adapters/index.ts';
 import { maskTarget, scrubConnectionText } from '../secrets.ts';
@@ -196,8 +196,6 @@ export function reportError(e: unknown, out: Console, debug: boolean): number {
 
 async function compileCommand(flags: CommonFlags & Record<string, unknown>, out: Console): Promise<number> {
   const s = openSession(flags, out);
-  // The SQL check's WASM parser tiers up on background threads while the project is parsed (src/sql/parser.ts).
-  if (s.flags.validate !== false) await warmSqlParser();
   // manifest.json is written after compiling, with every compiled node's compiled_code (as dbt's compile).
   const p = parseSession(s, out, { writeManifest: false });
   const ids = select(s, p, ['model', 'test', 'analysis', 'snapshot'], out);

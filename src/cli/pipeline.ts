@@ -34,7 +34,7 @@ import { runProjectHooks, onRunEndContext } from '../runner/run-hooks.ts';
 import { parseFailureResults } from './parse-failure.ts';
 import { findMaterializationMacro } from '../parse/materialization-macros.ts';
 import type { CustomMaterializations } from '../runner/runners.ts';
-import { checkProjectSql, checkRunTimeNode, warmSqlParser, withColumnLineage, type ProjectLineage } from '../sql/index.ts';
+import { checkProjectSql, checkRunTimeNode, withColumnLineage, type ProjectLineage } from '../sql/index.ts';
 
 /** Flags common to every command (dbt's global and sub-command flags). */
 export interface CommonFlags {
@@ -386,8 +386,6 @@ export function writeResults(s: Session, results: readonly NodeResult[], command
  */
 export async function runCommand(command: RunCommand, flags: CommonFlags, out: Console, signal?: AbortSignal): Promise<number> {
   const s = openSession(flags, out);
-  // The SQL check's WASM parser tiers up on background threads while the project is parsed (src/sql/parser.ts).
-  if (s.flags.validate !== false) await warmSqlParser();
   // manifest.json is written after the up-front compile (with compiled_code), again at the end when nodes
   // compiled at run time (their compiled_code too), or in `finally` when it never got there.
   let p: Parsed;
