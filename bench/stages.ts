@@ -14,16 +14,24 @@ const { compileNodes } = await import('../src/compile/compile.ts');
 const { writeCompiledFiles } = await import('../src/compile/write-compiled.ts');
 const { writeManifest } = await import('../src/artifacts/index.ts');
 const { join, resolve } = await import('node:path');
-const { loadSqlParser, validateCompiled, projectColumnLineage } = await import('../src/sql/index.ts');
+const { loadSqlParser, warmSqlParser, validateCompiled, projectColumnLineage } = await import('../src/sql/index.ts');
 
 const stages: Record<string, number> = { imports: performance.now() - t0 };
+const cpuStages: Record<string, number> = {};
 let t = performance.now();
+let c = process.cpuUsage();
 const lap = (name: string) => {
   const now = performance.now();
   stages[name] = now - t;
   t = now;
+  const cu = process.cpuUsage(c);
+  cpuStages[name] = (cu.user + cu.system) / 1000;
+  c = process.cpuUsage();
 };
 
+// STAGES_WARM=1: the WASM parser loaded and warmed (src/sql/parser.ts warmSqlParser) before the project parse.
+if (process.env.STAGES_WARM === '1') await warmSqlParser();
+lap('warm sql parser');
 const dir = resolve(process.argv[2] ?? '.');
 const project = loadProjectConfig(dir, { vars: {} });
 const { target } = loadProfile(project, { profilesDir: dir });
@@ -53,4 +61,4 @@ stages.total = performance.now() - t0;
 const usage = process.resourceUsage();
 const rss = usage.maxRSS / 1024;
 stages.cpu = (usage.userCPUTime + usage.systemCPUTime) / 1000;
-console.log(JSON.stringify({ stages, rss, nodes: compiled.size, written, partialParse: parsed.partialParse }));
+console.log(JSON.stringify({ stages, cpuStages, rss, nodes: compiled.size, written, partialParse: parsed.partialParse }));

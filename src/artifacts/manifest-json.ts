@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import type { Manifest, ManifestNode, SourceDefinition } from '../parse/manifest.ts';
 import { DOC_KEYS, MACRO_KEYS, MANIFEST_METADATA_KEYS, MANIFEST_SCHEMA_VERSION, NODE_KEYS, pick, SOURCE_KEYS } from './schema-keys.ts';
+import { writeFileAtomicInBackground } from '../compile/background-writes.ts';
 
 /** The file name dbt uses. */
 export const MANIFEST_FILE = 'manifest.json';
@@ -321,13 +322,17 @@ export function writeFileAtomic(path: string, text: string): void {
  * https://schemas.getdbt.com/dbt/manifest/v12.json), compact JSON, one
  * `JSON.stringify`; the Manifest is not modified.
  * Returns the file's path. Throws the file system's error if `dir` cannot
- * be written.
+ * be written. `opts.background`: a large manifest is written by the writer
+ * thread (src/compile/background-writes.ts); the file is there after
+ * flushBackgroundWrites().
  */
-export function writeManifest(dir: string, manifest: Manifest, compiled?: ReadonlyMap<string, CompiledFields>): string {
+export function writeManifest(dir: string, manifest: Manifest, compiled?: ReadonlyMap<string, CompiledFields>, opts: { background?: boolean } = {}): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, MANIFEST_FILE);
   // No masking pass: no secret can be here (DBT_ENV_SECRET_ env vars are refused outside profiles.yml/packages.yml, the password is not in the Jinja context).
-  writeFileAtomic(path, JSON.stringify(manifestForJson(manifest, compiled)));
+  const text = JSON.stringify(manifestForJson(manifest, compiled));
+  if (opts.background) writeFileAtomicInBackground(path, text, writeFileAtomic);
+  else writeFileAtomic(path, text);
   return path;
 }
 

@@ -37,6 +37,7 @@ import { versionText, tsdbtVersion } from './version.ts';
 import { addHelpExamples } from './help-examples.ts';
 import { currentRecorder, inputDirs, profileCandidates, startRecording, stopRecording } from '../parse/unchanged.ts';
 import { statSync } from 'node:fs';
+import { flushBackgroundWrites } from '../compile/background-writes.ts';
 
 const VERSION = tsdbtVersion();
 
@@ -74,7 +75,15 @@ export async function main(argv: string[]): Promise<number> {
     const invocation = { command: cmd.parent && cmd.parent !== program ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name(), args: flags };
     out.configureLogging?.(logOptions, invocation);
     currentRecorder()?.consoleSetup({ logOptions, ...invocation });
-    code = await fn(flags, cmd);
+    let ok = false;
+    try {
+      code = await fn(flags, cmd);
+      ok = true;
+    } finally {
+      // Files queued for the writer thread (compiled SQL, big artifacts) are on disk before the command returns.
+      if (ok) await flushBackgroundWrites();
+      else await flushBackgroundWrites().catch(() => undefined);
+    }
   };
 
   for (const name of ['run', 'seed', 'test', 'snapshot', 'build'] as const) {
@@ -235,13 +244,14 @@ async function compileCommand(flags: CommonFlags & Record<string, unknown>, cons
   const { compiled, compiler, atRunTime } = await compileSessionWithCompiler(s, p, ids, relations, { out });
   if (atRunTime.size && rec) rec.unreplayable = 'a node was compiled against the database';
   const lineage = await sqlCheck(s, p, compiled.values(), out, compiler); // syntax errors (exit 2) and lineage.json, as run does
-  writeManifest(join(s.project.root, s.project.targetPath), withColumnLineage(p.parsed.manifest, lineage), compiled);
+  writeManifest(join(s.project.root, s.project.targetPath), withColumnLineage(p.parsed.manifest, lineage), compiled, { background: true });
   // As dbt: print the SQL of each compiled node named in --select (graph operators stripped).
   const named = new Set((flags.select ?? []).map((t) => t.replace(/^(\d*\+|@)/, '').replace(/\+\d*$/, '')));
   const shown = [...compiled.values()].filter((c) => named.has(p.parsed.manifest.nodes[c.uniqueId]?.name));
   for (const c of shown) printCompiled(out, p.parsed.manifest.nodes[c.uniqueId].name, c.compiledCode, flags.output, shown.length > 1);
   if (!shown.length) out.info(`Compiled ${compiled.size} nodes to ${s.project.targetPath}/compiled/`);
   if (rec) {
+    await flushBackgroundWrites(); // the outputs' stats are recorded: they must be on disk
     // What an identical invocation replays; manifest.json and lineage.json get a new invocation_id / generated_at then.
     const dir = join(s.project.root, s.project.targetPath);
     const writtenNow = (f: string) => (statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= rec.startedAt;

@@ -11,7 +11,7 @@ import { dbtAdapterType, loadRuntimeConfig, parseVars } from '../config/index.ts
 import { parseProject, type ParseResult } from '../parse/parse-project.ts';
 import { buildGraph, assertAcyclic, selectNodesDetailed, topologicalOrder, type LineageGraph } from '../graph/index.ts';
 import { Compiler, type CompiledNode, type CompileOptions, type RelationState } from '../compile/compile.ts';
-import { writeCompiledFiles } from '../compile/write-compiled.ts';
+import { writeCompiledFilesInBackground } from '../compile/background-writes.ts';
 import { createAdapter } from '../adapters/index.ts';
 import type { Adapter, Connection } from '../adapters/adapter.ts';
 import { writeManifest, writeRunResults, buildParentChildMaps, readManifest, readRunResults, ProgressiveRunResults, UNFINISHED_ARG, type NodeResult, type RunResults, type WriteRunResultsOptions } from '../artifacts/index.ts';
@@ -298,8 +298,9 @@ export function compileUpFront(s: Session, p: Parsed, ids: readonly string[], re
 export function recordCompiled(s: Session, _p: Parsed, nodes: readonly CompiledNode[]): void {
   const files: { compiledPath: string; compiledCode: string }[] = [];
   for (const c of nodes) files.push({ compiledPath: c.compiledPath, compiledCode: c.compiledCode });
-  // Files already holding the same text are left alone (an unchanged project writes nothing).
-  writeCompiledFiles(s.project.root, files);
+  // Files already holding the same text are left alone (an unchanged project writes nothing). Many files are
+  // written by a worker thread while this one goes on; main.ts awaits flushBackgroundWrites() before exiting.
+  void writeCompiledFilesInBackground(s.project.root, files);
 }
 
 /** Compiles one set-aside node on `conn` (run time) and records it. */

@@ -10,13 +10,14 @@ import { CompileErrors, TsdbtError } from '../errors.ts';
 import type { Manifest } from '../parse/manifest.ts';
 import type { CompiledNode } from '../compile/compile.ts';
 import { writeFileAtomic } from '../artifacts/index.ts';
+import { writeFileAtomicInBackground } from '../compile/background-writes.ts';
 import { loadSqlParser, sqlParserReady } from './parser.ts';
 import { validateCompiled, validateLoose, type LooseStatement, type MacroSource } from './validate.ts';
 import { projectColumnLineage, type ProjectLineage } from './project-lineage.ts';
 import { testColumnsNotProduced, testsOnColumn } from './test-columns.ts';
 import { unitTestFixtureErrors } from './rendered.ts';
 
-export { loadSqlParser, parseSql } from './parser.ts';
+export { loadSqlParser, warmSqlParser, parseSql } from './parser.ts';
 export { validateCompiled, validateLoose, validationOff, type LooseStatement, type MacroSource, type SqlValidation } from './validate.ts';
 export { statementLineage, type NodeLineage, type ColumnLineage, type UpstreamColumn, type LineageKind } from './lineage.ts';
 export { projectColumnLineage, columnTree, type ProjectLineage, type ColumnTree, type ColumnRef } from './project-lineage.ts';
@@ -112,9 +113,13 @@ export function lineageJson(manifest: Manifest, lineage: ProjectLineage): Record
   };
 }
 
-/** Writes `<dir>/lineage.json`. */
+/**
+ * Writes `<dir>/lineage.json` (compact JSON); a large one is written by the
+ * writer thread (src/compile/background-writes.ts), on disk after
+ * flushBackgroundWrites().
+ */
 export function writeLineageJson(dir: string, manifest: Manifest, lineage: ProjectLineage): void {
-  writeFileAtomic(join(dir, 'lineage.json'), JSON.stringify(lineageJson(manifest, lineage), null, 1));
+  writeFileAtomicInBackground(join(dir, 'lineage.json'), JSON.stringify(lineageJson(manifest, lineage)), writeFileAtomic);
 }
 
 /**
