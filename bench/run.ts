@@ -445,6 +445,36 @@ if (only.has('compile')) await section('compile', async () => {
   rowsOut.push(judge(TARGETS.compileCold, { n: SIZES.compileRow, ours: big.cold, peer: peer.get(SIZES.compileRow), note: `${big.nodes} nodes` }));
   rowsOut.push(judge(TARGETS.compileUnchanged, { n: SIZES.compileRow, ours: big.unchanged! }));
   rowsOut.push(judge(TARGETS.compileSmallCold, { n: SIZES.compileSmall, ours: small.cold, peer: peer.get(SIZES.compileSmall), note: `${small.nodes} nodes` }));
+  // Issue 15: the share of PostgreSQL's parser (libpg-query: syntax check) and column lineage in the cold compile,
+  // stage by stage in one process (bench/stages.ts), no target/ first.
+  const stageDir = join(projectsDir, `project-${SIZES.compileRow}`);
+  setAside(join(stageDir, 'target'));
+  const st = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'stages.ts'), stageDir], { cwd: repo, encoding: 'utf8', maxBuffer: 64 << 20 });
+  try {
+    const j = JSON.parse(st.stdout.trim().split('\n').pop() ?? '') as { stages: Record<string, number>; cpuStages: Record<string, number> };
+    const sqlWall = (j.stages['sql parse'] ?? 0) + (j.stages['column lineage'] ?? 0);
+    const totalWall = j.stages.total - (j.stages.imports ?? 0);
+    const cpuAll = Object.values(j.cpuStages).reduce((a, b) => a + b, 0);
+    const sqlCpu = (j.cpuStages['sql parse'] ?? 0) + (j.cpuStages['column lineage'] ?? 0);
+    const share = sqlWall / totalWall;
+    raw.compileStages = j;
+    const stagesText = Object.entries(j.stages).filter(([k]) => k !== 'total' && k !== 'cpu').map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}`).join(', ');
+    log(`  stages (s): ${stagesText}`);
+    rowsOut.push({
+      path: 'SQL parse (libpg-query syntax check) + column lineage, share of the cold compile (issue 15)',
+      size: SIZES.compileRow.toLocaleString('en'),
+      ours: `${(sqlWall / 1000).toFixed(2)} s of ${(totalWall / 1000).toFixed(2)} s (CPU ${(sqlCpu / 1000).toFixed(2)} of ${(cpuAll / 1000).toFixed(2)} s)`,
+      other: `stages: ${stagesText}`,
+      ratio: `${(100 * share).toFixed(0)}% (CPU ${((100 * sqlCpu) / cpuAll).toFixed(0)}%)`,
+      target: '≤ 20% of the compile',
+      pass: share <= 0.2,
+      why: share <= 0.2 ? undefined : `${(100 * share).toFixed(0)}% > 20%`,
+      load: loadavg(),
+      figures: { ours: { wall: sqlWall / 1000, cpu: sqlCpu / 1000, rss: 0, load: loadavg() } },
+    });
+  } catch {
+    log(`  bench/stages.ts failed: ${st.stderr.slice(-2000)}`);
+  }
   const pts = SIZES.compile.map((n) => ({ n, wall: figures.get(n)!.cold.wall, cpu: figures.get(n)!.cold.cpu, peerWall: peer.get(n)?.wall }));
   scaling.compile = { unit: 'models', points: pts, slopes: slopes(pts) };
 });
