@@ -357,5 +357,6 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
       },
     },
   );
+  await session.runFilesWritten();
   return selected.map((id) => results.get(id)!).filter(Boolean);
 }
