@@ -16,6 +16,10 @@
  *   7. recreate the views innermost first (from its model's new SQL for a view a
  *      later node rebuilds; a view that fits neither way rolls everything back);
  *   8. the caller's `after` step (grants, post-hooks).
+ * Steps 3, 4 and 7 are skipped when the look-up (2) finds no view built on the
+ * relation. Statements whose results are not needed travel with the next one
+ * (RecordingSession.defer): a table swap is three round trips — 0–2, 5 with
+ * checkCascade's query, the drop with the COMMIT.
  * Until the commit, readers keep seeing the previous relation. The renames take
  * an ACCESS EXCLUSIVE lock; while that request waits (say, for a long report
  * reading the table), every new reader queues behind it. So the swap waits for
