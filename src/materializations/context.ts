@@ -140,8 +140,8 @@ export class RecordingSession implements Connection {
    * Records `sql` and queues it to travel with the next statement (see the class comment).
    * Only inside a transaction: outside one, several statements in one query would be one implicit transaction.
    */
-  defer(sql: string): void {
-    this.statements.push(sql);
+  defer(sql: string, opts: { record?: boolean } = {}): void {
+    if (opts.record !== false) this.statements.push(sql); // `record: false`: a check that changes nothing, as `look`
     this.pending.push(sql);
   }
 

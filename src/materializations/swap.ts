@@ -30,7 +30,7 @@
  * for longer than `swap_lock_timeout` plus the swap itself. (dbt waits without
  * a limit, and every reader waits with it.)
  */
-import type { RelationRef } from '../adapters/adapter.ts';
+import { DatabaseError, type RelationRef } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
 import { invocationGoneSql } from '../adapters/invocation-token.ts';
 import { relationKindOf } from './catalog.ts';
@@ -40,6 +40,7 @@ import { checkCascade, isRetryable, preservingDependents } from './dependents.ts
 import type { RebuiltRelation } from './context.ts';
 import {
   backupRelation,
+  dependentObjectsSql,
   dropRelationSql,
   leftoverLookupParams,
   leftoverLookupSql,
@@ -245,6 +246,18 @@ export async function swapIntoPlace(
 ): Promise<{ warnings: string[] }> {
   const backup = backupRelation(target, opts.token);
   const policy = opts.lockPolicy ?? DEFAULT_SWAP_LOCK_POLICY;
+  // First optimistically: the cascade check is a server-side assertion travelling with the drop and COMMIT. When
+  // anything depends on the old relation it fails (CASCADE_CHECK_STATE), the transaction rolls back, and the swap
+  // runs again with checkCascade reading, naming and deciding about each object as below.
+  for (let optimistic = true; ; optimistic = false) {
+    try {
+      return await swapOnce(optimistic);
+    } catch (e) {
+      if (optimistic && e instanceof DatabaseError && e.sqlState === CASCADE_CHECK_STATE) continue;
+      throw e;
+    }
+  }
+  function swapOnce(optimistic: boolean) {
   return transactionWithRetry(s, async (tx) => {
     const warnings: string[] = [];
     // BEGIN, lock_timeout, the swap lock and the look-up travel as one round trip (RecordingSession.defer).
@@ -260,7 +273,8 @@ export async function swapIntoPlace(
       tx.defer(renameRelationSql(tmp, tmpKind, target.identifier, q));
       if (!old) return;
       // The rename holds ACCESS EXCLUSIVE now: what depends on the old relation cannot change any more.
-      await checkCascade(tx, q, target, old.oid, { ...preserve, backupName: backup.identifier });
+      if (optimistic && /^[0-9]+$/.test(old.oid)) tx.defer(cascadeAssertSql(old.oid), { record: false });
+      else await checkCascade(tx, q, target, old.oid, { ...preserve, backupName: backup.identifier });
       tx.defer(dropRelationSql(backup, old.kind as ReplaceableKind, q, { cascade: true }));
     };
     // No view depends on the old relation: nothing to capture. One created after the look-up is caught by
@@ -269,6 +283,24 @@ export async function swapIntoPlace(
     if (opts.after) await opts.after(tx);
     return { warnings };
   }, { policy, target, q });
+  }
+}
+
+/** SQLSTATE raised by {@link cascadeAssertSql} (a code of tsdbt's own: PostgreSQL's all start with a digit or a different letter pair). */
+export const CASCADE_CHECK_STATE = 'TSC01';
+
+/**
+ * A statement that fails with {@link CASCADE_CHECK_STATE} when anything ({@link dependentObjectsSql}: a view,
+ * a foreign key, a function on the row type, …) depends on the relation with OID `oid` (digits), and does
+ * nothing otherwise: the optimistic form of {@link checkCascade}, sent with the drop.
+ */
+export function cascadeAssertSql(oid: string): string {
+  if (!/^[0-9]+$/.test(oid)) throw new Error(`an OID is digits, got ${JSON.stringify(oid)}`);
+  return (
+    `do $tsdbt$ begin if exists (${dependentObjectsSql().replaceAll('$1', `'${oid}'`)}) then ` +
+    `raise exception 'objects depend on the relation being replaced: checking them one by one' using errcode = '${CASCADE_CHECK_STATE}'; ` +
+    'end if; end $tsdbt$'
+  );
 }
 
 /**
