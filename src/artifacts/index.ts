@@ -30,4 +30,5 @@ export {
   type WriteRunResultsOptions,
 } from './run-results.ts';
 export { MANIFEST_SCHEMA_VERSION, RUN_RESULTS_SCHEMA_VERSION } from './schema-keys.ts';
-export { ProgressiveRunResults, UNFINISHED_ARG, NOT_STARTED_MESSAGE, INTERRUPTED_MESSAGE } from './progressive-run-results.ts';
+export { ProgressiveRunResults } from './progressive-run-results.ts';
+export { applyRunJournal, RUN_JOURNAL_FILE, UNFINISHED_ARG, NOT_STARTED_MESSAGE, INTERRUPTED_MESSAGE } from './run-journal.ts';

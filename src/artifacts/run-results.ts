@@ -3,12 +3,13 @@
  * back (for `tsdbt retry` and `result:` selection).
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TsdbtError } from '../errors.ts';
 import { isSecretName } from '../secrets.ts';
 import { readJson, writeFileAtomic } from './manifest-json.ts';
 import { RUN_RESULTS_SCHEMA_VERSION } from './schema-keys.ts';
 import { DBT_VERSION } from '../dbt-version.ts';
+import { applyRunJournal } from './run-journal.ts';
 
 /** The file name dbt uses. */
 export const RUN_RESULTS_FILE = 'run_results.json';
@@ -130,7 +131,8 @@ function iso(t: string | Date | null | undefined): string | null {
   return typeof t === 'string' ? t : t.toISOString();
 }
 
-function resultForJson(r: NodeResult): Record<string, unknown> {
+/** One result as run_results.json writes it (dbt's field order and defaults); a result already in this shape maps to itself. */
+export function resultForJson(r: NodeResult): NodeResult {
   const compiledCode = r.compiled_code ?? null;
   return {
     status: r.status,
@@ -176,7 +178,9 @@ export function writeRunResults(dir: string, results: readonly NodeResult[], opt
 
 /**
  * Reads run_results.json from `path` (the file or the folder holding it),
- * for `tsdbt retry` and `result:` selectors. Throws TsdbtError
+ * for `tsdbt retry` and `result:` selectors. An unfinished record (a run
+ * still going, or killed: `args.invocation_unfinished`) comes back with its
+ * invocation's journal applied (run-journal.ts). Throws TsdbtError
  * `state-not-found` when the file does not exist, `bad-artifact` when it
  * is not a dbt run-results artifact.
  */
@@ -198,5 +202,6 @@ export function readRunResults(path: string): RunResults {
     r.timing ??= [];
     r.adapter_response ??= {};
   }
-  return data as RunResults;
+  // An unfinished record (a run still going, or killed): its journal says what was done since (run-journal.ts).
+  return applyRunJournal(dirname(file), data as RunResults);
 }

@@ -2,9 +2,10 @@
  * What a materialization receives and returns, and the recording session the
  * strategies run their SQL through.
  */
-import type { Adapter, Connection, CopyObserver, QueryResult, RelationRef } from '../adapters/adapter.ts';
+import { DatabaseError, type Adapter, type Connection, type CopyObserver, type QueryResult, type RelationRef } from '../adapters/adapter.ts';
 import type { NodeConfig } from '../config/types.ts';
 import type { ContractSpec } from './contract.ts';
+import type { RelationCache } from './relation-cache.ts';
 
 /** A hook's SQL, or a template to render just before it runs (see MaterializeContext.renderHook). */
 export type HookSql = string | { readonly template: string };
@@ -67,6 +68,11 @@ export interface MaterializeContext {
    * Absent when the config is unset, `none`, or names no model.
    */
   readonly colocateWith?: RelationRef;
+  /**
+   * The invocation's knowledge of its schemas (relation-cache.ts): whether each exists and which swap
+   * helpers are in it, read once per schema instead of once per node. Absent: every node asks the catalog.
+   */
+  readonly relationCache?: RelationCache;
 }
 
 /** A relation a later node of this invocation rebuilds; `sql` is its new view definition (a view model's compiled SQL), when known. */
@@ -96,12 +102,25 @@ export interface MaterializeResult {
   readonly warnings: string[];
 }
 
+/** Connections inside a {@link RecordingSession.transaction} (its re-entrancy guard: the BEGIN is sent by the session, not by `conn.transaction`). */
+const inTransaction = new WeakSet<Connection>();
+
 /**
  * A {@link Connection} that records the statements it runs. `query`,
  * `copyFromFile` and `transaction` behave as the wrapped connection's;
  * `look` runs a catalog query without recording it.
+ *
+ * Fewer round trips: {@link defer} queues a statement whose result nobody
+ * needs (inside a transaction only); it is sent ahead of the next `query` /
+ * `look` without parameters as one multi-statement simple query (the result
+ * is the last statement's), or on its own before one with parameters, or with
+ * the COMMIT. `transaction` sends its BEGIN the same way. A deferred
+ * statement that fails makes the call it travels with fail (the transaction
+ * then rolls back as before).
  */
 export class RecordingSession implements Connection {
+  private pending: string[] = [];
+
   constructor(
     readonly conn: Connection,
     readonly statements: string[] = [],
@@ -109,20 +128,84 @@ export class RecordingSession implements Connection {
 
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
     this.statements.push(sql);
-    return this.conn.query<Row>(sql, params);
+    return this.send<Row>(sql, params);
   }
 
   /** A catalog read: runs `sql` without recording it. */
   look<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    return this.send<Row>(sql, params);
+  }
+
+  /**
+   * Records `sql` and queues it to travel with the next statement (see the class comment).
+   * Only inside a transaction: outside one, several statements in one query would be one implicit transaction.
+   */
+  defer(sql: string, opts: { record?: boolean } = {}): void {
+    if (opts.record !== false) this.statements.push(sql); // `record: false`: a check that changes nothing, as `look`
+    this.pending.push(sql);
+  }
+
+  /** Sends what {@link defer} queued, if anything (one round trip). */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const sql = this.pending.join(';\n');
+    this.pending = [];
+    await this.conn.query(sql);
+  }
+
+  private async send<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    if (this.pending.length > 0) {
+      if (params && params.length > 0) await this.flush();
+      else {
+        const all = [...this.pending, sql].join(';\n');
+        this.pending = [];
+        return this.conn.query<Row>(all);
+      }
+    }
     return this.conn.query<Row>(sql, params);
   }
 
   copyFromFile(copySql: string, filePath: string, observer?: CopyObserver): Promise<number> {
     this.statements.push(copySql);
-    return observer ? this.conn.copyFromFile(copySql, filePath, observer) : this.conn.copyFromFile(copySql, filePath);
+    return this.flush().then(() => (observer ? this.conn.copyFromFile(copySql, filePath, observer) : this.conn.copyFromFile(copySql, filePath)));
   }
 
-  transaction<T>(fn: (conn: RecordingSession) => Promise<T>): Promise<T> {
-    return this.conn.transaction((tx) => fn(new RecordingSession(tx, this.statements)));
+  /**
+   * Runs `fn` inside BEGIN/COMMIT on this session's connection; rolls back and rethrows on error. The BEGIN
+   * travels with the transaction's first statement and the COMMIT with its last deferred ones.
+   *
+   * @throws Error when a transaction is already open on the connection (not re-entrant);
+   *   DatabaseError `25P02` when the COMMIT answered ROLLBACK.
+   */
+  async transaction<T>(fn: (conn: RecordingSession) => Promise<T>): Promise<T> {
+    if (inTransaction.has(this.conn)) throw new Error('RecordingSession.transaction() is not re-entrant: a transaction is already open on this connection');
+    inTransaction.add(this.conn);
+    try {
+      const tx = new RecordingSession(this.conn, this.statements);
+      tx.pending.push('begin');
+      let result: T;
+      try {
+        result = await fn(tx);
+      } catch (err) {
+        const begun = tx.pending[0] !== 'begin'; // else nothing was sent: no transaction to end
+        tx.pending = [];
+        if (begun) await this.conn.query('rollback').catch(() => undefined);
+        throw err;
+      }
+      let commit: QueryResult;
+      try {
+        commit = await tx.send('commit');
+      } catch (err) {
+        // A deferred statement sent with the COMMIT failed: the transaction is aborted, end it.
+        await this.conn.query('rollback').catch(() => undefined);
+        throw err;
+      }
+      if (commit.command.toUpperCase() === 'ROLLBACK') {
+        throw new DatabaseError('the transaction was rolled back at COMMIT because a statement inside it had failed', { sqlState: '25P02' });
+      }
+      return result;
+    } finally {
+      inTransaction.delete(this.conn);
+    }
   }
 }

@@ -134,7 +134,8 @@ export class DependentsChangedError extends Error {
 
 /** Objects that depend on the relation `oid` (see {@link dependentObjectsSql}). */
 export async function dependentObjects(s: RecordingSession, oid: string): Promise<DependentObject[]> {
-  const r = await s.look<DependentObject>(dependentObjectsSql(), [oid]);
+  // An OID is digits: inlined, the query needs no parameters and can travel with deferred statements (the swap's renames).
+  const r = /^[0-9]+$/.test(oid) ? await s.look<DependentObject>(dependentObjectsSql().replaceAll('$1', `'${oid}'`)) : await s.look<DependentObject>(dependentObjectsSql(), [oid]);
   return r.rows.map((x) => ({
     what: String(x.what),
     kind: x.kind,

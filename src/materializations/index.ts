@@ -9,3 +9,4 @@ export { checkNodeConfigs, configSqlErrors, type ConfigOwner, type ConfigChecked
 export type { NodeDocs } from './context.ts';
 export { snapshotSpec, snapshotStagingSql, snapshotMergeSql, buildSnapshotTableSql, hardDeletesOf, type SnapshotSpec, type HardDeletes } from './snapshot.ts';
 export { detectCitus, lostCitusWorker, citusHeaderNote, distWithoutCitusWarning, distributeSql, type CitusInfo } from './citus.ts';
+export { RelationCache } from './relation-cache.ts';

@@ -8,6 +8,7 @@ import { TsdbtError } from '../errors.ts';
 import type { HookSql, MaterializeContext, RecordingSession } from './context.ts';
 import { dropLeftovers, swapIntoPlace, swapLockPolicy } from './swap.ts';
 import { readColumns } from './catalog.ts';
+import type { RelationCache } from './relation-cache.ts';
 import {
   createIndexSql,
   createSchemaSql,
@@ -56,8 +57,16 @@ export function checkIdentifier(rel: RelationRef): void {
   }
 }
 
-/** `create schema if not exists`, tolerating a concurrent creator (SQLSTATE 23505 / 42P06). */
-export async function ensureSchema(s: RecordingSession, q: Quoter, schema: string): Promise<void> {
+/**
+ * `create schema if not exists`, tolerating a concurrent creator (SQLSTATE 23505 / 42P06). With `cache`
+ * (the invocation's {@link RelationCache}) once per schema per invocation.
+ */
+export async function ensureSchema(s: RecordingSession, q: Quoter, schema: string, cache?: RelationCache): Promise<void> {
+  if (cache) return cache.schemaOnce(schema, () => ensureSchemaNow(s, q, schema));
+  return ensureSchemaNow(s, q, schema);
+}
+
+async function ensureSchemaNow(s: RecordingSession, q: Quoter, schema: string): Promise<void> {
   const found = await s.look(`select 1 from pg_catalog.pg_namespace where nspname = $1`, [schema]);
   if (found.rows.length > 0) return;
   try {
@@ -154,6 +163,7 @@ export async function finishInTransaction(tx: RecordingSession, ctx: Materialize
  * without a position when the error points outside the model's SQL.
  */
 export async function runModelStatement(s: RecordingSession, statement: string, modelSql: string) {
+  await s.flush(); // on its own, so an error's position is within `statement`
   try {
     return await s.query(statement);
   } catch (e) {
@@ -173,9 +183,10 @@ export async function runModelStatement(s: RecordingSession, statement: string, 
 }
 
 /** Best-effort drop of the temporary build relation after a failure (errors ignored). */
-async function dropQuietly(s: RecordingSession, q: Quoter, rel: RelationRef, kind: ReplaceableKind): Promise<void> {
+async function dropQuietly(s: RecordingSession, q: Quoter, rel: RelationRef, kind: ReplaceableKind, cache?: RelationCache): Promise<void> {
   try {
     await s.query(dropRelationSql(rel, kind, q, { cascade: true }));
+    await cache?.noteHelper(s, rel.schema, rel.identifier, null);
   } catch {
     /* the original error matters more */
   }
@@ -195,13 +206,16 @@ export async function buildAndSwap<R>(
   build: (tmp: RelationRef) => Promise<R>,
 ): Promise<{ value: R; warnings: string[] }> {
   const q = ctx.adapter;
+  const cache = ctx.relationCache;
   checkIdentifier(ctx.relation);
-  await ensureSchema(s, q, ctx.relation.schema);
+  await ensureSchema(s, q, ctx.relation.schema, cache);
   const token = ctx.adapter.invocationToken;
-  await dropLeftovers(s, q, ctx.relation, token);
+  await dropLeftovers(s, q, ctx.relation, token, cache);
   await runHooks(s, ctx.preHooks, ctx.renderHook);
   const tmp = tmpRelation(ctx.relation, token);
   const lockPolicy = swapLockPolicy(ctx.config);
+  // Known to the cache before it exists: should the build die half-way (a lost connection), the node's retry drops it.
+  await cache?.noteHelper(s, tmp.schema, tmp.identifier, kind === 'view' ? 'v' : kind === 'materialized_view' ? 'm' : 'r');
   try {
     const value = await build(tmp);
     const { warnings } = await swapIntoPlace(s, q, ctx.relation, tmp, kind, {
@@ -211,9 +225,12 @@ export async function buildAndSwap<R>(
       token,
       lockPolicy,
     });
+    await cache?.noteHelper(s, tmp.schema, tmp.identifier, null); // swapped in: it has the model's name now
     return { value, warnings };
   } catch (e) {
-    await dropQuietly(s, q, tmp, kind);
+    // The schema was dropped behind the invocation's back (a hook): read it again at the next node.
+    if (cache && e instanceof DatabaseError && e.sqlState === '3F000') cache.forgetSchema(ctx.relation.schema);
+    await dropQuietly(s, q, tmp, kind, cache);
     throw e;
   }
 }

@@ -16,6 +16,10 @@
  *   7. recreate the views innermost first (from its model's new SQL for a view a
  *      later node rebuilds; a view that fits neither way rolls everything back);
  *   8. the caller's `after` step (grants, post-hooks).
+ * Steps 3, 4 and 7 are skipped when the look-up (2) finds no view built on the
+ * relation. Statements whose results are not needed travel with the next one
+ * (RecordingSession.defer): a table swap is three round trips — 0–2, 5 with
+ * checkCascade's query, the drop with the COMMIT.
  * Until the commit, readers keep seeing the previous relation. The renames take
  * an ACCESS EXCLUSIVE lock; while that request waits (say, for a long report
  * reading the table), every new reader queues behind it. So the swap waits for
@@ -26,15 +30,17 @@
  * for longer than `swap_lock_timeout` plus the swap itself. (dbt waits without
  * a limit, and every reader waits with it.)
  */
-import type { RelationRef } from '../adapters/adapter.ts';
+import { DatabaseError, type RelationRef } from '../adapters/adapter.ts';
 import { TsdbtError } from '../errors.ts';
 import { invocationGoneSql } from '../adapters/invocation-token.ts';
-import { lookupRelation, relationKindOf } from './catalog.ts';
+import { relationKindOf } from './catalog.ts';
+import type { RelationCache } from './relation-cache.ts';
 import type { RecordingSession } from './context.ts';
 import { checkCascade, isRetryable, preservingDependents } from './dependents.ts';
 import type { RebuiltRelation } from './context.ts';
 import {
   backupRelation,
+  dependentObjectsSql,
   dropRelationSql,
   leftoverLookupParams,
   leftoverLookupSql,
@@ -117,7 +123,7 @@ export async function transactionWithRetry<T>(
   const start = Date.now();
   const body = lock
     ? async (tx: RecordingSession) => {
-        await tx.query(`set local lock_timeout = ${Math.max(1, Math.round(lock.policy.timeoutMs))}`);
+        tx.defer(`set local lock_timeout = ${Math.max(1, Math.round(lock.policy.timeoutMs))}`); // travels with the first statement
         return fn(tx);
       }
     : fn;
@@ -182,9 +188,11 @@ async function lockGaveUp(s: RecordingSession, target: RelationRef, q: Quoter, p
  * left alone; ours (`token`), token-less ones and those of dead invocations
  * are dropped.
  */
-export async function dropLeftovers(s: RecordingSession, q: Quoter, target: RelationRef, token?: string): Promise<void> {
-  const found = await s.look<{ name: string; relkind: string }>(leftoverLookupSql(), leftoverLookupParams(target));
-  for (const row of found.rows) {
+export async function dropLeftovers(s: RecordingSession, q: Quoter, target: RelationRef, token?: string, cache?: RelationCache): Promise<void> {
+  const found = cache
+    ? await cache.findHelpers(s, target.schema, leftoverMatcher(target))
+    : (await s.look<{ name: string; relkind: string }>(leftoverLookupSql(), leftoverLookupParams(target))).rows;
+  for (const row of found) {
     const rel = { schema: target.schema, identifier: String(row.name) };
     const owner = rel.identifier.slice(-6);
     const tokenLess = leftoverLookupParams(target)[1].includes(rel.identifier);
@@ -192,7 +200,18 @@ export async function dropLeftovers(s: RecordingSession, q: Quoter, target: Rela
     const kind = relationKindOf(String(row.relkind));
     if (!isReplaceable(kind)) throw kindConflict(rel, kind, q);
     await s.query(dropRelationSql(rel, kind, q, { cascade: true }));
+    await cache?.noteHelper(s, rel.schema, rel.identifier, null);
   }
+}
+
+/** The names {@link leftoverLookupSql} finds for `target`, as a predicate (the same rule, applied to a cached list). */
+export function leftoverMatcher(target: RelationRef): (name: string) => boolean {
+  const [, exact, prefixes] = leftoverLookupParams(target);
+  return (name) => {
+    if (exact.includes(name)) return true;
+    const chars = [...name];
+    return chars.length > 6 && prefixes.includes(chars.slice(0, -6).join('')) && /^[0-9a-f]{6}$/.test(chars.slice(-6).join(''));
+  };
 }
 
 /** True when no connection of invocation `token` is alive (its shared invocation lock is free). */
@@ -227,24 +246,78 @@ export async function swapIntoPlace(
 ): Promise<{ warnings: string[] }> {
   const backup = backupRelation(target, opts.token);
   const policy = opts.lockPolicy ?? DEFAULT_SWAP_LOCK_POLICY;
+  // First optimistically: the cascade check is a server-side assertion travelling with the drop and COMMIT. When
+  // anything depends on the old relation it fails (CASCADE_CHECK_STATE), the transaction rolls back, and the swap
+  // runs again with checkCascade reading, naming and deciding about each object as below.
+  for (let optimistic = true; ; optimistic = false) {
+    try {
+      return await swapOnce(optimistic);
+    } catch (e) {
+      if (optimistic && e instanceof DatabaseError && e.sqlState === CASCADE_CHECK_STATE) continue;
+      throw e;
+    }
+  }
+  function swapOnce(optimistic: boolean) {
   return transactionWithRetry(s, async (tx) => {
     const warnings: string[] = [];
-    await tx.query(swapLockSql());
-    const old = await lookupRelation(tx, target);
+    // BEGIN, lock_timeout, the swap lock and the look-up travel as one round trip (RecordingSession.defer).
+    tx.defer(swapLockSql());
+    const found = await tx.look<{ oid: string; relkind: string; has_dependents: boolean }>(swapLookupSql(target, q));
+    const row = found.rows[0];
+    const old = row ? { oid: String(row.oid), kind: relationKindOf(String(row.relkind)), hasDependents: row.has_dependents === true } : null;
     if (old && !isReplaceable(old.kind)) throw kindConflict(target, old.kind, q);
     const preserve = { rebuiltLater: opts.rebuiltLater, dropNonFitting: opts.dropNonFitting, warnings };
     const change = async () => {
-      if (old) await tx.query(renameRelationSql(target, old.kind as ReplaceableKind, backup.identifier, q));
-      await tx.query(renameRelationSql(tmp, tmpKind, target.identifier, q));
+      // The renames travel with the cascade check; the drop with what follows (grants, post-hooks, or the COMMIT).
+      if (old) tx.defer(renameRelationSql(target, old.kind as ReplaceableKind, backup.identifier, q));
+      tx.defer(renameRelationSql(tmp, tmpKind, target.identifier, q));
       if (!old) return;
       // The rename holds ACCESS EXCLUSIVE now: what depends on the old relation cannot change any more.
-      await checkCascade(tx, q, target, old.oid, { ...preserve, backupName: backup.identifier });
-      await tx.query(dropRelationSql(backup, old.kind as ReplaceableKind, q, { cascade: true }));
+      if (optimistic && /^[0-9]+$/.test(old.oid)) tx.defer(cascadeAssertSql(old.oid), { record: false });
+      else await checkCascade(tx, q, target, old.oid, { ...preserve, backupName: backup.identifier });
+      tx.defer(dropRelationSql(backup, old.kind as ReplaceableKind, q, { cascade: true }));
     };
-    await preservingDependents(tx, q, target, old?.oid ?? null, change, preserve);
+    // No view depends on the old relation: nothing to capture. One created after the look-up is caught by
+    // checkCascade once the rename holds the relation (DependentsChangedError: the swap is tried again).
+    await preservingDependents(tx, q, target, old?.hasDependents ? old.oid : null, change, preserve);
     if (opts.after) await opts.after(tx);
     return { warnings };
   }, { policy, target, q });
+  }
+}
+
+/** SQLSTATE raised by {@link cascadeAssertSql} (a code of tsdbt's own: PostgreSQL's all start with a digit or a different letter pair). */
+export const CASCADE_CHECK_STATE = 'TSC01';
+
+/**
+ * A statement that fails with {@link CASCADE_CHECK_STATE} when anything ({@link dependentObjectsSql}: a view,
+ * a foreign key, a function on the row type, …) depends on the relation with OID `oid` (digits), and does
+ * nothing otherwise: the optimistic form of {@link checkCascade}, sent with the drop.
+ */
+export function cascadeAssertSql(oid: string): string {
+  if (!/^[0-9]+$/.test(oid)) throw new Error(`an OID is digits, got ${JSON.stringify(oid)}`);
+  return (
+    `do $tsdbt$ begin if exists (${dependentObjectsSql().replaceAll('$1', `'${oid}'`)}) then ` +
+    `raise exception 'objects depend on the relation being replaced: checking them one by one' using errcode = '${CASCADE_CHECK_STATE}'; ` +
+    'end if; end $tsdbt$'
+  );
+}
+
+/**
+ * The swap's look-up of `target`, with the names inlined (no parameters, so it can travel with the
+ * deferred statements before it): `{ oid, relkind, has_dependents }` — whether any view or rule is
+ * built on it (the first step of `dependentViewsSql`) — or no row when it does not exist.
+ */
+export function swapLookupSql(target: RelationRef, q: Quoter): string {
+  return [
+    'select c.oid::text as oid, c.relkind::text as relkind,',
+    '  exists (select 1 from pg_catalog.pg_depend d join pg_catalog.pg_rewrite r on r.oid = d.objid',
+    "          where d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass",
+    '            and d.refobjid = c.oid and r.ev_class <> c.oid) as has_dependents',
+    'from pg_catalog.pg_class c',
+    'join pg_catalog.pg_namespace n on n.oid = c.relnamespace',
+    `where n.nspname = ${q.quoteLiteral(target.schema)} and c.relname = ${q.quoteLiteral(target.identifier)}`,
+  ].join('\n');
 }
 
 /** Options of {@link swapIntoPlace}. */

@@ -6,7 +6,8 @@
  * lost and the profile's `retries` allow it, and the executed statements
  * written to target/run/… (no secret can be in them: see src/secrets.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import type { Adapter, Connection } from '../adapters/adapter.ts';
@@ -36,8 +37,13 @@ export interface NodeSession {
    * @throws CancelledError after a cancel; the last error when retries are exhausted or unsafe.
    */
   onConnection<T>(node: ManifestNode, fn: (conn: Connection) => Promise<T>): Promise<T>;
-  /** Writes the statements a node executed to target/run/<package>/<path> (nothing when empty). */
+  /**
+   * Writes the statements a node executed to target/run/<package>/<path> (nothing when empty), in the
+   * background (the file system's latency off the run's path); {@link runFilesWritten} waits for them.
+   */
   writeRunFile(node: ManifestNode, statements: readonly string[]): void;
+  /** Resolves once every target/run file started so far is written (a write that failed is a warning on its node). */
+  runFilesWritten(): Promise<void>;
 }
 
 /** Hooks are user SQL of unknown effect: a node with any is never re-run (see retry-safety.ts). */
@@ -51,6 +57,8 @@ export function createNodeSession(opts: NodeSessionOptions): NodeSession {
   const { adapter } = opts;
   const retries = Math.max(0, Math.floor(opts.retries ?? 0));
   const retryDelayMs = opts.retryDelayMs ?? 1000;
+  const madeDirs = new Set<string>();
+  const pendingWrites = new Set<Promise<void>>();
   return {
     async onConnection<T>(node: ManifestNode, fn: (conn: Connection) => Promise<T>): Promise<T> {
       let timeout = queryTimeoutSeconds(node);
@@ -86,8 +94,19 @@ export function createNodeSession(opts: NodeSessionOptions): NodeSession {
     writeRunFile(node: ManifestNode, statements: readonly string[]): void {
       if (!statements.length) return;
       const path = join(opts.project.root, compiledPathOf(opts.project, node, 'run'));
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, statements.map((s) => s.trim() + ';').join('\n\n') + '\n');
+      const dir = dirname(path);
+      if (!madeDirs.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        madeDirs.add(dir);
+      }
+      const p = writeFile(path, statements.map((s) => s.trim() + ';').join('\n\n') + '\n').catch((e: unknown) => {
+        opts.warn(node, `could not write ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      });
+      pendingWrites.add(p);
+      void p.then(() => pendingWrites.delete(p));
+    },
+    async runFilesWritten(): Promise<void> {
+      while (pendingWrites.size) await Promise.all([...pendingWrites]);
     },
   };
 }

@@ -20,7 +20,7 @@ import { runTasks, type TaskOutcome } from './scheduler.ts';
 import { createNodeSession } from './node-session.ts';
 import { RUNNERS, unsupportedRunner, type RunnerOptions } from './runners.ts';
 import type { ExecutionPlan } from './plan.ts';
-import { isRetrySafe, lostCitusWorker } from '../materializations/index.ts';
+import { isRetrySafe, lostCitusWorker, RelationCache } from '../materializations/index.ts';
 import { isCancellation, isConnectionLost, isReadOnly, isStatementTimeout, resourceExhausted, CANCELLED_MESSAGE } from './faults.ts';
 
 import type { RunCommand } from './plan.ts';
@@ -261,6 +261,7 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
     renderHookAtRunTime: opts.renderHookAtRunTime,
     runUnitTest: opts.runUnitTest,
     customMaterializations: opts.customMaterializations,
+    relationCache: new RelationCache(),
     modelRelation: (name) => {
       const n = Object.values(manifest.nodes).find((x) => x.resource_type === 'model' && x.name === name && x.config.enabled !== false);
       return n ? { schema: n.schema, identifier: n.alias } : undefined;
@@ -356,5 +357,6 @@ export async function executePlan(opts: RunPlanOptions): Promise<NodeResult[]> {
       },
     },
   );
+  await session.runFilesWritten();
   return selected.map((id) => results.get(id)!).filter(Boolean);
 }

@@ -13,7 +13,7 @@ import type { Adapter, Connection, RelationRef } from '../adapters/adapter.ts';
 import type { ManifestNode } from '../parse/manifest.ts';
 import type { CompiledNode } from '../compile/compile.ts';
 import type { NodeResult } from '../artifacts/index.ts';
-import { materialize } from '../materializations/index.ts';
+import { materialize, type RelationCache } from '../materializations/index.ts';
 import type { ContractSpec } from '../materializations/contract.ts';
 import { runCustomMaterialization, type CustomMaterializationInput } from '../materializations/custom.ts';
 import type { MaterializationLookup } from '../parse/materialization-macros.ts';
@@ -39,6 +39,8 @@ export interface RunnerOptions {
   readonly customMaterializations?: CustomMaterializations;
   /** The relation of the model named `name` (Citus's `colocate_with` config), or undefined. */
   readonly modelRelation?: (name: string) => RelationRef | undefined;
+  /** The invocation's schema knowledge (materializations/relation-cache.ts), shared by every node. */
+  readonly relationCache?: RelationCache;
 }
 
 /** How runners find and run user-defined materializations (wired by the CLI from the parsed project and its Compiler). */
@@ -153,6 +155,7 @@ export const materializeRunner: NodeRunner = async (input) => {
       docs: { description: node.description, columns: Object.values(node.columns) },
       contract: contractSpec(node),
       colocateWith: typeof node.config.colocate_with === 'string' ? options.modelRelation?.(node.config.colocate_with) : undefined,
+      relationCache: options.relationCache,
     });
   });
   return builtResult(session, node, res, lookup.warning);

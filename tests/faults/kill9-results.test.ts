@@ -4,17 +4,20 @@
  *
  * dbt writes run_results.json at the end only, so a killed run leaves the
  * previous invocation's file and `retry` says "nothing to retry" while the
- * half-applied change is never rebuilt. tsdbt rewrites the file (atomically)
- * after each node, with the nodes not yet done recorded as `error`
- * (running) / `skipped` (not started) and `args.invocation_unfinished: true`
- * until the final write.
+ * half-applied change is never rebuilt. tsdbt writes the file at the start
+ * with every node not done and `args.invocation_unfinished: true`, and journals
+ * each node's start and finish to target/run_results.journal.jsonl; reading the
+ * record (`readRunResults`, as retry does) applies the journal: done nodes with
+ * their results, the running one `error`, the rest `skipped`.
  *
  * The version of every model comes from an environment variable, so the test
  * can tell which invocation built each table.
  */
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { postgresSkipReason } from '../../src/adapters/testing.ts';
+import { readRunResults } from '../../src/artifacts/index.ts';
 import { FaultProject, until } from './harness.ts';
 
 const FILES = {
@@ -28,6 +31,8 @@ type Result = { unique_id: string; status: string; message: string | null };
 const byName = (results: Result[]) => Object.fromEntries(results.map((x) => [x.unique_id.split('.').pop()!, x]));
 
 const skip = await postgresSkipReason();
+/** The record as a reader of target/ sees it (retry, `result:` selection): run_results.json with its journal applied. */
+const record = (p: FaultProject) => readRunResults(join(p.dir, 'target')) as unknown as { args: Record<string, unknown>; results: Result[] };
 
 describe('kill -9 mid-run: run_results.json is honest and retry finishes the run (postgres)', { skip }, () => {
   let p: FaultProject;
@@ -50,15 +55,16 @@ describe('kill -9 mid-run: run_results.json is honest and retry finishes the run
     const run = p.start('run', [], { FLT_VERSION: '2', FLT_SLEEP: '60' });
     await until('the slow model to be building', async () => (await p.backendsRunning('%pg_sleep%')).length > 0, 30000);
     // While it runs, the record already says base is done and slow is not.
-    const during = p.json('target/run_results.json');
+    const during = record(p);
     assert.equal(during.args.invocation_unfinished, true);
     assert.equal(byName(during.results).base.status, 'success');
     run.child.kill('SIGKILL');
     const r = await run.done;
     assert.equal(r.signal, 'SIGKILL');
 
-    // The file is valid JSON (written atomically) and tells what happened.
-    const rr = p.json('target/run_results.json');
+    // The file is valid JSON (written atomically) and, with its journal, tells what happened.
+    assert.equal(p.json('target/run_results.json').args.invocation_unfinished, true);
+    const rr = record(p);
     assert.equal(rr.args.invocation_unfinished, true);
     const by = byName(rr.results);
     assert.equal(by.base.status, 'success');
@@ -109,7 +115,7 @@ describe('kill -9 mid-run on the embedded database: the same record, and retry r
     await until(
       'run_results.json to show slow running',
       async () => {
-        const rr = p.json('target/run_results.json');
+        const rr = record(p);
         return rr.args.invocation_unfinished === true && byName(rr.results).slow?.status === 'error';
       },
       60000,
@@ -117,7 +123,7 @@ describe('kill -9 mid-run on the embedded database: the same record, and retry r
     run.child.kill('SIGKILL');
     assert.equal((await run.done).signal, 'SIGKILL');
 
-    const by = byName(p.json('target/run_results.json').results);
+    const by = byName(record(p).results);
     assert.deepEqual([by.base.status, by.slow.status, by.after_slow.status], ['success', 'error', 'skipped']);
     const retry = await p.cli('retry', [], { FLT_VERSION: '2', FLT_SLEEP: '0' });
     assert.equal(retry.code, 0, retry.output);
