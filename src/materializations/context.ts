@@ -121,9 +121,15 @@ const inTransaction = new WeakSet<Connection>();
 export class RecordingSession implements Connection {
   private pending: string[] = [];
 
+  /**
+   * @param batch false sends every deferred statement as its own query (same order, same transaction). Citus
+   *   needs that: it propagates DDL to the workers with the client's whole query string, so a multi-statement
+   *   string fails there ("cannot insert multiple commands into a prepared statement").
+   */
   constructor(
     readonly conn: Connection,
     readonly statements: string[] = [],
+    readonly batch = true,
   ) {}
 
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
@@ -148,14 +154,18 @@ export class RecordingSession implements Connection {
   /** Sends what {@link defer} queued, if anything (one round trip). */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
-    const sql = this.pending.join(';\n');
+    const queued = this.pending;
     this.pending = [];
-    await this.conn.query(sql);
+    if (!this.batch) {
+      for (const q of queued) await this.conn.query(q);
+      return;
+    }
+    await this.conn.query(queued.join(';\n'));
   }
 
   private async send<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
     if (this.pending.length > 0) {
-      if (params && params.length > 0) await this.flush();
+      if ((params && params.length > 0) || !this.batch) await this.flush();
       else {
         const all = [...this.pending, sql].join(';\n');
         this.pending = [];
@@ -181,7 +191,7 @@ export class RecordingSession implements Connection {
     if (inTransaction.has(this.conn)) throw new Error('RecordingSession.transaction() is not re-entrant: a transaction is already open on this connection');
     inTransaction.add(this.conn);
     try {
-      const tx = new RecordingSession(this.conn, this.statements);
+      const tx = new RecordingSession(this.conn, this.statements, this.batch);
       tx.pending.push('begin');
       let result: T;
       try {

@@ -2,6 +2,7 @@
  * `materialize`: runs one node's materialization on PostgreSQL or PGlite (the
  * same SQL for both), picking the strategy by `config.materialized` as dbt does.
  */
+import { detectCitus } from './citus.ts';
 import { TsdbtError } from '../errors.ts';
 import { configSqlErrors } from './config-check.ts';
 import { RecordingSession, type MaterializeContext, type MaterializeResult } from './context.ts';
@@ -55,7 +56,9 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
   if (unsafe.length > 0) throw unsafe[0];
   const contractProblem = ctx.contract && contractSqlProblem(ctx.contract, `model ${ctx.relation.schema}.${ctx.relation.identifier}`);
   if (contractProblem) throw contractProblem;
-  const session = new RecordingSession(ctx.conn);
+  // Citus propagates DDL with the whole query string: no multi-statement batches there (RecordingSession's `batch`).
+  const citus = ctx.adapter.type === 'postgres' ? await detectCitus(ctx.adapter).catch(() => null) : null;
+  const session = new RecordingSession(ctx.conn, [], !citus);
   // dbt's run_hooks(pre_hooks, inside_transaction=False) before the model's transaction, and
   // run_hooks(post_hooks, inside_transaction=False) after it commits.
   await runHooks(session, ctx.beforeBeginHooks, ctx.renderHook);
