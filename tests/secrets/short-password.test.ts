@@ -119,6 +119,17 @@ describe('a short or common password leaves every artifact valid and identical t
           let parsed: unknown;
           assert.doesNotThrow(() => (parsed = JSON.parse(Buffer.from(f.content, 'latin1').toString('utf8'))), `${rel} is not valid JSON with password ${JSON.stringify(password)}`);
           text = JSON.stringify(normaliseJson(parsed));
+        } else if (rel.endsWith('.jsonl')) {
+          // The run_results journal: one JSON document a line, each must parse; normalised as the artifacts are.
+          text = f.content
+            .split('\n')
+            .filter((l) => l !== '')
+            .map((l) => {
+              let parsed: unknown;
+              assert.doesNotThrow(() => (parsed = JSON.parse(Buffer.from(l, 'latin1').toString('utf8'))), `a line of ${rel} is not valid JSON with password ${JSON.stringify(password)}`);
+              return JSON.stringify(normaliseJson(parsed));
+            })
+            .join('\n');
         } else if (rel.endsWith('index.html')) {
           // The page embeds its data as JSON: normalised as the artifacts are (it must parse too).
           text = normaliseText(text.replace(/(<script id="tsdbt-data" type="application\/json">)([\s\S]*?)(<\/script>)/, (_m, a: string, json: string, b: string) => {
