@@ -119,47 +119,17 @@ export async function buildBundle() {
       });
     },
   };
-  const tmp = `${BUNDLE}.${process.pid}.tmp.mjs`;
-  await esbuild.build({
-    entryPoints: [join(root, 'src', 'cli', 'main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: tmp,
-    plugins: [metaUrl],
-    logLevel: 'error',
-  });
-  renameSync(tmp, BUNDLE);
-  // The programmatic API (package.json "exports"): src/index.ts as one module, same settings.
-  const apiTmp = `${API_BUNDLE}.${process.pid}.tmp.mjs`;
-  await esbuild.build({
-    entryPoints: [join(root, 'src', 'index.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: apiTmp,
-    plugins: [metaUrl],
-    logLevel: 'error',
-  });
-  renameSync(apiTmp, API_BUNDLE);
-  // --version and the unchanged-compile replay, alone (bin/tsdbt.mjs loads it before the CLI).
-  const fastTmp = `${FAST_BUNDLE}.${process.pid}.tmp.mjs`;
-  await esbuild.build({
-    entryPoints: [join(root, 'src', 'cli', 'fast-entry.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: fastTmp,
-    plugins: [metaUrl],
-    logLevel: 'error',
-  });
-  renameSync(fastTmp, FAST_BUNDLE);
+  // The CLI; the programmatic API (package.json "exports"); --version and the unchanged-compile replay, alone
+  // (bin/tsdbt.mjs loads it before the CLI). Same settings; each written to a temp file, then renamed.
+  for (const [entry, out] of [
+    [join(root, 'src', 'cli', 'main.ts'), BUNDLE],
+    [join(root, 'src', 'index.ts'), API_BUNDLE],
+    [join(root, 'src', 'cli', 'fast-entry.ts'), FAST_BUNDLE],
+  ]) {
+    const tmp = `${out}.${process.pid}.tmp.mjs`;
+    await esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: tmp, plugins: [metaUrl], logLevel: 'error' });
+    renameSync(tmp, out);
+  }
   const b = statSync(BUNDLE);
   writeFileSync(`${STAMP}.${process.pid}.tmp`, JSON.stringify({ version: STAMP_VERSION, bundle: { size: b.size, mtimeMs: b.mtimeMs, hash: hashOf(BUNDLE) }, files }));
   renameSync(`${STAMP}.${process.pid}.tmp`, STAMP);

@@ -46,6 +46,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import type { ProjectConfig } from '../config/types.ts'; // a type only: this file still loads nothing but Node's built-ins
 
 /** The record's file name under the target path. */
 export const UNCHANGED_FILE = 'unchanged_invocation.json';
@@ -207,16 +208,9 @@ function walkInputs(root: string, walk: readonly string[], profiles: readonly st
 }
 
 /** The directories (relative to the project root, deduplicated, nested ones dropped) a project's files are read from. */
-export function inputDirs(project: {
-  readonly modelPaths: readonly string[];
-  readonly seedPaths: readonly string[];
-  readonly testPaths: readonly string[];
-  readonly macroPaths: readonly string[];
-  readonly snapshotPaths: readonly string[];
-  readonly analysisPaths: readonly string[];
-  readonly docsPaths: readonly string[];
-  readonly packagesInstallPath?: string;
-}): string[] {
+export function inputDirs(
+  project: Pick<ProjectConfig, 'modelPaths' | 'seedPaths' | 'testPaths' | 'macroPaths' | 'snapshotPaths' | 'analysisPaths' | 'docsPaths' | 'packagesInstallPath'>,
+): string[] {
   const all = [
     ...project.modelPaths, ...project.seedPaths, ...project.testPaths, ...project.macroPaths,
     ...project.snapshotPaths, ...project.analysisPaths, ...project.docsPaths, project.packagesInstallPath ?? 'dbt_packages',
